@@ -1,0 +1,246 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Parameter } from './parameter';
+
+/** A predicate or pattern selecting parameters by hierarchical name. */
+export type NameMatcher = RegExp | string | ((name: string) => boolean);
+
+/** Turns a {@link NameMatcher} into a predicate; a string matches the full name or a dotted suffix. */
+export function toNamePredicate(m: NameMatcher): (name: string) => boolean {
+  if (typeof m === 'function') return m;
+  if (typeof m === 'string') return (n) => n === m || n.endsWith('.' + m);
+  return (n) => {
+    m.lastIndex = 0;
+    return m.test(n);
+  };
+}
+
+/** Parameter counts, as peft's `print_trainable_parameters`. */
+export interface ParameterCounts {
+  trainable: number;
+  all: number;
+  /** 100 · trainable / all. */
+  percent: number;
+}
+
+/** Result of {@link Module.loadStateDict}. */
+export interface LoadReport {
+  missing: string[];
+  unexpected: string[];
+  mismatched: { name: string; expected: number[]; got: number[] }[];
+}
+
+/**
+ * Base class of the module tree (in the spirit of `torch.nn.Module`): parameters, buffers and child
+ * modules registered under names, giving hierarchical dotted names, train/eval mode, freezing by pattern,
+ * and state dicts for checkpoints. Subclasses define their own `forward(...)`.
+ */
+export class Module {
+  /** Training mode (dropout active, batch-norm uses batch statistics). */
+  training = true;
+  private readonly _params = new Map<string, Parameter>();
+  private readonly _buffers = new Map<string, tf.Variable>();
+  private readonly _children = new Map<string, Module>();
+
+  /** Register a parameter; the module takes ownership of `value`'s data (it is copied into a variable). */
+  protected registerParameter(name: string, value: tf.Tensor, trainable = true): Parameter {
+    this.checkName(name);
+    const p = new Parameter(value, trainable);
+    value.dispose();
+    this._params.set(name, p);
+    return p;
+  }
+
+  /** Register non-trainable state (running statistics, step counters) saved with the weights. */
+  protected registerBuffer(name: string, value: tf.Tensor): tf.Variable {
+    this.checkName(name);
+    const v = tf.variable(value, false, undefined, value.dtype);
+    value.dispose();
+    this._buffers.set(name, v);
+    return v;
+  }
+
+  /** Register a child module under `name`. */
+  registerModule<M extends Module>(name: string, module: M): M {
+    this.checkName(name);
+    this._children.set(name, module);
+    return module;
+  }
+
+  private checkName(name: string): void {
+    if (!name || name.includes('.')) throw new Error(`Module: invalid member name "${name}" (non-empty, no dots)`);
+    if (this._params.has(name) || this._buffers.has(name) || this._children.has(name)) {
+      throw new Error(`Module: "${name}" is already registered`);
+    }
+  }
+
+  /** Direct children, in registration order. */
+  children(): [string, Module][] {
+    return [...this._children.entries()];
+  }
+
+  /** Every module in the tree (this one first, with name ''), depth first. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [n, c] of this._children) out.push(...c.namedModules(prefix ? `${prefix}.${n}` : n));
+    return out;
+  }
+
+  /** Every parameter with its hierarchical dotted name. */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [n, p] of this._params) out.push([prefix ? `${prefix}.${n}` : n, p]);
+    for (const [n, c] of this._children) out.push(...c.namedParameters(prefix ? `${prefix}.${n}` : n));
+    return out;
+  }
+
+  /** Every buffer with its hierarchical dotted name. */
+  namedBuffers(prefix = ''): [string, tf.Variable][] {
+    const out: [string, tf.Variable][] = [];
+    for (const [n, b] of this._buffers) out.push([prefix ? `${prefix}.${n}` : n, b]);
+    for (const [n, c] of this._children) out.push(...c.namedBuffers(prefix ? `${prefix}.${n}` : n));
+    return out;
+  }
+
+  /** Parameters that optimisers update, by name. */
+  trainableParameters(): [string, Parameter][] {
+    return this.namedParameters().filter(([, p]) => p.trainable);
+  }
+
+  /** One parameter by its full name; throws naming close matches when absent. */
+  getParameter(name: string): Parameter {
+    const found = this.namedParameters().find(([n]) => n === name);
+    if (!found) throw new Error(`Module.getParameter: no parameter "${name}"`);
+    return found[1];
+  }
+
+  /** Set training (`true`) or evaluation mode on the whole tree. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode on the whole tree. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Freeze the parameters whose names match (all when omitted). Returns how many changed state. */
+  freeze(match?: NameMatcher): number {
+    return this.setTrainable(false, match);
+  }
+
+  /** Unfreeze the parameters whose names match (all when omitted). */
+  unfreeze(match?: NameMatcher): number {
+    return this.setTrainable(true, match);
+  }
+
+  private setTrainable(value: boolean, match?: NameMatcher): number {
+    const pred = match === undefined ? () => true : toNamePredicate(match);
+    let n = 0;
+    for (const [name, p] of this.namedParameters()) {
+      if (pred(name) && p.trainable !== value) {
+        p.trainable = value;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Trainable / all parameter element counts and the trainable percentage. */
+  countParameters(): ParameterCounts {
+    let trainable = 0;
+    let all = 0;
+    for (const [, p] of this.namedParameters()) {
+      all += p.size;
+      if (p.trainable) trainable += p.size;
+    }
+    return { trainable, all, percent: all === 0 ? 0 : (100 * trainable) / all };
+  }
+
+  /** Parameters and buffers by name (live variables, not copies). */
+  stateDict(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [n, p] of this.namedParameters()) out.set(n, p.variable);
+    for (const [n, b] of this.namedBuffers()) out.set(n, b);
+    return out;
+  }
+
+  /**
+   * Copy tensors into parameters and buffers by name. With `strict` (default) any missing, unexpected
+   * or mis-shaped tensor is refused with the full list of differences and nothing is changed.
+   */
+  loadStateDict(state: Map<string, tf.Tensor> | Record<string, tf.Tensor>, options: { strict?: boolean } = {}): LoadReport {
+    const strict = options.strict ?? true;
+    const entries = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };
+    for (const name of own.keys()) if (!entries.has(name)) report.missing.push(name);
+    for (const name of entries.keys()) if (!own.has(name)) report.unexpected.push(name);
+    for (const [name, t] of entries) {
+      const target = own.get(name);
+      if (target && !tf.util.arraysEqual(target.shape, t.shape)) {
+        report.mismatched.push({ name, expected: target.shape, got: t.shape });
+      }
+    }
+    const bad = report.missing.length + report.unexpected.length + report.mismatched.length;
+    if (strict && bad > 0) throw new Error(`loadStateDict: state does not match the model:\n${formatLoadReport(report)}`);
+    const mismatchedNames = new Set(report.mismatched.map((m) => m.name));
+    for (const [name, t] of entries) {
+      const target = own.get(name) as tf.Variable | undefined;
+      if (!target || mismatchedNames.has(name)) continue;
+      target.assign(t.dtype === target.dtype ? t : tf.cast(t, target.dtype));
+    }
+    return report;
+  }
+
+  /** Release every variable of the tree. */
+  dispose(): void {
+    for (const [, p] of this._params) p.dispose();
+    for (const [, b] of this._buffers) b.dispose();
+    for (const [, c] of this._children) c.dispose();
+  }
+}
+
+/** Human-readable list of the differences in a {@link LoadReport}. */
+export function formatLoadReport(r: LoadReport): string {
+  const lines: string[] = [];
+  for (const n of r.missing) lines.push(`  missing:    ${n}`);
+  for (const n of r.unexpected) lines.push(`  unexpected: ${n}`);
+  for (const m of r.mismatched) lines.push(`  mis-shaped: ${m.name} expected [${m.expected}] got [${m.got}]`);
+  return lines.join('\n');
+}
+
+/** A module with a single-tensor forward, the element type of {@link Sequential}. */
+export interface TensorModule extends Module {
+  forward(x: tf.Tensor): tf.Tensor;
+}
+
+/** A list of child modules named `0`, `1`, … (as `torch.nn.ModuleList`). */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[] = [];
+  constructor(modules: M[] = []) {
+    super();
+    for (const m of modules) this.push(m);
+  }
+  push(m: M): void {
+    this.registerModule(String(this.items.length), m);
+    this.items.push(m);
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): M {
+    const m = this.items[i];
+    if (!m) throw new Error(`ModuleList: index ${i} out of range (length ${this.items.length})`);
+    return m;
+  }
+}
+
+/** Applies child modules in order (as `torch.nn.Sequential`). */
+export class Sequential extends ModuleList<TensorModule> implements TensorModule {
+  forward(x: tf.Tensor): tf.Tensor {
+    let y = x;
+    for (const m of this.items) y = m.forward(y);
+    return y;
+  }
+}

@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Run `fn` (sync or async) and throw if the number of live tensors changed, naming the difference.
+ * Tensors returned by `fn` are disposed first when `disposeResult` is true.
+ */
+export async function expectNoLeaks<T>(fn: () => T | Promise<T>, options: { disposeResult?: boolean; label?: string } = {}): Promise<T> {
+  const before = tf.memory().numTensors;
+  const result = await fn();
+  if (options.disposeResult) tf.dispose(result as unknown as tf.TensorContainer);
+  const after = tf.memory().numTensors;
+  if (after !== before) {
+    throw new Error(`${options.label ?? 'expectNoLeaks'}: ${after - before} tensor(s) leaked (${before} before, ${after} after)`);
+  }
+  return result;
+}
+
+/**
+ * Call `step` `n` times and assert that `tf.memory().numTensors` is the same after every call once the
+ * first `warmup` calls have allocated their persistent state (optimiser slots, caches).
+ */
+export async function expectFlatMemory(step: (i: number) => unknown | Promise<unknown>, n = 20, warmup = 2): Promise<void> {
+  let reference = -1;
+  for (let i = 0; i < n; i++) {
+    await step(i);
+    const count = tf.memory().numTensors;
+    if (i === warmup - 1 || (warmup === 0 && i === 0)) reference = count;
+    else if (i >= warmup && count !== reference) {
+      throw new Error(`expectFlatMemory: step ${i} has ${count} tensors, ${count - reference} more than after warm-up (${reference})`);
+    }
+  }
+}

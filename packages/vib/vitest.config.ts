@@ -1,0 +1,3 @@
+import { lelProject } from '../../vitest.shared';
+
+export default lelProject('@lel/vib');
