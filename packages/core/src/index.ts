@@ -9,3 +9,19 @@ export type { RngState } from './random/rng';
 export { scoped } from './scope';
 export { Optimizer } from './optim/optimizer';
 export type { NamedParameter, ParamGroup } from './optim/optimizer';
+
+// Each block below re-exports one area's barrel with explicit names. Edit only your own block.
+// <layers>
+// </layers>
+// <losses>
+// </losses>
+// <metrics>
+// </metrics>
+// <optim>
+// </optim>
+// <io>
+// </io>
+// <train>
+// </train>
+// <kernels>
+// </kernels>

@@ -1,0 +1,1 @@
+// Barrel of io: explicit named exports only.

@@ -1,0 +1,1 @@
+// Barrel of kernels: explicit named exports only.

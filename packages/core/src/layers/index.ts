@@ -1,0 +1,1 @@
+// Barrel of layers: explicit named exports only.

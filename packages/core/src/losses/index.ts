@@ -1,0 +1,1 @@
+// Barrel of losses: explicit named exports only.

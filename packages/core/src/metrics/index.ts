@@ -1,0 +1,1 @@
+// Barrel of metrics: explicit named exports only.

@@ -1,0 +1,1 @@
+// Barrel of optim: explicit named exports only.

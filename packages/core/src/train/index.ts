@@ -1,0 +1,1 @@
+// Barrel of train: explicit named exports only.
