@@ -1,1 +1,15 @@
 // Barrel of io: explicit named exports only.
+export { parseSafetensors, serializeSafetensors, toTensorMap, safetensorsDtypeSize, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './safetensors';
+export type {
+  SafetensorsDtype,
+  SafetensorsData,
+  SafetensorsTensor,
+  ParsedSafetensor,
+  ParsedSafetensors,
+  SafetensorsErrorCode,
+  SafetensorsInput,
+  SerializeSafetensorsOptions,
+} from './safetensors';
+export { readSafetensorsFile, writeSafetensorsFile } from './safetensorsFile';
+export { writeFileAtomic, writeFileAtomicSync } from './atomicWrite';
+export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from './float16';
