@@ -49,7 +49,7 @@ export function makePackage({ dir, name, description, deps = {}, keywords = [] }
   write('package.json', JSON.stringify(pkg, null, 2) + '\n');
   write('tsconfig.json', JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', '*.ts'] }, null, 2) + '\n');
   write('tsup.config.ts', "import { libraryBuild } from '../../tsup.shared';\n\nexport default libraryBuild();\n");
-  write('vitest.config.ts', `import { lelProject } from '../../vitest.shared';\n\nexport default lelProject('${name}');\n`);
+  write('vitest.config.ts', `import { lelProject } from '../../vitest.shared.ts';\n\nexport default lelProject('${name}');\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,3 +1,3 @@
-import { lelProject } from '../../vitest.shared';
+import { lelProject } from '../../vitest.shared.ts';
 
 export default lelProject('@lel/autoregressive-seg');

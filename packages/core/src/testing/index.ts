@@ -4,3 +4,5 @@ export { testBackends } from './backends';
 export { expectNoLeaks, expectFlatMemory } from './leaks';
 export { gradCheck } from './gradcheck';
 export type { GradCheckOptions } from './gradcheck';
+export { describeMethodMatrix } from './method-matrix';
+export type { MethodCase, MethodSetup } from './method-matrix';
