@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export function makePackage({ dir, name, description, deps = {}, keywords = [] }) {
+export function makePackage({ dir, name, description, deps = {}, keywords = [], extra = {} }) {
   mkdirSync(join(dir, 'src'), { recursive: true });
   const write = (file, text) => {
     const p = join(dir, file);
@@ -46,8 +46,9 @@ export function makePackage({ dir, name, description, deps = {}, keywords = [] }
     publishConfig: { access: 'public' },
     engines: { node: '>=20' },
   };
+  for (const [k, v] of Object.entries(extra)) pkg[k] = typeof v === 'object' && !Array.isArray(v) ? { ...(pkg[k] ?? {}), ...v } : v;
   write('package.json', JSON.stringify(pkg, null, 2) + '\n');
-  write('tsconfig.json', JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', '*.ts'] }, null, 2) + '\n');
+  write('tsconfig.json', JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src'] }, null, 2) + '\n');
   write('tsup.config.ts', "import { libraryBuild } from '../../tsup.shared';\n\nexport default libraryBuild();\n");
   write('vitest.config.ts', `import { lelProject } from '../../vitest.shared.ts';\n\nexport default lelProject('${name}');\n`);
 }

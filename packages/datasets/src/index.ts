@@ -1,1 +1,62 @@
-export {};
+// @lel/datasets: explicit named exports (no `export *`).
+
+// Core types and validation
+export { DatasetError } from './errors';
+export { IGNORE_LABEL, validateImageClassification, validateSegmentation, validateTextClassification } from './types';
+export type { ImageClassificationData, SegmentationData, TextClassificationData, DecodedImage } from './types';
+
+// Image loaders
+export { parseIdx, readIdx, isGzip, loadIdxImageClassification } from './loaders/idx';
+export type { IdxArray, IdxLoadOptions } from './loaders/idx';
+export {
+  decodeImage, readImage, decodeMaskPng, readMaskPng, sniffImageFormat, encodePng, encodeJpeg, encodePalettePng, vocPalette,
+} from './loaders/image';
+export type { DecodeOptions, DecodedMask } from './loaders/image';
+export { loadImageFolder } from './loaders/imageFolder';
+export type { ImageFolderOptions } from './loaders/imageFolder';
+export { loadVocSegmentation, readSplitList, VOC_CLASS_NAMES } from './loaders/voc';
+export type { VocOptions } from './loaders/voc';
+export { parseCifarBinary, loadCifarBinary, CIFAR10_CLASS_NAMES } from './loaders/cifar';
+export type { CifarOptions } from './loaders/cifar';
+
+// Text loaders
+export { parseDelimited, loadDelimited, parseRows, labelIndexer } from './loaders/delimited';
+export type { DelimitedOptions } from './loaders/delimited';
+export { parseJsonl, loadJsonl } from './loaders/jsonl';
+export type { JsonlOptions } from './loaders/jsonl';
+
+// Splits, subsets, episodes, batches
+export { labeledUnlabeledSplit, saveSplit, loadSplit } from './splits/labeledSplit';
+export type { LabeledSplit, LabeledSplitOptions } from './splits/labeledSplit';
+export { fewSampleSubset } from './splits/fewSample';
+export type { FewSampleOptions } from './splits/fewSample';
+export { EpisodeSampler } from './splits/episodes';
+export type { Episode, EpisodeSamplerOptions } from './splits/episodes';
+export { toImageBatch, toSegmentationBatch, batches } from './batches';
+export type { BatchOptions } from './batches';
+
+// Augmentations
+export { resizeBilinear, resizeNearest } from './augment/resize';
+export { randomScaleCropFlip, horizontalFlip } from './augment/segmentation';
+export type { ImageWithMask, ScaleCropFlipOptions } from './augment/segmentation';
+export { colorJitter, randomGrayscale, randomResizedCrop } from './augment/photometric';
+export type { ColorJitterOptions, RandomResizedCropOptions } from './augment/photometric';
+
+// Embedded default data
+export { makeDigitScenes } from './embedded/digitScenes';
+export type { DigitScenesOptions, DigitScenes } from './embedded/digitScenes';
+export { loadMnistDigits, loadFashionMnistPool, hasFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASS_NAMES } from './embedded/mnistDigits';
+export type { GlyphPool } from './embedded/mnistDigits';
+export { makeGlyphFewShot, glyphClassSplits, listGlyphCharacters, renderDrawing } from './embedded/glyphs';
+export type { GlyphFewShotOptions, GlyphClassSplits, GlyphPoolOptions } from './embedded/glyphs';
+export {
+  loadSentiment, sentimentDomainShift, loadTextCorpus, loadSpam, stripMailHeaders, SENTIMENT_DOMAINS, SPAM_GROUPS,
+} from './embedded/text';
+export type { SentimentDomain, SentimentDomainShift, CorpusDocument, SpamGroup, SpamOptions } from './embedded/text';
+export { detectOptionalSources, NOTO_FONTS_DIR } from './embedded/optional';
+export { makeFontGlyphFewShot, notoScriptFonts, listFontCharacters } from './embedded/fontGlyphs';
+export type { FontGlyphFewShotOptions } from './embedded/fontGlyphs';
+export { parseTrueType, readTrueType, fillContours } from './embedded/truetype';
+export type { TrueTypeFont, Contour } from './embedded/truetype';
+export type { OptionalSources } from './embedded/optional';
+export { dataPackageDir } from './embedded/packagePath';

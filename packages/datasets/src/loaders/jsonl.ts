@@ -1,0 +1,68 @@
+import { DatasetError } from '../errors';
+import type { TextClassificationData } from '../types';
+import { labelIndexer } from './delimited';
+import { readFileOrThrow } from './image';
+
+/** Options for {@link parseJsonl}. */
+export interface JsonlOptions {
+  /** Field holding the text. Default "text". */
+  textField?: string;
+  /** Field holding the second sentence of a pair. */
+  textBField?: string;
+  /** Field holding the label (string or integer). Default "label". */
+  labelField?: string;
+  /** Label names in index order; inferred when absent (see {@link labelIndexer}). */
+  labelNames?: string[];
+}
+
+/** Parses JSON Lines (one object per line) into {@link TextClassificationData}, naming the line of any defect. */
+export function parseJsonl(text: string, file: string, options: JsonlOptions = {}): TextClassificationData {
+  const textField = options.textField ?? 'text';
+  const labelField = options.labelField ?? 'label';
+  const texts: string[] = [];
+  const textsB: string[] = [];
+  const cells: string[] = [];
+  const lines: number[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    const line = i + 1;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch (e) {
+      throw new DatasetError(file, `line ${line} is not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new DatasetError(file, `line ${line} is not a JSON object`);
+    const rec = obj as Record<string, unknown>;
+    const t = rec[textField];
+    if (typeof t !== 'string') throw new DatasetError(file, `line ${line}: field "${textField}" is missing or not a string`);
+    if (options.textBField !== undefined) {
+      const b = rec[options.textBField];
+      if (typeof b !== 'string') throw new DatasetError(file, `line ${line}: field "${options.textBField}" is missing or not a string`);
+      textsB.push(b);
+    }
+    const y = rec[labelField];
+    if (typeof y !== 'string' && !(typeof y === 'number' && Number.isInteger(y) && y >= 0)) {
+      throw new DatasetError(file, `line ${line}: field "${labelField}" must be a string or a non-negative integer, got ${JSON.stringify(y)}`);
+    }
+    texts.push(t);
+    cells.push(String(y));
+    lines.push(line);
+  });
+  if (texts.length === 0) throw new DatasetError(file, 'no records');
+  const { names, index } = labelIndexer(cells, options.labelNames);
+  const labels = new Int32Array(texts.length);
+  cells.forEach((c, i) => {
+    const y = index(c);
+    if (y === undefined) throw new DatasetError(file, `line ${lines[i]}: label "${c}" is not one of [${names.join(', ')}]`);
+    labels[i] = y;
+  });
+  const out: TextClassificationData = { texts, labels, labelNames: names };
+  if (options.textBField !== undefined) out.textsB = textsB;
+  return out;
+}
+
+/** Reads a JSONL file (UTF-8); see {@link parseJsonl}. */
+export function loadJsonl(path: string, options: JsonlOptions = {}): TextClassificationData {
+  return parseJsonl(readFileOrThrow(path).toString('utf8'), path, options);
+}

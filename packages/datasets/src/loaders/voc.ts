@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resizeBilinear, resizeNearest } from '../augment/resize';
+import { DatasetError } from '../errors';
+import { IGNORE_LABEL, type SegmentationData } from '../types';
+import { readImage, readMaskPng } from './image';
+
+/** The 21 PASCAL VOC 2012 class names (background + 20 objects). */
+export const VOC_CLASS_NAMES = [
+  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
+  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+];
+
+/** Options for {@link loadVocSegmentation}. */
+export interface VocOptions {
+  /** Split list name: reads `ImageSets/Segmentation/<split>.txt`. Default "train". */
+  split?: string;
+  /** Class names; their count is the number of classes (mask values ≥ it, other than 255, are errors). Default VOC's 21. */
+  classNames?: string[];
+  /** Resize images (bilinear) and masks (nearest) to this size; without it every image must share one size. */
+  size?: { height: number; width: number };
+  /** Directory of masks under root; default "SegmentationClass" (use "SegmentationClassAug" for the augmented set). */
+  maskDir?: string;
+  /** Keep only the first `limit` ids of the split. */
+  limit?: number;
+}
+
+/** Reads a split list (one id per line, blank lines ignored). */
+export function readSplitList(path: string): string[] {
+  if (!existsSync(path)) throw new DatasetError(path, 'split list not found');
+  const ids = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  if (ids.length === 0) throw new DatasetError(path, 'split list is empty');
+  return ids;
+}
+
+/**
+ * Loads a PASCAL-VOC-style segmentation dataset: `JPEGImages/<id>.jpg` (or `.png`), palette masks
+ * `SegmentationClass/<id>.png` (255 = ignore), ids from `ImageSets/Segmentation/<split>.txt`.
+ * Images are RGB. Fails naming the file on a missing image or mask, a size mismatch, or a mask value out of range.
+ */
+export function loadVocSegmentation(root: string, options: VocOptions = {}): SegmentationData {
+  const split = options.split ?? 'train';
+  const classNames = options.classNames ?? VOC_CLASS_NAMES;
+  const numClasses = classNames.length;
+  const maskDir = options.maskDir ?? 'SegmentationClass';
+  let ids = readSplitList(join(root, 'ImageSets', 'Segmentation', `${split}.txt`));
+  if (options.limit !== undefined) ids = ids.slice(0, options.limit);
+  const images: Float32Array[] = [];
+  const masks: Int32Array[] = [];
+  let height = 0;
+  let width = 0;
+  let firstPath = '';
+  for (const id of ids) {
+    const jpg = join(root, 'JPEGImages', `${id}.jpg`);
+    const png = join(root, 'JPEGImages', `${id}.png`);
+    const imagePath = existsSync(jpg) ? jpg : existsSync(png) ? png : null;
+    if (!imagePath) throw new DatasetError(jpg, `missing image for id "${id}" listed in ${split}.txt`);
+    const maskPath = join(root, maskDir, `${id}.png`);
+    if (!existsSync(maskPath)) throw new DatasetError(maskPath, `missing mask for image ${imagePath}`);
+    let img = readImage(imagePath, { channels: 3 });
+    const m = readMaskPng(maskPath);
+    if (m.height !== img.height || m.width !== img.width) {
+      throw new DatasetError(maskPath, `mask is ${m.height}×${m.width} but its image ${imagePath} is ${img.height}×${img.width}`);
+    }
+    for (let p = 0; p < m.data.length; p++) {
+      const v = m.data[p]!;
+      if (v >= numClasses && v !== IGNORE_LABEL) {
+        throw new DatasetError(maskPath, `label value ${v} at (y=${Math.floor(p / m.width)}, x=${p % m.width}) is out of range [0, ${numClasses}) and is not ${IGNORE_LABEL} (ignore)`);
+      }
+    }
+    let mask = m.data;
+    if (options.size) {
+      img = resizeBilinear(img, options.size.height, options.size.width);
+      mask = resizeNearest(mask, m.height, m.width, options.size.height, options.size.width);
+    }
+    if (images.length === 0) {
+      height = img.height;
+      width = img.width;
+      firstPath = imagePath;
+    } else if (img.height !== height || img.width !== width) {
+      throw new DatasetError(imagePath, `image is ${img.height}×${img.width} but ${firstPath} is ${height}×${width}; pass options.size to resize`);
+    }
+    images.push(img.data);
+    masks.push(mask);
+  }
+  const n = images.length;
+  const outImages = new Float32Array(n * height * width * 3);
+  const outMasks = new Int32Array(n * height * width);
+  images.forEach((d, i) => outImages.set(d, i * height * width * 3));
+  masks.forEach((d, i) => outMasks.set(d, i * height * width));
+  return { images: outImages, masks: outMasks, n, height, width, channels: 3, numClasses, classNames: [...classNames] };
+}
