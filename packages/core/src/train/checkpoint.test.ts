@@ -1,0 +1,195 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { useBackend } from '../backend';
+import { Module } from '../module/module';
+import { SGD } from '../optim';
+import { Rng } from '../random/rng';
+import {
+  CheckpointMismatchError,
+  loadCheckpoint,
+  readCheckpoint,
+  readPointer,
+  resolveCheckpoint,
+  saveCheckpoint,
+  setCheckpointFaultHook,
+} from './checkpoint';
+import { CheckpointManager } from './checkpoint-manager';
+import { Pair, snapshot, TinyNet } from './fixtures/tiny';
+
+let root: string;
+beforeAll(async () => {
+  await useBackend('wasm');
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-ckpt-'));
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterEach(() => setCheckpointFaultHook(null));
+
+/** One SGD-with-momentum step on a fixed batch, so optimiser slots exist. */
+function trainStep(model: TinyNet, opt: SGD): void {
+  const x = tf.tensor2d([[1, 2, 3], [0, -1, 1]]);
+  const { grads } = tf.variableGrads(() => tf.mean(tf.square(model.forward(x))) as tf.Scalar, [model.w.variable, model.b.variable]);
+  const named = new Map<string, tf.Tensor>([
+    ['w', grads[model.w.variable.name]!],
+    ['b', grads[model.b.variable.name]!],
+  ]);
+  opt.step(named);
+  tf.dispose([x, ...named.values()]);
+}
+
+describe('saveCheckpoint / loadCheckpoint', () => {
+  test('round-trips weights, buffers, optimiser slots, generators and callback state without leaks', async () => {
+    const model = new TinyNet();
+    const opt = new SGD(model.trainableParameters(), { lr: 0.1, momentum: 0.9 });
+    trainStep(model, opt);
+    const rng = new Rng(5);
+    rng.next();
+    const cb = { name: 'counter', n: 3, state: () => ({ n: 3 }), loadState: (s: unknown) => void (cb.n = (s as { n: number }).n) };
+    const dir = path.join(root, 'roundtrip');
+    await saveCheckpoint(dir, { model, optimizers: opt, rng, callbacks: [cb] }, { position: { step: 1, epoch: 0, batchInEpoch: 1 }, configHash: 'abc' });
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.safetensors', 'optimizer.safetensors', 'state.json']);
+    const expectedNext = rng.next();
+
+    const before = tf.memory().numTensors;
+    const m2 = new TinyNet(3, 1, 42);
+    const o2 = new SGD(m2.trainableParameters(), { lr: 0.5, momentum: 0.9 });
+    const r2 = new Rng(0);
+    cb.n = 0;
+    const loaded = await loadCheckpoint(dir, { model: m2, optimizers: [o2], rng: r2, callbacks: [cb] });
+    expect(snapshot(m2)).toEqual(snapshot(model));
+    expect(o2.lr).toBe(0.1);
+    expect(o2.stepCount).toBe(1);
+    expect(Array.from(o2.stateDict().get('momentum_buffer.w')!.dataSync())).toEqual(Array.from(opt.stateDict().get('momentum_buffer.w')!.dataSync()));
+    expect(r2.next()).toBe(expectedNext);
+    expect(cb.n).toBe(3);
+    expect(loaded.manifest).toMatchObject({ format: 'lel-checkpoint', step: 1, batchInEpoch: 1, configHash: 'abc', backend: 'wasm', modules: null });
+    // Only the new model's and optimiser's own tensors remain.
+    m2.dispose();
+    o2.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    opt.dispose();
+  });
+
+  test('a checkpoint of a different model is refused with every difference, and nothing changes; partial loads what matches', async () => {
+    const dir = path.join(root, 'mismatch');
+    const small = new TinyNet(3, 1);
+    await saveCheckpoint(dir, { model: small });
+    class Other extends Module {
+      readonly w = this.registerParameter('w', tf.ones([4, 1]));
+      readonly b = this.registerParameter('b', tf.ones([1]));
+      readonly extra = this.registerParameter('extra', tf.ones([2]));
+    }
+    const other = new Other();
+    const before = snapshot(other);
+    const err = await loadCheckpoint(dir, { model: other }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointMismatchError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/3 differences/);
+    expect(msg).toMatch(/missing: {4}extra/);
+    expect(msg).toMatch(/unexpected: running_mean/);
+    expect(msg).toMatch(/mis-shaped: w expected \[4,1\] got \[3,1\]/);
+    expect(snapshot(other)).toEqual(before);
+
+    const loaded = await loadCheckpoint(dir, { model: other }, { partial: true });
+    expect(loaded.report.missing).toEqual(['extra']);
+    expect(Array.from(other.b.variable.dataSync())).toEqual(Array.from(small.b.variable.dataSync()));
+    expect(Array.from(other.w.variable.dataSync())).toEqual([1, 1, 1, 1]); // mis-shaped: untouched
+    small.dispose();
+    other.dispose();
+  });
+
+  test('several modules are saved under their names; a single model is refused for them', async () => {
+    const dir = path.join(root, 'modules');
+    const p = new Pair();
+    await saveCheckpoint(dir, { modules: { student: p.a, teacher: p.b } });
+    const { model, manifest } = readCheckpoint(dir);
+    expect([...model.keys()].sort()).toEqual(['student.b', 'student.running_mean', 'student.w', 'teacher.b', 'teacher.running_mean', 'teacher.w']);
+    expect(manifest.modules).toEqual(['student', 'teacher']);
+    tf.dispose([...model.values()]);
+    const q = new Pair();
+    await loadCheckpoint(dir, { modules: { student: q.a, teacher: q.b } });
+    expect(snapshot(q)).toEqual(snapshot(p));
+    await expect(loadCheckpoint(dir, { model: q.a })).rejects.toThrow(/holds several named modules \(student, teacher\) but a single model was given/);
+    p.dispose();
+    q.dispose();
+  });
+});
+
+describe('CheckpointManager (atomic writes, last/best, pruning)', () => {
+  const contents = (m: TinyNet) => ({ model: m });
+
+  test('a save interrupted before the rename leaves the previous checkpoint current and loadable', async () => {
+    const runDir = path.join(root, 'atomic');
+    const model = new TinyNet();
+    const mgr = new CheckpointManager(runDir, { keepLast: 3 });
+    await mgr.save(10, contents(model));
+    const good = snapshot(model);
+
+    model.w.assign(tf.fill([3, 1], 123)); // the new state, never committed
+    setCheckpointFaultHook((stage) => {
+      if (stage === 'files-written') throw new Error('simulated crash before rename');
+    });
+    await expect(mgr.save(20, contents(model))).rejects.toThrow(/simulated crash/);
+    setCheckpointFaultHook(null);
+    // A real crash leaves its temporary folder behind: make one, with a truncated file.
+    const leftover = path.join(runDir, 'checkpoints', '.tmp-step-000020-999-1');
+    fs.mkdirSync(leftover);
+    fs.writeFileSync(path.join(leftover, 'model.safetensors'), Buffer.from([1, 2, 3]));
+
+    expect(readPointer(runDir, 'last')).toEqual({ name: 'step-000010', step: 10 });
+    expect(fs.existsSync(path.join(runDir, 'checkpoints', 'step-000020'))).toBe(false);
+    const fresh = new TinyNet(3, 1, 77);
+    const loaded = await loadCheckpoint('last', { model: fresh }, { runDir });
+    expect(loaded.manifest.step).toBe(10);
+    expect(snapshot(fresh)).toEqual(good);
+
+    // The next manager cleans up the leftovers.
+    new CheckpointManager(runDir);
+    expect(fs.readdirSync(path.join(runDir, 'checkpoints')).sort()).toEqual(['last', 'step-000010']);
+    model.dispose();
+    fresh.dispose();
+  });
+
+  test('a crash after the folder rename but before the pointer update keeps the previous pointer; overwriting a folder is atomic too', async () => {
+    const runDir = path.join(root, 'atomic2');
+    const model = new TinyNet();
+    const mgr = new CheckpointManager(runDir);
+    await mgr.save(1, contents(model));
+    setCheckpointFaultHook((stage) => {
+      if (stage === 'folder-renamed') throw new Error('simulated crash before pointer');
+    });
+    await expect(mgr.save(2, contents(model))).rejects.toThrow(/before pointer/);
+    setCheckpointFaultHook(null);
+    expect(resolveCheckpoint('last', runDir)).toBe(path.join(runDir, 'checkpoints', 'step-000001'));
+
+    // Overwrite step-000001 in place; a crash between the two renames is recovered by readers.
+    const dir1 = path.join(runDir, 'checkpoints', 'step-000001');
+    fs.renameSync(dir1, path.join(runDir, 'checkpoints', '.old-step-000001'));
+    expect(resolveCheckpoint('last', runDir)).toBe(dir1);
+    expect(fs.existsSync(path.join(dir1, 'state.json'))).toBe(true);
+    model.dispose();
+  });
+
+  test('keeps the last K plus the best; pointers are JSON files', async () => {
+    const runDir = path.join(root, 'prune');
+    const model = new TinyNet();
+    const mgr = new CheckpointManager(runDir, { keepLast: 2, best: { metric: 'acc', mode: 'max' } });
+    const accs = [0.1, 0.9, 0.3, 0.2, 0.5];
+    for (let i = 0; i < accs.length; i++) {
+      await mgr.save(i + 1, contents(model));
+      if (mgr.isBetter({ acc: accs[i]! })) mgr.setBest(i + 1, accs[i]!);
+    }
+    expect(fs.readdirSync(mgr.dir).sort()).toEqual(['best', 'last', 'step-000002', 'step-000004', 'step-000005']);
+    expect(readPointer(runDir, 'best')).toEqual({ name: 'step-000002', step: 2, metric: 'acc', mode: 'max', value: 0.9 });
+    expect(resolveCheckpoint('best', runDir)).toBe(path.join(mgr.dir, 'step-000002'));
+    expect(resolveCheckpoint(runDir)).toBe(path.join(mgr.dir, 'step-000005'));
+    expect(() => mgr.isBetter({ loss: 1 })).toThrow(/"acc" is not among the evaluation metrics \(loss\)/);
+    expect(() => resolveCheckpoint('last', path.join(root, 'nothing'))).toThrow(/has no last checkpoint/);
+    model.dispose();
+  });
+});
