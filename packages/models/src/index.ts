@@ -1,1 +1,49 @@
-export {};
+// @lel/models — explicit named exports (no `export *`).
+
+// BERT
+export { BERT_BASE_UNCASED, bertConfig, bertConfigFromHf, bertConfigToHf } from './bert/config';
+export type { BertConfig } from './bert/config';
+export { BertModel, BertPooler, extendedAttentionMask, initBertWeights } from './bert/model';
+export type { BertInputs, BertModelOutput, BertModelOptions } from './bert/model';
+export { BertEmbeddings } from './bert/embeddings';
+export { BertSelfAttention, BertSelfOutput, BertAttention } from './bert/attention';
+export { BertIntermediate, BertOutput, BertLayer, BertEncoder } from './bert/layer';
+export { BertForSequenceClassification } from './bert/sequenceClassification';
+export type { SequenceClassifierOutput, BertForSequenceClassificationOptions } from './bert/sequenceClassification';
+export { BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform } from './bert/maskedLM';
+export { hfToLelName, loadBertWeights, bertWeightsToHf } from './bert/checkpoint';
+export type { CheckpointTensor, BertLoadReport, LoadBertWeightsOptions, BertToHfOptions } from './bert/checkpoint';
+export { readBertCheckpoint, loadBertWeightsFromFile, loadPretrainedBert, saveBertPretrained } from './bert/pretrained';
+export type { LoadPretrainedBertOptions, PretrainedBert, SaveBertPretrainedOptions } from './bert/pretrained';
+export { childNamed } from './bert/childNamed';
+
+// WordPiece tokenizer
+export { WordPieceTokenizer, truncatePair } from './tokenizer/wordpiece';
+export type { WordPieceConfig, EncodeOptions, Encoding, BatchEncoding, TruncationStrategy, PaddingStrategy } from './tokenizer/wordpiece';
+export { bertNormalize, isCjkIdeograph } from './tokenizer/normalizer';
+export type { BertNormalizerOptions } from './tokenizer/normalizer';
+export { bertPreTokenize, isBertPunctuation } from './tokenizer/preTokenizer';
+export { loadWordPieceTokenizer } from './tokenizer/loadTokenizer';
+export { trainWordPieceVocab } from './tokenizer/trainVocab';
+export type { TrainWordPieceOptions } from './tokenizer/trainVocab';
+
+// MLM pretraining
+export { pretrainMlm, chunkCorpus, BERT_MINI_CONFIG } from './pretraining/mlmPretrain';
+export type { MlmPretrainOptions, MlmPretrainResult } from './pretraining/mlmPretrain';
+export { maskTokens } from './pretraining/maskTokens';
+export type { MaskTokensOptions, MaskedBatch } from './pretraining/maskTokens';
+
+// ResNet-12 (SCL)
+export { ResNet12, ResNet12Block } from './resnet12/resnet12';
+export type { ResNet12Options, ResNet12Output } from './resnet12/resnet12';
+export { dropBlock, dropBlockGamma, dropBlockKeepRate } from './resnet12/dropBlock';
+
+// Segmentation encoder–decoder (CCT)
+export { SegEncoder, SEG_ENCODER_PRESETS, DeepStem, ResStage } from './segmentation/encoder';
+export type { SegEncoderOptions, SegEncoderPreset } from './segmentation/encoder';
+export { BasicBlock, Bottleneck } from './segmentation/residualBlocks';
+export { PyramidPooling, PspStage } from './segmentation/psp';
+export { adaptiveAvgPool2d, adaptivePoolMatrix } from './segmentation/adaptiveAvgPool';
+export { CctDecoder, PixelShuffleUp, cctUpsample, icnrKernel } from './segmentation/decoder';
+export { SegmentationModel } from './segmentation/segmentationModel';
+export type { SegmentationModelOptions } from './segmentation/segmentationModel';

@@ -43,3 +43,34 @@ describe('Module', () => {
     m.dispose();
   });
 });
+
+describe('Module.replaceModule', () => {
+  test('swaps a nested child, updates fields and ModuleList items, keeps names and order', () => {
+    const m = new Tree();
+    const replacement = new Leaf();
+    const old = m.replaceModule('layer.1', replacement);
+    expect(m.layers.at(1)).toBe(replacement);
+    expect(m.getModule('layer.1')).toBe(replacement);
+    expect(m.namedParameters().map(([n]) => n)).toEqual(['layer.0.weight', 'layer.0.bias', 'layer.1.weight', 'layer.1.bias']);
+    old.dispose();
+
+    class Holder extends Module {
+      leaf = this.registerModule('leaf', new Leaf());
+    }
+    const h = new Holder();
+    const before = h.leaf;
+    const next = new Leaf();
+    expect(h.replaceModule('leaf', next)).toBe(before);
+    expect(h.leaf).toBe(next);
+    before.dispose();
+    h.dispose();
+    m.dispose();
+  });
+
+  test('a wrong path names the missing part and the existing children', () => {
+    const m = new Tree();
+    expect(() => m.replaceModule('layer.7', new Leaf())).toThrow(/no sub-module "layer.7".*children of its parent: 0, 1/);
+    expect(() => m.replaceModule('nope.0', new Leaf())).toThrow(/no sub-module "nope"/);
+    m.dispose();
+  });
+});

@@ -73,6 +73,49 @@ export class Module {
     }
   }
 
+  /**
+   * Replace the sub-module at dotted `path` (e.g. `encoder.layer.0.attention.self.query`) by `replacement`,
+   * keeping its name and position, and return the module it replaced (not disposed: adapters usually wrap
+   * it). Fields of the parent that referenced the old module (`this.query = registerModule(...)`) and
+   * `ModuleList` items are updated too, so forward passes use the replacement.
+   */
+  replaceModule<M extends Module>(path: string, replacement: M): Module {
+    const parts = path.split('.');
+    const last = parts.pop();
+    if (!last) throw new Error('Module.replaceModule: empty path');
+    let parent: Module = this;
+    for (const p of parts) {
+      const next = parent._children.get(p);
+      if (!next) throw new Error(`Module.replaceModule: no sub-module "${p}" on the way to "${path}"`);
+      parent = next;
+    }
+    const old = parent._children.get(last);
+    if (!old) {
+      const known = [...parent._children.keys()].join(', ') || 'none';
+      throw new Error(`Module.replaceModule: no sub-module "${path}" (children of its parent: ${known})`);
+    }
+    parent._children.set(last, replacement);
+    const fields = parent as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = replacement;
+    if (parent instanceof ModuleList) {
+      const i = parent.items.indexOf(old);
+      if (i >= 0) parent.items[i] = replacement;
+    }
+    return old;
+  }
+
+  /** The sub-module at dotted `path` ('' = this module). */
+  getModule(path: string): Module {
+    if (path === '') return this;
+    let m: Module = this;
+    for (const p of path.split('.')) {
+      const next = m._children.get(p);
+      if (!next) throw new Error(`Module.getModule: no sub-module "${path}" (missing "${p}")`);
+      m = next;
+    }
+    return m;
+  }
+
   /** Direct children, in registration order. */
   children(): [string, Module][] {
     return [...this._children.entries()];

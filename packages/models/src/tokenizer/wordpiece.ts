@@ -1,0 +1,402 @@
+import { bertNormalize, type BertNormalizerOptions } from './normalizer';
+import { bertPreTokenize } from './preTokenizer';
+
+/** Configuration of a {@link WordPieceTokenizer}; defaults are bert-base-uncased's. */
+export interface WordPieceConfig extends BertNormalizerOptions {
+  /** Token for words that cannot be split into vocabulary pieces. Default `[UNK]`. */
+  unkToken?: string;
+  /** Prefix of word-internal pieces. Default `##`. */
+  continuingSubwordPrefix?: string;
+  /** Longer words (in code points) become `unkToken`. Default 100. */
+  maxInputCharsPerWord?: number;
+  /** Default `[CLS]`. */
+  clsToken?: string;
+  /** Default `[SEP]`. */
+  sepToken?: string;
+  /** Default `[PAD]`. */
+  padToken?: string;
+  /** Default `[MASK]`. */
+  maskToken?: string;
+}
+
+/** Truncation strategy; `true` means HF's `longest_first`. */
+export type TruncationStrategy = boolean | 'longest_first' | 'only_first' | 'only_second';
+/** Padding: `'max_length'` pads to `maxLength`; `'longest'` (batches) to the longest row; `false` none. */
+export type PaddingStrategy = boolean | 'max_length' | 'longest';
+
+/** Options of {@link WordPieceTokenizer.encode}. */
+export interface EncodeOptions {
+  /** Second segment (token type 1). */
+  textPair?: string | null;
+  /** Add `[CLS] A [SEP] (B [SEP])`. Default true. */
+  addSpecialTokens?: boolean;
+  /** Length limit (special tokens included) for truncation and `'max_length'` padding. */
+  maxLength?: number | null;
+  /** Default: `'longest_first'` when `maxLength` is set, else none. */
+  truncation?: TruncationStrategy;
+  /** Default false for `encode`, `'longest'` for `encodeBatch`. `true` means `'max_length'` when `maxLength` is set. */
+  padding?: PaddingStrategy;
+}
+
+/** One encoded sequence. */
+export interface Encoding {
+  tokens: string[];
+  inputIds: number[];
+  tokenTypeIds: number[];
+  attentionMask: number[];
+}
+
+/** Encoded rows of a batch, all of one length when padded. */
+export interface BatchEncoding {
+  inputIds: number[][];
+  tokenTypeIds: number[][];
+  attentionMask: number[][];
+}
+
+/**
+ * BERT's WordPiece tokenizer with Hugging Face `tokenizers` semantics: BertNormalizer, BertPreTokenizer
+ * (whitespace + punctuation), greedy longest-match-first WordPiece, `[CLS] A [SEP] (B [SEP])` with token
+ * types, `longest_first` truncation, padding and attention mask. Special tokens written literally in the
+ * text (`[MASK]`) are kept whole, as HF does for its added special tokens.
+ */
+export class WordPieceTokenizer {
+  /** Token strings by id. */
+  readonly vocab: readonly string[];
+  private readonly ids: Map<string, number>;
+  private readonly cfg: Required<Omit<WordPieceConfig, 'stripAccents'>> & { stripAccents: boolean | null };
+  private readonly specialSplit: RegExp | null;
+
+  constructor(vocab: readonly string[], config: WordPieceConfig = {}) {
+    this.vocab = [...vocab];
+    this.ids = new Map();
+    vocab.forEach((t, i) => {
+      if (!this.ids.has(t)) this.ids.set(t, i);
+    });
+    this.cfg = {
+      cleanText: config.cleanText ?? true,
+      handleChineseChars: config.handleChineseChars ?? true,
+      lowercase: config.lowercase ?? true,
+      stripAccents: config.stripAccents ?? null,
+      unkToken: config.unkToken ?? '[UNK]',
+      continuingSubwordPrefix: config.continuingSubwordPrefix ?? '##',
+      maxInputCharsPerWord: config.maxInputCharsPerWord ?? 100,
+      clsToken: config.clsToken ?? '[CLS]',
+      sepToken: config.sepToken ?? '[SEP]',
+      padToken: config.padToken ?? '[PAD]',
+      maskToken: config.maskToken ?? '[MASK]',
+    };
+    for (const key of ['unkToken', 'clsToken', 'sepToken', 'padToken'] as const) {
+      if (!this.ids.has(this.cfg[key])) {
+        throw new Error(`WordPieceTokenizer: ${key} "${this.cfg[key]}" is not in the vocabulary (${vocab.length} tokens)`);
+      }
+    }
+    const specials = this.specialTokens.filter((t) => this.ids.has(t));
+    this.specialSplit = specials.length
+      ? new RegExp(`(${specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`)
+      : null;
+  }
+
+  /** The tokenizer's configuration (with defaults filled in). */
+  get config(): Readonly<WordPieceConfig> {
+    return { ...this.cfg };
+  }
+
+  /** Number of tokens in the vocabulary. */
+  get vocabSize(): number {
+    return this.vocab.length;
+  }
+
+  /** `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]` (as configured). */
+  get specialTokens(): string[] {
+    const c = this.cfg;
+    return [c.padToken, c.unkToken, c.clsToken, c.sepToken, c.maskToken];
+  }
+
+  /** Id of a token; throws when the token is not in the vocabulary. */
+  tokenToId(token: string): number {
+    const id = this.ids.get(token);
+    if (id === undefined) throw new Error(`WordPieceTokenizer: token "${token}" is not in the vocabulary`);
+    return id;
+  }
+
+  /** Id of a token or undefined. */
+  maybeTokenToId(token: string): number | undefined {
+    return this.ids.get(token);
+  }
+
+  /** Token string of an id; throws when out of range. */
+  idToToken(id: number): string {
+    const t = this.vocab[id];
+    if (t === undefined) throw new Error(`WordPieceTokenizer: id ${id} is out of range [0, ${this.vocab.length})`);
+    return t;
+  }
+
+  get padId(): number {
+    return this.tokenToId(this.cfg.padToken);
+  }
+  get unkId(): number {
+    return this.tokenToId(this.cfg.unkToken);
+  }
+  get clsId(): number {
+    return this.tokenToId(this.cfg.clsToken);
+  }
+  get sepId(): number {
+    return this.tokenToId(this.cfg.sepToken);
+  }
+  /** Id of `[MASK]`; throws when the vocabulary has none. */
+  get maskId(): number {
+    return this.tokenToId(this.cfg.maskToken);
+  }
+
+  /** Normalise (BertNormalizer) as configured. */
+  normalize(text: string): string {
+    return bertNormalize(text, this.cfg);
+  }
+
+  /** Split one pre-tokenised word into WordPiece tokens (`[UNK]` when it cannot be matched or is too long). */
+  wordPiece(word: string): string[] {
+    const chars = Array.from(word);
+    if (chars.length > this.cfg.maxInputCharsPerWord) return [this.cfg.unkToken];
+    const out: string[] = [];
+    let start = 0;
+    while (start < chars.length) {
+      let end = chars.length;
+      let piece: string | null = null;
+      while (start < end) {
+        let sub = chars.slice(start, end).join('');
+        if (start > 0) sub = this.cfg.continuingSubwordPrefix + sub;
+        if (this.ids.has(sub)) {
+          piece = sub;
+          break;
+        }
+        end--;
+      }
+      if (piece === null) return [this.cfg.unkToken];
+      out.push(piece);
+      start = end;
+    }
+    return out;
+  }
+
+  /** Text → WordPiece tokens, without special tokens, truncation or padding. */
+  tokenize(text: string): string[] {
+    const out: string[] = [];
+    const parts = this.specialSplit ? text.split(this.specialSplit) : [text];
+    for (const part of parts) {
+      if (!part) continue;
+      if (this.ids.has(part) && this.specialTokens.includes(part)) {
+        out.push(part);
+        continue;
+      }
+      for (const word of bertPreTokenize(this.normalize(part))) out.push(...this.wordPiece(word));
+    }
+    return out;
+  }
+
+  /** Encode one text (or a pair) into ids, token types and attention mask. */
+  encode(text: string, options: EncodeOptions = {}): Encoding {
+    const addSpecial = options.addSpecialTokens ?? true;
+    const maxLength = options.maxLength ?? null;
+    const pair = options.textPair ?? null;
+    let a = this.tokenize(text);
+    let b = pair === null ? null : this.tokenize(pair);
+    const truncation = options.truncation ?? (maxLength !== null ? 'longest_first' : false);
+    if (truncation !== false) {
+      if (maxLength === null) throw new Error('WordPieceTokenizer.encode: truncation needs maxLength');
+      const nSpecial = addSpecial ? (b ? 3 : 2) : 0;
+      const budget = maxLength - nSpecial;
+      if (budget < 0) throw new Error(`WordPieceTokenizer.encode: maxLength ${maxLength} cannot hold the ${nSpecial} special tokens`);
+      [a, b] = truncatePair(a, b, budget, truncation === true ? 'longest_first' : truncation);
+    }
+    const c = this.cfg;
+    const tokens = addSpecial ? [c.clsToken, ...a, c.sepToken] : [...a];
+    const tokenTypeIds = tokens.map(() => 0);
+    if (b) {
+      const second = addSpecial ? [...b, c.sepToken] : b;
+      tokens.push(...second);
+      tokenTypeIds.push(...second.map(() => 1));
+    }
+    const inputIds = tokens.map((t) => this.ids.get(t) ?? this.unkId);
+    const attentionMask = tokens.map(() => 1);
+    const enc: Encoding = { tokens, inputIds, tokenTypeIds, attentionMask };
+    const padding = options.padding ?? false;
+    if (padding === 'max_length' || (padding === true && maxLength !== null)) {
+      if (maxLength === null) throw new Error("WordPieceTokenizer.encode: padding 'max_length' needs maxLength");
+      this.padTo(enc, maxLength);
+    }
+    return enc;
+  }
+
+  /**
+   * Encode a batch of texts or `[text, pair]` tuples; pads to the longest row by default (or to
+   * `maxLength` with `padding: 'max_length'`).
+   */
+  encodeBatch(texts: readonly (string | readonly [string, string])[], options: Omit<EncodeOptions, 'textPair'> = {}): BatchEncoding {
+    const padding = options.padding ?? 'longest';
+    const encs = texts.map((t) =>
+      typeof t === 'string' ? this.encode(t, { ...options, padding: false }) : this.encode(t[0], { ...options, textPair: t[1], padding: false }),
+    );
+    let target = -1;
+    if (padding === 'max_length' || (padding === true && options.maxLength != null)) {
+      if (options.maxLength == null) throw new Error("WordPieceTokenizer.encodeBatch: padding 'max_length' needs maxLength");
+      target = options.maxLength;
+    } else if (padding === 'longest' || padding === true) target = Math.max(0, ...encs.map((e) => e.inputIds.length));
+    if (target >= 0) for (const e of encs) this.padTo(e, target);
+    return {
+      inputIds: encs.map((e) => e.inputIds),
+      tokenTypeIds: encs.map((e) => e.tokenTypeIds),
+      attentionMask: encs.map((e) => e.attentionMask),
+    };
+  }
+
+  private padTo(enc: Encoding, length: number): void {
+    const padId = this.padId;
+    while (enc.inputIds.length < length) {
+      enc.tokens.push(this.cfg.padToken);
+      enc.inputIds.push(padId);
+      enc.tokenTypeIds.push(0);
+      enc.attentionMask.push(0);
+    }
+  }
+
+  /** Ids → text, joining `##` pieces (as HF's WordPiece decoder). */
+  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    const skip = options.skipSpecialTokens ?? true;
+    const specials = new Set(this.specialTokens);
+    const prefix = this.cfg.continuingSubwordPrefix;
+    let out = '';
+    for (const id of ids) {
+      const t = this.idToToken(id);
+      if (skip && specials.has(t)) continue;
+      if (t.startsWith(prefix)) out += t.slice(prefix.length);
+      else out += (out ? ' ' : '') + t;
+    }
+    // HF's clean_up_tokenization: no space before punctuation and in common contractions.
+    return out
+      .replace(/ ([.?!,])/g, '$1')
+      .replace(/ ' /g, "'")
+      .replace(/ n't/g, "n't")
+      .replace(/ '(m|s|ve|re)\b/g, "'$1");
+  }
+
+  /** The vocabulary as `vocab.txt` (one token per line, id = line number). */
+  toVocabTxt(): string {
+    return this.vocab.join('\n') + '\n';
+  }
+
+  /** Build from the text of a `vocab.txt` (one token per line). */
+  static fromVocabTxt(text: string, config: WordPieceConfig = {}): WordPieceTokenizer {
+    const lines = text.split(/\r?\n/);
+    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    return new WordPieceTokenizer(lines, config);
+  }
+
+  /** Build from a Hugging Face `tokenizer.json` (text or parsed) whose model is WordPiece. */
+  static fromTokenizerJson(json: string | object, overrides: WordPieceConfig = {}): WordPieceTokenizer {
+    const tj = (typeof json === 'string' ? JSON.parse(json) : json) as TokenizerJson;
+    const model = tj.model;
+    if (!model || model.type !== 'WordPiece' || typeof model.vocab !== 'object') {
+      throw new Error(`WordPieceTokenizer.fromTokenizerJson: model.type is "${model?.type}", expected "WordPiece" with a vocab`);
+    }
+    const entries = Object.entries(model.vocab);
+    const vocab: string[] = new Array<string>(entries.length);
+    for (const [tok, id] of entries) {
+      if (!Number.isInteger(id) || id < 0 || id >= entries.length) {
+        throw new Error(`WordPieceTokenizer.fromTokenizerJson: token "${tok}" has id ${id}, outside [0, ${entries.length})`);
+      }
+      vocab[id] = tok;
+    }
+    for (let i = 0; i < vocab.length; i++) {
+      if (vocab[i] === undefined) throw new Error(`WordPieceTokenizer.fromTokenizerJson: no token has id ${i}`);
+    }
+    const norm = findBertNormalizer(tj.normalizer);
+    const config: WordPieceConfig = {
+      unkToken: model.unk_token,
+      continuingSubwordPrefix: model.continuing_subword_prefix,
+      maxInputCharsPerWord: model.max_input_chars_per_word,
+      ...(norm
+        ? {
+            cleanText: norm.clean_text,
+            handleChineseChars: norm.handle_chinese_chars,
+            stripAccents: norm.strip_accents ?? null,
+            lowercase: norm.lowercase,
+          }
+        : {}),
+      ...overrides,
+    };
+    return new WordPieceTokenizer(vocab, stripUndefined(config));
+  }
+}
+
+interface TokenizerJson {
+  model?: {
+    type?: string;
+    vocab: Record<string, number>;
+    unk_token?: string;
+    continuing_subword_prefix?: string;
+    max_input_chars_per_word?: number;
+  };
+  normalizer?: NormalizerJson | null;
+}
+
+interface NormalizerJson {
+  type?: string;
+  clean_text?: boolean;
+  handle_chinese_chars?: boolean;
+  strip_accents?: boolean | null;
+  lowercase?: boolean;
+  normalizers?: NormalizerJson[];
+}
+
+function findBertNormalizer(n: NormalizerJson | null | undefined): NormalizerJson | null {
+  if (!n) return null;
+  if (n.type === 'BertNormalizer') return n;
+  if (n.type === 'Sequence') for (const m of n.normalizers ?? []) {
+    const found = findBertNormalizer(m);
+    if (found) return found;
+  }
+  return null;
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * HF tokenizers' truncation of a (pair of) token list(s) to `budget` tokens. `longest_first` keeps the
+ * shorter sequence whole when it fits in half, else cuts both to ⌊M/2⌋ (shorter; first on ties) and ⌈M/2⌉.
+ */
+export function truncatePair(
+  a: string[],
+  b: string[] | null,
+  budget: number,
+  strategy: 'longest_first' | 'only_first' | 'only_second',
+): [string[], string[] | null] {
+  if (!b) {
+    if (strategy === 'only_second') throw new Error("truncation 'only_second' needs a text pair");
+    return [a.slice(0, budget), null];
+  }
+  if (a.length + b.length <= budget) return [a, b];
+  if (strategy === 'only_first') {
+    const keep = budget - b.length;
+    if (keep < 0) throw new Error(`truncation 'only_first': the second sequence alone (${b.length}) exceeds the budget ${budget}`);
+    return [a.slice(0, keep), b];
+  }
+  if (strategy === 'only_second') {
+    const keep = budget - a.length;
+    if (keep < 0) throw new Error(`truncation 'only_second': the first sequence alone (${a.length}) exceeds the budget ${budget}`);
+    return [a, b.slice(0, keep)];
+  }
+  const aShorter = a.length <= b.length;
+  const nShort = aShorter ? a.length : b.length;
+  let keepShort: number;
+  let keepLong: number;
+  if (nShort <= budget - nShort) {
+    keepShort = nShort;
+    keepLong = budget - nShort;
+  } else {
+    keepShort = Math.floor(budget / 2);
+    keepLong = budget - keepShort;
+  }
+  return aShorter ? [a.slice(0, keepShort), b.slice(0, keepLong)] : [a.slice(0, keepLong), b.slice(0, keepShort)];
+}
