@@ -1,0 +1,158 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, useBackend } from '@lel/core';
+import { expectNoLeaks, gradCheck, testBackends } from '@lel/core/testing';
+import { describe, expect, test } from 'vitest';
+import { parseCctConfig, totalAuxDecoders } from './config';
+import { unsupervisedLoss } from './consistency';
+import { SmallConvEncoder } from './encoder';
+import { segmentationCrossEntropy } from './cross-entropy';
+import { cctLoss } from './loss';
+import { CctModel } from './model';
+import { SegEncoder } from '@lel/models';
+
+const ONE_EACH = { vat: 1, dropout: 1, cutout: 1, contextMasking: 1, objectMasking: 1, featureDrop: 1, featureNoise: 1 };
+
+function tinyModel(seed = 0, mode: 'semi' | 'supervised' = 'semi') {
+  const rng = new Rng(seed);
+  const encoder = new SmallConvEncoder({ widths: [4, 6, 8], rng });
+  return new CctModel(encoder, { numClasses: 3, mode, perturbations: ONE_EACH, vat: { xi: 0.1, eps: 2, iterations: 1 }, cutout: { erase: 0.4, minPixels: 2 } }, rng);
+}
+
+/** Gradients by hierarchical name, absent names had no gradient path. */
+function namedGrads(model: CctModel, loss: () => tf.Scalar): Map<string, number> {
+  const params = model.trainableParameters();
+  const byVar = new Map(params.map(([n, p]) => [p.variable.name, n]));
+  const { value, grads } = tf.variableGrads(loss, params.map(([, p]) => p.variable));
+  const out = new Map<string, number>();
+  for (const [v, g] of Object.entries(grads)) {
+    out.set(byVar.get(v)!, tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0]!));
+    g.dispose();
+  }
+  value.dispose();
+  return out;
+}
+
+describe('config', () => {
+  test('official defaults: 30 auxiliary decoders with the official counts', () => {
+    const c = parseCctConfig({ numClasses: 21 });
+    expect(totalAuxDecoders(c)).toBe(30);
+    expect(c.perturbations).toEqual({ vat: 2, dropout: 6, cutout: 6, contextMasking: 2, objectMasking: 2, featureDrop: 6, featureNoise: 6 });
+    expect(c.vat).toEqual({ xi: 1e-6, eps: 2, iterations: 1 });
+    expect(c.loss.unsupWeight).toBe(30);
+    expect(c.optim.lr).toBe(1e-2);
+  });
+  test('an unknown perturbation is a clear error', () => {
+    expect(() => parseCctConfig({ numClasses: 3, perturbations: { gaussian: 2 } as never })).toThrow(/perturbations: unknown key "gaussian" \(unknown perturbation; expected one of vat, dropout/);
+  });
+  test('missing or bad class count, semi without decoders', () => {
+    expect(() => parseCctConfig({} as never)).toThrow(/numClasses/);
+    expect(() => parseCctConfig({ numClasses: 1 })).toThrow(/numClasses/);
+    const zero = Object.fromEntries(Object.keys(ONE_EACH).map((k) => [k, 0]));
+    expect(() => parseCctConfig({ numClasses: 3, perturbations: zero as never })).toThrow(/at least one auxiliary decoder/);
+  });
+});
+
+for (const backend of testBackends()) {
+  describe(`CctModel [${backend}]`, () => {
+    test('builds one auxiliary decoder per configured perturbation; baseline has none', async () => {
+      await useBackend(backend as never);
+      const m = tinyModel();
+      expect(m.auxDecoders.items.map((d) => d.perturbation)).toEqual(['vat', 'dropout', 'cutout', 'contextMasking', 'objectMasking', 'featureDrop', 'featureNoise']);
+      const b = tinyModel(0, 'supervised');
+      expect(b.auxDecoders.length).toBe(0);
+      expect(() => b.forwardUnsupervised(tf.zeros([1, 16, 16, 3]) as tf.Tensor4D)).toThrow(/no auxiliary decoders/);
+      m.dispose();
+      b.dispose();
+    });
+
+    test('shapes at input resolution, also when the stride does not divide the size; no leaks', async () => {
+      await useBackend(backend as never);
+      const m = tinyModel();
+      const x = new Rng(3).uniformTensor([2, 20, 12, 3]) as tf.Tensor4D;
+      await expectNoLeaks(() => {
+        const y = m.forward(x);
+        expect(y.shape).toEqual([2, 20, 12, 3]);
+        const u = m.forwardUnsupervised(x, new Rng(4));
+        expect(u.mainLogits.shape).toEqual([2, 20, 12, 3]);
+        expect(u.auxLogits).toHaveLength(7);
+        for (const a of u.auxLogits) expect(a.shape).toEqual([2, 20, 12, 3]);
+        tf.dispose([y, u.mainLogits, ...u.auxLogits]);
+      });
+      x.dispose();
+      m.dispose();
+    });
+
+    test('the unsupervised loss trains the encoder and every auxiliary decoder, never the main decoder', async () => {
+      await useBackend(backend as never);
+      const m = tinyModel(1);
+      const x = new Rng(5).uniformTensor([2, 16, 16, 3]) as tf.Tensor4D;
+      const grads = namedGrads(m, () => {
+        const u = m.forwardUnsupervised(x, new Rng(6));
+        return unsupervisedLoss(u.auxLogits, u.mainLogits);
+      });
+      const names = [...grads.keys()];
+      expect(names.some((n) => n.startsWith('mainDecoder.'))).toBe(false);
+      for (const [n] of m.encoder.namedParameters('encoder')) expect(grads.get(n), n).toBeGreaterThan(0);
+      for (let k = 0; k < 7; k++) expect(names.some((n) => n.startsWith(`auxDecoders.${k}.`) && grads.get(n)! > 0), `aux ${k}`).toBe(true);
+      x.dispose();
+      m.dispose();
+    });
+
+    test('the supervised loss trains the encoder and the main decoder only', async () => {
+      await useBackend(backend as never);
+      const m = tinyModel(2);
+      const x = new Rng(7).uniformTensor([1, 16, 16, 3]) as tf.Tensor4D;
+      const y = tf.tensor3d(Array.from({ length: 256 }, (_, i) => i % 3), [1, 16, 16], 'int32');
+      const grads = namedGrads(m, () => cctLoss({ supLogits: m.forward(x), labels: y, weightU: 0 }).total);
+      expect([...grads.keys()].some((n) => n.startsWith('auxDecoders.'))).toBe(false);
+      expect(grads.get('mainDecoder.upsample.0.weight')).toBeGreaterThan(0);
+      expect(grads.get('encoder.convs.0.weight')).toBeGreaterThan(0);
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+
+    test("works with @lel/models' SegEncoder (residual + pyramid pooling, stride 8)", async () => {
+      await useBackend(backend as never);
+      const rng = new Rng(9);
+      const m = new CctModel(new SegEncoder('tiny'), { numClasses: 4, perturbations: { ...ONE_EACH, vat: 0, dropout: 0, cutout: 0, contextMasking: 0, objectMasking: 0, featureDrop: 0 } }, rng);
+      // Batch 2: the pyramid pooling's 1×1 bin needs more than one value per channel for batch norm.
+      const x = rng.uniformTensor([2, 16, 16, 3]) as tf.Tensor4D;
+      const grads = namedGrads(m, () => {
+        const u = m.forwardUnsupervised(x, rng);
+        return unsupervisedLoss(u.auxLogits, u.mainLogits);
+      });
+      expect([...grads.keys()].some((n) => n.startsWith('encoder.') && grads.get(n)! > 0)).toBe(true);
+      expect([...grads.keys()].some((n) => n.startsWith('mainDecoder.'))).toBe(false);
+      x.dispose();
+      m.dispose();
+    });
+
+    test('the gradient through encoder and decoder matches finite differences', async () => {
+      await useBackend(backend as never);
+      const rng = new Rng(11);
+      const m = tinyModel(11, 'supervised').eval();
+      const x = rng.uniformTensor([1, 16, 16, 3]);
+      const y = tf.tensor3d(Array.from({ length: 256 }, (_, i) => i % 3), [1, 16, 16], 'int32');
+      gradCheck((xx) => segmentationCrossEntropy(m.forward(xx as tf.Tensor4D), y as tf.Tensor3D), [x], { maxElements: 12 });
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+
+    test('labels that do not fit the class count are a clear error', async () => {
+      await useBackend(backend as never);
+      const m = tinyModel();
+      const x = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
+      const bad = tf.fill([1, 16, 16], 5, 'int32') as tf.Tensor3D;
+      const ignored = tf.fill([1, 16, 16], 255, 'int32') as tf.Tensor3D;
+      tf.tidy(() => {
+        const logits = m.forward(x);
+        expect(() => cctLoss({ supLogits: logits, labels: bad, weightU: 1 })).toThrow(/label 5 .* outside \[0, 3\).*numClasses/);
+        expect(cctLoss({ supLogits: logits, labels: ignored, weightU: 1 }).sup.dataSync()[0]).toBe(0);
+      });
+      tf.dispose([x, bad, ignored]);
+      m.dispose();
+    });
+  });
+}

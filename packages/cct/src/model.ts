@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, ModuleList, globalRng, resizeBilinear, scoped, type ParamGroup, type Rng, type TensorModule } from '@lel/core';
+import { type CctConfig, type CctConfigInput, PERTURBATIONS, parseCctConfig } from './config';
+import { AuxiliaryDecoder, SegmentationDecoder } from './decoders';
+import { stopGradient } from './detach';
+
+/** An encoder mapping images [B, H, W, 3] to features [B, H/s, W/s, F] (s = the config's `upscale`). */
+export interface SegmentationEncoder extends TensorModule {
+  /** F, the number of feature channels. */
+  readonly outChannels: number;
+}
+
+/** What {@link CctModel.forwardUnsupervised} returns (owned by the caller). */
+export interface UnsupervisedOutputs {
+  /** Main-decoder logits at input resolution (with gradient: the caller detaches for the target). */
+  mainLogits: tf.Tensor4D;
+  /** One prediction per auxiliary decoder, at input resolution. */
+  auxLogits: tf.Tensor4D[];
+}
+
+/**
+ * Cross-Consistency Training's network [models/model.py]: a shared encoder, a main decoder trained on
+ * labelled images, and K auxiliary decoders (unshared weights), each fed a differently perturbed
+ * version of the encoder output on unlabelled images. Built with `mode: 'supervised'`, it has no
+ * auxiliary decoder and is the supervised-only baseline with the same encoder and decoder.
+ */
+export class CctModel extends Module {
+  readonly config: CctConfig;
+  readonly encoder: SegmentationEncoder;
+  readonly mainDecoder: SegmentationDecoder;
+  readonly auxDecoders: ModuleList<AuxiliaryDecoder>;
+
+  constructor(encoder: SegmentationEncoder, config: CctConfigInput | CctConfig, rng?: Rng) {
+    super();
+    this.config = parseCctConfig(config);
+    const { numClasses, upscale } = this.config;
+    this.encoder = this.registerModule('encoder', encoder);
+    this.mainDecoder = this.registerModule('mainDecoder', new SegmentationDecoder(encoder.outChannels, numClasses, upscale, rng, this.config.decoderFinalRelu));
+    this.auxDecoders = this.registerModule('auxDecoders', new ModuleList<AuxiliaryDecoder>());
+    if (this.config.mode === 'semi') {
+      // Order as the official constructor: vat, drop, cutout, context, object, feature_drop, feature_noise.
+      for (const p of PERTURBATIONS) {
+        for (let i = 0; i < this.config.perturbations[p]; i++) {
+          this.auxDecoders.push(new AuxiliaryDecoder(p, encoder.outChannels, numClasses, this.config, rng));
+        }
+      }
+    }
+  }
+
+  get numClasses(): number {
+    return this.config.numClasses;
+  }
+
+  /** Resize logits to the image size when the encoder's stride does not divide it (bilinear, align_corners=True as the official code). */
+  private toInputSize(logits: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
+    if (logits.shape[1] === size[0] && logits.shape[2] === size[1]) return logits;
+    return resizeBilinear(logits, size, { alignCorners: true });
+  }
+
+  /** Encoder features of images [B, H, W, 3]. */
+  encode(x: tf.Tensor4D): tf.Tensor4D {
+    return this.encoder.forward(x) as tf.Tensor4D;
+  }
+
+  /** Main-decoder logits [B, H, W, C] at input resolution (training and inference). */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return scoped('CctModel.forward', () => this.toInputSize(this.mainDecoder.forward(this.encode(x)), [x.shape[1], x.shape[2]]));
+  }
+
+  /**
+   * The unsupervised branch: encode x_ul once, main prediction, then every auxiliary decoder on the
+   * perturbed, NON-detached features. Guided perturbations see the detached main prediction.
+   */
+  forwardUnsupervised(xul: tf.Tensor4D, rng: Rng = globalRng()): UnsupervisedOutputs {
+    if (this.auxDecoders.length === 0) throw new Error('CctModel.forwardUnsupervised: this model has no auxiliary decoders (mode "supervised")');
+    const size: [number, number] = [xul.shape[1], xul.shape[2]];
+    return scoped('CctModel.forwardUnsupervised', () => {
+      const z = this.encode(xul);
+      const mainLogits = this.toInputSize(this.mainDecoder.forward(z), size);
+      const ctx = { mainLogits: stopGradient(mainLogits), rng };
+      const auxLogits = this.auxDecoders.items.map((d) => this.toInputSize(d.forward(z, ctx), size));
+      return { mainLogits, auxLogits };
+    });
+  }
+
+  /**
+   * Optimiser parameter groups as the official `differential_lr`: the encoder at lr × `encoderLrScale`
+   * (0.1), the decoders at lr. Frozen parameters are left out.
+   */
+  parameterGroups(): ParamGroup[] {
+    const enc = this.encoder.namedParameters('encoder').filter(([, p]) => p.trainable);
+    const rest = this.trainableParameters().filter(([n]) => !n.startsWith('encoder.'));
+    return [
+      { params: enc, lrScale: this.config.optim.encoderLrScale },
+      { params: rest, lrScale: 1 },
+    ];
+  }
+}
