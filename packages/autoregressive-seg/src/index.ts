@@ -1,1 +1,31 @@
-export {};
+// @lel/autoregressive-seg: unsupervised segmentation by MI between autoregressive orderings (Ouali et al., ECCV 2020).
+// Explicit named exports only.
+export { ORDERINGS, orderingKernelMask, visitRank, assertOrdering } from './orderings';
+export type { Ordering, OrderingKernelMask, Padding4 } from './orderings';
+export { maskedConv2d, MaskedConv2d } from './masked-conv';
+export type { MaskedConv2dOptions } from './masked-conv';
+export { attentionMask, MaskedSelfAttention } from './attention';
+export type { MaskedSelfAttentionOptions } from './attention';
+export { ArStem, ArResidualBlock } from './blocks';
+export { ArEncoder, ArSegModel, architectureOf } from './model';
+export type { ArSegOutput } from './model';
+export { receptiveField, causalityViolations } from './causality';
+export { iicLoss, displacedJoint, IIC_EPS } from './iic-loss';
+export type { IicLossOptions, IicLossResult } from './iic-loss';
+export { arSegLoss } from './loss';
+export type { ArSegLossParts, ArSegLossOptions } from './loss';
+export { sampleOrderingPair } from './sampling';
+export type { OrderingPolicy } from './sampling';
+export { iicViews, unflip } from './augment';
+export type { IicViewOptions, IicViews } from './augment';
+export { clusterCounts, hungarianPixelAccuracy, remapClusters, scoreClusters } from './evaluate';
+export type { ClusterMatchOptions, HungarianPixelAccuracy, MatchedSegmentationScores } from './evaluate';
+export { evaluateArSeg } from './evaluate-model';
+export type { EvaluateArSegOptions } from './evaluate-model';
+export { imageBatch, validateImageSet } from './data';
+export type { ImageSet, LabelledImageSet } from './data';
+export { ArSegArchitectureSchema, ArSegTrainingSchema, ArSegConfigSchema } from './config';
+export type { ArSegArchitecture, ArSegArchitectureInput, ArSegConfig, ArSegConfigInput } from './config';
+export { trainArSeg, arSegStepLoss } from './train';
+export type { TrainArSegOptions, TrainArSegResult } from './train';
+export { saveArEncoder, loadArEncoder, AR_ENCODER_FORMAT } from './export';
