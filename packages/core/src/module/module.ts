@@ -50,6 +50,24 @@ export class Module {
     return p;
   }
 
+  /** This module's own parameter `name` (not a descendant's), if registered. */
+  protected ownParameter(name: string): Parameter | undefined {
+    return this._params.get(name);
+  }
+
+  /** Names of this module's own parameters, in registration order. */
+  protected ownParameterNames(): string[] {
+    return [...this._params.keys()];
+  }
+
+  /** Remove and dispose this module's own parameter `name` (dictionaries of per-adapter tensors need it). */
+  protected deleteParameter(name: string): void {
+    const p = this._params.get(name);
+    if (!p) throw new Error(`Module.deleteParameter: no parameter "${name}" (have: ${this.ownParameterNames().join(', ') || 'none'})`);
+    this._params.delete(name);
+    p.dispose();
+  }
+
   /** Register non-trainable state (running statistics, step counters) saved with the weights. */
   protected registerBuffer(name: string, value: tf.Tensor): tf.Variable {
     this.checkName(name);

@@ -89,3 +89,23 @@ describe.each(testBackends())('gradient utilities [%s]', (backend) => {
     expect(() => clipGradNorm(grads, -1)).toThrow(/maxNorm must be >= 0/);
   });
 });
+
+describe('computeGradients with a part that is the total tensor', () => {
+  test('`{ total: ce, ce }` reports both and frees everything', async () => {
+    const { Module } = await import('../module/module');
+    class P extends Module {
+      w = this.registerParameter('w', tf.tensor1d([1, 2]));
+    }
+    const m = new P();
+    const before = tf.memory().numTensors;
+    const out = computeGradients(() => {
+      const ce = tf.sum(tf.square(m.w.variable)) as tf.Scalar;
+      return { total: ce, ce };
+    }, m.namedParameters());
+    expect(out.loss).toBe(5);
+    expect(out.parts.ce).toBe(5);
+    tf.dispose([...out.grads.values()]);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});

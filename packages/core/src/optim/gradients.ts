@@ -49,7 +49,9 @@ export function computeGradients(lossFn: () => LossOutput, params: NamedParamete
     }
     kept = {};
     for (const [k, v] of Object.entries(out)) {
-      if (k !== 'total' && v instanceof tf.Tensor && v.rank === 0) kept[k] = tf.keep(v);
+      // A part may be the very tensor returned as `total` (`{ total: ce, ce }`): keep a copy, since tfjs
+      // hands `total` back as the result value and both would otherwise be disposed.
+      if (k !== 'total' && v instanceof tf.Tensor && v.rank === 0) kept[k] = tf.keep(v === out.total ? v.clone() : v);
       else if (k !== 'total') scalarOr(v, `loss part "${k}"`);
     }
     return scalarOr(out.total, 'the loss "total"');
