@@ -12,16 +12,164 @@ export type { NamedParameter, ParamGroup } from './optim/optimizer';
 
 // Each block below re-exports one area's barrel with explicit names. Edit only your own block.
 // <layers>
+export {
+  relu,
+  leakyRelu,
+  gelu,
+  ReLU,
+  LeakyReLU,
+  GELU,
+  Tanh,
+  Sigmoid,
+  Identity,
+  Linear,
+  linear,
+  Conv2d,
+  conv2d,
+  BatchNorm2d,
+  LayerNorm,
+  layerNorm,
+  Dropout,
+  Dropout2d,
+  dropout,
+  dropout2d,
+  Embedding,
+  embeddingLookup,
+  MultiHeadAttention,
+  MaxPool2d,
+  AvgPool2d,
+  GlobalAvgPool2d,
+  maxPool2d,
+  avgPool2d,
+  globalAvgPool2d,
+  resizeBilinear,
+  resizeNearest,
+  bilinearMatrix,
+  nearestIndices,
+  pixelShuffle,
+  pixelUnshuffle,
+  kaimingNormal,
+  kaimingUniform,
+  xavierUniform,
+  xavierNormal,
+  truncatedNormal,
+  uniformInit,
+  normalInit,
+  zerosInit,
+  onesInit,
+  computeFans,
+  calculateGain,
+} from './layers/index';
+export type {
+  LinearOptions,
+  Conv2dOptions,
+  Conv2dLayerOptions,
+  Conv2dPadding,
+  BatchNorm2dOptions,
+  MultiHeadAttentionOptions,
+  AttentionForwardOptions,
+  Pool2dOptions,
+  ResizeBilinearOptions,
+  Initializer,
+  Nonlinearity,
+  Fans,
+  KaimingOptions,
+  XavierOptions,
+  TruncatedNormalOptions,
+} from './layers/index';
 // </layers>
 // <losses>
+export { crossEntropy, klDivergence, softmaxMse, entropy, mse, binaryCrossEntropyWithLogits } from './losses/index';
+export type { CrossEntropyOptions, KlReduction, EntropyResult, BinaryCrossEntropyOptions, Reduction } from './losses/index';
 // </losses>
 // <metrics>
+export { ConfusionMatrix, hungarianMatch, meanConfidenceInterval, studentTQuantile, regularizedIncompleteBeta, logGamma } from './metrics/index';
+export { accuracy, f1Binary, matthewsCorrcoef, binaryCounts, pearson, spearman, rankData } from './metrics/index';
+export type { ConfusionMatrixOptions, LabelInput, HungarianMatch, MeanConfidenceInterval, BinaryCounts, NumericInput } from './metrics/index';
 // </metrics>
 // <optim>
+export { STEP_KEY, SGD, Adam, AdamW, polyLr, cosineWithWarmup, linearWithWarmup, stepLr, constantLr } from './optim/index';
+export { clipGradNorm, computeGradients, hasNonFinite } from './optim/index';
+export type { ParamUpdate, SGDOptions, AdamOptions, LrSchedule, PolyLrOptions, CosineWithWarmupOptions, LinearWithWarmupOptions, StepLrOptions } from './optim/index';
+export type { ClipGradNormResult, LossOutput, ComputedGradients } from './optim/index';
 // </optim>
 // <io>
+export { parseSafetensors, serializeSafetensors, toTensorMap, safetensorsDtypeSize, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './io/index';
+export { readSafetensorsFile, writeSafetensorsFile, writeFileAtomic, writeFileAtomicSync } from './io/index';
+export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from './io/index';
+export type { SafetensorsDtype, SafetensorsData, SafetensorsTensor, ParsedSafetensor, ParsedSafetensors, SafetensorsErrorCode } from './io/index';
+export type { SafetensorsInput, SerializeSafetensorsOptions } from './io/index';
 // </io>
 // <train>
+export {
+  fit,
+  CallbackList,
+  ProgressReporter,
+  Throughput,
+  formatProgressLine,
+  formatProgressFields,
+  formatDuration,
+  JsonlLogger,
+  readJsonl,
+  saveCheckpoint,
+  loadCheckpoint,
+  readCheckpoint,
+  readManifest,
+  resolveCheckpoint,
+  readPointer,
+  checkpointName,
+  checkpointsDir,
+  compareWithModel,
+  CheckpointMismatchError,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  CHECKPOINT_FILES,
+  CheckpointManager,
+  NonFiniteLossError,
+  EarlyStopping,
+  validateConfig,
+  ConfigValidationError,
+  hashConfig,
+  canonicalJson,
+} from './train';
+export type {
+  FitOptions,
+  FitResult,
+  FitCheckpointOptions,
+  Every,
+  Callback,
+  TrainContext,
+  LossParts,
+  DataSource,
+  TrainData,
+  StepMetrics,
+  LrScheduleLike,
+  ProgressMode,
+  ProgressOptions,
+  ProgressState,
+  ProgressStream,
+  MetricsRecord,
+  JsonlLoggerOptions,
+  CheckpointContents,
+  CheckpointManifest,
+  CheckpointPointer,
+  CheckpointTensors,
+  LoadCheckpointOptions,
+  LoadedCheckpoint,
+  SaveCheckpointOptions,
+  TrainPosition,
+  CheckpointManagerOptions,
+  BestCheckpointPolicy,
+  EarlyStoppingOptions,
+  ConfigIssue,
+} from './train';
 // </train>
 // <kernels>
+export { registerLelKernels } from './kernels';
+export type { LelKernelRegistry } from './kernels';
+export { DataParallel } from './parallel';
+export type { DataParallelOptions, ParallelGradients, ParallelTask, Shard, ReplicaSpec } from './parallel';
+import { registerLelKernels as registerLelKernelsOnImport } from './kernels';
+// LEL's kernel fixes and fast gradients apply to every package that imports @lel/core (idempotent).
+registerLelKernelsOnImport();
 // </kernels>

@@ -1,1 +1,3 @@
 // Barrel of kernels: explicit named exports only.
+export { registerLelKernels } from './register';
+export type { LelKernelRegistry } from './register';

@@ -1,0 +1,49 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** A typed array as the backends store tensor values. */
+export type Values = Float32Array | Int32Array | Uint8Array;
+
+/** The parts of BackendWasm and MathBackendCPU we use; both are duck-typed so neither package is imported. */
+interface WasmLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Values;
+}
+interface CpuLike {
+  data: { get(dataId: tf.DataId): { values: Values } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Values): tf.TensorInfo;
+}
+
+function isWasm(b: unknown): b is WasmLike {
+  return typeof (b as WasmLike).typedArrayFromHeap === 'function';
+}
+
+/**
+ * Run a JavaScript kernel body on the wasm or cpu backend without copying inputs: on wasm the output is
+ * allocated first and then every view is taken from the heap, because allocating can grow (and so detach)
+ * the wasm memory. `body` receives a zero-filled output and the input values.
+ */
+export function runJsKernel(
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  outShape: number[],
+  outDtype: 'float32' | 'int32',
+  body: (out: Float32Array | Int32Array, ...ins: Values[]) => void,
+): tf.TensorInfo {
+  const size = outShape.reduce((a, b) => a * b, 1);
+  if (isWasm(backend)) {
+    const out = backend.makeOutput(outShape, outDtype);
+    const view = (size === 0 ? (outDtype === 'int32' ? new Int32Array(0) : new Float32Array(0)) : backend.typedArrayFromHeap(out)) as
+      | Float32Array
+      | Int32Array;
+    view.fill(0);
+    const ins = inputs.map((t) => backend.typedArrayFromHeap(t));
+    body(view, ...ins);
+    return out;
+  }
+  const cpu = backend as CpuLike;
+  if (typeof cpu.makeTensorInfo !== 'function' || !cpu.data) throw new Error('runJsKernel: only the wasm and cpu backends are supported');
+  const out = outDtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  const ins = inputs.map((t) => cpu.data.get(t.dataId).values);
+  body(out, ...ins);
+  return cpu.makeTensorInfo(outShape, outDtype, out);
+}

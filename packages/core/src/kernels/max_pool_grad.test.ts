@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, test } from 'vitest';
+import { gradCheck } from '../testing/gradcheck';
+import { expectNoLeaks } from '../testing/leaks';
+import { describeEachBackend, onBackend, randn } from './test_util';
+
+const cases = [
+  { name: '2x2 stride 2, all negative', shape: [2, 4, 6, 3], f: 2, s: 2, pad: 'valid' as const, shift: -10 },
+  { name: '3x3 stride 2 same (overlapping, padded)', shape: [2, 5, 5, 2], f: 3, s: 2, pad: 'same' as const, shift: 0 },
+  { name: '3x3 stride 1 same, all negative', shape: [1, 4, 4, 2], f: 3, s: 1, pad: 'same' as const, shift: -5 },
+];
+
+describeEachBackend('maxPool gradient', (backend) => {
+  test.each(cases)('$name matches finite differences', async (c) => {
+    await onBackend(backend);
+    await expectNoLeaks(() => {
+      // Distinct values well apart (no ties within ±eps), optionally all negative.
+      const n = c.shape.reduce((p, q) => p * q, 1);
+      const perm = tf.util.createShuffledIndices(n);
+      const x = tf.tensor(Array.from(perm, (v) => v * 0.1 + c.shift), c.shape);
+      const r = tf.tidy(() => randn(tf.maxPool(x as tf.Tensor4D, c.f, c.s, c.pad).shape, 7));
+      gradCheck((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad), r)), [x], { maxElements: 200, eps: 1e-2 });
+      tf.dispose([x, r]);
+    });
+  });
+
+  test('every window of an all-negative input passes its gradient', async () => {
+    await onBackend(backend);
+    const x = tf.reshape(tf.neg(tf.range(1, 17)), [1, 4, 4, 1]) as tf.Tensor4D;
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid')))(x);
+    expect(tf.sum(g).dataSync()[0]).toBe(4);
+    tf.dispose([x, g]);
+  });
+});

@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { applyWasmOverrides } from './wasm_overrides';
+import { runJsKernel } from './js_kernel';
+
+/** LEL's MaxPoolGrad kernel (wasm and cpu). */
+export const MAX_POOL_GRAD = 'LelMaxPoolGrad';
+
+/**
+ * dx of max pooling: each window's dy goes to its first maximal element (row-major window order, strict
+ * `>` from −∞, as tfjs-cpu chooses), whatever the sign of the values. wasm's MaxPoolGrad drops the
+ * gradient of windows whose values are all negative.
+ */
+export function maxPoolGradValues(x: Float32Array, dy: Float32Array, info: tf.backend_util.Conv2DInfo, dx: Float32Array): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      const y0 = y * sh - pt;
+      const yStart = Math.max(0, y0);
+      const yEnd = Math.min(h, y0 + fh);
+      for (let xx = 0; xx < ow; xx++) {
+        const x0 = xx * sw - pl;
+        const xStart = Math.max(0, x0);
+        const xEnd = Math.min(w, x0 + fw);
+        const dyOff = ((b * oh + y) * ow + xx) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity;
+          let pos = -1;
+          for (let iy = yStart; iy < yEnd; iy++) {
+            for (let ix = xStart; ix < xEnd; ix++) {
+              const idx = ((b * h + iy) * w + ix) * c + ch;
+              const v = x[idx]!;
+              if (v > best) {
+                best = v;
+                pos = idx;
+              }
+            }
+          }
+          if (pos >= 0) dx[pos]! += dy[dyOff + ch]!;
+        }
+      }
+    }
+  }
+}
+
+const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const a = attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
+  return runJsKernel(backend, [input, dy], input.shape, 'float32', (out, xv, dyv) =>
+    maxPoolGradValues(xv as Float32Array, dyv as Float32Array, info, out as Float32Array),
+  );
+};
+
+/** Kernel configs of {@link MAX_POOL_GRAD}. */
+export const maxPoolGradKernelConfigs: tf.KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
+  kernelName: MAX_POOL_GRAD,
+  backendName,
+  kernelFunc,
+}));
+
+/**
+ * MaxPool gradient: on wasm through {@link MAX_POOL_GRAD} (a distinct kernel name, so a backend imported
+ * later cannot overwrite the fix); elsewhere tfjs's own gradient.
+ */
+export function makeMaxPoolGradConfig(original: tf.GradConfig | undefined): tf.GradConfig {
+  return {
+    kernelName: tf.MaxPool,
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dyIn, saved, attrs) => {
+      const dy = dyIn as tf.Tensor;
+      if (original && tf.getBackend() !== 'wasm') return original.gradFunc(dy, saved, attrs);
+      const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
+      applyWasmOverrides();
+      return {
+        x: () => tf.engine().runKernel(MAX_POOL_GRAD, { dy, input: x, output: y }, attrs) as tf.Tensor,
+      };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, test } from 'vitest';
+import { compareClose } from '../testing/golden';
+import { expectNoLeaks } from '../testing/leaks';
+import { transposeValues } from './transpose';
+import { describeEachBackend, onBackend, onCpu, randn } from './test_util';
+
+const mm: [number[], number[], boolean, boolean][] = [
+  [[5, 7], [7, 3], false, false],
+  [[7, 5], [7, 3], true, false],
+  [[5, 7], [3, 7], false, true],
+  [[7, 5], [3, 7], true, true],
+  [[4, 5, 7], [4, 7, 3], false, false],
+  [[4, 7, 5], [4, 3, 7], true, true],
+  [[2, 3, 5, 7], [7, 3], false, false],
+  [[5, 7], [4, 7, 3], false, false],
+  [[1, 5, 7], [4, 3, 7], false, true],
+  [[200, 130], [90, 130], false, true],
+];
+
+describeEachBackend('matMul forward (wasm wrapper)', (backend) => {
+  test.each(mm)('%j · %j tA=%s tB=%s equals tfjs-cpu', async (sa, sb, ta, tb) => {
+    await onBackend(backend);
+    const ref = await onCpu(() => tf.tidy(() => tf.matMul(randn(sa, 1), randn(sb, 2), ta, tb)));
+    await expectNoLeaks(() => {
+      const a = randn(sa, 1);
+      const b = randn(sb, 2);
+      const y = tf.matMul(a, b, ta, tb);
+      expect(compareClose(y.dataSync(), ref, 1e-4, 1e-4)).toBeNull();
+      tf.dispose([a, b, y]);
+    });
+  });
+});
+
+const tr: [number[], number[]][] = [
+  [[300, 200], [1, 0]],
+  [[2, 3, 4, 5, 6], [2, 0, 3, 1, 4]],
+  [[2, 3, 4, 5, 6], [4, 3, 2, 1, 0]],
+  [[3, 4, 5], [0, 2, 1]],
+  [[2, 3, 4, 5, 6, 2], [5, 0, 1, 3, 2, 4]],
+];
+
+describeEachBackend('transpose (wasm wrapper)', (backend) => {
+  test.each(tr)('%j perm %j equals tfjs-cpu', async (shape, perm) => {
+    await onBackend(backend);
+    const ref = await onCpu(() => tf.tidy(() => tf.transpose(randn(shape, 3), perm)));
+    const x = randn(shape, 3);
+    const y = tf.transpose(x, perm);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(ref));
+    tf.dispose([x, y]);
+  });
+});
+
+test('transposeValues merges adjacent axes and matches a naive transpose', () => {
+  const shape = [2, 3, 4, 5];
+  const perm = [2, 3, 0, 1];
+  const x = Float32Array.from({ length: 120 }, (_, i) => i);
+  const out = new Float32Array(120);
+  transposeValues(x, shape, perm, out);
+  const naive: number[] = [];
+  for (let c = 0; c < 4; c++) for (let d = 0; d < 5; d++) for (let a = 0; a < 2; a++) for (let b = 0; b < 3; b++) naive.push(((a * 3 + b) * 4 + c) * 5 + d);
+  expect(Array.from(out)).toEqual(naive);
+});
+
+const red: [number[], number | number[], boolean][] = [
+  [[40, 30], 0, false],
+  [[4, 5, 6, 7], [0, 1, 2], false],
+  [[4, 5, 6, 7], [2, 0, 1], true],
+  [[4, 5, 6], -1, false],
+  [[4, 5, 6], [0, 2], false],
+  [[4, 5, 6], [0, 1, 2], false],
+];
+
+describeEachBackend('sum and mean (wasm wrapper)', (backend) => {
+  test.each(red)('%j over %j keepDims=%s equal tfjs-cpu', async (shape, axis, keepDims) => {
+    await onBackend(backend);
+    for (const op of [tf.sum, tf.mean]) {
+      const ref = await onCpu(() => tf.tidy(() => op(randn(shape, 4), axis, keepDims)));
+      const x = randn(shape, 4);
+      const y = op(x, axis, keepDims);
+      const refShape = await onCpu(() => tf.tidy(() => tf.tensor1d(op(randn(shape, 4), axis, keepDims).shape.concat([-1]))));
+      expect(y.shape.concat([-1])).toEqual(Array.from(refShape));
+      expect(compareClose(y.dataSync(), ref, 1e-5, 1e-5)).toBeNull();
+      tf.dispose([x, y]);
+    }
+  });
+});

@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { transposeValues } from './transpose';
+
+/** The BackendWasm methods the overrides use (duck-typed: the wasm package is an optional peer). */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+type Stock = tf.KernelFunc;
+
+/** A fresh wasm tensor holding `fill`'s output (views are taken after allocating: the heap may grow). */
+function alloc(backend: WasmBackend, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
+  const t = backend.makeOutput(shape, 'float32');
+  fill(backend.typedArrayFromHeap(t) as Float32Array);
+  return t;
+}
+
+/**
+ * wasm BatchMatMul through XNNPACK wherever possible. Stock tfjs-wasm reaches 15–45 GFLOP/s only for
+ * flag-free matMuls with one batch; with a transpose flag, or with several batches (attention), it falls
+ * back to loops at 0.5–3 GFLOP/s. Here transposed operands are transposed explicitly (tiled JavaScript),
+ * a batched `a` against a shared `b` becomes one tall matMul, and equal batches run one flag-free
+ * XNNPACK matMul each. Same products and sums per output element (up to summation order).
+ */
+export function makeWasmBatchMatMul(stock: Stock): Stock {
+  return (args) => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as unknown as WasmBackend;
+    let { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args);
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const nA = batchA.reduce((p, q) => p * q, 1);
+    const nB = batchB.reduce((p, q) => p * q, 1);
+    // General broadcasting (both batched, different shapes) is rare: leave it to tfjs.
+    if (nA > 1 && nB > 1 && !tf.util.arraysEqual(batchA, batchB)) return stock(args);
+    if (!transposeA && !transposeB && nA <= 1 && nB <= 1) return stock(args);
+    const temps: tf.TensorInfo[] = [];
+    const plain = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
+      if (!transposed) return t;
+      const r = t.shape.length;
+      const perm = [...Array(r).keys()];
+      perm[r - 2] = r - 1;
+      perm[r - 1] = r - 2;
+      const shape = perm.map((p) => t.shape[p]!);
+      const out = backend.makeOutput(shape, 'float32');
+      const outView = backend.typedArrayFromHeap(out) as Float32Array;
+      transposeValues(backend.typedArrayFromHeap(t), t.shape, perm, outView);
+      temps.push(out);
+      return out;
+    };
+    try {
+      a = plain(a, transposeA);
+      b = plain(b, transposeB);
+      const m = a.shape[a.shape.length - 2]!;
+      const k = a.shape[a.shape.length - 1]!;
+      const n = b.shape[b.shape.length - 1]!;
+      const outBatch = nA >= nB ? batchA : batchB;
+      const noFlags = { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap;
+      const call = (x: tf.TensorInfo, y: tf.TensorInfo) => stock({ inputs: { a: x, b: y }, backend: args.backend, attrs: noFlags }) as tf.TensorInfo;
+      if (nB <= 1) {
+        // [batch…, m, k] · [k, n] is one [batch·m, k] · [k, n] matMul.
+        const a2 = { ...a, shape: [nA * m, k] };
+        const b2 = { ...b, shape: [k, n] };
+        const r = call(a2, b2);
+        return { ...r, shape: [...outBatch, m, n] };
+      }
+      const out = backend.makeOutput([...outBatch, m, n], 'float32');
+      for (let i = 0; i < nB; i++) {
+        const ai = nA <= 1 ? { ...a, shape: [m, k] } : alloc(backend, [m, k], (v) => v.set((backend.typedArrayFromHeap(a) as Float32Array).subarray(i * m * k, (i + 1) * m * k)));
+        const bi = alloc(backend, [k, n], (v) => v.set((backend.typedArrayFromHeap(b) as Float32Array).subarray(i * k * n, (i + 1) * k * n)));
+        const r = call(ai, bi);
+        (backend.typedArrayFromHeap(out) as Float32Array).set(backend.typedArrayFromHeap(r) as Float32Array, i * m * n);
+        backend.disposeData(r.dataId);
+        backend.disposeData(bi.dataId);
+        if (nA > 1) backend.disposeData(ai.dataId);
+      }
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * wasm Transpose: tiled JavaScript for 2-D inputs of ≥ 16k elements and for rank ≥ 5, where tfjs-wasm's
+ * kernel is 5–30× slower (7 ms for 1024×512, 22–38 ms for the rank-5 attention split); tfjs's own
+ * kernel otherwise (its rank-3/4 paths are fast). Exact: values are only moved.
+ */
+export function makeWasmTranspose(stock: Stock): Stock {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    const { perm } = args.attrs as unknown as { perm: number[] };
+    const size = x.shape.reduce((p, q) => p * q, 1);
+    const rank = x.shape.length;
+    if (x.dtype !== 'float32' || !((rank === 2 && size >= 16384) || rank >= 5)) return stock(args);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(perm.map((p) => x.shape[p]!), 'float32');
+    transposeValues(backend.typedArrayFromHeap(x), x.shape, perm, backend.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  };
+}
+
+/**
+ * wasm Sum/Mean over leading axes (bias gradients, BatchNorm statistics and their gradients): tfjs-wasm
+ * reduces only innermost axes, so it first transposes with its slow generic transpose (≈30 ms for a
+ * 1024×512 bias gradient). Here rows are accumulated in order into a float32 output, the same additions in
+ * the same order as the transposed innermost reduction. Other reductions use tfjs's kernel.
+ */
+export function makeWasmLeadingReduce(stock: Stock, mean: boolean): Stock {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return stock(args);
+    const outer = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+    const innerShape = x.shape.slice(axes.length);
+    const inner = innerShape.reduce((a, b) => a * b, 1);
+    if (outer === 0 || inner === 0) return stock(args);
+    const backend = args.backend as unknown as WasmBackend;
+    const outShape = keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape;
+    const out = backend.makeOutput(outShape, 'float32');
+    const o = backend.typedArrayFromHeap(out) as Float32Array;
+    const xv = backend.typedArrayFromHeap(x) as Float32Array;
+    o.set(xv.subarray(0, inner));
+    for (let i = 1; i < outer; i++) {
+      const base = i * inner;
+      for (let j = 0; j < inner; j++) o[j]! += xv[base + j]!;
+    }
+    if (mean) for (let j = 0; j < inner; j++) o[j]! /= outer;
+    return out;
+  };
+}
+
+interface Override {
+  kernelName: string;
+  backendName: string;
+  make: (stock: Stock) => Stock;
+}
+
+const OVERRIDES: Override[] = [
+  { kernelName: tf.BatchMatMul, backendName: 'wasm', make: makeWasmBatchMatMul },
+  { kernelName: tf.Transpose, backendName: 'wasm', make: makeWasmTranspose },
+  { kernelName: tf.Sum, backendName: 'wasm', make: (s) => makeWasmLeadingReduce(s, false) },
+  { kernelName: tf.Mean, backendName: 'wasm', make: (s) => makeWasmLeadingReduce(s, true) },
+];
+const installed = new Set<tf.KernelFunc>();
+const stockOf = new Map<tf.KernelFunc, tf.KernelConfig>();
+
+/**
+ * Wrap the stock wasm BatchMatMul, Transpose, Sum and Mean kernels (see above). A backend registers its kernels when
+ * its package is imported, which may happen after `@lel/core` loads, so this is re-run cheaply by
+ * {@link registerLelKernels} and by LEL's gradients; it does nothing until the wasm kernels exist, and
+ * never wraps twice. Returns how many kernels it wrapped now.
+ */
+export function applyWasmOverrides(): number {
+  let n = 0;
+  for (const o of OVERRIDES) {
+    const cur = tf.getKernel(o.kernelName, o.backendName);
+    if (!cur || installed.has(cur.kernelFunc)) continue;
+    const wrapped = o.make(cur.kernelFunc);
+    installed.add(wrapped);
+    stockOf.set(wrapped, cur);
+    tf.unregisterKernel(o.kernelName, o.backendName);
+    tf.registerKernel({ ...cur, kernelFunc: wrapped });
+    n++;
+  }
+  return n;
+}
+
+/** @internal Benchmarks only: put tfjs's own wasm kernels back (until the next {@link applyWasmOverrides}). */
+export function removeWasmOverrides(): void {
+  for (const o of OVERRIDES) {
+    const cur = tf.getKernel(o.kernelName, o.backendName);
+    const stock = cur && stockOf.get(cur.kernelFunc);
+    if (!stock) continue;
+    tf.unregisterKernel(o.kernelName, o.backendName);
+    tf.registerKernel(stock);
+  }
+}

@@ -1,0 +1,18 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** A shard of one step's batch: examples [start, start + count); `payload` is what the caller sent. */
+export interface Shard {
+  start: number;
+  count: number;
+  payload?: unknown;
+}
+
+/**
+ * What a data-parallel replica is: its trainable variables (same order and shapes in every replica) and
+ * the loss of one shard. The loss must be a mean over the shard's examples, so that the shard-size-
+ * weighted mean of the shards' gradients is the gradient of the whole batch.
+ */
+export interface ParallelTask {
+  params: tf.Variable[];
+  loss(shard: Shard): tf.Scalar;
+}

@@ -1,0 +1,23 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Mean cross-entropy of logits `[B, K]` against integer labels `[B]` (torch `cross_entropy`, mean
+ * reduction). Kept private to this package so the distillation losses depend only on tfjs-core ops;
+ * the value matches `@lel/core`'s `crossEntropy` without label smoothing.
+ */
+export function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(labels, logits.shape[1]);
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))) as tf.Scalar;
+  });
+}
+
+/** Per-row `Σ_k p_k log p_k` with the `0·log 0 = 0` convention (entropy of targets, KL's constant part). */
+export function negEntropyRows(p: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    // max(p, 1e-30) instead of a select: 0·log(1e-30) = 0 exactly, and every op on the path has a
+    // registered gradient (tfjs has none for comparison ops), so this can sit inside a gradient tape.
+    return tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-30))), -1) as tf.Tensor1D;
+  });
+}

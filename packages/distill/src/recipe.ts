@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fit, type Callback, type FitOptions, type FitResult, type LossParts as CoreLossParts, type Module, type TrainContext } from '@lel/core';
+import { DistillMethodConfig, type DistillMethodInput } from './config';
+import { kdLoss } from './kdLoss';
+import { continuationSchedule, type ContinuationSchedule } from './continuationSchedule';
+import { continuationKdLoss } from './continuationLoss';
+import { annealingKdLoss, annealingKdSchedule, type AnnealingEpoch } from './annealing';
+import { labelSmoothingCrossEntropy } from './labelSmoothing';
+import { annealedBeta, confidencePenaltyLoss } from './confidencePenalty';
+import { meanCrossEntropy } from './crossEntropy';
+import { checkLabels, checkLogits } from './validate';
+import type { Teacher } from './teacher';
+
+/** How the recipe reads a batch. */
+export interface DistillBatchAccess<B> {
+  /** Student logits `[B, C]` for a batch (image classifier, BERT classifier head, …). */
+  studentLogits: (student: Module, batch: B, ctx: TrainContext) => tf.Tensor;
+  /** Integer labels `[B]` of a batch (owned by the batch). */
+  labels: (batch: B) => tf.Tensor;
+}
+
+/** Options of {@link distillationStep}. */
+export interface DistillStepOptions<B> extends DistillBatchAccess<B> {
+  student: Module;
+  method: DistillMethodInput;
+  /** Training epochs: the temperature / ψ / stage schedules are laid out over them. */
+  epochs: number;
+  /** The teacher (frozen model or cached logits); required by `kd`, `annealing-kd`, `continuation-kd`. */
+  teacher?: Teacher<B>;
+}
+
+/** A `fit` step function plus what it derived from the config. */
+export interface DistillStep<B> {
+  step: (batch: B, ctx: TrainContext) => CoreLossParts;
+  method: DistillMethodConfig;
+  /** Per-epoch Continuation-KD schedule (for `continuation-kd`). */
+  continuation?: ContinuationSchedule;
+  /** Per-epoch Annealing-KD plan (for `annealing-kd`). */
+  annealing?: AnnealingEpoch[];
+}
+
+const NEEDS_TEACHER = new Set(['kd', 'annealing-kd', 'continuation-kd']);
+
+/**
+ * The `fit` step of a distillation method: student forward, teacher logits, the method's loss with the
+ * epoch's schedule values (epoch i = `ctx.epoch + 1`), returning `{ total, hard, soft }` for the logs.
+ */
+export function distillationStep<B>(options: DistillStepOptions<B>): DistillStep<B> {
+  const method = DistillMethodConfig.parse(options.method);
+  const { epochs, teacher, student } = options;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`distill: epochs must be a positive integer, got ${epochs}`);
+  if (NEEDS_TEACHER.has(method.method) && !teacher) throw new Error(`distill: method "${method.method}" needs a teacher`);
+  const out: DistillStep<B> = { method, step: () => null as never };
+  if (method.method === 'continuation-kd') out.continuation = continuationSchedule({ epochs, tMax: method.tMax, psi: method.psi });
+  if (method.method === 'annealing-kd') {
+    const n1 = Math.min(epochs, Math.max(1, Math.round(method.stage1Fraction * epochs)));
+    out.annealing = annealingKdSchedule({ stage1Epochs: n1, stage2Epochs: epochs - n1, tMax: method.tMax });
+  }
+  // With fewer (stage-1) epochs than T_max the temperature cannot reach 1 (one decrement per epoch at most),
+  // so the student never matches the unscaled teacher logits: say so rather than silently train that way.
+  const finalT = out.continuation ? out.continuation.T.at(-1)! : out.annealing ? out.annealing.filter((e) => e.stage === 1).at(-1)!.T : 1;
+  if (finalT > 1) {
+    console.warn(`[distill] ${method.method}: T only anneals down to ${finalT} (T_max ${(method as { tMax: number }).tMax} > ${method.method === 'annealing-kd' ? 'stage-1 ' : ''}epochs); lower tMax or train longer`);
+  }
+  const at = <T>(list: T[], ctx: TrainContext): T => list[Math.min(list.length - 1, ctx.epoch)]!;
+
+  out.step = (batch: B, ctx: TrainContext): CoreLossParts => {
+    const z = options.studentLogits(student, batch, ctx);
+    const labels = options.labels(batch);
+    checkLogits('student logits', z);
+    const teacherLogits = () => {
+      const t = teacher!.logits(batch);
+      if (teacher!.numClasses !== undefined && teacher!.numClasses !== z.shape[1]) {
+        throw new Error(`teacher/student class-count mismatch: the student predicts ${z.shape[1]} classes but the teacher ${teacher!.numClasses}`);
+      }
+      return t;
+    };
+    switch (method.method) {
+      case 'none': {
+        checkLabels(labels, z.shape[0], z.shape[1]);
+        const hard = meanCrossEntropy(z, labels as tf.Tensor1D);
+        // Distinct tensors: the loop keeps the parts and differentiates `total` separately.
+        return { total: hard, hard: tf.clone(hard) };
+      }
+      case 'kd': {
+        const r = kdLoss({ studentLogits: z, teacherLogits: teacherLogits(), labels }, { alpha: method.alpha, temperature: method.temperature });
+        return { total: r.total, hard: r.hard, soft: r.soft };
+      }
+      case 'annealing-kd': {
+        const e = at(out.annealing!, ctx);
+        const r = annealingKdLoss({ studentLogits: z, teacherLogits: teacherLogits(), labels }, { stage: e.stage, phi: e.phi });
+        return { total: r.total, hard: r.hard, soft: r.soft };
+      }
+      case 'continuation-kd': {
+        const s = out.continuation!;
+        const i = Math.min(s.T.length - 1, ctx.epoch);
+        const r = continuationKdLoss({ studentLogits: z, teacherLogits: teacherLogits(), labels }, { psi: s.psi[i]!, phi: s.phi[i]!, margin: method.margin });
+        return { total: r.total, hard: r.hard, soft: r.soft };
+      }
+      case 'label-smoothing': {
+        const r = labelSmoothingCrossEntropy(z, labels, { epsilon: method.epsilon });
+        return { total: r.total, hard: r.hard, soft: r.soft };
+      }
+      case 'confidence-penalty': {
+        const beta = method.annealSteps === undefined ? method.beta : annealedBeta(ctx.step, { from: 0, to: method.beta, steps: method.annealSteps });
+        const r = confidencePenaltyLoss(z, labels, { beta, threshold: method.threshold });
+        return { total: r.total, hard: r.hard, soft: r.soft };
+      }
+    }
+  };
+  return out;
+}
+
+/**
+ * Annealing-KD's stage switch: stage 2 starts "from the best stage-1 checkpoint". Tracks the best
+ * evaluation during stage 1 (weights kept in memory, and in checkpoints) and loads those weights into the
+ * student when the first stage-2 epoch starts. Without evaluations it continues from the last stage-1
+ * weights.
+ */
+export class AnnealingStageCallback implements Callback {
+  readonly name = 'annealing-kd-stage';
+  private best: { value: number; epoch: number } | null = null;
+  private weights: Map<string, tf.Tensor> | null = null;
+  private switched = false;
+
+  constructor(
+    private readonly student: Module,
+    private readonly stage1Epochs: number,
+    private readonly select: { metric: string; mode?: 'max' | 'min' },
+  ) {}
+
+  onEvaluate(metrics: Record<string, number>, ctx: TrainContext): void {
+    // An evaluation at the end of epoch e (0-based) sees ctx.epoch = e; stage 1 is epochs 0..n1-1.
+    if (ctx.epoch >= this.stage1Epochs || this.switched) return;
+    const v = metrics[this.select.metric];
+    if (v === undefined) throw new Error(`AnnealingStageCallback: evaluate() returned no "${this.select.metric}" (got ${Object.keys(metrics).join(', ')})`);
+    const better = this.best === null || ((this.select.mode ?? 'max') === 'max' ? v > this.best.value : v < this.best.value);
+    if (!better) return;
+    this.best = { value: v, epoch: ctx.epoch };
+    if (this.weights) tf.dispose([...this.weights.values()]);
+    this.weights = new Map([...this.student.stateDict()].map(([k, t]) => [k, t.clone()]));
+  }
+
+  onEpochStart(ctx: TrainContext): void {
+    if (ctx.epoch !== this.stage1Epochs || this.switched) return;
+    this.switched = true;
+    if (this.weights) {
+      this.student.loadStateDict(this.weights);
+      ctx.print(`[annealing-kd] stage 2 starts from the best stage-1 weights (epoch ${this.best!.epoch + 1}, ${this.select.metric} = ${this.best!.value.toFixed(4)})`);
+    }
+  }
+
+  state(): unknown {
+    return { best: this.best, switched: this.switched };
+  }
+
+  loadState(state: unknown): void {
+    const s = state as { best: { value: number; epoch: number } | null; switched: boolean };
+    this.best = s.best;
+    this.switched = s.switched;
+  }
+
+  tensors(): Map<string, tf.Tensor> {
+    return this.weights ?? new Map();
+  }
+
+  loadTensors(tensors: Map<string, tf.Tensor>): void {
+    if (this.weights) tf.dispose([...this.weights.values()]);
+    this.weights = tensors.size > 0 ? new Map([...tensors].map(([k, t]) => [k, t.clone()])) : null;
+  }
+
+  dispose(): void {
+    if (this.weights) tf.dispose([...this.weights.values()]);
+    this.weights = null;
+  }
+}
+
+/** Options of {@link distill}: `fit`'s options minus the step, plus the method, student and teacher. */
+export interface DistillOptions<B> extends DistillStepOptions<B>, Omit<FitOptions<B>, 'step' | 'trainStep' | 'model' | 'modules' | 'epochs'> {
+  /** For `annealing-kd`: the evaluation metric that picks the best stage-1 weights. Default `{ metric: 'accuracy', mode: 'max' }`. */
+  stage1Selection?: { metric: string; mode?: 'max' | 'min' };
+}
+
+/**
+ * Distil a student on `@lel/core`'s training runtime: checkpoints, resume, logging and callbacks are the
+ * runtime's; the teacher (frozen model or cached logits) only supplies logits, so teacher and student
+ * may differ in size and architecture as long as they share the label set.
+ */
+export async function distill<B>(options: DistillOptions<B>): Promise<FitResult & { method: DistillMethodConfig }> {
+  const { student, method: _m, teacher: _t, studentLogits: _s, labels: _l, stage1Selection, ...fitOptions } = options;
+  const built = distillationStep(options);
+  const callbacks: Callback[] = [...((fitOptions.callbacks as Callback[] | undefined) ?? [])];
+  let stage: AnnealingStageCallback | undefined;
+  if (built.annealing) {
+    const n1 = built.annealing.filter((e) => e.stage === 1).length;
+    if (n1 < options.epochs) {
+      stage = new AnnealingStageCallback(student, n1, stage1Selection ?? { metric: 'accuracy', mode: 'max' });
+      callbacks.push(stage);
+    }
+  }
+  try {
+    const result = await fit<B>({ ...fitOptions, model: student, epochs: options.epochs, step: built.step, callbacks });
+    return { ...result, method: built.method };
+  } finally {
+    stage?.dispose();
+  }
+}
