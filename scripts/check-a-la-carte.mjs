@@ -23,16 +23,26 @@ const pkgs = readdirSync(join(root, 'packages'))
   .map((dir) => ({ dir, json: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
   .filter((p) => !p.json.private && (only.length === 0 || only.includes(p.json.name)));
 
-// 1. Pack everything (pnpm rewrites workspace:/catalog: ranges to real versions).
-const tarballOf = new Map();
-for (const p of readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d))) {
-  if (!existsSync(join(p, 'package.json'))) continue;
-  const json = JSON.parse(readFileSync(join(p, 'package.json'), 'utf8'));
-  if (json.private) continue;
-  if (!existsSync(join(p, 'dist'))) throw new Error(`${json.name}: no dist/ — run pnpm build first`);
-  const out = run('pnpm', ['pack', '--pack-destination', tarballs], p).trim().split('\n').pop();
-  tarballOf.set(json.name, out.startsWith('/') ? out : join(tarballs, out.split('/').pop()));
-}
+// 1. Pack on demand (pnpm rewrites workspace:/catalog: ranges to real versions).
+const dirOf = new Map(
+  readdirSync(join(root, 'packages'))
+    .map((d) => join(root, 'packages', d))
+    .filter((d) => existsSync(join(d, 'package.json')))
+    .map((d) => [JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).name, d]),
+);
+const packed = new Map();
+const tarballOf = {
+  get(name) {
+    if (packed.has(name)) return packed.get(name);
+    const dir = dirOf.get(name);
+    if (!dir) throw new Error(`${name} is not a workspace package`);
+    if (!existsSync(join(dir, 'dist'))) throw new Error(`${name}: no dist/ — run pnpm build first`);
+    const out = run('pnpm', ['pack', '--pack-destination', tarballs], dir).trim().split('\n').pop();
+    const file = out.startsWith('/') ? out : join(tarballs, out.split('/').pop());
+    packed.set(name, file);
+    return file;
+  },
+};
 
 let failures = 0;
 for (const { dir, json } of pkgs) {

@@ -21,7 +21,11 @@ export async function resolve(specifier, context, next) {
   return next(specifier, context);
 }`;
 
-if (!globalThis.__lelTfjsEsmHook) {
+/** Register the resolve hook (idempotent). Importing this file calls it. */
+export function installTfjsEsmHook() {
+  if (globalThis.__lelTfjsEsmHook) return;
   globalThis.__lelTfjsEsmHook = true;
   register('data:text/javascript,' + encodeURIComponent(TFJS_ESM_RESOLVE_HOOK), import.meta.url);
 }
+
+installTfjsEsmHook();

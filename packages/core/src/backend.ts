@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerLelKernels } from './kernels/register';
 
 /** Backends LEL knows how to load, fastest first. `tensorflow` is tfjs-node's (and tfjs-node-gpu's) backend name. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -51,6 +52,8 @@ async function tryLoad(name: BackendName): Promise<boolean> {
   try {
     await importer(PACKAGE_OF[name]);
     ok = tfNameOf(name) in tf.engine().registryFactory;
+    // LEL's kernel fixes wrap some of a backend's kernels, so they are (re)applied once it is imported.
+    if (ok) registerLelKernels();
   } catch {
     ok = false;
   }

@@ -4,7 +4,6 @@
 //   pnpm bench [--backends wasm,cpu] [--steps 2] [--warmup 1] [--layers 12]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import './esmHook';
 import type * as TF from '@tensorflow/tfjs-core';
 
 const tf = await import('@tensorflow/tfjs-core');

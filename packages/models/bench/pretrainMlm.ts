@@ -6,7 +6,6 @@
 //     [--vocab 4000] [--seq 64] [--batch 16] [--lr 1e-3] [--seed 0] [--backend wasm]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import './esmHook';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,0 +1,9 @@
+// Build a few embedded digit scenes, split them, and turn a batch into tensors (scripts/check-a-la-carte.mjs).
+export async function smoke(ds, tf) {
+  const scenes = ds.makeDigitScenes({ n: 4, size: 32, seed: 0 });
+  const split = ds.labeledUnlabeledSplit({ labels: Int32Array.from({ length: 4 }, (_, i) => i % 2), count: 2, seed: 0 });
+  if (split.labeled.length + split.unlabeled.length !== 4) throw new Error('split lost items');
+  const { x, y } = ds.toSegmentationBatch(scenes, [0, 1]);
+  if (x.shape.join() !== '2,32,32,1' && x.shape.join() !== '2,32,32,3') throw new Error(`unexpected batch shape ${x.shape}`);
+  tf.dispose([x, y]);
+}
