@@ -57,7 +57,12 @@ for (const { dir, json } of pkgs) {
     while (queue.length) {
       const n = queue.pop();
       const pj = JSON.parse(run('tar', ['-xOzf', tarballOf.get(n), 'package/package.json'], work));
-      for (const d of Object.keys(pj.dependencies ?? {})) if (d.startsWith('@lel/') && !lelDeps.has(d)) (lelDeps.add(d), queue.push(d));
+      for (const d of Object.keys(pj.dependencies ?? {})) {
+        if (d.startsWith('@lel/') && !lelDeps.has(d)) {
+          lelDeps.add(d);
+          queue.push(d);
+        }
+      }
     }
     const overrides = Object.fromEntries([...lelDeps].map((n) => [n, `file:${tarballOf.get(n)}`]));
     writeFileSync(

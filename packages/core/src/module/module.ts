@@ -101,12 +101,7 @@ export class Module {
     const parts = path.split('.');
     const last = parts.pop();
     if (!last) throw new Error('Module.replaceModule: empty path');
-    let parent: Module = this;
-    for (const p of parts) {
-      const next = parent._children.get(p);
-      if (!next) throw new Error(`Module.replaceModule: no sub-module "${p}" on the way to "${path}"`);
-      parent = next;
-    }
+    const parent = parts.length ? this.getModule(parts.join('.')) : this;
     const old = parent._children.get(last);
     if (!old) {
       const known = [...parent._children.keys()].join(', ') || 'none';
@@ -125,13 +120,11 @@ export class Module {
   /** The sub-module at dotted `path` ('' = this module). */
   getModule(path: string): Module {
     if (path === '') return this;
-    let m: Module = this;
-    for (const p of path.split('.')) {
+    return path.split('.').reduce<Module>((m, p) => {
       const next = m._children.get(p);
       if (!next) throw new Error(`Module.getModule: no sub-module "${path}" (missing "${p}")`);
-      m = next;
-    }
-    return m;
+      return next;
+    }, this);
   }
 
   /** Direct children, in registration order. */
