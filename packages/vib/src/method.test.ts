@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { Linear, Module, Rng, Sequential, Tanh } from '@lel/core';
+import { describeMethodMatrix } from '@lel/core/testing';
+import { VibClassifier, vibBert } from './classifier';
+import { milIbLoss } from './milLoss';
+import { BernoulliMaskMil } from './milModel';
+import { VibHead } from './vibHead';
+import { vibLoss } from './vibLoss';
+
+const TINY_BERT = { vocabSize: 30, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 };
+
+// The shared method matrix: leaks, frozen parameters, safetensors round trip, finite loss, determinism.
+describeMethodMatrix([
+  {
+    name: 'VIB head on an MLP encoder (encoder frozen)',
+    setup: (seed) => {
+      const rng = new Rng(seed);
+      const encoder = new Sequential([new Linear(5, 8, { rng }), new Tanh()]);
+      const model = new VibClassifier<tf.Tensor>(encoder, new VibHead(8, 3, { ibDim: 4, sampleSize: 3, rng }), (e, x) => (e as Sequential).forward(x));
+      model.freeze(/^encoder\./);
+      const x = rng.normalTensor([6, 5]);
+      const y = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
+      const noise = new Rng(seed + 100);
+      return { model, loss: () => vibLoss(model.forward(x, { rng: noise }), y, { beta: 0.1, epoch: 2 }), dispose: () => tf.dispose([x, y]) };
+    },
+  },
+  {
+    name: 'VIBERT (tiny BERT, embeddings frozen)',
+    setup: (seed) => {
+      const rng = new Rng(seed);
+      const model = vibBert(TINY_BERT, 2, { bert: { rng }, head: { ibDim: 6, sampleSize: 2, rng } });
+      model.freeze(/^encoder\.embeddings\./);
+      const inputIds = tf.tensor2d([[2, 5, 7, 9, 3, 0], [2, 11, 12, 3, 0, 0]], [2, 6], 'int32');
+      const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0]], [2, 6], 'int32');
+      const y = tf.tensor1d([1, 0], 'int32');
+      const noise = new Rng(seed + 100);
+      return {
+        model,
+        loss: () => vibLoss(model.forward({ inputIds, attentionMask }, { rng: noise }), y, { beta: 1e-3 }),
+        dispose: () => tf.dispose([inputIds, attentionMask, y]),
+      };
+    },
+  },
+  {
+    name: 'Bernoulli-mask IB MIL',
+    setup: (seed) => milRow(seed, true),
+  },
+  {
+    name: 'CLAM-SB without the IB',
+    setup: (seed) => milRow(seed, false),
+  },
+]);
+
+function milRow(seed: number, useIb: boolean): { model: Module; loss: () => ReturnType<typeof milIbLoss>; dispose: () => void } {
+  const rng = new Rng(seed);
+  const model = new BernoulliMaskMil({ inputDim: 6, hiddenDim: 8, attentionDim: 4, numSamples: 3, useIb, rng, dropoutRng: new Rng(seed + 1) });
+  const x = rng.normalTensor([5, 6]);
+  const y = tf.tensor1d([1], 'int32');
+  const noise = new Rng(seed + 100);
+  return { model, loss: () => milIbLoss(model.forward(x, { rng: noise }), y), dispose: () => tf.dispose([x, y]) };
+}
