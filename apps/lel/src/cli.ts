@@ -1,1 +1,136 @@
-export {};
+import * as fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { BACKEND_CHOICES } from './backend';
+import { benchCommand, BENCH_SUITES } from './bench';
+import { demoCommand } from './demo';
+import { evalCommand } from './eval';
+import { listMethods } from './methods';
+import { predictCommand } from './predict';
+import { PENDING_RECIPES, RECIPES } from './recipes';
+import { writeRunReport } from './report';
+import { INTERRUPTED_EXIT_CODE } from './signals';
+import { trainCommand } from './train';
+import { packageVersion } from './banner';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const backendOption = () => new Option('--backend <name>', 'tfjs backend (default: fastest installed, or LEL_BACKEND)').choices([...BACKEND_CHOICES]);
+const progressOption = () => new Option('--progress <mode>', 'progress output: a bar on a TTY, plain lines otherwise').choices(['auto', 'bar', 'lines', 'none']).default('auto');
+
+/** The `lel` command tree. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('lel')
+    .description('LEL reference app: train, evaluate, predict with, report on and benchmark every LEL method on the embedded data.')
+    .version(packageVersion('lel'))
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('train')
+    .description('train a recipe; writes runs/<name>/{config.resolved.yaml, metrics.jsonl, checkpoints/, best/, summary.json, report.html}')
+    .argument('<recipe>', `one of: ${RECIPES.map((r) => r.name).join(', ')}`)
+    .option('-c, --config <file>', 'YAML config file (merged over the recipe defaults)')
+    .option('-s, --set <key=value>', 'override one config key (dotted path, repeatable), e.g. --set train.maxSteps=20', collect, [])
+    .addOption(backendOption())
+    .option('--resume <ref>', '"last" (with --out), or a run / checkpoint folder, to continue from its checkpoint')
+    .option('-o, --out <dir>', 'run folder (default runs/<recipe>-<time>)')
+    .addOption(progressOption())
+    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; out?: string; progress: 'auto' }) => {
+      const r = await trainCommand(recipe, o);
+      if (r.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
+      else process.stdout.write(`${r.runDir}\n`);
+    });
+
+  program
+    .command('eval')
+    .description("re-evaluate a run's best/ weights on its held-out data (writes <run>/eval.json)")
+    .argument('<run>', 'run folder')
+    .addOption(backendOption())
+    .action(async (run: string, o: { backend?: string }) => {
+      const r = await evalCommand(run, o);
+      process.stdout.write(JSON.stringify(r.metrics, null, 2) + '\n');
+    });
+
+  program
+    .command('predict')
+    .description('predict with a run: segmentation masks as PNG, class probabilities as JSON')
+    .argument('<run>', 'run folder')
+    .argument('<inputs...>', 'image files (segmentation, image classifiers) or texts (text classifiers)')
+    .option('-o, --out <dir>', 'output folder (default <run>/predictions)')
+    .addOption(backendOption())
+    .action(async (run: string, inputs: string[], o: { out?: string; backend?: string }) => {
+      const r = await predictCommand(run, inputs, o);
+      process.stdout.write(JSON.stringify(r.predictions, null, 2) + '\n');
+      process.stderr.write(`[lel] predictions written to ${r.file}\n`);
+    });
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report for one run, or a comparison across runs')
+    .argument('<runs...>', 'run folders')
+    .option('-o, --out <file>', 'output file (default <run>/report.html for one run, report.html for several)')
+    .action((runs: string[], o: { out?: string }) => {
+      const out = o.out ?? (runs.length === 1 ? `${runs[0]}/report.html` : 'report.html');
+      process.stdout.write(`${writeRunReport(runs, out)}\n`);
+    });
+
+  program
+    .command('bench')
+    .description('method-vs-baseline study over seeds: a markdown table + JSON (the tables in the package READMEs)')
+    .argument('<suite>', `one of: ${Object.keys(BENCH_SUITES).join(', ')}`)
+    .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
+    .option('-s, --set <key=value>', 'override a config key in every run (repeatable)', collect, [])
+    .option('-o, --out <dir>', 'output folder (default runs/bench-<suite>)')
+    .addOption(backendOption())
+    .action(async (suite: string, o: { seeds: string; set: string[]; out?: string; backend?: string }) => {
+      const r = await benchCommand(suite, { ...o, seeds: o.seeds.split(',').map((s) => Number(s.trim())) });
+      process.stdout.write(r.markdown + '\n');
+    });
+
+  program
+    .command('demo')
+    .description('the end-to-end story in ~10 minutes on 2 CPU cores, with a summary table and an HTML report')
+    .option('-o, --out <dir>', 'output folder', 'runs/demo')
+    .addOption(backendOption())
+    .option('--quick', 'tiny settings (a smoke test of the whole pipeline in about a minute)')
+    .action(async (o: { out: string; backend?: string; quick?: boolean }) => {
+      await demoCommand(o);
+    });
+
+  program
+    .command('recipes')
+    .description('list the training recipes')
+    .action(() => {
+      const w = Math.max(...RECIPES.map((r) => r.name.length));
+      for (const r of RECIPES) process.stdout.write(`${r.name.padEnd(w)}  ${r.package.padEnd(24)} ${r.description}\n`);
+      for (const p of PENDING_RECIPES) process.stdout.write(`${p.name.padEnd(w)}  ${p.package.padEnd(24)} (not available: ${p.reason})\n`);
+    });
+
+  program
+    .command('methods')
+    .description('list installed LEL method packages (package.json "lel" field)')
+    .action(() => {
+      for (const m of listMethods()) {
+        const lel = m.lel ? ` ${JSON.stringify(m.lel)}` : '';
+        process.stdout.write(`${m.package}@${m.version}  ${m.description}${lel}\n`);
+      }
+    });
+  return program;
+}
+
+/** Run the CLI; errors print one clear message (no stack unless LEL_DEBUG is set) and exit 1. */
+export async function main(argv = process.argv): Promise<void> {
+  // `pnpm lel …` / `pnpm demo` run the script inside apps/lel; paths on the command line are the user's, so work
+  // from the directory the command was typed in (pnpm's INIT_CWD).
+  if (process.env.INIT_CWD && process.env.npm_lifecycle_event && fs.existsSync(process.env.INIT_CWD)) process.chdir(process.env.INIT_CWD);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`lel: ${process.env.LEL_DEBUG ? err.stack : err.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /cli\.[tj]s$/.test(process.argv[1]);
+if (isEntry) await main();

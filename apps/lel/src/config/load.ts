@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { z } from 'zod';
+import { writeFileAtomicSync } from '@lel/core';
+import { applyOverrides, deepMerge, type ConfigTree } from './overrides';
+import { validateWithSchema } from './validate';
+
+/** File name of the resolved config inside a run folder. */
+export const RESOLVED_CONFIG = 'config.resolved.yaml';
+
+/** Read a YAML (or JSON, which is YAML) config file into a tree; errors name the file and the line. */
+export function readConfigFile(file: string): ConfigTree {
+  if (!fs.existsSync(file)) throw new Error(`--config ${file}: no such file`);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--config ${file}: not valid YAML: ${(e as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`--config ${file}: the top level must be a mapping of keys, got ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+  return parsed as ConfigTree;
+}
+
+/** Inputs of {@link resolveConfig}, lowest precedence first. */
+export interface ResolveInputs {
+  /** The recipe's own defaults (tiny, CPU-friendly). */
+  defaults: ConfigTree;
+  /** `--config run.yaml`. */
+  file?: string;
+  /** `--set a.b=c`, applied last. */
+  sets?: readonly string[];
+}
+
+/** defaults ← file ← --set, then schema validation (every error names the key and the allowed values). */
+export function resolveConfig<S extends z.ZodType>(schema: S, inputs: ResolveInputs): z.output<S> {
+  let tree = inputs.defaults;
+  let source = 'config';
+  if (inputs.file) {
+    tree = deepMerge(tree, readConfigFile(inputs.file));
+    source = inputs.file;
+  }
+  if (inputs.sets && inputs.sets.length > 0) {
+    tree = applyOverrides(tree, inputs.sets);
+    source = inputs.file ? `${inputs.file} with --set overrides` : 'config (defaults with --set overrides)';
+  }
+  return validateWithSchema(schema, tree, source);
+}
+
+/** Write the resolved config as YAML (atomically), the file a run is reproduced from. */
+export function writeResolvedConfig(runDir: string, config: unknown): string {
+  const file = path.join(runDir, RESOLVED_CONFIG);
+  writeFileAtomicSync(file, `# Resolved config of this run: \`lel train --config ${RESOLVED_CONFIG}\` reproduces it.\n${stringifyYaml(config)}`);
+  return file;
+}
+
+/** Read a run's resolved config. */
+export function readResolvedConfig(runDir: string): ConfigTree {
+  const file = path.join(runDir, RESOLVED_CONFIG);
+  if (!fs.existsSync(file)) throw new Error(`${runDir} is not a run folder: it has no ${RESOLVED_CONFIG}`);
+  return readConfigFile(file);
+}

@@ -1,0 +1,33 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { demoCommand, demoStages } from './demo';
+import { missingRunFiles } from './run-dir';
+import { tempDir } from './testing';
+import { RECIPES } from './recipes';
+
+describe('lel demo --quick', () => {
+  it('runs every available stage for real, chains the CCT run into the distillation teacher, and writes the report', async () => {
+    const out = tempDir('demo');
+    const lines: string[] = [];
+    const r = await demoCommand({ out, quick: true, backend: 'wasm', log: (l) => lines.push(l) });
+    const names = new Set(RECIPES.map((x) => x.name));
+    const expected = demoStages(true).filter((s) => names.has(s.recipe)).map((s) => s.name);
+    expect(r.summaries.map((s) => s.stage.name)).toEqual(expected);
+    for (const s of r.summaries) {
+      expect(missingRunFiles(path.join(out, s.stage.name))).toEqual([]);
+      for (const v of Object.values(s.summary.metrics)) expect(Number.isFinite(v)).toBe(true);
+    }
+    const kd = r.summaries.find((s) => s.stage.name === 'kd-swa')!;
+    expect(kd.summary.bestFrom).toMatch(/SWA/);
+    expect(lines.some((l) => l.includes('teacher mIoU'))).toBe(true);
+    expect(fs.readFileSync(r.report, 'utf8')).toContain('LEL demo');
+    expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| cct \| CCT with 1\/8/);
+    // CCT started from the encoder the arseg stage pretrained without labels.
+    expect(r.summaries.find((s) => s.stage.name === 'cct')!.summary.notes.join(' ')).toMatch(/encoder initialised from .*arseg/);
+    // A second run reuses the finished stages instead of training again.
+    const again = await demoCommand({ out, quick: true, backend: 'wasm', log: (l) => lines.push(l) });
+    expect(again.summaries).toHaveLength(expected.length);
+    expect(lines.filter((l) => l.includes('already finished')).length).toBe(expected.length);
+  });
+});

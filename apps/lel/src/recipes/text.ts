@@ -1,0 +1,194 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { ConfusionMatrix, accuracy, f1Binary, type Module } from '@lel/core';
+import { SENTIMENT_DOMAINS, fewSampleSubset, loadTextCorpus, sentimentDomainShift, type TextClassificationData } from '@lel/datasets';
+import { loadPretrainedBert, pretrainMlm, saveBertPretrained, type BertForSequenceClassification, type WordPieceTokenizer } from '@lel/models';
+import type { EvalResult, PredictRequest, Prediction } from './types';
+
+/** Few-sample sentiment classification on the embedded reviews (`@lel/datasets` `sentimentDomainShift`). */
+export const TextData = z
+  .object({
+    domain: z.enum(SENTIMENT_DOMAINS).default('amazon'),
+    /** Training examples per class (the few-sample budget). */
+    perClass: z.number().int().min(1).default(16),
+    /** Held-out test examples evaluated (a fixed prefix of the in-domain test split). */
+    testSize: z.number().int().min(2).default(128),
+    /** Tokens per example, [CLS] and [SEP] included. */
+    maxLength: z.number().int().min(8).default(48),
+    seed: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .prefault({});
+export type TextData = z.output<typeof TextData>;
+
+/**
+ * Where the BERT comes from: `pretrain` = masked-LM pretraining on the embedded corpus inside the run (saved to
+ * `<run>/pretrained/` in Hugging Face layout), or the path of a Hugging Face BERT folder (config.json,
+ * model.safetensors, vocab.txt) — e.g. a previous run's `pretrained/`.
+ */
+export const BertSource = z
+  .object({
+    from: z.string().min(1).default('pretrain'),
+    pretrain: z
+      .object({
+        steps: z.number().int().min(1).default(40),
+        vocabSize: z.number().int().min(200).default(2000),
+        /** Corpus documents used (vocabulary and MLM). */
+        maxDocuments: z.number().int().min(1).default(60),
+        seqLength: z.number().int().min(8).default(64),
+        batchSize: z.number().int().min(1).default(16),
+        lr: z.number().positive().default(1e-3),
+        hiddenSize: z.number().int().min(8).default(64),
+        layers: z.number().int().min(1).default(2),
+        heads: z.number().int().min(1).default(2),
+        intermediateSize: z.number().int().min(8).default(128),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+export type BertSource = z.output<typeof BertSource>;
+
+/** Folder of the pretrained BERT a run fine-tunes. */
+export function pretrainedDir(bert: BertSource, runDir: string): string {
+  return bert.from === 'pretrain' ? path.join(runDir, 'pretrained') : bert.from;
+}
+
+/** Pretrain (or reuse) the BERT of a run; returns its folder. */
+export async function ensurePretrained(bert: BertSource, runDir: string, seed: number, log: (l: string) => void): Promise<string> {
+  const dir = pretrainedDir(bert, runDir);
+  if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
+  if (bert.from !== 'pretrain') throw new Error(`bert.from: ${dir} has no config.json (give a Hugging Face BERT folder, or "pretrain")`);
+  const p = bert.pretrain;
+  const texts = loadTextCorpus({ maxDocuments: p.maxDocuments }).map((d) => d.text);
+  log(`[bert] masked-LM pretraining on ${texts.length} corpus documents: ${p.steps} steps, vocabulary ${p.vocabSize}, hidden ${p.hiddenSize}×${p.layers} layers`);
+  const started = Date.now();
+  const r = await pretrainMlm({
+    texts,
+    vocabSize: p.vocabSize,
+    steps: p.steps,
+    batchSize: p.batchSize,
+    seqLength: p.seqLength,
+    lr: p.lr,
+    seed,
+    config: { hiddenSize: p.hiddenSize, numHiddenLayers: p.layers, numAttentionHeads: p.heads, intermediateSize: p.intermediateSize, maxPositionEmbeddings: Math.max(p.seqLength, 64) },
+    onStep: (s, loss) => {
+      if ((s + 1) % Math.max(1, Math.floor(p.steps / 5)) === 0) log(`[bert] MLM step ${s + 1}/${p.steps} loss ${loss.toFixed(3)}`);
+    },
+  });
+  try {
+    await saveBertPretrained(r.model, dir, { tokenizer: r.tokenizer });
+  } finally {
+    r.model.dispose();
+  }
+  log(`[bert] pretrained in ${((Date.now() - started) / 1000).toFixed(1)} s (MLM loss ${r.losses[0]?.toFixed(3)} → ${r.losses.at(-1)?.toFixed(3)}), saved to ${dir}`);
+  return dir;
+}
+
+/** A sequence classifier with its tokenizer. */
+export interface TextClassifier {
+  model: BertForSequenceClassification;
+  tokenizer: WordPieceTokenizer;
+}
+
+/** Load the pretrained BERT with a fresh 2-label classification head. */
+export async function loadClassifier(dir: string, numLabels: number): Promise<TextClassifier> {
+  const p = await loadPretrainedBert(dir, { numLabels });
+  if (!p.tokenizer) throw new Error(`${dir} has no vocab.txt or tokenizer.json`);
+  return { model: p.model, tokenizer: p.tokenizer };
+}
+
+/** The few-sample train split and the test split of a run. */
+export interface TextSets {
+  train: TextClassificationData;
+  test: TextClassificationData;
+  labelNames: string[];
+  describe: string;
+}
+
+function subset(d: TextClassificationData, idx: number[]): TextClassificationData {
+  return { texts: idx.map((i) => d.texts[i]!), labels: Int32Array.from(idx.map((i) => d.labels[i]!)), labelNames: d.labelNames };
+}
+
+/** K examples per class from the source domain's training split, and a fixed test prefix. */
+export function textSets(data: TextData): TextSets {
+  const shift = sentimentDomainShift({ source: data.domain, seed: data.seed });
+  const idx = fewSampleSubset({ labels: shift.train.labels, perClass: data.perClass, seed: data.seed });
+  const n = Math.min(data.testSize, shift.inDomainTest.texts.length);
+  const test = subset(shift.inDomainTest, Array.from({ length: n }, (_, i) => i));
+  return {
+    train: subset(shift.train, idx),
+    test,
+    labelNames: shift.train.labelNames,
+    describe: `embedded ${data.domain} reviews: ${idx.length} training examples (${data.perClass} per class), ${n} test examples, labels ${shift.train.labelNames.join('/')}`,
+  };
+}
+
+/** A tokenised batch (the training loop disposes its tensors). */
+export interface TextBatch {
+  inputIds: tf.Tensor2D;
+  attentionMask: tf.Tensor2D;
+  labels: tf.Tensor1D;
+}
+
+/** Tokenise texts to fixed-length tensors. */
+export function encodeTexts(tokenizer: WordPieceTokenizer, texts: readonly string[], maxLength: number): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D } {
+  const enc = tokenizer.encodeBatch(texts, { maxLength, truncation: true, padding: 'max_length' });
+  return { inputIds: tf.tensor2d(enc.inputIds, [texts.length, maxLength], 'int32'), attentionMask: tf.tensor2d(enc.attentionMask, [texts.length, maxLength], 'int32') };
+}
+
+/** One epoch of shuffled batches of the train split. */
+export function* textBatches(tokenizer: WordPieceTokenizer, set: TextClassificationData, batchSize: number, maxLength: number, order: number[]): Generator<TextBatch> {
+  for (let s = 0; s < order.length; s += batchSize) {
+    const idx = order.slice(s, s + batchSize);
+    const enc = encodeTexts(tokenizer, idx.map((i) => set.texts[i]!), maxLength);
+    yield { ...enc, labels: tf.tensor1d(idx.map((i) => set.labels[i]!), 'int32') };
+  }
+}
+
+/** Class logits of a batch from a model that maps BERT inputs to `{ logits }` (or to logits). */
+export type LogitsFn = (inputs: { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D }) => tf.Tensor2D;
+
+/** Class probabilities for texts, in eval mode. */
+export function predictProba(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, texts: readonly string[], maxLength: number, batchSize = 32): number[][] {
+  const was = model.training;
+  model.eval();
+  const out: number[][] = [];
+  try {
+    for (let s = 0; s < texts.length; s += batchSize) {
+      const enc = encodeTexts(tokenizer, texts.slice(s, s + batchSize), maxLength);
+      const p = tf.tidy(() => tf.softmax(logitsOf(enc)).arraySync() as number[][]);
+      tf.dispose([enc.inputIds, enc.attentionMask]);
+      out.push(...p);
+    }
+  } finally {
+    model.train(was);
+  }
+  return out;
+}
+
+/** Accuracy, F1 of the positive class and the confusion matrix on the test split. */
+export function evaluateText(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, sets: TextSets, maxLength: number): EvalResult {
+  const proba = predictProba(logitsOf, model, tokenizer, sets.test.texts, maxLength);
+  const pred = proba.map((p) => p.indexOf(Math.max(...p)));
+  const truth = [...sets.test.labels];
+  const cm = new ConfusionMatrix(sets.labelNames.length);
+  cm.add(pred, truth);
+  const metrics: Record<string, number> = { accuracy: accuracy(truth, pred) };
+  if (sets.labelNames.length === 2) metrics.f1 = f1Binary(truth, pred).f1;
+  return { metrics, classNames: sets.labelNames, confusion: cm.matrix.map((r) => [...r]) };
+}
+
+/** `lel predict` for text classifiers: each input is a text (or a file whose content is the text). */
+export function predictTexts(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, labelNames: string[], request: PredictRequest, maxLength: number): Prediction[] {
+  const texts = request.inputs.map((i) => (fs.existsSync(i) && fs.statSync(i).isFile() ? fs.readFileSync(i, 'utf8') : i));
+  const proba = predictProba(logitsOf, model, tokenizer, texts, maxLength);
+  return request.inputs.map((input, k) => {
+    const p = proba[k]!;
+    const probabilities = Object.fromEntries(labelNames.map((n, i) => [n, p[i]!]));
+    return { input, probabilities, label: labelNames[p.indexOf(Math.max(...p))]! };
+  });
+}

@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJsonl, writeFileAtomicSync, type MetricsRecord } from '@lel/core';
+import type { RunSummary } from './recipes/types';
+
+/** File names inside a run folder. */
+export const RUN_FILES = {
+  config: 'config.resolved.yaml',
+  metrics: 'metrics.jsonl',
+  checkpoints: 'checkpoints',
+  best: 'best',
+  summary: 'summary.json',
+  report: 'report.html',
+} as const;
+
+/** A fresh default run folder name: `runs/<recipe>-<YYYYMMDD-HHMMSS>`. */
+export function defaultRunDir(recipe: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return path.join('runs', `${recipe}-${stamp}`);
+}
+
+/** Whether a folder already holds checkpoints (a fresh run there would clash with them). */
+export function hasCheckpoints(runDir: string): boolean {
+  return fs.existsSync(path.join(runDir, RUN_FILES.checkpoints, 'last'));
+}
+
+/** Write `summary.json` (atomic). */
+export function writeSummary(runDir: string, summary: RunSummary): void {
+  writeFileAtomicSync(path.join(runDir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+}
+
+/** Read `summary.json`; a run without one did not finish. */
+export function readSummary(runDir: string): RunSummary {
+  const file = path.join(runDir, RUN_FILES.summary);
+  if (!fs.existsSync(file)) throw new Error(`${runDir} has no ${RUN_FILES.summary}: the run has not finished (resume it with --resume last)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as RunSummary;
+}
+
+/** metrics.jsonl records (empty when absent). */
+export function readMetrics(runDir: string): MetricsRecord[] {
+  const file = path.join(runDir, RUN_FILES.metrics);
+  return fs.existsSync(file) ? readJsonl(file) : [];
+}
+
+/** What a finished run folder must contain (used by tests and `lel eval` to explain a broken run). */
+export function missingRunFiles(runDir: string): string[] {
+  const need = [RUN_FILES.config, RUN_FILES.metrics, RUN_FILES.checkpoints, path.join(RUN_FILES.best, 'model.safetensors'), RUN_FILES.summary, RUN_FILES.report];
+  return need.filter((f) => !fs.existsSync(path.join(runDir, f)));
+}

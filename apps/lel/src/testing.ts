@@ -1,0 +1,34 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const TEXT_TINY = ['data.perClass=4', 'data.testSize=8', 'bert.pretrain.steps=2', 'bert.pretrain.maxDocuments=3', 'bert.pretrain.vocabSize=300', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'];
+
+/** Tiny per-recipe settings for tests: a few steps each, tiny data and models (CPU, seconds per run). */
+export const TINY_SETS: Record<string, string[]> = {
+  cct: ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
+  'cct-supervised': ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
+  arseg: ['data.scenes=8', 'data.valScenes=4', 'arseg.steps=3', 'arseg.batchSize=4', 'train.evalEvery=2'],
+  iic: ['data.scenes=8', 'data.valScenes=4', 'arseg.steps=3', 'arseg.batchSize=4', 'train.evalEvery=2'],
+  scl: ['data.baseClasses=4', 'data.novelClasses=5', 'data.perClass=4', 'scl.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],
+  kd: ['data.scenes=16', 'data.valScenes=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'],
+  ckd: ['data.scenes=16', 'data.valScenes=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'distill.tMax=2'],
+  'finetune-full': TEXT_TINY,
+  'peft-bitfit': TEXT_TINY,
+  'peft-relbitfit': TEXT_TINY,
+  'peft-krona': TEXT_TINY,
+  'peft-lora': TEXT_TINY,
+  vib: [...TEXT_TINY, 'head.sampleSize=2', 'head.ibDim=16'],
+};
+
+/** A fresh temporary folder. */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `lel-${prefix}-`));
+}
+
+/** Where tests keep artifacts (screenshots) for CI to upload: apps/lel/test-artifacts. */
+export function artifactsDir(): string {
+  const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'test-artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatBanner } from './banner';
+import { parseBackend, setupBackend } from './backend';
+import { RESOLVED_CONFIG, resolveConfig, writeResolvedConfig } from './config/load';
+import { getRecipe } from './recipes';
+import type { RunSummary } from './recipes/types';
+import { writeRunReport } from './report';
+import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
+import { Interrupt } from './signals';
+import type { ProgressMode } from '@lel/core';
+
+/** Options of {@link trainCommand} (the `lel train` flags). */
+export interface TrainOptions {
+  config?: string;
+  set?: string[];
+  backend?: string;
+  resume?: string;
+  out?: string;
+  progress?: ProgressMode;
+  /** Where log lines go (default stderr). */
+  log?: (line: string) => void;
+  /** Skip writing report.html (bench writes one comparison instead). */
+  noReport?: boolean;
+}
+
+/** What a train command produced. */
+export interface TrainOutcome {
+  runDir: string;
+  summary: RunSummary | undefined;
+  interrupted: boolean;
+}
+
+/**
+ * `lel train <recipe>`: resolve the config (recipe defaults ← --config ← --set, validated), set up the backend and
+ * seed, print the banner, write config.resolved.yaml, train with Ctrl-C → checkpoint, keep `best/`, evaluate,
+ * write summary.json and report.html. `--resume last|PATH` continues a run from its checkpoint with the run's own
+ * resolved config (plus any --set, which the config-hash check then has to accept).
+ */
+export async function trainCommand(recipeName: string, options: TrainOptions = {}): Promise<TrainOutcome> {
+  const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const recipe = getRecipe(recipeName);
+  let runDir = options.out;
+  let resume = options.resume;
+  let configFile = options.config;
+  if (resume !== undefined) {
+    if (resume !== 'last' && resume !== 'best') {
+      // A path: a run folder or a checkpoint inside one.
+      const p = path.resolve(resume);
+      const run = fs.existsSync(path.join(p, RESOLVED_CONFIG)) ? p : path.dirname(path.dirname(p));
+      runDir ??= run;
+    }
+    if (!runDir) throw new Error('--resume last needs --out <run folder> (the run to continue)');
+    if (!fs.existsSync(path.join(runDir, RESOLVED_CONFIG))) throw new Error(`--resume: ${runDir} is not a run folder (no ${RESOLVED_CONFIG})`);
+    configFile ??= path.join(runDir, RESOLVED_CONFIG);
+    if (!hasCheckpoints(runDir) && resume === 'last') {
+      log(`[lel] ${runDir} has no checkpoint yet: starting it from scratch`);
+      resume = undefined;
+    }
+  }
+  runDir ??= defaultRunDir(recipe.name);
+  if (resume === undefined && hasCheckpoints(runDir)) {
+    throw new Error(`${runDir} already holds a run with checkpoints: continue it with --resume last, or choose another --out`);
+  }
+  const config = resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: configFile, sets: options.set ?? [] }) as { seed: number };
+  const backend = await setupBackend(parseBackend(options.backend), config.seed);
+  fs.mkdirSync(runDir, { recursive: true });
+  log(formatBanner({ command: 'train', recipe: recipe.name, methodPackage: recipe.package, backend, seed: config.seed, runDir, resume, data: dataLine(config) }));
+  writeResolvedConfig(runDir, config);
+  const interrupt = new Interrupt().install();
+  const started = Date.now();
+  let summary: RunSummary | undefined;
+  try {
+    const out = await recipe.run(config, { runDir, resume, progress: options.progress ?? 'auto', callbacks: [interrupt.callback], log });
+    if (out.stopReason === 'interrupted') {
+      log(`[lel] interrupted: checkpoint saved in ${path.join(runDir, 'checkpoints')}; continue with \`lel train ${recipe.name} --resume last --out ${runDir}\``);
+      return { runDir, summary: undefined, interrupted: true };
+    }
+    summary = { recipe: recipe.name, package: recipe.package, task: recipe.task, wallSeconds: (Date.now() - started) / 1000, ...out };
+    writeSummary(runDir, summary);
+    if (!options.noReport) {
+      const report = writeRunReport([runDir], path.join(runDir, 'report.html'));
+      log(`[lel] report: ${report}`);
+    }
+    log(`[lel] ${recipe.name} finished in ${summary.wallSeconds.toFixed(1)} s: ${Object.entries(summary.metrics).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(', ')}`);
+  } finally {
+    interrupt.uninstall();
+  }
+  return { runDir, summary, interrupted: false };
+}
+
+/** One banner line describing the data section of a config. */
+function dataLine(config: unknown): string | undefined {
+  const data = (config as { data?: unknown }).data;
+  if (!data || typeof data !== 'object') return undefined;
+  return Object.entries(data as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+}
