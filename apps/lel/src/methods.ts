@@ -24,7 +24,8 @@ function readPkg(file: string): { name?: string; version?: string; description?:
 
 /**
  * Installed LEL packages: the app's `@lel/*` dependencies (resolved from its node_modules) and, when run inside the
- * repository, every `packages/<name>/package.json`. A package with a `"lel"` field describes its method there.
+ * repository, every `packages/<name>/package.json` and `examples/<name>/package.json` (where `pnpm new-method`
+ * puts contributed and example methods). A package with a `"lel"` field describes its method there.
  */
 export function listMethods(): MethodInfo[] {
   const out = new Map<string, MethodInfo>();
@@ -34,8 +35,9 @@ export function listMethods(): MethodInfo[] {
     const pkg = readPkg(path.join(appDir, 'node_modules', dep, 'package.json'));
     if (pkg?.name) out.set(pkg.name, { package: pkg.name, version: pkg.version ?? '?', description: pkg.description ?? '', ...(pkg.lel ? { lel: pkg.lel } : {}), source: 'dependency' });
   }
-  const packagesDir = path.resolve(appDir, '..', '..', 'packages');
-  if (fs.existsSync(packagesDir)) {
+  for (const folder of ['packages', 'examples']) {
+    const packagesDir = path.resolve(appDir, '..', '..', folder);
+    if (!fs.existsSync(packagesDir)) continue;
     for (const d of fs.readdirSync(packagesDir).sort()) {
       const pkg = readPkg(path.join(packagesDir, d, 'package.json'));
       if (!pkg?.name?.startsWith('@lel/') || out.has(pkg.name)) continue;
