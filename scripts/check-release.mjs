@@ -51,8 +51,12 @@ try {
 // Publish dry run (needs built dist/ folders).
 try {
   const out = sh('pnpm', ['-r', 'publish', '--dry-run', '--no-git-checks', '--access', 'public'], root);
-  const count = (out.match(/\+ @lel\//g) ?? []).length || (out.match(/@lel\/[a-z-]+@/g) ?? []).length;
-  console.log(`release check: publish dry run ok (${count} package lines)`);
+  const published = new Set(out.match(/@lel\/[a-z0-9-]+@\d+\.\d+\.\d+/g) ?? []);
+  const expected = Object.keys(versions(root)).length;
+  if (published.size !== expected) {
+    failed = true;
+    console.error(`release check: publish dry run covered ${published.size} packages, expected ${expected}:\n${out}`);
+  } else console.log(`release check: publish dry run ok for ${published.size} packages`);
 } catch (e) {
   failed = true;
   console.error(`release check: publish dry run failed:\n${e.stdout}${e.stderr}`);
