@@ -9,6 +9,7 @@ import { unsupervisedLoss } from './consistency';
 import { SmallConvEncoder } from './encoder';
 import { segmentationCrossEntropy } from './cross-entropy';
 import { cctLoss } from './loss';
+import { SegmentationDecoder } from './decoders';
 import { CctModel } from './model';
 import { SegEncoder } from '@lel/models';
 
@@ -51,6 +52,66 @@ describe('config', () => {
     expect(() => parseCctConfig({ numClasses: 1 })).toThrow(/numClasses/);
     const zero = Object.fromEntries(Object.keys(ONE_EACH).map((k) => [k, 0]));
     expect(() => parseCctConfig({ numClasses: 3, perturbations: zero as never })).toThrow(/at least one auxiliary decoder/);
+  });
+});
+
+describe('SegmentationDecoder final ReLU', () => {
+  test('official: logits >= 0; decoderFinalRelu false: the same pre-activations without the clamp, with gradient where they are negative', async () => {
+    await useBackend('cpu');
+    const z = new Rng(2).normalTensor([2, 4, 4, 8]) as tf.Tensor4D;
+    const official = new SegmentationDecoder(8, 5, 4, new Rng(7));
+    const noRelu = new SegmentationDecoder(8, 5, 4, new Rng(7), false);
+    const [a, b] = [official.forward(z), noRelu.forward(z)];
+    expect(a.shape).toEqual([2, 16, 16, 5]);
+    expect(tf.min(a).dataSync()[0]).toBeGreaterThanOrEqual(0);
+    expect(tf.min(b).dataSync()[0]).toBeLessThan(0);
+    // Same weights (same seed): relu(no-ReLU logits) is the official output.
+    expect(tf.max(tf.abs(tf.sub(tf.relu(b), a))).dataSync()[0]).toBeLessThan(1e-5);
+    // Pushing negative logits up: no gradient through the official final ReLU, a gradient without it.
+    const gradMass = (d: SegmentationDecoder) => {
+      const g = tf.variableGrads(() => tf.sum(tf.minimum(d.forward(z), 0)) as tf.Scalar, d.trainableParameters().map(([, p]) => p.variable));
+      const mass = Object.values(g.grads).reduce((acc, t) => acc + tf.sum(tf.abs(t)).dataSync()[0]!, 0);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+      return mass;
+    };
+    expect(gradMass(official)).toBe(0);
+    expect(gradMass(noRelu)).toBeGreaterThan(0);
+    tf.dispose([z, a, b]);
+    official.dispose();
+    noRelu.dispose();
+  });
+});
+
+describe('SmallConvEncoder outputStride', () => {
+  test('keeps the resolution past outputStride with dilated stages; same parameter count; bad strides are errors', async () => {
+    await useBackend('cpu');
+    const x = new Rng(0).uniformTensor([1, 32, 32, 3]) as tf.Tensor4D;
+    const count = (e: SmallConvEncoder) => e.trainableParameters().reduce((s, [, p]) => s + p.variable.size, 0);
+    const full = new SmallConvEncoder({ widths: [4, 6, 8], rng: new Rng(1) });
+    expect(full.outputStride).toBe(8);
+    for (const [os, hw] of [[8, 4], [4, 8], [2, 16], [1, 32]] as const) {
+      const e = new SmallConvEncoder({ widths: [4, 6, 8], outputStride: os, rng: new Rng(1) });
+      expect(e.outputStride).toBe(os);
+      await expectNoLeaks(() => {
+        const y = e.forward(x);
+        expect(y.shape).toEqual([1, hw, hw, 8]);
+        y.dispose();
+      });
+      expect(count(e)).toBe(count(full));
+      e.dispose();
+    }
+    // Stride 2 then dilation 1·2 and 2·4: the receptive field of one output still spans most of the image.
+    const e2 = new SmallConvEncoder({ widths: [4, 6, 8], outputStride: 2, rng: new Rng(1) });
+    const g = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(e2.forward(xx), [0, 8, 8, 0], [1, 1, 1, -1])))(x));
+    const reach = tf.tidy(() => {
+      const row = tf.sum(tf.abs(g), [0, 1, 3]).arraySync() as number[];
+      return row.filter((v) => v > 0).length;
+    });
+    expect(reach).toBeGreaterThanOrEqual(30);
+    for (const bad of [3, 16]) expect(() => new SmallConvEncoder({ widths: [4, 6, 8], outputStride: bad })).toThrow(/outputStride/);
+    tf.dispose([x, g]);
+    full.dispose();
+    e2.dispose();
   });
 });
 
