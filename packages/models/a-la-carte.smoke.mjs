@@ -12,4 +12,9 @@ export async function smoke(models, tf) {
   const tok = models.WordPieceTokenizer.fromVocabTxt(vocab.join('\n'));
   const enc = tok.encode('Hello worlds');
   if (enc.inputIds.join() !== '2,5,6,7,3') throw new Error(`tokenizer gave ${enc.inputIds}`);
+  // The shipped BERT resolves inside the installed package (dist build) and is complete.
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = models.pretrainedBertPath('bert-mini-lel');
+  for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) if (!existsSync(join(dir, f))) throw new Error(`pretrainedBertPath: ${dir} lacks ${f}`);
 }

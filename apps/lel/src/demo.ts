@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '@lel/core';
+import { pretrainedBertPath } from '@lel/models';
 import { RECIPES } from './recipes';
 import type { RunSummary } from './recipes/types';
 import { writeRunReport } from './report';
@@ -28,8 +29,8 @@ export function demoStages(quick: boolean): DemoStage[] {
   const text = quick
     ? ['data.perClass=4', 'data.testSize=16', 'train.maxSteps=3', 'train.evalEvery=3']
     : ['data.perClass=16', 'data.testSize=200', 'train.evalEvery=20', 'optim.epochs=15'];
-  const pretrain = quick ? ['bert.pretrain.steps=3', 'bert.pretrain.maxDocuments=4', 'bert.pretrain.vocabSize=400'] : ['bert.pretrain.steps=400', 'bert.pretrain.maxDocuments=120', 'optim.lr=1e-3'];
-  const bertFrom = (out: string) => `bert.from=${path.join(out, 'finetune-full', 'pretrained')}`;
+  // Every text stage fine-tunes the BERT shipped with @lel/models (bert.from's default; demoBertNote says how it was pretrained).
+  const bert = ['bert.from=bert-mini-lel'];
   const arInit = (out: string) => `init.encoder=${path.join(out, 'arseg')}`;
   return [
     {
@@ -59,22 +60,37 @@ export function demoStages(quick: boolean): DemoStage[] {
     {
       name: 'finetune-full',
       recipe: 'finetune-full',
-      story: 'BERT masked-LM pretrained on the embedded corpus, fully fine-tuned on 16 reviews per class',
-      sets: () => [...text, ...pretrain],
+      story: 'BERT-mini masked-LM pretrained on the embedded corpus (bert-mini-lel), fully fine-tuned on 16 reviews per class',
+      sets: () => [...text, ...bert],
     },
     {
       name: 'peft-relbitfit',
       recipe: 'peft-relbitfit',
       story: 'RelBitFit few-sample fine-tuning of the same BERT, VIB head',
-      sets: (out) => [...text, bertFrom(out), 'head.type=vib'],
+      sets: () => [...text, ...bert, 'head.type=vib'],
     },
     {
       name: 'peft-krona',
       recipe: 'peft-krona',
       story: 'KronA few-sample fine-tuning of the same BERT, VIB head',
-      sets: (out) => [...text, bertFrom(out), 'head.type=vib'],
+      sets: () => [...text, ...bert, 'head.type=vib'],
     },
   ];
+}
+
+/**
+ * Where the demo's BERT comes from (printed before the text stages): `bert-mini-lel`, shipped with @lel/models,
+ * pretrained once (not inside the demo) by the command recorded in its pretraining.json.
+ */
+export function demoBertNote(): string {
+  try {
+    const dir = pretrainedBertPath('bert-mini-lel');
+    const info = JSON.parse(fs.readFileSync(path.join(dir, 'pretraining.json'), 'utf8')) as { command?: string; steps?: number; firstLoss10?: number; lastLoss10?: number; seconds?: number };
+    const loss = info.firstLoss10 !== undefined && info.lastLoss10 !== undefined ? `, MLM loss ${info.firstLoss10.toFixed(2)} → ${info.lastLoss10.toFixed(2)}` : '';
+    return `[demo] text stages fine-tune bert-mini-lel, a BERT-family model pretrained on the embedded corpus and shipped with @lel/models (${info.steps ?? '?'} masked-LM steps${loss}, ${info.seconds ?? '?'} s on 2 CPU cores), by: ${info.command ?? 'pnpm --filter @lel/models pretrain:mlm (see its README.md)'}`;
+  } catch (e) {
+    return `[demo] text stages fine-tune bert-mini-lel shipped with @lel/models (${(e as Error).message})`;
+  }
 }
 
 /** Stages of the issue's story that wait for packages still in progress (reported, never faked). */
@@ -99,6 +115,7 @@ export async function demoCommand(options: DemoOptions = {}): Promise<{ summarie
   fs.mkdirSync(out, { recursive: true });
   const available = new Set(RECIPES.map((r) => r.name));
   const done: { stage: DemoStage; summary: RunSummary }[] = [];
+  let bertNoted = false;
   log(`[demo] ${options.quick ? 'quick ' : ''}end-to-end run into ${out}`);
   for (const p of DEMO_PENDING) log(`[demo] not included yet: ${p.stage} (needs ${p.package})`);
   for (const stage of demoStages(options.quick ?? false)) {
@@ -108,6 +125,10 @@ export async function demoCommand(options: DemoOptions = {}): Promise<{ summarie
       log(`[demo] ${stage.name}: already finished, reusing ${dir}`);
       done.push({ stage, summary: readSummary(dir) });
       continue;
+    }
+    if (!bertNoted && stage.sets(out).includes('bert.from=bert-mini-lel')) {
+      log(`\n${demoBertNote()}`);
+      bertNoted = true;
     }
     log(`\n[demo] ── ${stage.name}: ${stage.story}`);
     const resume = fs.existsSync(path.join(dir, 'checkpoints', 'last')) ? 'last' : undefined;

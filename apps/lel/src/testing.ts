@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const TEXT_TINY = ['data.perClass=4', 'data.testSize=8', 'bert.pretrain.steps=2', 'bert.pretrain.maxDocuments=3', 'bert.pretrain.vocabSize=300', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'];
+// bert.from=pretrain: a 2-step in-run pretraining of a tiny BERT (exercises that path; the demo test covers the shipped bert-mini-lel).
+const TEXT_TINY = ['data.perClass=4', 'data.testSize=8', 'bert.from=pretrain', 'bert.pretrain.steps=2', 'bert.pretrain.maxDocuments=3', 'bert.pretrain.vocabSize=300', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'];
 
 /** Tiny per-recipe settings for tests: a few steps each, tiny data and models (CPU, seconds per run). */
 export const TINY_SETS: Record<string, string[]> = {
@@ -19,6 +20,7 @@ export const TINY_SETS: Record<string, string[]> = {
   'peft-krona': TEXT_TINY,
   'peft-lora': TEXT_TINY,
   vib: [...TEXT_TINY, 'head.sampleSize=2', 'head.ibDim=16'],
+  'mil-ib': ['data.trainBags=6', 'data.valBags=6', 'mil.hiddenDim=8', 'mil.attentionDim=4', 'mil.numSamples=2', 'mil.topK=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
 };
 
 /** A fresh temporary folder. */

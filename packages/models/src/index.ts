@@ -16,6 +16,8 @@ export type { CheckpointTensor, BertLoadReport, LoadBertWeightsOptions, BertToHf
 export { readBertCheckpoint, loadBertWeightsFromFile, loadPretrainedBert, saveBertPretrained } from './bert/pretrained';
 export type { LoadPretrainedBertOptions, PretrainedBert, SaveBertPretrainedOptions } from './bert/pretrained';
 export { childNamed } from './bert/childNamed';
+export { pretrainedBertPath, modelsPackageRoot, SHIPPED_BERTS } from './bert/shipped';
+export type { ShippedBert } from './bert/shipped';
 
 // WordPiece tokenizer
 export { WordPieceTokenizer, truncatePair } from './tokenizer/wordpiece';

@@ -3,18 +3,17 @@ import { finetuneFullRecipe, peftBitfitRecipe, peftKronaRecipe, peftLoraRecipe, 
 import { ckdRecipe, kdRecipe } from './kd';
 import { arsegRecipe, iicRecipe } from './arseg';
 import { sclRecipe } from './scl';
+import { milIbRecipe } from './mil';
 import type { AnyRecipe } from './types';
 
 /**
  * Every recipe `lel train` knows, in the order `lel recipes` lists them. A recipe for a method package that has
  * not landed yet is absent (never faked): see the README's recipe table.
  */
-export const RECIPES: readonly AnyRecipe[] = [cctRecipe, cctSupervisedRecipe, arsegRecipe, iicRecipe, kdRecipe, ckdRecipe, sclRecipe, finetuneFullRecipe, peftBitfitRecipe, peftRelbitfitRecipe, peftKronaRecipe, peftLoraRecipe, vibRecipe];
+export const RECIPES: readonly AnyRecipe[] = [cctRecipe, cctSupervisedRecipe, arsegRecipe, iicRecipe, kdRecipe, ckdRecipe, sclRecipe, finetuneFullRecipe, peftBitfitRecipe, peftRelbitfitRecipe, peftKronaRecipe, peftLoraRecipe, vibRecipe, milIbRecipe];
 
 /** Recipes planned for packages still in progress, so `lel recipes` can say what is missing and why. */
-export const PENDING_RECIPES: readonly { name: string; package: string; reason: string }[] = [
-  { name: 'mil-ib', package: '@lel/vib', reason: 'not wired into the app yet (@lel/vib trainMilIb exists)' },
-];
+export const PENDING_RECIPES: readonly { name: string; package: string; reason: string }[] = [];
 
 /** Look a recipe up by name; an unknown name is an error listing the available ones. */
 export function getRecipe(name: string): AnyRecipe {

@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensorsFile } from '@lel/core';
 import { encodePng } from '@lel/datasets';
-import { evalCommand } from '../eval';
+import { trainMilIb } from '@lel/vib';
+import { evalCommand, loadRunConfig } from '../eval';
 import { predictCommand } from '../predict';
 import { missingRunFiles, readMetrics, readSummary } from '../run-dir';
 import { TINY_SETS, tempDir } from '../testing';
 import { trainCommand } from '../train';
 import { RECIPES } from './index';
+import { milSets } from './mil';
 
 const quiet = () => {};
 
@@ -53,6 +55,16 @@ describe.each(RECIPES.map((r) => [r.name, r] as const))('lel train %s (tiny, end
       if (recipe.task === 'few-shot') {
         expect(summary.fewShot!.episodes).toBeGreaterThan(1);
         expect(summary.metrics.fewshot_accuracy).toBe(summary.fewShot!.mean);
+      } else if (recipe.task === 'multiple-instance') {
+        // The image is a bag of one instance; a strip of three square tiles is a bag of three.
+        expect(p.predictions[0]!.instances).toHaveLength(1);
+        const strip = path.join(out, 'strip.png');
+        fs.writeFileSync(strip, encodePng({ data: new Float32Array(28 * 84).map((_, i) => (i % 5) / 5), height: 28, width: 84, channels: 1 }));
+        const q = await predictCommand(out, [strip], { backend: 'wasm' });
+        expect(q.predictions[0]!.instances!.map((x) => x.instance)).toEqual(['strip.png#0', 'strip.png#1', 'strip.png#2']);
+        expect(Object.values(q.predictions[0]!.probabilities!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        expect(summary.confusion!.flat().reduce((a, b) => a + b, 0)).toBe(6);
+        expect(summary.classNames).toEqual(['negative', 'contains 9']);
       } else {
         expect(summary.perClassIoU!.length).toBe(summary.classNames!.length);
         expect(summary.samples!.length).toBeGreaterThan(0);
@@ -82,5 +94,26 @@ describe('lel train with SWA', () => {
     const best = await readSafetensorsFile(path.join(out, 'best', 'model.safetensors'));
     expect([...best.tensors.keys()].sort()).toEqual([...swa.tensors.keys()].sort());
     for (const [k, t] of swa.tensors) expect(Array.from(best.tensors.get(k)!.data as Float32Array), k).toEqual(Array.from(t.data as Float32Array));
+  });
+});
+
+describe('lel train mil-ib', () => {
+  it('trains exactly as @lel/vib trainMilIb on the same bags (the app only adds checkpoints, evaluation and SWA)', async () => {
+    const out = path.join(tempDir('mil-ib-parity'), 'run');
+    const sets = ['data.trainBags=8', 'data.valBags=4', 'mil.hiddenDim=8', 'mil.attentionDim=4', 'mil.numSamples=3', 'mil.topK=4', 'mil.epochs=2', 'mil.lr=1e-2', 'seed=3', 'train.evalEvery=100'];
+    const r = await trainCommand('mil-ib', { set: sets, out, progress: 'none', log: quiet, backend: 'wasm' });
+    expect(r.summary!.steps).toBe(16);
+    const { config } = loadRunConfig(out);
+    const c = config as unknown as { seed: number; data: Parameters<typeof milSets>[0]; mil: Record<string, unknown> };
+    const bags = milSets(c.data);
+    const { model } = await trainMilIb(bags.train, { ...c.mil, inputDim: bags.dim, seed: c.seed });
+    try {
+      const best = await readSafetensorsFile(path.join(out, 'best', 'model.safetensors'));
+      const own = model.stateDict();
+      expect([...best.tensors.keys()].sort()).toEqual([...own.keys()].sort());
+      for (const [k, t] of own) expect(Array.from(best.tensors.get(k)!.data as Float32Array), k).toEqual(Array.from(t.dataSync()));
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ConfusionMatrix, accuracy, f1Binary, type Module } from '@lel/core';
 import { SENTIMENT_DOMAINS, fewSampleSubset, loadTextCorpus, sentimentDomainShift, type TextClassificationData } from '@lel/datasets';
-import { loadPretrainedBert, pretrainMlm, saveBertPretrained, type BertForSequenceClassification, type WordPieceTokenizer } from '@lel/models';
+import { SHIPPED_BERTS, loadPretrainedBert, pretrainMlm, pretrainedBertPath, saveBertPretrained, type BertForSequenceClassification, type ShippedBert, type WordPieceTokenizer } from '@lel/models';
 import type { EvalResult, PredictRequest, Prediction } from './types';
 
 /** Few-sample sentiment classification on the embedded reviews (`@lel/datasets` `sentimentDomainShift`). */
@@ -24,13 +24,15 @@ export const TextData = z
 export type TextData = z.output<typeof TextData>;
 
 /**
- * Where the BERT comes from: `pretrain` = masked-LM pretraining on the embedded corpus inside the run (saved to
- * `<run>/pretrained/` in Hugging Face layout), or the path of a Hugging Face BERT folder (config.json,
- * model.safetensors, vocab.txt) — e.g. a previous run's `pretrained/`.
+ * Where the BERT comes from: the name of a BERT shipped with @lel/models (default `bert-mini-lel`: hidden 128,
+ * 2 layers, masked-LM pretrained on the embedded corpora, see packages/models/pretrained/bert-mini-lel/README.md),
+ * `pretrain` = a (short) masked-LM pretraining on the embedded corpus inside the run (saved to
+ * `<run>/pretrained/` in Hugging Face layout; `bert.pretrain.*` set it up), or the path of a Hugging Face BERT
+ * folder (config.json, model.safetensors, vocab.txt) — e.g. a previous run's `pretrained/`.
  */
 export const BertSource = z
   .object({
-    from: z.string().min(1).default('pretrain'),
+    from: z.string().min(1).default('bert-mini-lel'),
     pretrain: z
       .object({
         steps: z.number().int().min(1).default(40),
@@ -52,16 +54,25 @@ export const BertSource = z
   .prefault({});
 export type BertSource = z.output<typeof BertSource>;
 
+/** Whether `bert.from` names a BERT shipped with @lel/models. */
+export function isShippedBert(from: string): from is ShippedBert {
+  return (SHIPPED_BERTS as readonly string[]).includes(from);
+}
+
 /** Folder of the pretrained BERT a run fine-tunes. */
 export function pretrainedDir(bert: BertSource, runDir: string): string {
-  return bert.from === 'pretrain' ? path.join(runDir, 'pretrained') : bert.from;
+  if (bert.from === 'pretrain') return path.join(runDir, 'pretrained');
+  return isShippedBert(bert.from) ? pretrainedBertPath(bert.from) : bert.from;
 }
 
 /** Pretrain (or reuse) the BERT of a run; returns its folder. */
 export async function ensurePretrained(bert: BertSource, runDir: string, seed: number, log: (l: string) => void): Promise<string> {
   const dir = pretrainedDir(bert, runDir);
-  if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
-  if (bert.from !== 'pretrain') throw new Error(`bert.from: ${dir} has no config.json (give a Hugging Face BERT folder, or "pretrain")`);
+  if (fs.existsSync(path.join(dir, 'config.json'))) {
+    if (isShippedBert(bert.from)) log(`[bert] using ${bert.from} shipped with @lel/models (${dir}), masked-LM pretrained on the embedded corpora by \`pnpm --filter @lel/models pretrain:mlm\` (see its README.md)`);
+    return dir;
+  }
+  if (bert.from !== 'pretrain') throw new Error(`bert.from: ${dir} has no config.json (give a Hugging Face BERT folder, ${SHIPPED_BERTS.map((n) => `"${n}"`).join(', ')} or "pretrain")`);
   const p = bert.pretrain;
   const texts = loadTextCorpus({ maxDocuments: p.maxDocuments }).map((d) => d.text);
   log(`[bert] masked-LM pretraining on ${texts.length} corpus documents: ${p.steps} steps, vocabulary ${p.vocabSize}, hidden ${p.hiddenSize}×${p.layers} layers`);

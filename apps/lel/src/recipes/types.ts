@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ConfigTree } from '../config/overrides';
 
 /** What a recipe's model does, which decides its metrics, report sections and predict output. */
-export type Task = 'segmentation' | 'text-classification' | 'image-classification' | 'few-shot' | 'clustering';
+export type Task = 'segmentation' | 'text-classification' | 'image-classification' | 'few-shot' | 'clustering' | 'multiple-instance';
 
 /** What the app hands a recipe's `run`. */
 export interface RecipeContext {
@@ -71,6 +71,8 @@ export interface Prediction {
   output?: string;
   probabilities?: Record<string, number>;
   label?: string;
+  /** Multiple-instance recipes: each instance of the bag with its attention weight (0 when top-k dropped it). */
+  instances?: { instance: string; attention: number }[];
 }
 
 /**

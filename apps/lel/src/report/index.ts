@@ -29,7 +29,7 @@ export function curves(records: MetricsRecord[], type: 'train' | 'eval'): Map<st
 
 /** The headline metric of a task (the one tables and bars compare). */
 export function headline(summary: RunSummary): string {
-  const order = ['clustering_accuracy', 'fewshot_accuracy', 'miou', 'accuracy', 'f1'];
+  const order = ['clustering_accuracy', 'fewshot_accuracy', 'miou', 'accuracy', 'bag_accuracy', 'f1'];
   return order.find((k) => summary.metrics[k] !== undefined) ?? Object.keys(summary.metrics)[0] ?? '';
 }
 

@@ -23,6 +23,11 @@ export interface MlmPretrainOptions {
   tokenizer?: WordPieceTokenizer;
   /** Vocabulary size when training one. Default 4000. */
   vocabSize?: number;
+  /**
+   * Start from this model (e.g. a checkpoint loaded with `loadBertWeightsFromFile`) instead of a fresh one: continued
+   * pretraining. Pass its `tokenizer` too; `config` is then ignored. On failure the caller still owns it.
+   */
+  init?: BertForMaskedLM;
   /** Model size (vocabSize comes from the tokenizer). Default {@link BERT_MINI_CONFIG}. */
   config?: Partial<BertConfig>;
   /** Tokens per sequence, [CLS] and [SEP] included. Default 64. */
@@ -66,9 +71,10 @@ export async function pretrainMlm(options: MlmPretrainOptions): Promise<MlmPretr
   const steps = options.steps ?? 300;
   const chunks = chunkCorpus(options.texts, tokenizer, seqLength);
   if (chunks.length === 0) throw new Error('pretrainMlm: the texts produced no tokens');
-  const config = { ...BERT_MINI_CONFIG, ...options.config, vocabSize: tokenizer.vocabSize };
+  const config = options.init ? options.init.config : { ...BERT_MINI_CONFIG, ...options.config, vocabSize: tokenizer.vocabSize };
   if ((config.maxPositionEmbeddings ?? 512) < seqLength) throw new Error(`pretrainMlm: seqLength ${seqLength} exceeds maxPositionEmbeddings ${config.maxPositionEmbeddings}`);
-  const model = new BertForMaskedLM(config, { rng: rng.fork('init') });
+  if (options.init && options.init.config.vocabSize !== tokenizer.vocabSize) throw new Error(`pretrainMlm: init has vocabulary ${options.init.config.vocabSize} but the tokenizer ${tokenizer.vocabSize}`);
+  const model = options.init ?? new BertForMaskedLM(config, { rng: rng.fork('init') });
   model.train();
   const params = model.trainableParameters();
   const noDecay = (n: string) => n.endsWith('.bias') || n.includes('LayerNorm');
@@ -106,7 +112,7 @@ export async function pretrainMlm(options: MlmPretrainOptions): Promise<MlmPretr
       if (step % 10 === 9) await new Promise((r) => setTimeout(r, 0));
     }
   } catch (e) {
-    model.dispose();
+    if (!options.init) model.dispose();
     throw e;
   } finally {
     optimizer.dispose();

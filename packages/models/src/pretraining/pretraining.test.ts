@@ -94,4 +94,17 @@ describe('pretrainMlm', () => {
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  test('init continues pretraining the given model with its tokenizer', async () => {
+    const config = { hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 16 };
+    const first = await pretrainMlm({ texts, vocabSize: 80, config, seqLength: 16, batchSize: 8, steps: 40, lr: 3e-3, seed: 0 });
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const again = await pretrainMlm({ texts, init: first.model, tokenizer: first.tokenizer, seqLength: 16, batchSize: 8, steps: 10, lr: 1e-3, seed: 1 });
+    expect(again.model).toBe(first.model);
+    // Starts where the first run ended, not from a fresh model's ≈ ln(vocab).
+    expect(mean(again.losses)).toBeLessThan(mean(first.losses.slice(0, 10)) - 0.3);
+    const other = new WordPieceTokenizer(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the']);
+    await expect(pretrainMlm({ texts, init: first.model, tokenizer: other, steps: 1, seqLength: 16 })).rejects.toThrow(/vocabulary/);
+    first.model.dispose();
+  });
 });
