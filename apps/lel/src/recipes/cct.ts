@@ -133,9 +133,10 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
         // Three cheap perturbations instead of the official 30 decoders: tiny and CPU-friendly.
         perturbations: { vat: 0, dropout: 1, cutout: 0, contextMasking: 0, objectMasking: 0, featureDrop: 1, featureNoise: 1 },
         train: mode === 'semi' ? { epochs: 6, labelledBatchSize: 4, unlabelledBatchSize: 8, valEvery: 1, earlyStop: 0 } : { epochs: 20, labelledBatchSize: 4, valEvery: 1, earlyStop: 0 },
-        // From scratch (no pretrained backbone) the encoder trains at the full rate, and the decoders end without the
-        // official final ReLU, whose dead logits never recover from random init (see @lel/cct's README benchmark).
-        optim: { lr: 0.1, encoderLrScale: 1 },
+        // From scratch (no pretrained backbone) the encoder trains at the full rate (official lr 0.01: 0.1 kills decoder
+        // channels), and the decoders end without the official final ReLU, whose dead logits never recover from random
+        // init (see @lel/cct's README benchmark and diagnosis).
+        optim: { lr: 0.01, encoderLrScale: 1 },
         decoderFinalRelu: false,
       },
     },
