@@ -121,11 +121,21 @@ export async function demoCommand(options: DemoOptions = {}): Promise<{ summarie
   for (const stage of demoStages(options.quick ?? false)) {
     if (!available.has(stage.recipe)) continue;
     const dir = path.join(out, stage.name);
+    // A stage folder is reused (finished) or resumed (interrupted) only when it was run with the same recipe and
+    // settings; after a change of the demo's settings (or of the code's defaults it names) it is run afresh.
+    const stamp = JSON.stringify({ recipe: stage.recipe, sets: stage.sets(out) });
+    const stampFile = path.join(dir, 'demo-stage.json');
+    if (fs.existsSync(dir) && (!fs.existsSync(stampFile) || fs.readFileSync(stampFile, 'utf8') !== stamp)) {
+      log(`[demo] ${stage.name}: ${dir} was run with other settings; starting it afresh`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     if (fs.existsSync(path.join(dir, 'summary.json'))) {
       log(`[demo] ${stage.name}: already finished, reusing ${dir}`);
       done.push({ stage, summary: readSummary(dir) });
       continue;
     }
+    fs.mkdirSync(dir, { recursive: true });
+    writeFileAtomicSync(stampFile, stamp);
     if (!bertNoted && stage.sets(out).includes('bert.from=bert-mini-lel')) {
       log(`\n${demoBertNote()}`);
       bertNoted = true;
