@@ -1,16 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { crossEntropy } from '@lel/core';
 
-/**
- * Mean cross-entropy of logits `[B, K]` against integer labels `[B]` (torch `cross_entropy`, mean
- * reduction). Kept private to this package so the distillation losses depend only on tfjs-core ops;
- * the value matches `@lel/core`'s `crossEntropy` without label smoothing.
- */
+/** Mean cross-entropy of logits `[B, K]` against integer labels `[B]`: `@lel/core`'s `crossEntropy` (torch semantics). */
 export function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(labels, logits.shape[1]);
-    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))) as tf.Scalar;
-  });
+  return crossEntropy(logits, labels) as tf.Scalar;
 }
 
 /** Per-row `Σ_k p_k log p_k` with the `0·log 0 = 0` convention (entropy of targets, KL's constant part). */
