@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runJsKernel } from './js_kernel';
+import { resizeGradKernel } from './resize_grad_kernel';
 
 /** LEL's ResizeBilinearGrad kernel (wasm and cpu). */
 export const RESIZE_BILINEAR_GRAD = 'LelResizeBilinearGrad';
@@ -59,34 +59,10 @@ export function resizeBilinearGradValues(
   }
 }
 
-const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-  const { alignCorners, halfPixelCenters } = attrs as unknown as tf.ResizeBilinearAttrs;
-  return runJsKernel(backend, [dy], images.shape, 'float32', (out, dyv) =>
-    resizeBilinearGradValues(dyv as Float32Array, images.shape, dy.shape, !!alignCorners, !!halfPixelCenters, out as Float32Array),
-  );
-};
+const resizeGrad = resizeGradKernel(RESIZE_BILINEAR_GRAD, tf.ResizeBilinear, resizeBilinearGradValues);
 
 /** Kernel configs of {@link RESIZE_BILINEAR_GRAD}. */
-export const resizeBilinearGradKernelConfigs: tf.KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
-  kernelName: RESIZE_BILINEAR_GRAD,
-  backendName,
-  kernelFunc,
-}));
+export const resizeBilinearGradKernelConfigs: tf.KernelConfig[] = resizeGrad.kernelConfigs;
 
 /** ResizeBilinear gradient through {@link RESIZE_BILINEAR_GRAD} on wasm and cpu; tfjs's elsewhere. */
-export function makeResizeBilinearGradConfig(original: tf.GradConfig | undefined): tf.GradConfig {
-  return {
-    kernelName: tf.ResizeBilinear,
-    inputsToSave: ['images'],
-    gradFunc: (dyIn, saved, attrs) => {
-      const dy = dyIn as tf.Tensor;
-      const backend = tf.getBackend();
-      if (original && backend !== 'cpu' && backend !== 'wasm') return original.gradFunc(dy, saved, attrs);
-      const [images] = saved as [tf.Tensor4D];
-      return {
-        images: () => tf.engine().runKernel(RESIZE_BILINEAR_GRAD, { images, dy }, attrs) as tf.Tensor,
-      };
-    },
-  };
-}
+export const makeResizeBilinearGradConfig: (original: tf.GradConfig | undefined) => tf.GradConfig = resizeGrad.makeGradConfig;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runJsKernel } from './js_kernel';
+import { resizeGradKernel } from './resize_grad_kernel';
 
 /** LEL's ResizeNearestNeighborGrad kernel (wasm and cpu). */
 export const RESIZE_NEAREST_GRAD = 'LelResizeNearestNeighborGrad';
@@ -45,34 +45,10 @@ export function resizeNearestGradValues(
   }
 }
 
-const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-  const { alignCorners, halfPixelCenters } = attrs as unknown as tf.ResizeNearestNeighborAttrs;
-  return runJsKernel(backend, [dy], images.shape, 'float32', (out, dyv) =>
-    resizeNearestGradValues(dyv as Float32Array, images.shape, dy.shape, !!alignCorners, !!halfPixelCenters, out as Float32Array),
-  );
-};
+const resizeGrad = resizeGradKernel(RESIZE_NEAREST_GRAD, tf.ResizeNearestNeighbor, resizeNearestGradValues);
 
 /** Kernel configs of {@link RESIZE_NEAREST_GRAD}. */
-export const resizeNearestGradKernelConfigs: tf.KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
-  kernelName: RESIZE_NEAREST_GRAD,
-  backendName,
-  kernelFunc,
-}));
+export const resizeNearestGradKernelConfigs: tf.KernelConfig[] = resizeGrad.kernelConfigs;
 
 /** ResizeNearestNeighbor gradient through {@link RESIZE_NEAREST_GRAD} on wasm and cpu; tfjs's elsewhere. */
-export function makeResizeNearestGradConfig(original: tf.GradConfig | undefined): tf.GradConfig {
-  return {
-    kernelName: tf.ResizeNearestNeighbor,
-    inputsToSave: ['images'],
-    gradFunc: (dyIn, saved, attrs) => {
-      const dy = dyIn as tf.Tensor;
-      const backend = tf.getBackend();
-      if (original && backend !== 'cpu' && backend !== 'wasm') return original.gradFunc(dy, saved, attrs);
-      const [images] = saved as [tf.Tensor4D];
-      return {
-        images: () => tf.engine().runKernel(RESIZE_NEAREST_GRAD, { images, dy }, attrs) as tf.Tensor,
-      };
-    },
-  };
-}
+export const makeResizeNearestGradConfig: (original: tf.GradConfig | undefined) => tf.GradConfig = resizeGrad.makeGradConfig;

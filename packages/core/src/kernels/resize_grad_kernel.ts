@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { runJsKernel } from './js_kernel';
+
+/** Fills `dx` (shape `xShape`) with the resize gradient of `dy` (shape `dyShape`). */
+export type ResizeGradValues = (
+  dy: Float32Array,
+  xShape: number[],
+  dyShape: number[],
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+  dx: Float32Array,
+) => void;
+
+/**
+ * A JS resize-gradient kernel registered under `lelKernelName` on wasm and cpu, and the gradient of the tfjs
+ * resize op `forwardKernelName` routed to it there (tfjs's own gradient on other backends). Shared by the
+ * bilinear and nearest-neighbour fixes, which differ only in how they spread dy back.
+ */
+export function resizeGradKernel(lelKernelName: string, forwardKernelName: string, values: ResizeGradValues) {
+  const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+    const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+    const { alignCorners, halfPixelCenters } = attrs as unknown as { alignCorners?: boolean; halfPixelCenters?: boolean };
+    return runJsKernel(backend, [dy], images.shape, 'float32', (out, dyv) =>
+      values(dyv as Float32Array, images.shape, dy.shape, !!alignCorners, !!halfPixelCenters, out as Float32Array),
+    );
+  };
+  const kernelConfigs: tf.KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({ kernelName: lelKernelName, backendName, kernelFunc }));
+  const makeGradConfig = (original: tf.GradConfig | undefined): tf.GradConfig => ({
+    kernelName: forwardKernelName,
+    inputsToSave: ['images'],
+    gradFunc: (dyIn, saved, attrs) => {
+      const dy = dyIn as tf.Tensor;
+      const backend = tf.getBackend();
+      if (original && backend !== 'cpu' && backend !== 'wasm') return original.gradFunc(dy, saved, attrs);
+      const [images] = saved as [tf.Tensor4D];
+      return { images: () => tf.engine().runKernel(lelKernelName, { images, dy }, attrs) as tf.Tensor };
+    },
+  });
+  return { kernelConfigs, makeGradConfig };
+}
