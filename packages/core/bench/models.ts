@@ -4,6 +4,7 @@
 // the forward multiply-adds of convolutions and matMuls, each counted as 2 FLOPs).
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParallelTask, Shard } from '../src/parallel/task';
+import { BenchAdam } from './adam';
 
 /** A benchmark model: its parameters, a loss over one (fixed) batch shard, and its step cost. */
 export interface BenchModel {
@@ -145,8 +146,9 @@ export function createTransformer(seed = 1, batch = 16, seq = 64, d = 128, heads
 /** Models by name. */
 export const MODELS: Record<string, (seed?: number) => BenchModel> = { seg: createSegNet, tx: createTransformer };
 
-/** A benchmark model as a data-parallel task (the workers of bench/parallel.ts import this). */
+/** A benchmark model as a data-parallel task with its own Adam (the workers of bench/parallel.ts import this). */
 export function createBenchTask(args: { model: string; seed?: number }): ParallelTask {
   const m = MODELS[args.model]!(args.seed ?? 1);
-  return { params: m.params, loss: ({ start, count }: Shard) => m.loss(start, count) };
+  const adam = new BenchAdam(m.params);
+  return { params: m.params, loss: ({ start, count }: Shard) => m.loss(start, count), applyGradients: (grads) => adam.step(grads) };
 }

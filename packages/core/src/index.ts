@@ -168,7 +168,7 @@ export type {
 export { registerLelKernels } from './kernels';
 export type { LelKernelRegistry } from './kernels';
 export { DataParallel } from './parallel';
-export type { DataParallelOptions, ParallelGradients, ParallelTask, Shard, ReplicaSpec } from './parallel';
+export type { DataParallelOptions, ParallelGradients, ParallelStep, ParallelStepOptions, ParallelTask, Shard, ReplicaSpec } from './parallel';
 import { registerLelKernels as registerLelKernelsOnImport } from './kernels';
 // LEL's kernel fixes and fast gradients apply to every package that imports @lel/core (idempotent).
 registerLelKernelsOnImport();

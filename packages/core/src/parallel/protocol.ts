@@ -12,14 +12,33 @@ export interface ReplicaSpec {
   backend?: 'wasm' | 'cpu';
 }
 
+/**
+ * Shared memory of the in-worker mode: one float32 gradient slot per worker (`total` floats each, the
+ * params concatenated in order) and an Int32 control block (barrier count, barrier generation, error flag).
+ */
+export interface SharedSlots {
+  index: number;
+  workers: number;
+  total: number;
+  grads: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+}
+
 /** Coordinator → worker. */
 export type ToWorker =
   | { type: 'init'; spec: ReplicaSpec }
+  | { type: 'attach'; shared: SharedSlots }
   | { type: 'grad'; id: number; weights: Float32Array[]; start: number; count: number; payload?: unknown }
+  | { type: 'step'; id: number; start: number; count: number; shardWeights: number[]; payload?: unknown; update?: unknown }
+  | { type: 'getWeights'; id: number }
+  | { type: 'setWeights'; id: number; weights: Float32Array[] }
   | { type: 'close' };
 
 /** Worker → coordinator. */
 export type FromWorker =
-  | { type: 'ready'; shapes: number[][]; backend: string }
+  | { type: 'ready'; shapes: number[][]; backend: string; canStep: boolean }
   | { type: 'grad'; id: number; loss: number; grads: Float32Array[]; ms: number }
-  | { type: 'error'; message: string };
+  | { type: 'stepped'; id: number; loss: number; ms: number }
+  | { type: 'weights'; id: number; weights: Float32Array[] }
+  | { type: 'done'; id: number }
+  | { type: 'error'; id?: number; message: string };

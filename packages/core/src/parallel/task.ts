@@ -15,4 +15,12 @@ export interface Shard {
 export interface ParallelTask {
   params: tf.Variable[];
   loss(shard: Shard): tf.Scalar;
+  /**
+   * Apply the batch's averaged gradients (same order as `params`) to this replica's weights, e.g. with an
+   * `@lel/core` optimiser built by the factory. Needed by `DataParallel.step`, where every replica
+   * updates its own copy of the weights: all replicas receive the same averaged gradients and run the same
+   * deterministic update, so they stay identical. `update` is what the caller passed to `step` (e.g. the
+   * scheduled learning rate). Gradients are disposed by the caller.
+   */
+  applyGradients?(grads: tf.Tensor[], update: unknown): void;
 }
