@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend, type BackendName } from '../backend';
+import { IM2COL_T } from '../kernels/im2col';
 import { Rng } from '../random/rng';
 import { testBackends } from '../testing/backends';
 import { gradCheck } from '../testing/gradcheck';
@@ -78,6 +79,33 @@ for (const backend of testBackends()) {
         const probe = rng.normalTensor(tf.tidy(() => conv2d(x, w, b, c.opts)).shape);
         gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
       });
+    });
+
+    test('without LEL im2col kernel (as on tfjs-node) dilated convs keep the layer gradient', () => {
+      const im2col = tf.getKernel(IM2COL_T, backend)!;
+      expect(im2col).toBeDefined();
+      tf.unregisterKernel(IM2COL_T, backend);
+      try {
+        const rng = new Rng('conv-no-im2col');
+        tf.tidy(() => {
+          const x = rng.normalTensor([1, 7, 7, 2]);
+          const w = rng.normalTensor([3, 3, 2, 2], 0, 0.5);
+          // The registered Conv2D gradient needs the kernel for dilation > 1 …
+          expect(() => tf.grad((ww: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, ww as tf.Tensor4D, 1, 'valid', 'NHWC', 2)))(w)).toThrow(/LelIm2ColT/);
+        });
+        // … so the layer's own gradient must take over (stride 1 and stride 2).
+        for (const c of cases.filter((k) => k.opts.dilation === 2)) {
+          tf.tidy(() => {
+            const x = rng.normalTensor(c.x);
+            const w = rng.normalTensor(c.w, 0, 0.5);
+            const b = rng.normalTensor([c.w[3]!]);
+            const probe = rng.normalTensor(tf.tidy(() => conv2d(x, w, b, c.opts)).shape);
+            gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
+          });
+        }
+      } finally {
+        tf.registerKernel(im2col);
+      }
     });
 
     test('Conv2d trains (loss decreases) and leaks nothing', async () => {

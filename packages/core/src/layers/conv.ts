@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
+import { IM2COL_T } from '../kernels/im2col';
 import { Module, type TensorModule } from '../module/module';
 import type { Parameter } from '../module/parameter';
 import type { Rng } from '../random/rng';
@@ -66,12 +67,44 @@ function zeroStuff(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
 }
 
 /**
- * 'valid' convolution of already-padded input with our own gradient. tfjs 4.22 cannot train convs here: wasm
- * has no Conv2DBackpropFilter, and tfjs has no conv gradient at all for dilation > 1. So:
+ * Every s-th row and column of NHWC `y`, from index 0: a strided read built from pad/reshape/slice, which all
+ * have gradients (tfjs has no StridedSlice gradient). The values are copied exactly.
+ */
+function subsample(y: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, h, w, c] = y.shape;
+  const ho = Math.ceil(h / sh);
+  const wo = Math.ceil(w / sw);
+  const p = tf.pad(y, [
+    [0, 0],
+    [0, ho * sh - h],
+    [0, wo * sw - w],
+    [0, 0],
+  ]);
+  const rows = tf.slice(tf.reshape(p, [n, ho, sh, wo * sw * c]), [0, 0, 0, 0], [n, ho, 1, wo * sw * c]);
+  const cols = tf.slice(tf.reshape(rows, [n * ho, wo, sw * c]), [0, 0, 0], [n * ho, wo, c]);
+  return tf.reshape(cols, [n, ho, wo, c]);
+}
+
+/**
+ * 'valid' convolution of already-padded NHWC input. Its gradient is the Conv2D gradient that
+ * `registerLelKernels` installs (wasm Conv2DBackpropFilter, dilations > 1 on wasm and cpu), so layer and plain
+ * `tf.conv2d` share one implementation. tfjs refuses stride > 1 together with dilation > 1: such convs run at
+ * stride 1 and are subsampled.
+ */
+function convValid(xp: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number]): tf.Tensor4D {
+  const dilated = d[0] > 1 || d[1] > 1;
+  // Kept: off wasm/cpu (tfjs-node) LEL's im2col kernel is missing, so the registered gradient throws for dilation > 1.
+  if (dilated && !tf.getKernel(IM2COL_T, tf.getBackend())) return convValidOwnGrad(xp, w, s, d);
+  if (dilated && (s[0] > 1 || s[1] > 1)) return subsample(tf.conv2d(xp, w, 1, 'valid', 'NHWC', d), s[0], s[1]);
+  return tf.conv2d(xp, w, s, 'valid', 'NHWC', d);
+}
+
+/**
+ * {@link convValid} with the layer's own gradient, for dilation > 1 on backends without LEL's im2col kernel:
  * dx = forward conv (dilation d) of the stride-zero-stuffed, fully padded dy with the flipped, in/out-swapped kernel;
  * dW = im2col(xp)ᵀ · dy (one matMul). Both use only forward kernels that are correct on every backend.
  */
-function convValid(xp: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number]): tf.Tensor4D {
+function convValidOwnGrad(xp: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [number, number]): tf.Tensor4D {
   const f = tf.customGrad((...args: unknown[]) => {
     const [xIn, wIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xIn, wIn]);
@@ -132,7 +165,7 @@ function convValid(xp: tf.Tensor4D, w: tf.Tensor4D, s: [number, number], d: [num
  * Functional 2-D convolution (cross-correlation, as `F.conv2d`) on NHWC `x` `[N, H, W, Cin]` with kernel
  * `w` `[kh, kw, Cin/groups, Cout]` (PyTorch's `[Cout, Cin/groups, kh, kw]` permuted by (2, 3, 1, 0)) and optional
  * bias `[Cout]`. Explicit symmetric zero padding as PyTorch. Differentiable in x, w and b on every backend
- * (see the custom gradient above); groups > 1 run as one conv per group (split + concat).
+ * (through LEL's registered Conv2D gradient); groups > 1 run as one conv per group (split + concat).
  */
 export function conv2d(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null = null, options: Conv2dOptions = {}): tf.Tensor4D {
   return scoped('conv2d', () => {

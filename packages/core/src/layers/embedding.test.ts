@@ -13,7 +13,7 @@ for (const backend of testBackends()) {
   describe(`Embedding [${backend}]`, () => {
     beforeAll(() => useBackend(backend as BackendName));
 
-    test('looks up rows; repeated ids accumulate gradient (no UnsortedSegmentSum needed); no leaks', async () => {
+    test('looks up rows; repeated ids accumulate gradient (UnsortedSegmentSum: a LEL kernel on wasm); no leaks', async () => {
       const emb = new Embedding(5, 3, { rng: new Rng('e') });
       const ids = tf.tensor2d([[1, 4, 1], [0, 1, 3]], [2, 3], 'int32');
       const w = emb.weight.variable.arraySync() as number[][];

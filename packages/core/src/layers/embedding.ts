@@ -8,27 +8,16 @@ import { normalInit } from './init';
 import { assertInt, assertPositiveInt } from './validate';
 
 /**
- * Row lookup `weight[ids]` with a gradient on every backend: tfjs's gather gradient needs UnsortedSegmentSum,
- * which wasm lacks, so the weight gradient is a scatterND of dy into the rows (duplicate ids sum).
+ * Row lookup `weight[ids]` (`tf.gather`): the weight gradient is tfjs's gather gradient, an UnsortedSegmentSum of dy
+ * into the rows (duplicate ids sum), which `registerLelKernels` adds to wasm.
  * `weight` `[num, dim]`, `ids` int32 of any shape → `[...ids.shape, dim]`. Ids must already be in range.
  */
 export function embeddingLookup(weight: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   return scoped('embeddingLookup', () => {
     assertInt('embeddingLookup', 'ids', ids);
     if (weight.rank !== 2) throw new Error(`embeddingLookup: weight must be [num, dim], got shape [${weight.shape}]`);
-    const [num, dim] = weight.shape as [number, number];
-    const flat = tf.reshape(ids, [-1]);
-    const m = flat.shape[0]!;
-    const f = tf.customGrad((...args: unknown[]) => {
-      const [w, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-      // Saved so the ids outlive this scope until backprop.
-      save([flat]);
-      const value = tf.gather(w, flat, 0);
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
-        tf.scatterND(tf.reshape(saved[0]!, [m, 1]), tf.reshape(dy, [m, dim]), [num, dim]);
-      return { value, gradFunc };
-    });
-    return tf.reshape(f(weight), [...ids.shape, dim]);
+    const dim = weight.shape[1]!;
+    return tf.reshape(tf.gather(weight, tf.reshape(ids, [-1]), 0), [...ids.shape, dim]);
   });
 }
 

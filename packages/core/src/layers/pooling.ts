@@ -37,57 +37,15 @@ function padHW(x: tf.Tensor4D, p: [number, number], value: number): tf.Tensor4D 
   return tf.pad(x, [[0, 0], [p[0], p[0]], [p[1], p[1]], [0, 0]], value);
 }
 
-/** Scatter `v` [N, Ho, Wo, C] back to the positions of padded input [N, hp, wp, C] read by tap (a, b). */
-function scatterTap(v: tf.Tensor4D, a: number, b: number, s: [number, number], hp: number, wp: number): tf.Tensor4D {
-  let z = v;
-  const [n, ho, wo, c] = v.shape;
-  if (s[0] > 1) {
-    z = tf.reshape(tf.pad(tf.reshape(z, [n, ho, 1, wo * c]), [[0, 0], [0, 0], [0, s[0] - 1], [0, 0]]), [n, ho * s[0], wo, c]);
-    z = tf.slice(z, [0, 0, 0, 0], [n, (ho - 1) * s[0] + 1, wo, c]);
-  }
-  if (s[1] > 1) {
-    const h2 = z.shape[1];
-    z = tf.reshape(tf.pad(tf.reshape(z, [n * h2, wo, 1, c]), [[0, 0], [0, 0], [0, s[1] - 1], [0, 0]]), [n, h2, wo * s[1], c]);
-    z = tf.slice(z, [0, 0, 0, 0], [n, h2, (wo - 1) * s[1] + 1, c]);
-  }
-  return tf.pad(z, [[0, 0], [a, hp - a - z.shape[1]], [b, wp - b - z.shape[2]], [0, 0]]);
-}
-
 /**
- * Max pooling (`F.max_pool2d`, floor mode) on NHWC. Padding is −∞ as PyTorch. The gradient is our own
- * (wasm's MaxPoolGrad drops windows whose values are all negative): each output's gradient goes to the first
- * maximum of its window in row-major order, as PyTorch.
+ * Max pooling (`F.max_pool2d`, floor mode) on NHWC. Padding is −∞ as PyTorch. The gradient is the MaxPool
+ * gradient that `registerLelKernels` installs: each output's gradient goes to the first maximum of its window in
+ * row-major order, as PyTorch, also for all-negative windows (a LEL kernel on wasm, whose MaxPoolGrad drops them).
  */
 export function maxPool2d(x: tf.Tensor, kernelSize: number | readonly [number, number], options: Pool2dOptions = {}): tf.Tensor4D {
   return scoped('maxPool2d', () => {
     const { k, s, p } = geometry('maxPool2d', x, kernelSize, options);
-    const xp = padHW(x as tf.Tensor4D, p, -Infinity);
-    const f = tf.customGrad((...args: unknown[]) => {
-      const [xIn, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
-      const value = tf.maxPool(xIn, k, s, 'valid');
-      save([xIn, value]);
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
-        const [xs, y] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const [n, hp, wp, c] = xs.shape;
-        const [, ho, wo] = y.shape;
-        let taken: tf.Tensor4D = tf.zeros([n, ho, wo, c]);
-        let dx: tf.Tensor4D = tf.zeros(xs.shape);
-        for (let a = 0; a < k[0]; a++) {
-          for (let b = 0; b < k[1]; b++) {
-            const tap =
-              s[0] === 1 && s[1] === 1
-                ? tf.slice(xs, [0, a, b, 0], [n, ho, wo, c])
-                : (tf.stridedSlice(xs, [0, a, b, 0], [n, a + (ho - 1) * s[0] + 1, b + (wo - 1) * s[1] + 1, c], [1, s[0], s[1], 1]) as tf.Tensor4D);
-            const hit = tf.mul(tf.cast(tf.equal(tap, y), 'float32'), tf.sub(1, taken)) as tf.Tensor4D;
-            taken = tf.add(taken, hit);
-            dx = tf.add(dx, scatterTap(tf.mul(dy, hit) as tf.Tensor4D, a, b, s, hp, wp));
-          }
-        }
-        return dx;
-      };
-      return { value, gradFunc };
-    });
-    return f(xp) as tf.Tensor4D;
+    return tf.maxPool(padHW(x as tf.Tensor4D, p, -Infinity), k, s, 'valid');
   });
 }
 

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend, type BackendName } from '../backend';
+import { RESIZE_BILINEAR_GRAD } from '../kernels/resize_bilinear_grad';
 import { Rng } from '../random/rng';
 import { testBackends } from '../testing/backends';
 import { gradCheck } from '../testing/gradcheck';
@@ -75,6 +76,24 @@ for (const backend of testBackends()) {
         const probe = rng.normalTensor(y.shape);
         gradCheck((t) => tf.sum(tf.mul(resizeNearest(t!, [7, 3]), probe)) as tf.Scalar, [x], { maxElements: 48 });
       });
+    });
+
+    test('without LEL bilinear-gradient kernel (as on tfjs-node) resizeBilinear keeps the layer gradient', () => {
+      const kernel = tf.getKernel(RESIZE_BILINEAR_GRAD, backend)!;
+      expect(kernel).toBeDefined();
+      tf.unregisterKernel(RESIZE_BILINEAR_GRAD, backend);
+      try {
+        const rng = new Rng('rb-no-kernel');
+        for (const ac of [false, true]) {
+          tf.tidy(() => {
+            const x = rng.normalTensor([2, 3, 5, 2]);
+            const probe = rng.normalTensor([2, 7, 4, 2]);
+            gradCheck((t) => tf.sum(tf.mul(resizeBilinear(t!, [7, 4], { alignCorners: ac }), probe)) as tf.Scalar, [x], { maxElements: 40 });
+          });
+        }
+      } finally {
+        tf.registerKernel(kernel);
+      }
     });
 
     test('no leaks through forward and backward', async () => {

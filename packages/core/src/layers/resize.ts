@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
+import { RESIZE_BILINEAR_GRAD } from '../kernels/resize_bilinear_grad';
 import { scoped } from '../scope';
 import { assertFloat, assertPositiveInt, assertRank } from './validate';
 
@@ -63,8 +64,8 @@ function checkResize(fn: string, x: tf.Tensor, size: readonly [number, number]):
 
 /**
  * Bilinear resize of NHWC x to `[h, w]` with PyTorch's `F.interpolate(mode='bilinear')` semantics (no antialias;
- * align_corners=False = tf's halfPixelCenters). The forward pass is tfjs's kernel; the gradient is our own
- * (separable interpolation matrices, transposed), because cpu's ResizeBilinearGrad ignores halfPixelCenters.
+ * align_corners=False = tf's halfPixelCenters). tfjs's kernel; the gradient is the ResizeBilinear gradient that
+ * `registerLelKernels` installs on wasm and cpu (the exact transpose of the forward interpolation).
  */
 export function resizeBilinear(x: tf.Tensor, size: readonly [number, number], options: ResizeBilinearOptions = {}): tf.Tensor4D {
   return scoped('resizeBilinear', () => {
@@ -72,6 +73,8 @@ export function resizeBilinear(x: tf.Tensor, size: readonly [number, number], op
     const alignCorners = options.alignCorners ?? false;
     const [, h, w] = x.shape as [number, number, number, number];
     const [ho, wo] = size;
+    if (tf.getKernel(RESIZE_BILINEAR_GRAD, tf.getBackend())) return tf.image.resizeBilinear(x as tf.Tensor4D, [ho, wo], alignCorners, !alignCorners);
+    // Kept: off wasm/cpu (tfjs-node) the registered gradient is tfjs's, whose ResizeBilinearGrad ignores halfPixelCenters.
     const f = tf.customGrad((...args: unknown[]) => {
       const [xIn] = args as [tf.Tensor4D];
       const value = tf.image.resizeBilinear(xIn, [ho, wo], alignCorners, !alignCorners);
@@ -84,31 +87,16 @@ export function resizeBilinear(x: tf.Tensor, size: readonly [number, number], op
 }
 
 /**
- * Nearest-neighbour resize of NHWC x to `[h, w]` with PyTorch's `mode='nearest'` (src = floor(dst·in/out)).
- * Forward by gather; the gradient is our own (transposed selection matrices), because cpu's
- * ResizeNearestNeighborGrad is wrong for batch ≥ 1 and wasm has no gather gradient (UnsortedSegmentSum).
+ * Nearest-neighbour resize of NHWC x to `[h, w]` with PyTorch's `mode='nearest'` (src = floor(dst·in/out), in
+ * float32). Forward by gather (PyTorch's indices, which tfjs's resizeNearestNeighbor does not reproduce exactly);
+ * the gradient is tfjs's gather gradient (UnsortedSegmentSum, which `registerLelKernels` adds to wasm).
  */
 export function resizeNearest(x: tf.Tensor, size: readonly [number, number]): tf.Tensor4D {
   return scoped('resizeNearest', () => {
     checkResize('resizeNearest', x, size);
     const [, h, w] = x.shape as [number, number, number, number];
     const [ho, wo] = size;
-    const ih = nearestIndices(h, ho);
-    const iw = nearestIndices(w, wo);
-    const f = tf.customGrad((...args: unknown[]) => {
-      const [xIn] = args as [tf.Tensor4D];
-      const value = tf.gather(tf.gather(xIn, tf.tensor1d(ih, 'int32'), 1), tf.tensor1d(iw, 'int32'), 2) as tf.Tensor4D;
-      const gradFunc = (dy: tf.Tensor): tf.Tensor => separable(dy as tf.Tensor4D, selectionT(ih, h), selectionT(iw, w));
-      return { value, gradFunc };
-    });
-    return f(x) as tf.Tensor4D;
+    const rows = tf.gather(x, tf.tensor1d(nearestIndices(h, ho), 'int32'), 1);
+    return tf.gather(rows, tf.tensor1d(nearestIndices(w, wo), 'int32'), 2) as tf.Tensor4D;
   });
-}
-
-/** [in, out] matrix with a 1 at (idx[o], o). */
-function selectionT(idx: Int32Array, inSize: number): tf.Tensor2D {
-  const out = idx.length;
-  const m = new Float32Array(inSize * out);
-  for (let o = 0; o < out; o++) m[idx[o]! * out + o] = 1;
-  return tf.tensor2d(m, [inSize, out]);
 }

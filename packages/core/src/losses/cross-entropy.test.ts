@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend, type BackendName } from '../backend';
 import { Rng } from '../random/rng';
 import { testBackends } from '../testing/backends';
@@ -53,6 +53,35 @@ for (const backend of testBackends()) {
       });
       gradCheck((l) => crossEntropy(l!, labels, opts) as tf.Scalar, [logitsT]);
       tf.dispose([logitsT, labels]);
+    });
+
+    test('validate: labels are checked by default; validate: false reads nothing back from the backend', () => {
+      const logits = new Rng('ce-validate').normalTensor([2, 3, 4]);
+      const labels = tf.tensor2d([[0, 3, 255], [1, 2, 2]], [2, 3], 'int32');
+      const bad = tf.tensor2d([[0, 4, 1], [1, 2, 2]], [2, 3], 'int32');
+      const opts = { ignoreIndex: 255, labelSmoothing: 0.1 };
+      expect(() => crossEntropy(logits, bad, opts)).toThrow(/label 4 at flat position 1 is out of range \[0, 4\)/);
+      expect(() => crossEntropy(logits, bad, { ...opts, validate: true })).toThrow(/label 4/);
+      // Every host read (dataSync/arraySync/data of any tensor) goes through the engine's read/readSync.
+      const engine = tf.engine();
+      const readSync = vi.spyOn(engine, 'readSync');
+      const read = vi.spyOn(engine, 'read');
+      try {
+        const checked = crossEntropy(logits, labels, opts);
+        expect(readSync.mock.calls.length + read.mock.calls.length).toBeGreaterThan(0);
+        readSync.mockClear();
+        read.mockClear();
+        const unchecked = crossEntropy(logits, labels, { ...opts, validate: false });
+        tf.dispose(crossEntropy(logits, bad, { ...opts, validate: false })); // not checked: no error
+        expect(readSync).not.toHaveBeenCalled();
+        expect(read).not.toHaveBeenCalled();
+        expect(unchecked.dataSync()[0]).toBe(checked.dataSync()[0]);
+        tf.dispose([checked, unchecked]);
+      } finally {
+        readSync.mockRestore();
+        read.mockRestore();
+        tf.dispose([logits, labels, bad]);
+      }
     });
 
     test('NHWC logits; all-ignored gives 0 with zero gradient (not NaN); no leaks', async () => {

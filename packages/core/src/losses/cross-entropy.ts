@@ -14,6 +14,15 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
   /** Per-class weights `[C]` (PyTorch's `weight`). */
   classWeights?: tf.Tensor | number[];
+  /**
+   * Check the values on the host (default true): every label is in [0, C) or `ignoreIndex`, and the logits hold
+   * no NaN. Each check reads a tensor back to JavaScript, which waits for the backend to finish queued work (a
+   * wasm/GPU sync on every call, i.e. every training step). Pass `false` in a training loop whose labels were
+   * validated once (for example when the dataset was built) to skip both reads; shape and dtype checks stay.
+   * Unchecked, an out-of-range label silently adds a zero loss term that still counts in the 'mean' denominator,
+   * and NaN logits give a NaN loss (which `fit` stops on by default: `nanGuard`).
+   */
+  validate?: boolean;
 }
 
 /**
@@ -21,7 +30,8 @@ export interface CrossEntropyOptions {
  * axis last): logits `[..., C]`, int32 labels `[...]`. Per position
  * ℓ = (1 − e)·w_y·(−log p_y) + (e/C)·Σ_c w_c·(−log p_c), 0 where label = ignoreIndex. 'mean' divides the sum by
  * Σ w_y over non-ignored positions (their count without weights); if every position is ignored the loss is 0
- * (PyTorch gives NaN). Labels outside [0, C) other than ignoreIndex are an error naming the value.
+ * (PyTorch gives NaN). Labels outside [0, C) other than ignoreIndex are an error naming the value, and NaN logits
+ * an error, unless `validate: false` skips these host reads (see {@link CrossEntropyOptions.validate}).
  */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: CrossEntropyOptions = {}): tf.Tensor {
   const fn = 'crossEntropy';
@@ -38,14 +48,16 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: Cros
   if (!(e >= 0 && e <= 1)) throw new Error(`${fn}: labelSmoothing must be in [0, 1], got ${e}`);
   const reduction = options.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${fn}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
-  const lab = labels.dataSync();
-  for (let i = 0; i < lab.length; i++) {
-    const v = lab[i]!;
-    if (v !== ignoreIndex && (v < 0 || v >= c)) {
-      throw new Error(`${fn}: label ${v} at flat position ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+  if (options.validate ?? true) {
+    const lab = labels.dataSync();
+    for (let i = 0; i < lab.length; i++) {
+      const v = lab[i]!;
+      if (v !== ignoreIndex && (v < 0 || v >= c)) {
+        throw new Error(`${fn}: label ${v} at flat position ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+      }
     }
+    assertNoNaN(fn, 'logits', logits);
   }
-  assertNoNaN(fn, 'logits', logits);
   let weights: tf.Tensor | null = null;
   if (options.classWeights !== undefined) {
     const w = options.classWeights;
