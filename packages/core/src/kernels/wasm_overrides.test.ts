@@ -69,6 +69,13 @@ const red: [number[], number | number[], boolean][] = [
   [[4, 5, 6], -1, false],
   [[4, 5, 6], [0, 2], false],
   [[4, 5, 6], [0, 1, 2], false],
+  // Column counts that exercise the SIMD kernel's 16-wide, 4-wide and scalar paths; one row.
+  [[9, 1], 0, false],
+  [[7, 3], 0, true],
+  [[5, 17], 0, false],
+  [[3, 6, 36], [0, 1], false],
+  [[11, 53], 0, false],
+  [[1, 53], 0, false],
 ];
 
 describeEachBackend('sum and mean (wasm wrapper)', (backend) => {
@@ -83,5 +90,22 @@ describeEachBackend('sum and mean (wasm wrapper)', (backend) => {
       expect(compareClose(y.dataSync(), ref, 1e-5, 1e-5)).toBeNull();
       tf.dispose([x, y]);
     }
+  });
+});
+
+describeEachBackend('leading-axis sum: float32 row-by-row order', (backend) => {
+  test('equals a row-by-row float32 accumulation bit for bit', async () => {
+    await onBackend(backend);
+    const rows = 37;
+    const cols = 53;
+    const x = randn([rows, cols], 9);
+    const v = x.dataSync() as Float32Array;
+    const want = new Float32Array(cols);
+    want.set(v.subarray(0, cols));
+    for (let r = 1; r < rows; r++) for (let j = 0; j < cols; j++) want[j]! += v[r * cols + j]!;
+    const y = tf.sum(x, 0);
+    if (backend === 'wasm') expect(Array.from(y.dataSync())).toEqual(Array.from(want));
+    else expect(compareClose(y.dataSync(), want, 1e-5, 1e-5)).toBeNull();
+    tf.dispose([x, y]);
   });
 });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, lelSimdFor } from './simd/lel_simd';
 import { transposeValues } from './transpose';
+import { makeWasmConcat, makeWasmSplitV, makeWasmUnpack } from './wasm_copy_kernels';
 
 /** The BackendWasm methods the overrides use (duck-typed: the wasm package is an optional peer). */
 interface WasmBackend {
@@ -125,6 +127,16 @@ export function makeWasmLeadingReduce(stock: Stock, mean: boolean): Stock {
     const backend = args.backend as unknown as WasmBackend;
     const outShape = keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape;
     const out = backend.makeOutput(outShape, 'float32');
+    const simd = lelSimdFor(backend);
+    if (simd) {
+      // The same float32 row-by-row additions, four or sixteen columns at a time.
+      simd.colsum(heapOffset(backend, x.dataId), outer, inner, heapOffset(backend, out.dataId));
+      if (mean) {
+        const o = backend.typedArrayFromHeap(out) as Float32Array;
+        for (let j = 0; j < inner; j++) o[j]! /= outer;
+      }
+      return out;
+    }
     const o = backend.typedArrayFromHeap(out) as Float32Array;
     const xv = backend.typedArrayFromHeap(x) as Float32Array;
     o.set(xv.subarray(0, inner));
@@ -148,12 +160,16 @@ const OVERRIDES: Override[] = [
   { kernelName: tf.Transpose, backendName: 'wasm', make: makeWasmTranspose },
   { kernelName: tf.Sum, backendName: 'wasm', make: (s) => makeWasmLeadingReduce(s, false) },
   { kernelName: tf.Mean, backendName: 'wasm', make: (s) => makeWasmLeadingReduce(s, true) },
+  { kernelName: tf.SplitV, backendName: 'wasm', make: makeWasmSplitV },
+  { kernelName: tf.Unpack, backendName: 'wasm', make: makeWasmUnpack },
+  { kernelName: tf.Concat, backendName: 'wasm', make: makeWasmConcat },
 ];
 const installed = new Set<tf.KernelFunc>();
 const stockOf = new Map<tf.KernelFunc, tf.KernelConfig>();
 
 /**
- * Wrap the stock wasm BatchMatMul, Transpose, Sum and Mean kernels (see above). A backend registers its kernels when
+ * Wrap the stock wasm BatchMatMul, Transpose, Sum, Mean, SplitV, Unpack and Concat kernels (see above and
+ * wasm_copy_kernels.ts). A backend registers its kernels when
  * its package is imported, which may happen after `@lel/core` loads, so this is re-run cheaply by
  * {@link registerLelKernels} and by LEL's gradients; it does nothing until the wasm kernels exist, and
  * never wraps twice. Returns how many kernels it wrapped now.

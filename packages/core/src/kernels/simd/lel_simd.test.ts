@@ -1,0 +1,38 @@
+import { describe, expect, test } from 'vitest';
+// @ts-expect-error plain-JS build script without types
+import { assembleSimd, bytesModule } from '../../../scripts/build-simd.mjs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { lelSimdFor } from './lel_simd';
+
+describe('LEL SIMD module', () => {
+  test('the committed bytes are the assembly of lel_simd.wat', async () => {
+    const committed = readFileSync(fileURLToPath(new URL('./lel_simd_bytes.ts', import.meta.url)), 'utf8');
+    expect(committed).toBe(bytesModule(await assembleSimd()));
+  });
+
+  test('colsum and strided_copy on a memory of their own', () => {
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+    const memory = new wasm.Memory({ initial: 1 });
+    const simd = lelSimdFor({ wasm: { asm: { memory } } })!;
+    expect(simd).toBeDefined();
+    const f = new Float32Array(memory.buffer);
+    const rows = 5;
+    const cols = 23; // 16 + 4 + 3
+    for (let i = 0; i < rows * cols; i++) f[i] = Math.fround(Math.sin(i) * 3);
+    simd.colsum(0, rows, cols, 4096);
+    for (let j = 0; j < cols; j++) {
+      let acc = f[j]!;
+      for (let r = 1; r < rows; r++) acc = Math.fround(acc + f[r * cols + j]!);
+      expect(f[1024 + j]).toBe(acc);
+    }
+    // Two runs of 3 floats with strides of 5 and 3 floats.
+    simd.strided_copy(0, 8192, 2, 12, 20, 12);
+    expect(Array.from(f.subarray(2048, 2054))).toEqual([f[0], f[1], f[2], f[5], f[6], f[7]]);
+  });
+
+  test('is unavailable for backends without a wasm heap', () => {
+    expect(lelSimdFor({})).toBeUndefined();
+    expect(lelSimdFor({ wasm: {} })).toBeUndefined();
+  });
+});

@@ -1,0 +1,62 @@
+// LEL's SIMD helper kernels, instantiated against the tfjs wasm backend's own memory (see lel_simd.wat).
+import { LEL_SIMD_WASM_BASE64 } from './lel_simd_bytes';
+
+/** The exported functions; pointers and sizes are byte offsets/counts in the tfjs-wasm heap. */
+export interface LelSimd {
+  /** out[j] = Σ_r x[r·cols + j] (float32, rows ≥ 1), each column summed row by row in float32. */
+  colsum(x: number, rows: number, cols: number, out: number): void;
+  /** For i < runs: copy `bytes` bytes from src + i·srcStride to dst + i·dstStride. */
+  strided_copy(src: number, dst: number, runs: number, bytes: number, srcStride: number, dstStride: number): void;
+}
+
+/** What we need of BackendWasm (duck-typed: the wasm package is an optional peer). */
+interface WasmBackendLike {
+  wasm?: { asm?: { memory?: unknown } };
+  dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** The part of the WebAssembly JS API we use (core's TypeScript lib has no DOM/wasm typings). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => object;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+const instances = new WeakMap<object, LelSimd>();
+
+function compile(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new wasmApi!.Module(Uint8Array.from(atob(LEL_SIMD_WASM_BASE64), (c) => c.charCodeAt(0)));
+    } catch {
+      // An engine without WebAssembly SIMD or bulk memory: callers fall back to their JavaScript paths.
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/**
+ * The SIMD kernels bound to `backend`'s heap, or undefined when `backend` is not tfjs-wasm (or the
+ * engine cannot compile the module): callers then use their JavaScript fallback.
+ */
+export function lelSimdFor(backend: unknown): LelSimd | undefined {
+  const memory = (backend as WasmBackendLike).wasm?.asm?.memory;
+  if (!wasmApi || !(memory instanceof wasmApi.Memory)) return undefined;
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  const mod = compile();
+  if (!mod) return undefined;
+  const exports = new wasmApi!.Instance(mod, { env: { memory } }).exports as unknown as LelSimd;
+  instances.set(memory, exports);
+  return exports;
+}
+
+/** Byte offset of a tensor's data in the tfjs-wasm heap. */
+export function heapOffset(backend: unknown, dataId: object): number {
+  const info = (backend as WasmBackendLike).dataIdMap?.get(dataId);
+  if (!info) throw new Error('lel simd: tensor is not in the wasm backend');
+  return info.memoryOffset;
+}
