@@ -1,6 +1,9 @@
 import '@tensorflow/tfjs-backend-cpu';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, useBackend } from '@lel/core';
+import { Rng, useBackend, type Callback } from '@lel/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { labelledBatches, type SegmentationSet } from './data';
 import { SmallConvEncoder } from './encoder';
@@ -63,6 +66,8 @@ describe('training recipe', () => {
         const train = r.history.filter((h) => h.type === 'train');
         expect(train.length).toBeGreaterThan(0);
         expect(train.at(-1)!.weightU).toBeGreaterThan(0);
+        // The weak-label term is logged only in the weak-label variant.
+        expect(train.at(-1)!).not.toHaveProperty('weak');
       }
       model.dispose();
     }
@@ -104,8 +109,9 @@ describe('weak-label variant and inference', () => {
       train: { epochs: 10, labelledBatchSize: 2, unlabelledBatchSize: 2, valEvery: 1, earlyStop: 0, seed: 0, weakLabels: true },
     }, rng);
     await expect(trainCct({ model, labelled, unlabelled, maxSteps: 1 })).rejects.toThrow(/pseudoLabels/);
-    const res = await trainCct({ model, labelled, unlabelled: { ...unlabelled, pseudoLabels: pseudo }, maxSteps: 3 });
+    const res = await trainCct({ model, labelled, unlabelled: { ...unlabelled, pseudoLabels: pseudo }, maxSteps: 3, logEvery: 1 });
     expect(res.steps).toBe(3);
+    expect(res.history.filter((h) => h.type === 'train').every((h) => typeof h.weak === 'number')).toBe(true);
     model.eval();
     const logits = predictLogits(model, labelled.images, { scales: [0.5, 1, 1.5], flip: true });
     expect(logits.shape).toEqual([2, 8, 8, 3]);
@@ -114,5 +120,161 @@ describe('weak-label variant and inference', () => {
     pseudo.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([labelled.images, labelled.labels, unlabelled.images, unlabelled.labels]);
+  });
+});
+
+describe('fit options: resume, evaluation, logging, checkpoints, config', () => {
+  /** A fresh semi-supervised model, identical for the same call (same init generator). */
+  const semiModel = (train: Record<string, unknown> = {}) => {
+    const rng = new Rng(11);
+    return new CctModel(new SmallConvEncoder({ widths: [4, 4, 6], rng }), {
+      numClasses: 3,
+      perturbations: { ...ONE_EACH, vat: 0 },
+      cutout: { erase: 0.4, minPixels: 2 },
+      train: { epochs: 4, labelledBatchSize: 2, unlabelledBatchSize: 3, valEvery: 1, earlyStop: 0, seed: 5, weakLabels: false, ...train },
+    }, rng);
+  };
+  const weights = (m: CctModel) => new Map([...m.stateDict()].map(([k, t]) => [k, Array.from(t.dataSync())]));
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cct-train-'));
+  const trainRecords = <R extends { type: string }>(h: R[]) => h.filter((r) => r.type === 'train');
+
+  test('resume continues an interrupted run at the saved step, bit-exactly (mid-epoch, momentum, both data streams)', async () => {
+    const labelled = toySet(4, 21);
+    const unlabelled = toySet(6, 22);
+    const dirA = tmp();
+    const dirB = tmp();
+    try {
+      // The reference: 6 uninterrupted steps (2 per epoch).
+      const a = semiModel();
+      const ra = await trainCct({ model: a, labelled, unlabelled, maxSteps: 6, runDir: dirA, logEvery: 1 });
+      expect(ra.steps).toBe(6);
+      const expected = weights(a);
+      a.dispose();
+
+      // The same run stopped after 3 steps (in the middle of epoch 1), then continued by a new process.
+      const b1 = semiModel();
+      const first = await trainCct({ model: b1, labelled, unlabelled, maxSteps: 3, runDir: dirB, logEvery: 1, checkpoint: { every: { steps: 1 } } });
+      expect(first.steps).toBe(3);
+      b1.dispose();
+      const b2 = semiModel();
+      const startedAt: number[] = [];
+      const probe: Callback<unknown> = { onStepStart: (ctx) => void startedAt.push(ctx.step) };
+      const rb = await trainCct({ model: b2, labelled, unlabelled, maxSteps: 6, runDir: dirB, logEvery: 1, resume: 'last', callbacks: [probe] });
+      expect(rb.resumedFrom).toMatch(/step-0+3$/);
+      expect(startedAt).toEqual([3, 4, 5]);
+      expect(rb.steps).toBe(6);
+      // Same losses for the continued steps, same final weights, bit for bit.
+      const loss = (h: { step: number; loss?: unknown }[]) => h.filter((r) => r.step > 3).map((r) => [r.step, r.loss]);
+      expect(loss(trainRecords(rb.history))).toEqual(loss(trainRecords(ra.history)));
+      const got = weights(b2);
+      expect([...got.keys()]).toEqual([...expected.keys()]);
+      for (const [k, v] of expected) expect(got.get(k), k).toEqual(v);
+      b2.dispose();
+    } finally {
+      fs.rmSync(dirA, { recursive: true, force: true });
+      fs.rmSync(dirB, { recursive: true, force: true });
+      tf.dispose([labelled.images, labelled.labels, unlabelled.images, unlabelled.labels]);
+    }
+  });
+
+  test('without resume, a run folder with checkpoints is refused (resume is what continues it)', async () => {
+    const labelled = toySet(4, 23);
+    const unlabelled = toySet(6, 28);
+    const dir = tmp();
+    const model = semiModel();
+    try {
+      await trainCct({ model, labelled, unlabelled, maxSteps: 1, runDir: dir });
+      await expect(trainCct({ model, labelled, unlabelled, maxSteps: 2, runDir: dir })).rejects.toThrow(/already has checkpoints/);
+    } finally {
+      model.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+      tf.dispose([labelled.images, labelled.labels, unlabelled.images, unlabelled.labels]);
+    }
+  });
+
+  test('evaluate / evalEvery replace the val mIoU; logEvery, checkpoint and config reach fit; callbacks see every step', async () => {
+    const labelled = toySet(4, 24);
+    const unlabelled = toySet(6, 25);
+    const dir = tmp();
+    const model = semiModel();
+    const modes: boolean[] = [];
+    const stepsSeen: number[] = [];
+    const perStep: Callback<unknown> = { onStepEnd: (ctx) => void stepsSeen.push(ctx.step) };
+    const appConfig = { recipe: 'mine', seed: 5, cct: { note: 'the larger config an app trains with' } };
+    try {
+      let calls = 0;
+      const r = await trainCct({
+        model,
+        labelled,
+        unlabelled,
+        maxSteps: 4,
+        runDir: dir,
+        evaluate: (ctx) => {
+          modes.push(ctx.model.training);
+          return { custom: ++calls };
+        },
+        evalEvery: { steps: 1 },
+        logEvery: 1,
+        checkpoint: { every: { steps: 2 }, keepLast: 5, best: { metric: 'custom', mode: 'max' } },
+        config: appConfig,
+        callbacks: [perStep],
+      });
+      expect(stepsSeen).toEqual([1, 2, 3, 4]);
+      const evals = r.history.filter((h) => h.type === 'eval');
+      expect(evals.map((e) => [e.step, e.custom])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4]]);
+      expect(evals.every((e) => e.miou === undefined)).toBe(true);
+      expect(modes).toEqual([false, false, false, false]);
+      expect(trainRecords(r.history).map((h) => h.step)).toEqual([1, 2, 3, 4]);
+      expect(fs.readdirSync(path.join(dir, 'checkpoints')).filter((f) => f.startsWith('step-')).sort()).toEqual(['step-000001', 'step-000002', 'step-000003', 'step-000004']);
+      expect(r.best).toMatchObject({ metric: 'custom', value: 4, step: 4 });
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual(appConfig);
+    } finally {
+      model.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+
+    // Defaults: evaluation per train.valEvery epochs on val, a train record per 10 steps, model.config saved,
+    // checkpoints every epoch; checkpoint: false writes none.
+    const dir2 = tmp();
+    const dir3 = tmp();
+    const m2 = semiModel();
+    try {
+      const r2 = await trainCct({ model: m2, labelled, unlabelled, val: labelled, maxSteps: 4, runDir: dir2 });
+      expect(r2.history.filter((h) => h.type === 'eval').map((e) => e.step)).toEqual([2, 4]);
+      expect(r2.history.filter((h) => h.type === 'eval').every((e) => typeof e.miou === 'number')).toBe(true);
+      expect(trainRecords(r2.history).map((h) => h.step)).toEqual([4]);
+      expect(JSON.parse(fs.readFileSync(path.join(dir2, 'config.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(m2.config)));
+      expect(fs.readdirSync(path.join(dir2, 'checkpoints')).filter((f) => f.startsWith('step-')).sort()).toEqual(['step-000002', 'step-000004']);
+      await trainCct({ model: m2, labelled, unlabelled, maxSteps: 1, runDir: dir3, checkpoint: false });
+      expect(fs.existsSync(path.join(dir3, 'checkpoints'))).toBe(false);
+    } finally {
+      m2.dispose();
+      fs.rmSync(dir2, { recursive: true, force: true });
+      fs.rmSync(dir3, { recursive: true, force: true });
+      tf.dispose([labelled.images, labelled.labels, unlabelled.images, unlabelled.labels]);
+    }
+  });
+
+  test('early stopping follows train.earlyStop by default and is off with earlyStopping: false', async () => {
+    const labelled = toySet(4, 26);
+    const unlabelled = toySet(6, 27);
+    const flat = () => ({ miou: 0.5 });
+    const run = async (earlyStopping?: false) => {
+      const model = semiModel({ earlyStop: 1, epochs: 10 });
+      try {
+        return await trainCct({ model, labelled, unlabelled, evaluate: flat, evalEvery: { steps: 1 }, maxSteps: 5, ...(earlyStopping === false ? { earlyStopping } : {}) });
+      } finally {
+        model.dispose();
+      }
+    };
+    try {
+      const stopped = await run();
+      expect(stopped.stopReason).toMatch(/^early stopping: miou/);
+      expect(stopped.steps).toBe(2);
+      const full = await run(false);
+      expect([full.steps, full.stopReason]).toEqual([5, 'maxSteps']);
+    } finally {
+      tf.dispose([labelled.images, labelled.labels, unlabelled.images, unlabelled.labels]);
+    }
   });
 });

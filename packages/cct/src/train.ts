@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SGD, fit, polyLr, type Callback, type FitResult, type ProgressMode, type TrainContext } from '@lel/core';
+import { SGD, fit, polyLr, type Callback, type FitOptions, type FitResult, type ProgressMode, type TrainContext } from '@lel/core';
 import { labelledBatches, epochBatches, randomHorizontalFlip, type BatchAugment, type SegmentationBatch, type SegmentationSet } from './data';
 import { evaluateSegmentation } from './inference';
 import { cctLoss } from './loss';
@@ -18,9 +18,43 @@ export interface TrainCctOptions {
   augment?: BatchAugment | null;
   /** Stop after this many steps (overrides the epoch count; the schedules still span `train.epochs`). */
   maxSteps?: number;
+  /** Run folder (`metrics.jsonl`, `config.json`, `checkpoints/`); nothing is written without it. */
   runDir?: string;
+  /** `fit` callbacks (Ctrl-C handling, SWA, …); stateful ones are saved in checkpoints and restored on resume. */
   callbacks?: Callback<SegmentationBatch>[];
+  /** Progress display. Default `'none'`. */
   progress?: ProgressMode;
+  /**
+   * Continue a run from `'last'` / `'best'` (of `runDir`) or a checkpoint or run folder path (`fit`'s `resume`):
+   * weights, momentum buffers, step, data position and generators are restored, so the run goes on exactly where
+   * the checkpoint left it. Give the same model, data and options as the run that wrote it. Default: a fresh run.
+   */
+  resume?: FitOptions<SegmentationBatch, SegmentationBatch>['resume'];
+  /**
+   * Evaluation run instead of the mIoU validation on `val` (`fit`'s `evaluate`, in eval mode); returns metrics by
+   * name. Early stopping (`train.earlyStop`) watches its `miou`. Default: mIoU and pixel accuracy on `val`
+   * with `inference`'s scales and flip, when `val` is given.
+   */
+  evaluate?: FitOptions<SegmentationBatch, SegmentationBatch>['evaluate'];
+  /** How often to evaluate, in steps or epochs (`fit`'s `evalEvery`). Default `{ epochs: train.valEvery }`. */
+  evalEvery?: FitOptions<SegmentationBatch, SegmentationBatch>['evalEvery'];
+  /**
+   * Early stopping (`fit`'s `earlyStopping`); `false` turns it off. Default: on `miou` (max) with patience
+   * `train.earlyStop` when there is an evaluation (`val` or `evaluate`) and `train.earlyStop > 0`.
+   */
+  earlyStopping?: FitOptions<SegmentationBatch, SegmentationBatch>['earlyStopping'] | false;
+  /** Write a `train` record (means over the window) every this many steps (`fit`'s `logEvery`). Default 10. */
+  logEvery?: number;
+  /**
+   * Checkpointing in `runDir` (`fit`'s `checkpoint`: `every`, `keepLast`, `best`); `false` turns it off.
+   * Default `fit`'s: every epoch and at the end, the last 3 kept, when `runDir` is set.
+   */
+  checkpoint?: FitOptions<SegmentationBatch, SegmentationBatch>['checkpoint'];
+  /**
+   * The config saved as `config.json` and hashed into checkpoints (a resume with a different hash is refused).
+   * An app that embeds the CCT config in a larger one passes the larger one. Default `model.config`.
+   */
+  config?: unknown;
 }
 
 /** What {@link trainCct} returns. */
@@ -63,6 +97,7 @@ export async function trainCct(options: TrainCctOptions): Promise<TrainCctResult
   const optimizer = new SGD(model.parameterGroups(), { lr: c.optim.lr, momentum: c.optim.momentum, weightDecay: c.optim.weightDecay });
   const schedule = polyLr({ baseLr: c.optim.lr, maxIter: totalIters, power: c.optim.polyPower });
 
+  const weak = semi && c.train.weakLabels;
   const step = (lb: SegmentationBatch, ctx: TrainContext<SegmentationBatch>) => {
     const t = ctx.step;
     const weightU = semi ? rampUpWeight(t, { wMax: c.loss.unsupWeight, rampupLength }) : 0;
@@ -84,7 +119,7 @@ export async function trainCct(options: TrainCctOptions): Promise<TrainCctResult
         auxLogits,
         weightU,
         t,
-        pseudoLabels: semi && c.train.weakLabels ? ctx.unlabeled?.pseudoLabels : undefined,
+        pseudoLabels: weak ? ctx.unlabeled?.pseudoLabels : undefined,
       },
       {
         supLoss: c.loss.sup,
@@ -101,8 +136,21 @@ export async function trainCct(options: TrainCctOptions): Promise<TrainCctResult
         validate: false,
       },
     );
-    return { total: parts.total, sup: parts.sup, unsup: parts.unsup, weak: parts.weak, weightU: tf.scalar(weightU) };
+    // The weak term is logged only in the weak-label variant (elsewhere it is identically 0).
+    return { total: parts.total, sup: parts.sup, unsup: parts.unsup, ...(weak ? { weak: parts.weak } : {}), weightU: tf.scalar(weightU) };
   };
+  const evaluate =
+    options.evaluate ??
+    (options.val
+      ? () => {
+          const r = evaluateSegmentation(model, options.val!, { numClasses: c.numClasses, ignoreIndex: c.ignoreIndex, ...c.inference });
+          return { miou: r.miou, pixelAccuracy: r.pixelAccuracy };
+        }
+      : undefined);
+  const earlyStopping =
+    options.earlyStopping === false
+      ? undefined
+      : (options.earlyStopping ?? (evaluate && c.train.earlyStop > 0 ? { metric: 'miou', mode: 'max' as const, patience: c.train.earlyStop } : undefined));
 
   let result: FitResult;
   try {
@@ -121,16 +169,14 @@ export async function trainCct(options: TrainCctOptions): Promise<TrainCctResult
       maxSteps: options.maxSteps,
       seed: c.train.seed,
       stepsPerEpoch: itersPerEpoch,
-      evaluate: options.val
-        ? () => {
-            const r = evaluateSegmentation(model, options.val!, { numClasses: c.numClasses, ignoreIndex: c.ignoreIndex, ...c.inference });
-            return { miou: r.miou, pixelAccuracy: r.pixelAccuracy };
-          }
-        : undefined,
-      evalEvery: { epochs: c.train.valEvery },
-      earlyStopping: options.val && c.train.earlyStop > 0 ? { metric: 'miou', mode: 'max', patience: c.train.earlyStop } : undefined,
+      evaluate,
+      evalEvery: options.evalEvery ?? { epochs: c.train.valEvery },
+      earlyStopping,
       runDir: options.runDir,
-      config: c,
+      resume: options.resume,
+      checkpoint: options.checkpoint,
+      logEvery: options.logEvery,
+      config: options.config ?? c,
       callbacks: options.callbacks,
       progress: options.progress ?? 'none',
       batchSize: (b) => b.images.shape[0],

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy, fit, readSafetensorsFile, Rng, SGD, toTensorMap, validateConfig, writeSafetensorsFile } from '@lel/core';
-import type { FitResult, LossParts, LrScheduleLike, ProgressMode } from '@lel/core';
+import type { FitOptions, FitResult, LossParts, LrScheduleLike, ProgressMode } from '@lel/core';
 import { batches, EpisodeSampler } from '@lel/datasets';
 import type { ImageClassificationData } from '@lel/datasets';
 import { imageAt, sclViewA, stackImages, twoViewBatch } from './augment';
@@ -35,6 +35,48 @@ export interface SclTrainOptions {
   maxSteps?: number;
   /** Log a train record every this many steps. Default 10. */
   logEvery?: number;
+  /**
+   * Continue a run from `'last'` / `'best'` (of `runDir`) or a checkpoint or run folder path (`fit`'s `resume`):
+   * weights, BatchNorm statistics, momentum buffers, step, data position and the run's generators are restored. Give
+   * the same data, config and options as the run that wrote it. The ResNet-12's dropout / DropBlock draws are not
+   * in checkpoints, so only a run with `dropRate: 0` continues bit-exactly. Default: a fresh run.
+   */
+  resume?: FitOptions<unknown>['resume'];
+  /** `fit` callbacks (Ctrl-C handling, SWA, …); stateful ones are saved in checkpoints and restored on resume. */
+  callbacks?: FitOptions<unknown>['callbacks'];
+  /**
+   * Evaluation (`fit`'s `evaluate`, in eval mode; `ctx.model` is the model being trained), returning metrics by
+   * name; they are logged and can pick the best checkpoint (`checkpoint.best`). Default: none.
+   */
+  evaluate?: FitOptions<unknown>['evaluate'];
+  /** How often `evaluate` runs, in steps or epochs (`fit`'s `evalEvery`). Default `{ epochs: 1 }`. */
+  evalEvery?: FitOptions<unknown>['evalEvery'];
+  /**
+   * Checkpointing in `runDir` (`fit`'s `checkpoint`: `every`, `keepLast`, `best`); `false` turns it off.
+   * Default `fit`'s: every epoch and at the end, the last 3 kept, when `runDir` is set.
+   */
+  checkpoint?: FitOptions<unknown>['checkpoint'];
+  /**
+   * The config saved as `config.json` and hashed into checkpoints (a resume with a different hash is refused).
+   * An app that embeds the SCL config in a larger one passes the larger one. Default: the resolved config.
+   */
+  config?: unknown;
+}
+
+/** The `fit` options every recipe takes from {@link SclTrainOptions} (the run folder, logging, resume, hooks). */
+function runOptions(options: SclTrainOptions, config: unknown) {
+  return {
+    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+    ...(options.runDir ? { runDir: options.runDir } : {}),
+    progress: options.progress ?? 'none',
+    logEvery: options.logEvery ?? 10,
+    resume: options.resume,
+    callbacks: options.callbacks,
+    evaluate: options.evaluate,
+    evalEvery: options.evalEvery,
+    checkpoint: options.checkpoint,
+    config: options.config ?? config,
+  };
 }
 
 /** A trained model with its fit result and resolved config. */
@@ -96,14 +138,10 @@ export async function trainScl(data: ImageClassificationData, rawConfig: SclConf
       optimizer,
       schedule: multiStepEpochLr({ baseLr: config.lr, milestones: config.lrMilestones, rate: config.lrDecayRate, stepsPerEpoch }),
       epochs: config.epochs,
-      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
       stepsPerEpoch,
       seed: config.seed,
-      config,
+      ...runOptions(options, config),
       ...(config.gradClipNorm ? { gradClipNorm: config.gradClipNorm } : {}),
-      ...(options.runDir ? { runDir: options.runDir } : {}),
-      progress: options.progress ?? 'none',
-      logEvery: options.logEvery ?? 10,
       // Augmentation draws come from a per-epoch generator, so an epoch is a pure function of (seed, epoch) and a
       // resumed run replays it exactly.
       data: { labeled: function* (epoch, rng) {
@@ -114,6 +152,10 @@ export async function trainScl(data: ImageClassificationData, rawConfig: SclConf
       step: (batch) => sclLoss(model, batch.x, batch.y, config) as LossParts,
     });
     return { model, result, config };
+  } catch (e) {
+    // The caller never gets the model of a failed run.
+    model.dispose();
+    throw e;
   } finally {
     optimizer.dispose();
   }
@@ -187,13 +229,9 @@ export async function trainSclDistill(
       optimizer,
       schedule: multiStepEpochLr({ baseLr: config.lr, milestones: config.lrMilestones, rate: config.lrDecayRate, stepsPerEpoch }),
       epochs: config.epochs,
-      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
       stepsPerEpoch,
       seed: config.seed,
-      config,
-      ...(options.runDir ? { runDir: options.runDir } : {}),
-      progress: options.progress ?? 'none',
-      logEvery: options.logEvery ?? 10,
+      ...runOptions(options, config),
       data: { labeled: function* (epoch, rng) {
         const augRng = new Rng(`scl-distill-aug/${config.seed}/${epoch}`);
         for (const idx of batches(Array.from({ length: data.n }, (_, i) => i), bs, rng, { dropLast: true })) {
@@ -205,6 +243,9 @@ export async function trainSclDistill(
       step: (batch) => sclDistillLoss(student, teacher, batch.x, batch.y, config) as LossParts,
     });
     return { model: student, result, config };
+  } catch (e) {
+    student.dispose();
+    throw e;
   } finally {
     optimizer.dispose();
   }

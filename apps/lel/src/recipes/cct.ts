@@ -1,16 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SGD, fit, polyLr, type Callback, type TrainContext } from '@lel/core';
-import {
-  CctConfigSchema,
-  cctLoss,
-  epochBatches,
-  labelledBatches,
-  randomHorizontalFlip,
-  rampUpWeight,
-  type CctModel,
-  type SegmentationBatch,
-} from '@lel/cct';
+import type { Callback, ProgressMode } from '@lel/core';
+import { CctConfigSchema, trainCct, type CctModel, type SegmentationBatch } from '@lel/cct';
 import { commonShape, interruptedRun, loopOptions } from './common';
 import { buildSegNet, SegInit, disposeSegSets, evaluateSegmenter, predictMasks, segEvalResult, segmentationSets, SegData, SegModel, DIGIT_SCENE_CLASSES } from './segmentation';
 import { swaCallback } from './swa';
@@ -31,80 +22,36 @@ function schemaFor(name: string, mode: 'semi' | 'supervised') {
 type CctRecipeConfig = z.output<ReturnType<typeof schemaFor>>;
 
 /**
- * CCT's training step on `fit` (the same composition as `@lel/cct`'s `trainCct`, which has no resume option):
- * supervised CE on the labelled batch plus the ramped consistency between the main decoder and the auxiliary
- * decoders on the paired unlabelled batch.
+ * The `cct` section the network is built with: the run's `seed` seeds training (data order, perturbation noise) in
+ * place of `cct.train.seed`, like every recipe's.
  */
-export async function trainCctRun(model: CctModel, config: CctRecipeConfig, sets: ReturnType<typeof segmentationSets>, ctx: { runDir: string; resume?: string; callbacks: Callback<never>[]; progress: import('@lel/core').ProgressMode }) {
-  const c = model.config;
-  const semi = c.mode === 'semi';
-  const nl = sets.labelled.images.shape[0];
-  const nu = sets.unlabelled.images.shape[0];
-  const itersPerEpoch = semi ? Math.ceil(nu / c.train.unlabelledBatchSize) : Math.ceil(nl / c.train.labelledBatchSize);
-  const totalIters = c.train.epochs * itersPerEpoch;
-  const rampupLength = Math.floor(c.loss.rampUp * c.train.epochs) * itersPerEpoch;
-  const abceTotalIters = (c.train.epochs - 0.6 * c.train.epochs) * itersPerEpoch;
-  const optimizer = new SGD(model.parameterGroups(), { lr: c.optim.lr, momentum: c.optim.momentum, weightDecay: c.optim.weightDecay });
-  const schedule = polyLr({ baseLr: c.optim.lr, maxIter: totalIters, power: c.optim.polyPower });
-  const step = (lb: SegmentationBatch, tc: TrainContext<SegmentationBatch>) => {
-    const weightU = semi ? rampUpWeight(tc.step, { wMax: c.loss.unsupWeight, rampupLength }) : 0;
-    const supLogits = model.forward(lb.images);
-    let unsupMainLogits: tf.Tensor4D | undefined;
-    let auxLogits: tf.Tensor4D[] | undefined;
-    if (semi) {
-      const out = model.forwardUnsupervised(tc.unlabeled!.images, tc.rng);
-      unsupMainLogits = out.mainLogits;
-      auxLogits = out.auxLogits;
-    }
-    const parts = cctLoss(
-      { supLogits, labels: lb.labels, unsupMainLogits, auxLogits, weightU, t: tc.step },
-      {
-        supLoss: c.loss.sup,
-        supWeight: c.loss.supWeight,
-        softmaxTemp: c.loss.softmaxTemp,
-        ignoreIndex: c.ignoreIndex,
-        abceTotalIters,
-        type: c.loss.unsup,
-        confidenceMasking: c.loss.confidenceMasking,
-        confidenceThreshold: c.loss.confidenceThreshold,
-        wMax: c.loss.unsupWeight,
-        weakWeight: c.loss.weakWeight,
-        validate: false,
-      },
-    );
-    return { total: parts.total, sup: parts.sup, unsup: parts.unsup, weightU: tf.scalar(weightU) };
-  };
-  const evaluate = () => evaluateSegmenter(model, sets.val, DIGIT_SCENE_CLASSES).metrics;
+function cctModelConfig(config: CctRecipeConfig): CctRecipeConfig['cct'] {
+  return { ...config.cct, train: { ...config.cct.train, seed: config.seed } };
+}
+
+/**
+ * `@lel/cct`'s `trainCct` with the app's loop: steps-based evaluation (mIoU on the validation scenes), checkpoints
+ * (best by mIoU), `--resume`, the app's callbacks (Ctrl-C) and SWA; `cct.train.valEvery` / `earlyStop` give way to
+ * the shared `train` keys.
+ */
+export async function trainCctRun(model: CctModel, config: CctRecipeConfig, sets: ReturnType<typeof segmentationSets>, ctx: { runDir: string; resume?: string; callbacks: Callback<never>[]; progress: ProgressMode }) {
   const swa = swaCallback<tf.Tensor4D>(config.swa, { evaluate: (m) => evaluateSegmenter(m as CctModel, sets.val, DIGIT_SCENE_CLASSES).metrics, bnData: () => [sets.unlabelled.images] });
-  const augment = randomHorizontalFlip;
-  try {
-    const result = await fit<SegmentationBatch, SegmentationBatch>({
-      model,
-      optimizer,
-      schedule,
-      step,
-      data: semi
-        ? {
-            labeled: (_e, rng) => labelledBatches(sets.labelled, c.train.labelledBatchSize, itersPerEpoch, rng, augment),
-            unlabeled: (_e, rng) => epochBatches(sets.unlabelled, c.train.unlabelledBatchSize, rng, augment),
-          }
-        : { labeled: (_e, rng) => epochBatches(sets.labelled, c.train.labelledBatchSize, rng, augment) },
-      epochs: c.train.epochs,
-      seed: config.seed,
-      stepsPerEpoch: itersPerEpoch,
-      evaluate,
-      ...loopOptions(config.train, 'miou'),
-      runDir: ctx.runDir,
-      resume: ctx.resume,
-      config,
-      callbacks: [...(ctx.callbacks as Callback<SegmentationBatch>[]), ...(swa ? [swa as Callback<SegmentationBatch>] : [])],
-      progress: ctx.progress,
-      batchSize: (b) => b.images.shape[0],
-    });
-    return { result, swa };
-  } finally {
-    optimizer.dispose();
-  }
+  const { evalEvery, ...loop } = loopOptions(config.train, 'miou');
+  const result = await trainCct({
+    model,
+    labelled: sets.labelled,
+    unlabelled: sets.unlabelled,
+    evaluate: () => evaluateSegmenter(model, sets.val, DIGIT_SCENE_CLASSES).metrics,
+    evalEvery,
+    earlyStopping: false,
+    ...loop,
+    runDir: ctx.runDir,
+    resume: ctx.resume,
+    config,
+    callbacks: [...(ctx.callbacks as Callback<SegmentationBatch>[]), ...(swa ? [swa as Callback<SegmentationBatch>] : [])],
+    progress: ctx.progress,
+  });
+  return { result, swa };
 }
 
 /** Pick the weights a run keeps: SWA's average when enabled, else the best-by-mIoU checkpoint, else the last. */
@@ -143,7 +90,7 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     async run(config, ctx) {
       const sets = segmentationSets(config.data);
       ctx.log(`[data] ${sets.describe}`);
-      const model = await buildSegNet(config.model, config.init, config.cct, config.seed);
+      const model = await buildSegNet(config.model, config.init, cctModelConfig(config), config.seed);
       try {
         const { result, swa } = await trainCctRun(model, config, sets, ctx);
         if (result.stopReason === 'interrupted') {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { Rng, SGD, fit, type Callback, type LossParts } from '@lel/core';
-import { batches, glyphClassSplits, makeGlyphFewShot, readImage, type ImageClassificationData } from '@lel/datasets';
-import { FewShotEvalConfigSchema, SclConfigSchema, SclModel, evaluateFewShot, multiStepEpochLr, sclLoss, stackImages, twoViewBatch, imageAt } from '@lel/scl';
+import { Rng } from '@lel/core';
+import { glyphClassSplits, makeGlyphFewShot, readImage, type ImageClassificationData } from '@lel/datasets';
+import { FewShotEvalConfigSchema, SclConfigSchema, SclModel, evaluateFewShot, stackImages, trainScl, imageAt } from '@lel/scl';
 import { keepWeights } from './cct';
 import { commonShape, interruptedRun, loopOptions } from './common';
 import { swaCallback } from './swa';
@@ -96,41 +96,29 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
       const s = config.scl;
       const sets = glyphSets(config.data);
       ctx.log(`[data] embedded glyphs: ${config.data.baseClasses} base classes × ${config.data.perClass} drawings for training, ${config.data.novelClasses} novel classes for ${config.fewshot.nWay}-way ${config.fewshot.kShot}-shot evaluation`);
-      const model = buildModel(config, config.data.baseClasses);
-      const bs = Math.min(s.batchSize, sets.base.n);
-      const stepsPerEpoch = Math.floor(sets.base.n / bs);
-      const optimizer = new SGD(model.trainableParameters(), { lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay });
-      const view = { size: s.imageSize, padding: s.cropPadding };
-      const evaluate = () => fewShot(model, config, sets.novel).metrics;
       // BatchNorm statistics of the averaged ResNet-12 come from plain views of the base images.
       const bnBatch = config.swa.enabled
         ? tf.tidy(() => tf.image.resizeBilinear(stackImages(Array.from({ length: Math.min(64, sets.base.n) }, (_, i) => imageAt(sets.base, i))), [s.imageSize, s.imageSize]))
         : undefined;
       const swa = swaCallback<tf.Tensor4D>(config.swa, { evaluate: (m) => fewShot(m as SclModel, config, sets.novel).metrics, bnData: () => (bnBatch ? [bnBatch] : []) });
+      let model: SclModel | undefined;
       try {
-        const result = await fit<{ x: tf.Tensor4D; y: tf.Tensor1D }>({
-          model,
-          optimizer,
-          schedule: multiStepEpochLr({ baseLr: s.lr, milestones: s.lrMilestones, rate: s.lrDecayRate, stepsPerEpoch }),
-          step: (b) => sclLoss(model, b.x, b.y, s) as LossParts,
-          data: {
-            labeled: function* (epoch, rng) {
-              const augRng = new Rng(`scl-aug/${config.seed}/${epoch}`);
-              for (const idx of batches(Array.from({ length: sets.base.n }, (_, i) => i), bs, rng, { dropLast: true })) yield twoViewBatch(sets.base, idx, augRng, view);
-            },
+        // `@lel/scl`'s recipe on shuffled batches (no episodes) builds the same network as `buildModel`.
+        const trained = await trainScl(
+          sets.base,
+          { ...s, seed: config.seed },
+          {
+            evaluate: (tc) => fewShot(tc.model as SclModel, config, sets.novel).metrics,
+            ...loopOptions(config.train, 'fewshot_accuracy'),
+            runDir: ctx.runDir,
+            resume: ctx.resume,
+            config,
+            callbacks: [...ctx.callbacks, ...(swa ? [swa] : [])],
+            progress: ctx.progress,
           },
-          epochs: s.epochs,
-          stepsPerEpoch,
-          seed: config.seed,
-          evaluate,
-          ...loopOptions(config.train, 'fewshot_accuracy'),
-          runDir: ctx.runDir,
-          resume: ctx.resume,
-          config,
-          callbacks: [...(ctx.callbacks as Callback<{ x: tf.Tensor4D; y: tf.Tensor1D }>[]), ...(swa ? [swa as Callback<{ x: tf.Tensor4D; y: tf.Tensor1D }>] : [])],
-          progress: ctx.progress,
-          batchSize: (b) => b.y.shape[0],
-        });
+        );
+        model = trained.model;
+        const { result } = trained;
         if (result.stopReason === 'interrupted') return interruptedRun(result);
         const bestFrom = keepWeights(model, result, config.swa.enabled);
         model.eval();
@@ -141,8 +129,7 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
       } finally {
         swa?.dispose();
         bnBatch?.dispose();
-        optimizer.dispose();
-        model.dispose();
+        model?.dispose();
       }
     },
     async evaluate(config, runDir) {
