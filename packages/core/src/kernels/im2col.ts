@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runJsKernel } from './js_kernel';
+import { heapOffset, lelSimdFor, type LelSimd } from './simd/lel_simd';
 
 /** Name of LEL's transposed-im2col kernel (registered for wasm and cpu). */
 export const IM2COL_T = 'LelIm2ColT';
@@ -63,12 +64,57 @@ export function im2colInfo(xShape: number[], attrs: Im2ColAttrs): tf.backend_uti
   );
 }
 
+/**
+ * {@link im2colT} on the wasm heap with LEL's SIMD transpose: for each tap (i, j) and output row, the
+ * in-image run of pixels [pixels, cin] is transposed into rows (i, j, ·) of colsT. Same values.
+ */
+function im2colTSimd(simd: LelSimd, xOff: number, xShape: number[], info: tf.backend_util.Conv2DInfo, outOff: number): void {
+  const [n, h, w, c] = xShape as [number, number, number, number];
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const m = n * oh * ow;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const xMin = Math.max(0, Math.ceil((pl - j * dw) / sw));
+      const xMax = Math.min(ow, Math.ceil((w + pl - j * dw) / sw));
+      if (xMax <= xMin) continue;
+      const rowBase = (i * kw + j) * c * m;
+      for (let b = 0; b < n; b++) {
+        for (let y = 0; y < oh; y++) {
+          const iy = y * sh - pt + i * dh;
+          if (iy < 0 || iy >= h) continue;
+          const src = ((b * h + iy) * w + xMin * sw - pl + j * dw) * c;
+          const dst = rowBase + (b * oh + y) * ow + xMin;
+          simd.transpose2d(xOff + src * 4, xMax - xMin, c, sw * c, outOff + dst * 4, m);
+        }
+      }
+    }
+  }
+}
+
+/** The parts of BackendWasm used here (duck-typed). */
+interface WasmOut {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
 const im2colKernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const x = (inputs as { x: tf.TensorInfo }).x;
   const a = attrs as unknown as Im2ColAttrs;
   const info = im2colInfo(x.shape, a);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const m = info.batchSize * info.outHeight * info.outWidth;
+  const simd = lelSimdFor(backend);
+  if (simd && x.dtype === 'float32' && k * m > 0) {
+    const wasm = backend as unknown as WasmOut;
+    const out = wasm.makeOutput([k, m], 'float32');
+    wasm.typedArrayFromHeap(out).fill(0);
+    im2colTSimd(simd, heapOffset(backend, x.dataId), x.shape, info, heapOffset(backend, out.dataId));
+    return out;
+  }
   return runJsKernel(backend, [x], [k, m], 'float32', (out, xv) => im2colT(xv as Float32Array, x.shape, info, out as Float32Array));
 };
 

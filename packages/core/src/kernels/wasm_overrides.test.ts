@@ -38,6 +38,13 @@ const tr: [number[], number[]][] = [
   [[2, 3, 4, 5, 6], [4, 3, 2, 1, 0]],
   [[3, 4, 5], [0, 2, 1]],
   [[2, 3, 4, 5, 6, 2], [5, 0, 1, 3, 2, 4]],
+  // SIMD paths: innermost swap (ragged 4×4 edges), kept innermost axis, batched swaps, int32 below.
+  [[7, 13], [1, 0]],
+  [[3, 9, 6], [0, 2, 1]],
+  [[4, 5, 6, 7], [1, 0, 2, 3]],
+  [[16, 64, 3, 4, 32], [2, 0, 3, 1, 4]],
+  [[5, 1, 6], [2, 1, 0]],
+  [[9], [0]],
 ];
 
 describeEachBackend('transpose (wasm wrapper)', (backend) => {
@@ -46,6 +53,18 @@ describeEachBackend('transpose (wasm wrapper)', (backend) => {
     const ref = await onCpu(() => tf.tidy(() => tf.transpose(randn(shape, 3), perm)));
     const x = randn(shape, 3);
     const y = tf.transpose(x, perm);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(ref));
+    tf.dispose([x, y]);
+  });
+});
+
+describeEachBackend('transpose int32 (wasm wrapper)', (backend) => {
+  test.each([[[7, 13], [1, 0]], [[3, 4, 5], [1, 0, 2]]] as [number[], number[]][])('%j perm %j is exact', async (shape, perm) => {
+    await onBackend(backend);
+    const x = tf.tidy(() => tf.cast(tf.mul(randn(shape, 2), 1000), 'int32'));
+    const ref = await onCpu(() => tf.tidy(() => tf.cast(tf.transpose(tf.cast(tf.mul(randn(shape, 2), 1000), 'int32'), perm), 'float32')));
+    const y = tf.transpose(x, perm);
+    expect(y.dtype).toBe('int32');
     expect(Array.from(y.dataSync())).toEqual(Array.from(ref));
     tf.dispose([x, y]);
   });

@@ -36,3 +36,32 @@ describe('LEL SIMD module', () => {
     expect(lelSimdFor({ wasm: {} })).toBeUndefined();
   });
 });
+
+describe('transpose2d', () => {
+  test.each([
+    [4, 4, 4, 4],
+    [7, 9, 9, 7],
+    [13, 6, 8, 20],
+    [1, 5, 5, 1],
+    [5, 1, 3, 5],
+    [32, 128, 256, 40],
+    [150, 37, 40, 151],
+  ])('rows %i cols %i srcStride %i dstStride %i', (rows, cols, srcStride, dstStride) => {
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+    const memory = new wasm.Memory({ initial: 8 });
+    const simd = lelSimdFor({ wasm: { asm: { memory } } })!;
+    const f = new Float32Array(memory.buffer);
+    const src = 16; // bytes: unaligned-to-16 offsets are allowed
+    const dst = 4 + 4 * 65536;
+    for (let i = 0; i < rows * srcStride; i++) f[src / 4 + i] = i + 0.5;
+    const sentinel = -7;
+    f.fill(sentinel, dst / 4, dst / 4 + cols * dstStride + 8);
+    simd.transpose2d(src, rows, cols, srcStride, dst, dstStride);
+    for (let c = 0; c < cols; c++) {
+      for (let r = 0; r < dstStride; r++) {
+        const got = f[dst / 4 + c * dstStride + r];
+        expect(got, `[${c}][${r}]`).toBe(r < rows ? f[src / 4 + r * srcStride + c] : sentinel);
+      }
+    }
+  });
+});

@@ -7,6 +7,8 @@ export interface LelSimd {
   colsum(x: number, rows: number, cols: number, out: number): void;
   /** For i < runs: copy `bytes` bytes from src + i·srcStride to dst + i·dstStride. */
   strided_copy(src: number, dst: number, runs: number, bytes: number, srcStride: number, dstStride: number): void;
+  /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols (float32; strides in elements). */
+  transpose2d(src: number, rows: number, cols: number, srcStride: number, dst: number, dstStride: number): void;
 }
 
 /** What we need of BackendWasm (duck-typed: the wasm package is an optional peer). */

@@ -88,4 +88,86 @@
         (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each))))
+
+;; For r < rows, c < cols: dst[c·dstStride + r] = src[r·srcStride + c] (float32; strides in elements).
+  ;; 4×4 blocks are transposed in registers with shuffles; ragged edges element by element. Exact copies.
+  ;; Loop order: tiles of 64 rows, then blocks of 4 columns, then the tile's rows, so every destination
+  ;; cache line is written whole in consecutive stores (destination rows are often 2^k bytes apart, and
+  ;; writing them piecewise across many rows evicts half-written lines).
+  (func (export "transpose2d") (param $src i32) (param $rows i32) (param $cols i32) (param $srcStride i32) (param $dst i32) (param $dstStride i32)
+    (local $r i32) (local $c i32) (local $r4 i32) (local $c4 i32) (local $ss i32) (local $ds i32)
+    (local $r0 i32) (local $rEnd i32) (local $p i32) (local $q i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $ss (i32.shl (local.get $srcStride) (i32.const 2)))
+    (local.set $ds (i32.shl (local.get $dstStride) (i32.const 2)))
+    (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $r0 (i32.const 0))
+    (block $tdone
+      (loop $tiles
+        (br_if $tdone (i32.ge_u (local.get $r0) (local.get $r4)))
+        (local.set $rEnd (select (i32.add (local.get $r0) (i32.const 64)) (local.get $r4) (i32.lt_u (i32.add (local.get $r0) (i32.const 64)) (local.get $r4))))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $c4)))
+            (local.set $r (local.get $r0))
+            (block $rdone
+              (loop $rloop
+                (br_if $rdone (i32.ge_u (local.get $r) (local.get $rEnd)))
+                ;; p = &src[r][c]
+                (local.set $p (i32.add (local.get $src) (i32.add (i32.mul (local.get $r) (local.get $ss)) (i32.shl (local.get $c) (i32.const 2)))))
+                (local.set $x0 (v128.load (local.get $p)))
+                (local.set $x1 (v128.load (i32.add (local.get $p) (local.get $ss))))
+                (local.set $x2 (v128.load (i32.add (local.get $p) (i32.shl (local.get $ss) (i32.const 1)))))
+                (local.set $x3 (v128.load (i32.add (local.get $p) (i32.mul (local.get $ss) (i32.const 3)))))
+                ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3)
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x0) (local.get $x1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x0) (local.get $x1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x2) (local.get $x3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x2) (local.get $x3)))
+                ;; q = &dst[c][r]
+                (local.set $q (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c) (local.get $ds)) (i32.shl (local.get $r) (i32.const 2)))))
+                (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (v128.store (i32.add (local.get $q) (local.get $ds)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (v128.store (i32.add (local.get $q) (i32.shl (local.get $ds) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (v128.store (i32.add (local.get $q) (i32.mul (local.get $ds) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (local.set $r (i32.add (local.get $r) (i32.const 4)))
+                (br $rloop)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $cloop)))
+        ;; Columns c4..cols of this tile's rows.
+        (block $ctail_done
+          (loop $ctail
+            (br_if $ctail_done (i32.ge_u (local.get $c) (local.get $cols)))
+            (call $column (local.get $src) (local.get $r0) (i32.sub (local.get $rEnd) (local.get $r0)) (local.get $c) (local.get $ss) (local.get $dst) (local.get $ds))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $ctail)))
+        (local.set $r0 (local.get $rEnd))
+        (br $tiles)))
+    ;; Rows r4..rows, every column.
+    (if (i32.lt_u (local.get $r4) (local.get $rows))
+      (then
+        (local.set $c (i32.const 0))
+        (block $rtail_done
+          (loop $rtail
+            (br_if $rtail_done (i32.ge_u (local.get $c) (local.get $cols)))
+            (call $column (local.get $src) (local.get $r4) (i32.sub (local.get $rows) (local.get $r4)) (local.get $c) (local.get $ss) (local.get $dst) (local.get $ds))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $rtail))))))
+
+  ;; dst[c][r0 + k] = src[r0 + k][c] for k < n (byte strides ss, ds).
+  (func $column (param $src i32) (param $r0 i32) (param $n i32) (param $c i32) (param $ss i32) (param $dst i32) (param $ds i32)
+    (local $k i32) (local $p i32) (local $q i32)
+    (local.set $p (i32.add (local.get $src) (i32.add (i32.mul (local.get $r0) (local.get $ss)) (i32.shl (local.get $c) (i32.const 2)))))
+    (local.set $q (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c) (local.get $ds)) (i32.shl (local.get $r0) (i32.const 2)))))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+        (f32.store (local.get $q) (f32.load (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (local.get $ss)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $each))))
 )
