@@ -92,3 +92,38 @@ test('splitSizes resolves counts and one -1', () => {
   expect(splitSizes(7, [2, -1, 1])).toEqual([2, 4, 1]);
   expect(() => splitSizes(7, 2)).toThrow(/not divisible/);
 });
+
+describeEachBackend('gather (wasm block copies)', (backend) => {
+  const cases: [number[], number[], number[], number][] = [
+    [[10, 4], [3, 0, 9, 3], [4], 0],
+    [[5, 6, 3], [5, 0, 2], [3], 1],
+    [[4, 3, 7], [6, 1, 0, 2], [2, 2], 2],
+    [[6, 8], [], [0], 0],
+  ];
+  test.each(cases)('x %j indices %j (shape %j) on axis %i equals tfjs-cpu', async (shape, idx, idxShape, axis) => {
+    await onBackend(backend);
+    for (const make of [(s: number[]) => randn(s, 4), ints]) {
+      const ref = await onCpu(() => {
+        const y = tf.gather(make(shape), tf.tensor(idx, idxShape, 'int32'), axis);
+        return { shape: y.shape, v: Array.from(y.dataSync()) };
+      });
+      await expectNoLeaks(() => {
+        const x = make(shape);
+        const i = tf.tensor(idx, idxShape, 'int32');
+        const y = tf.gather(x, i, axis);
+        expect({ shape: y.shape, v: values(y) }).toEqual(ref);
+        tf.dispose([x, i, y]);
+      });
+    }
+  });
+
+  test('an out-of-range index is an error naming it, and nothing leaks', async () => {
+    await onBackend(backend);
+    await expectNoLeaks(() => {
+      const x = randn([5, 3], 1);
+      const i = tf.tensor1d([1, 5], 'int32');
+      expect(() => tf.gather(x, i)).toThrow(/index value 5 is not in \[0, 4\]/);
+      tf.dispose([x, i]);
+    });
+  });
+});

@@ -1,4 +1,4 @@
-// wasm SplitV, Concat and Unpack as strided block copies (LEL's SIMD module, memory.copy per run).
+// wasm SplitV, Concat, Unpack and GatherV2 as strided block copies (LEL's SIMD module, memory.copy per run).
 // tfjs-wasm implements them element by element through Slice, ~10 ms for the channel split of a
 // 16×32×32×128 skip-connection gradient; here the same values are moved run by run.
 import type * as tf from '@tensorflow/tfjs-core';
@@ -8,6 +8,7 @@ type Stock = tf.KernelFunc;
 
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
@@ -96,6 +97,43 @@ export function makeWasmConcat(stock: Stock): Stock {
       const bytes = t.shape[a]! * inner * 4;
       if (bytes > 0 && runs > 0) simd.strided_copy(heapOffset(backend, t.dataId), outOff + at * inner * 4, runs, bytes, bytes, outShape[a]! * inner * 4);
       at += t.shape[a]!;
+    }
+    return out;
+  };
+}
+
+/**
+ * wasm GatherV2 without batch dims (embedding lookups, row selection) as one block copy per index:
+ * tfjs-wasm gathers element by element (3 ms for 1024 rows of 128). Out-of-range indices are an error
+ * naming the index, as on tfjs-cpu (tfjs-wasm reads arbitrary memory there).
+ */
+export function makeWasmGatherV2(stock: Stock): Stock {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    const backend = args.backend as unknown as WasmBackend & object;
+    const simd = lelSimdFor(backend);
+    if (!simd || !copyable(x.dtype) || indices.dtype !== 'int32' || (batchDims ?? 0) !== 0) return stock(args);
+    const a = normAxis(axis, x.shape.length);
+    const dim = x.shape[a]!;
+    const outer = prod(x.shape.slice(0, a));
+    const inner = prod(x.shape.slice(a + 1));
+    // Validate before allocating (nothing to free on error); the view is re-taken after allocating,
+    // which may grow the heap.
+    let idx = backend.typedArrayFromHeap(indices) as Int32Array;
+    const n = idx.length;
+    for (let k = 0; k < n; k++) {
+      const i = idx[k]!;
+      if (i < 0 || i >= dim) throw new Error(`GatherV2: the index value ${i} is not in [0, ${dim - 1}]`);
+    }
+    const out = backend.makeOutput([...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)], x.dtype);
+    idx = backend.typedArrayFromHeap(indices) as Int32Array;
+    if (inner === 0 || outer === 0 || n === 0) return out;
+    const xOff = heapOffset(backend, x.dataId);
+    const outOff = heapOffset(backend, out.dataId);
+    const row = inner * 4;
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < n; k++) simd.strided_copy(xOff + (o * dim + idx[k]!) * row, outOff + (o * n + k) * row, 1, row, 0, 0);
     }
     return out;
   };

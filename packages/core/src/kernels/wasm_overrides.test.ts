@@ -128,3 +128,22 @@ describeEachBackend('leading-axis sum: float32 row-by-row order', (backend) => {
     tf.dispose([x, y]);
   });
 });
+
+describeEachBackend('clone shares data (wasm wrapper)', (backend) => {
+  test('a clone outlives its source, the data is freed once, gradients are unchanged', async () => {
+    await onBackend(backend);
+    await expectNoLeaks(() => {
+      const x = randn([64, 64], 1);
+      const want = Array.from(x.dataSync());
+      const y = tf.clone(x);
+      // One buffer for both tensors (tfjs-wasm's own Identity copies).
+      expect(y.dataId).toBe(x.dataId);
+      x.dispose();
+      expect(Array.from(y.dataSync())).toEqual(want);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.exp(t), t)))(y);
+      const ref = tf.tidy(() => tf.mul(tf.exp(y), tf.add(y, 1)));
+      expect(compareClose(g.dataSync(), ref.dataSync(), 1e-5, 1e-5)).toBeNull();
+      tf.dispose([y, g, ref]);
+    });
+  });
+});

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapOffset, lelSimdFor } from './simd/lel_simd';
 import { forEachOuter, transposePlan, transposeValues } from './transpose';
-import { makeWasmConcat, makeWasmSplitV, makeWasmUnpack } from './wasm_copy_kernels';
+import { makeWasmConcat, makeWasmGatherV2, makeWasmSplitV, makeWasmUnpack } from './wasm_copy_kernels';
 
 /** The BackendWasm methods the overrides use (duck-typed: the wasm package is an optional peer). */
 interface WasmBackend {
@@ -166,6 +166,21 @@ export function makeWasmLeadingReduce(stock: Stock, mean: boolean): Stock {
   };
 }
 
+/**
+ * wasm Identity (tf.clone, and the engine's copy of every tensor a gradient saves for the backward pass)
+ * shares the data with a reference count instead of copying it, as tfjs-cpu and tfjs-webgl do: tfjs-wasm
+ * copies, ~150 copies per transformer training step. Kernels never write their inputs, so sharing is safe.
+ */
+export function makeWasmIdentity(stock: Stock): Stock {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    const backend = args.backend as unknown as { incRef?: (dataId: tf.DataId) => void };
+    if (typeof backend.incRef !== 'function' || x.dtype === 'string' || x.dtype === 'complex64') return stock(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 interface Override {
   kernelName: string;
   backendName: string;
@@ -180,13 +195,15 @@ const OVERRIDES: Override[] = [
   { kernelName: tf.SplitV, backendName: 'wasm', make: makeWasmSplitV },
   { kernelName: tf.Unpack, backendName: 'wasm', make: makeWasmUnpack },
   { kernelName: tf.Concat, backendName: 'wasm', make: makeWasmConcat },
+  { kernelName: tf.Identity, backendName: 'wasm', make: makeWasmIdentity },
+  { kernelName: tf.GatherV2, backendName: 'wasm', make: makeWasmGatherV2 },
 ];
 const installed = new Set<tf.KernelFunc>();
 const stockOf = new Map<tf.KernelFunc, tf.KernelConfig>();
 
 /**
- * Wrap the stock wasm BatchMatMul, Transpose, Sum, Mean, SplitV, Unpack and Concat kernels (see above and
- * wasm_copy_kernels.ts). A backend registers its kernels when
+ * Wrap the stock wasm BatchMatMul, Transpose, Sum, Mean, SplitV, Unpack, Concat, Identity and GatherV2 kernels (see
+ * above and wasm_copy_kernels.ts). A backend registers its kernels when
  * its package is imported, which may happen after `@lel/core` loads, so this is re-run cheaply by
  * {@link registerLelKernels} and by LEL's gradients; it does nothing until the wasm kernels exist, and
  * never wraps twice. Returns how many kernels it wrapped now.
