@@ -3,7 +3,7 @@ export { initBackend, installedBackends, useBackend, BACKEND_PREFERENCE } from '
 export type { BackendName, BackendInfo, InitBackendOptions } from './backend';
 export { Parameter } from './module/parameter';
 export { Module, ModuleList, Sequential, toNamePredicate, formatLoadReport } from './module/module';
-export type { NameMatcher, ParameterCounts, LoadReport, TensorModule } from './module/module';
+export type { NameMatcher, ParameterCounts, LoadReport, TensorModule, ModuleExtraState, LoadExtraStateOptions } from './module/module';
 export { Rng, setGlobalSeed, globalRng } from './random/rng';
 export type { RngState } from './random/rng';
 export { scoped } from './scope';

@@ -22,9 +22,9 @@ function toyData(n: number, classes: number, seed: number): ImageClassificationD
   return { images, labels, n, height: 32, width: 32, channels: 1, classNames: Array.from({ length: classes }, (_, c) => `c${c}`) };
 }
 
-// 12 images in batches of 4: 3 steps per epoch. dropRate 0: the ResNet-12's dropout draws are not checkpointed.
-const CFG = { channels: [4, 4, 8, 8] as [number, number, number, number], featDim: 4, dropBlockSize: 1, dropRate: 0, batchSize: 4, epochs: 3, lrMilestones: [2], seed: 7 };
-const DISTILL = { channels: CFG.channels, dropBlockSize: 1, dropRate: 0, batchSize: 4, epochs: 2, lrMilestones: [1], lambdaSpatial: 1, seed: 8 };
+// 12 images in batches of 4: 3 steps per epoch; the default dropRate (0.1: dropout in stages 1–2, DropBlock in 3–4).
+const CFG = { channels: [4, 4, 8, 8] as [number, number, number, number], featDim: 4, dropBlockSize: 1, batchSize: 4, epochs: 3, lrMilestones: [2], seed: 7 };
+const DISTILL = { channels: CFG.channels, dropBlockSize: 1, batchSize: 4, epochs: 2, lrMilestones: [1], lambdaSpatial: 1, seed: 8 };
 
 const weights = (m: SclModel) => new Map([...m.stateDict()].map(([k, t]) => [k, Array.from(t.dataSync())]));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'scl-train-'));
@@ -54,6 +54,36 @@ describe('trainScl fit options', () => {
       const got = weights(b.model);
       expect([...got.keys()]).toEqual([...expected.keys()]);
       for (const [k, v] of expected) expect(got.get(k), k).toEqual(v);
+      b.model.dispose();
+    } finally {
+      fs.rmSync(dirA, { recursive: true, force: true });
+      fs.rmSync(dirB, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('resume with the default dropRate replays the dropout / DropBlock masks: weights and losses equal the uninterrupted run', async () => {
+    const data = toyData(12, 3, 4);
+    const dirA = tmp();
+    const dirB = tmp();
+    try {
+      const a = await trainScl(data, CFG, { maxSteps: 7, runDir: dirA, logEvery: 1 });
+      expect(a.config.dropRate).toBe(0.1);
+      const expected = weights(a.model);
+      const counters = a.model.backbone.blocks.map((b) => b.batchesSeen);
+      a.model.dispose();
+
+      // Cut mid-epoch 1 (step 4 of 7), continued in a fresh model whose generator has drawn nothing yet.
+      (await trainScl(data, CFG, { maxSteps: 4, runDir: dirB, logEvery: 1, checkpoint: { every: 1 } })).model.dispose();
+      const b = await trainScl(data, CFG, { maxSteps: 7, runDir: dirB, logEvery: 1, resume: 'last' });
+      expect(b.result.resumedFrom).toMatch(/step-0+4$/);
+      const after = lossesAfter(b.result.history, 4);
+      expect(after).toHaveLength(3);
+      expect(after).toEqual(lossesAfter(a.result.history, 4));
+      expect(b.model.backbone.blocks.map((blk) => blk.batchesSeen)).toEqual(counters);
+      const got = weights(b.model);
+      expect([...got.keys()]).toEqual([...expected.keys()]);
+      for (const [k, v] of expected) expect(got.get(k), k).toEqual(v);
+      expect(b.result.warnings).toEqual([]);
       b.model.dispose();
     } finally {
       fs.rmSync(dirA, { recursive: true, force: true });

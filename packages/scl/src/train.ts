@@ -37,9 +37,11 @@ export interface SclTrainOptions {
   logEvery?: number;
   /**
    * Continue a run from `'last'` / `'best'` (of `runDir`) or a checkpoint or run folder path (`fit`'s `resume`):
-   * weights, BatchNorm statistics, momentum buffers, step, data position and the run's generators are restored. Give
-   * the same data, config and options as the run that wrote it. The ResNet-12's dropout / DropBlock draws are not
-   * in checkpoints, so only a run with `dropRate: 0` continues bit-exactly. Default: a fresh run.
+   * weights, BatchNorm statistics, momentum buffers, step, data position, the run's generators and the ResNet-12's
+   * dropout / DropBlock generator and batch counter are restored, so the run continues bit-exactly on the same
+   * backend (any `dropRate`). Give the same data, config and options as the run that wrote it. A checkpoint written
+   * before @lel/core saved module generator state resumes with a warning (`result.warnings`) and is not bit-exact
+   * when `dropRate` > 0. Default: a fresh run.
    */
   resume?: FitOptions<unknown>['resume'];
   /** `fit` callbacks (Ctrl-C handling, SWA, …); stateful ones are saved in checkpoints and restored on resume. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, test } from 'vitest';
+import { Rng } from '../random/rng';
 import { Module, ModuleList } from './module';
 
 class Leaf extends Module {
@@ -72,5 +73,98 @@ describe('Module.replaceModule', () => {
     expect(() => m.replaceModule('layer.7', new Leaf())).toThrow(/no sub-module "layer.7".*children of its parent: 0, 1/);
     expect(() => m.replaceModule('nope.0', new Leaf())).toThrow(/no sub-module "nope"/);
     m.dispose();
+  });
+});
+
+/** Draws masks from a registered generator and counts its training calls (extra state). */
+class Masked extends Module {
+  calls = 0;
+  readonly rng: Rng;
+  constructor(rng: Rng) {
+    super();
+    this.rng = this.registerGenerator('rng', rng);
+    this.registerParameter('weight', tf.ones([2]));
+  }
+  override extraState(): { calls: number } {
+    return { calls: this.calls };
+  }
+  override loadExtraState(state: unknown): void {
+    this.calls = (state as { calls: number }).calls;
+  }
+  draw(): number[] {
+    this.calls++;
+    return [this.rng.next(), this.rng.normal()];
+  }
+}
+class Net extends Module {
+  readonly blocks: ModuleList<Masked>;
+  readonly own: Rng;
+  constructor(shared: Rng, own: Rng) {
+    super();
+    this.blocks = this.registerModule('blocks', new ModuleList([new Masked(shared), new Masked(shared)]));
+    this.own = this.registerGenerator('own', own);
+  }
+}
+
+describe('Module generators and extra state', () => {
+  test('extraStateDict names every generator and stateful module; loading it replays the draws exactly', () => {
+    const a = new Net(new Rng('shared'), new Rng('own'));
+    a.blocks.at(0).draw();
+    a.blocks.at(1).draw();
+    a.own.next();
+    expect(a.namedGenerators().map(([n]) => n)).toEqual(['own', 'blocks.0.rng', 'blocks.1.rng']);
+    expect(a.hasExtraState()).toBe(false);
+    expect(a.blocks.at(0).hasExtraState()).toBe(true);
+    const saved = JSON.parse(JSON.stringify(a.extraStateDict()));
+    expect(Object.keys(saved.generators)).toEqual(['own', 'blocks.0.rng', 'blocks.1.rng']);
+    expect(saved.generators['blocks.0.rng']).toEqual(saved.generators['blocks.1.rng']); // one shared generator
+    expect(saved.modules).toEqual({ 'blocks.0': { calls: 1 }, 'blocks.1': { calls: 1 } });
+    const expected = [a.blocks.at(1).draw(), a.blocks.at(0).draw(), [a.own.next()]];
+
+    const b = new Net(new Rng('other'), new Rng('other-own'));
+    expect(b.loadExtraStateDict(saved)).toEqual([]);
+    expect([b.blocks.at(1).draw(), b.blocks.at(0).draw(), [b.own.next()]]).toEqual(expected);
+    expect(b.blocks.at(0).calls).toBe(2);
+    // A shared generator stays shared after loading.
+    expect(b.blocks.at(0).rng).toBe(b.blocks.at(1).rng);
+    a.dispose();
+    b.dispose();
+  });
+
+  test('strict loading refuses other names and changes nothing; non-strict restores what matches', () => {
+    const a = new Net(new Rng('shared'), new Rng('own'));
+    const saved = a.extraStateDict();
+    const other = { generators: { own: saved.generators.own!, 'blocks.7.rng': saved.generators.own! }, modules: { 'blocks.0': { calls: 5 }, extra: 1 } };
+    const b = new Net(new Rng('x'), new Rng('y'));
+    const next = new Rng('y').next();
+    expect(() => b.loadExtraStateDict(other)).toThrow(
+      /missing: {4}generator blocks\.0\.rng\n {2}missing: {4}generator blocks\.1\.rng\n {2}unexpected: generator blocks\.7\.rng\n {2}missing: {4}state of module blocks\.1\n {2}unexpected: state of module extra/,
+    );
+    expect(b.blocks.at(0).calls).toBe(0);
+    expect(b.loadExtraStateDict(other, { strict: false })).toHaveLength(5);
+    expect(b.blocks.at(0).calls).toBe(5);
+    expect(b.own.next()).toBe(new Rng('own').next());
+    expect(b.own.next()).not.toBe(next);
+    a.dispose();
+    b.dispose();
+  });
+
+  test('a module overriding extraState must implement loadExtraState; generator names share the member namespace', () => {
+    class Half extends Module {
+      override extraState(): number {
+        return 1;
+      }
+    }
+    const h = new Half();
+    expect(h.extraStateDict()).toEqual({ generators: {}, modules: { '': 1 } });
+    expect(() => h.loadExtraStateDict({ generators: {}, modules: { '': 1 } })).toThrow(/Half\.loadExtraState: not implemented/);
+    class Clash extends Module {
+      constructor() {
+        super();
+        this.registerParameter('rng', tf.zeros([1]));
+        this.registerGenerator('rng', new Rng(0));
+      }
+    }
+    expect(() => new Clash()).toThrow(/"rng" is already registered/);
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng, RngState } from '../random/rng';
 import { Parameter } from './parameter';
 
 /** A predicate or pattern selecting parameters by hierarchical name. */
@@ -30,6 +31,23 @@ export interface LoadReport {
 }
 
 /**
+ * The non-tensor state of a module tree that checkpoints save beside its tensors (see
+ * {@link Module.extraStateDict}): what a module draws its random masks from and what it counts.
+ */
+export interface ModuleExtraState {
+  /** States of the generators registered with `registerGenerator`, by dotted name (`backbone.layer1.0.rng`). */
+  generators: Record<string, RngState>;
+  /** JSON states returned by the modules' {@link Module.extraState}, by dotted module path (`''` = the root). */
+  modules: Record<string, unknown>;
+}
+
+/** Options of {@link Module.loadExtraStateDict}. */
+export interface LoadExtraStateOptions {
+  /** Refuse (default) a state whose generator or module names differ from the tree's, changing nothing. */
+  strict?: boolean;
+}
+
+/**
  * Base class of the module tree (in the spirit of `torch.nn.Module`): parameters, buffers and child
  * modules registered under names, giving hierarchical dotted names, train/eval mode, freezing by pattern,
  * and state dicts for checkpoints. Subclasses define their own `forward(...)`.
@@ -40,6 +58,7 @@ export class Module {
   private readonly _params = new Map<string, Parameter>();
   private readonly _buffers = new Map<string, tf.Variable>();
   private readonly _children = new Map<string, Module>();
+  private readonly _generators = new Map<string, Rng>();
 
   /** Register a parameter; the module takes ownership of `value`'s data (it is copied into a variable). */
   protected registerParameter(name: string, value: tf.Tensor, trainable = true): Parameter {
@@ -77,6 +96,18 @@ export class Module {
     return v;
   }
 
+  /**
+   * Register a generator the module draws from while it runs (dropout / DropBlock masks, noise), so that its
+   * state is part of the module's state: {@link extraStateDict} saves it, checkpoints keep it, a resumed run
+   * draws the same masks. Several modules may register the same generator (a model built with one `Rng`).
+   * Generators used only to initialise weights need no registration. Returns `rng`.
+   */
+  protected registerGenerator(name: string, rng: Rng): Rng {
+    this.checkName(name);
+    this._generators.set(name, rng);
+    return rng;
+  }
+
   /** Register a child module under `name`. */
   registerModule<M extends Module>(name: string, module: M): M {
     this.checkName(name);
@@ -86,7 +117,7 @@ export class Module {
 
   private checkName(name: string): void {
     if (!name || name.includes('.')) throw new Error(`Module: invalid member name "${name}" (non-empty, no dots)`);
-    if (this._params.has(name) || this._buffers.has(name) || this._children.has(name)) {
+    if (this._params.has(name) || this._buffers.has(name) || this._children.has(name) || this._generators.has(name)) {
       throw new Error(`Module: "${name}" is already registered`);
     }
   }
@@ -153,6 +184,85 @@ export class Module {
     for (const [n, b] of this._buffers) out.push([prefix ? `${prefix}.${n}` : n, b]);
     for (const [n, c] of this._children) out.push(...c.namedBuffers(prefix ? `${prefix}.${n}` : n));
     return out;
+  }
+
+  /** Every registered generator with its hierarchical dotted name (a shared generator appears under each name). */
+  namedGenerators(prefix = ''): [string, Rng][] {
+    const out: [string, Rng][] = [];
+    for (const [n, g] of this._generators) out.push([prefix ? `${prefix}.${n}` : n, g]);
+    for (const [n, c] of this._children) out.push(...c.namedGenerators(prefix ? `${prefix}.${n}` : n));
+    return out;
+  }
+
+  /**
+   * This module's own non-tensor state besides its generators (not its children's), JSON-serialisable:
+   * step counters that drive schedules (e.g. DropBlock's), saved in checkpoints by {@link extraStateDict}.
+   * Override together with {@link loadExtraState} (as PyTorch's `get_extra_state` / `set_extra_state`); a
+   * module that does not override it has none. Keep tensors in buffers instead.
+   */
+  extraState(): unknown {
+    return undefined;
+  }
+
+  /** Restore what {@link extraState} returned. Modules that override `extraState` must override this too. */
+  loadExtraState(state: unknown): void {
+    throw new Error(`${this.constructor.name}.loadExtraState: not implemented, cannot restore ${JSON.stringify(state)}`);
+  }
+
+  /** Whether this module (not its children) overrides {@link extraState}. */
+  hasExtraState(): boolean {
+    return this.extraState !== Module.prototype.extraState;
+  }
+
+  /**
+   * The tree's non-tensor state: every registered generator's state and every module's {@link extraState},
+   * by dotted name. Checkpoints save it beside {@link stateDict} so a resumed run continues bit-exactly.
+   * Reading a generator's state drops its cached Box–Muller normal (see `Rng.state`).
+   */
+  extraStateDict(): ModuleExtraState {
+    const generators: Record<string, RngState> = {};
+    for (const [n, g] of this.namedGenerators()) generators[n] = g.state();
+    const modules: Record<string, unknown> = {};
+    for (const [n, m] of this.namedModules()) if (m.hasExtraState()) modules[n] = m.extraState();
+    return { generators, modules };
+  }
+
+  /**
+   * Differences between `state` and the tree's generators and stateful modules (missing / unexpected names),
+   * as human-readable lines; empty when they match.
+   */
+  compareExtraState(state: ModuleExtraState): string[] {
+    const problems: string[] = [];
+    const gens = new Set(this.namedGenerators().map(([n]) => n));
+    const savedGens = state.generators ?? {};
+    for (const n of gens) if (!(n in savedGens)) problems.push(`missing:    generator ${n}`);
+    for (const n of Object.keys(savedGens)) if (!gens.has(n)) problems.push(`unexpected: generator ${n}`);
+    const mods = new Set(this.namedModules().filter(([, m]) => m.hasExtraState()).map(([n]) => n));
+    const savedMods = state.modules ?? {};
+    const show = (n: string) => (n === '' ? '(root)' : n);
+    for (const n of mods) if (!(n in savedMods)) problems.push(`missing:    state of module ${show(n)}`);
+    for (const n of Object.keys(savedMods)) if (!mods.has(n)) problems.push(`unexpected: state of module ${show(n)}`);
+    return problems;
+  }
+
+  /**
+   * Restore generator states and module states saved by {@link extraStateDict}. With `strict` (default) any
+   * missing or unexpected name is refused with the list of differences and nothing is changed; otherwise
+   * what matches is restored and the differences are returned.
+   */
+  loadExtraStateDict(state: ModuleExtraState, options: LoadExtraStateOptions = {}): string[] {
+    const problems = this.compareExtraState(state);
+    if ((options.strict ?? true) && problems.length > 0) {
+      throw new Error(`loadExtraStateDict: state does not match the model:\n  ${problems.join('\n  ')}`);
+    }
+    const savedGens = state.generators ?? {};
+    for (const [n, g] of this.namedGenerators()) {
+      const s = savedGens[n];
+      if (s !== undefined) g.setState(s);
+    }
+    const savedMods = state.modules ?? {};
+    for (const [n, m] of this.namedModules()) if (m.hasExtraState() && n in savedMods) m.loadExtraState(savedMods[n]);
+    return problems;
   }
 
   /** Parameters that optimisers update, by name. */

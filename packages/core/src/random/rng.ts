@@ -11,12 +11,17 @@ export type RngState = { seed: string; alea: object };
  */
 export class Rng {
   private gen: StatefulAlea;
-  readonly seed: string;
+  private seedValue: string;
   private spareNormal: number | null = null;
 
   constructor(seed: number | string, state?: object) {
-    this.seed = String(seed);
-    this.gen = makeAlea(this.seed, state);
+    this.seedValue = String(seed);
+    this.gen = makeAlea(this.seedValue, state);
+  }
+
+  /** The seed this generator was created with (or the one of the state restored by {@link setState}). */
+  get seed(): string {
+    return this.seedValue;
   }
 
   /** Uniform in [0, 1). */
@@ -123,8 +128,9 @@ export class Rng {
     return new Rng(s.seed, s.alea);
   }
 
-  /** Replace this generator's state in place. */
+  /** Replace this generator's state in place (its seed too, so `fork` and `state` continue as the saved one). */
   setState(s: RngState): void {
+    this.seedValue = s.seed;
     this.gen = makeAlea(s.seed, s.alea);
     this.spareNormal = null;
   }

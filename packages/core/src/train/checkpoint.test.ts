@@ -19,7 +19,7 @@ import {
   setCheckpointFaultHook,
 } from './checkpoint';
 import { CheckpointManager } from './checkpoint-manager';
-import { Pair, snapshot, TinyNet } from './fixtures/tiny';
+import { NoisyNet, Pair, snapshot, TinyNet } from './fixtures/tiny';
 
 let root: string;
 beforeAll(async () => {
@@ -117,6 +117,68 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     await expect(loadCheckpoint(dir, { model: q.a })).rejects.toThrow(/holds several named modules \(student, teacher\) but a single model was given/);
     p.dispose();
     q.dispose();
+  });
+});
+
+describe('module generators and extra state in checkpoints', () => {
+  test('saved in state.json (prefixed for several modules) and restored with the weights', async () => {
+    const dir = path.join(root, 'module-state');
+    const a = new NoisyNet(1, 'a');
+    const t = new NoisyNet(2, 't');
+    tf.tidy(() => void [a.forward(tf.ones([2, 3])), a.forward(tf.ones([2, 3])), t.forward(tf.ones([2, 3]))]);
+    await saveCheckpoint(dir, { modules: { student: a, teacher: t } });
+    const { manifest, model } = readCheckpoint(dir);
+    tf.dispose([...model.values()]);
+    expect(Object.keys(manifest.moduleState!.generators)).toEqual(['student.noise', 'teacher.noise']);
+    expect(manifest.moduleState!.modules).toEqual({ student: { calls: 2 }, teacher: { calls: 1 } });
+    const expected = [a.noise.next(), t.noise.next()];
+
+    const a2 = new NoisyNet(1, 'x');
+    const t2 = new NoisyNet(2, 'y');
+    const loaded = await loadCheckpoint(dir, { modules: { student: a2, teacher: t2 } });
+    expect(loaded.warnings).toEqual([]);
+    expect([a2.calls, t2.calls]).toEqual([2, 1]);
+    expect([a2.noise.next(), t2.noise.next()]).toEqual(expected);
+    for (const m of [a, t, a2, t2]) m.dispose();
+  });
+
+  test('a model whose generators or stateful modules differ is refused before anything changes; partial skips them', async () => {
+    const dir = path.join(root, 'module-state-mismatch');
+    const noisy = new NoisyNet();
+    await saveCheckpoint(dir, { model: noisy });
+    // Same tensors (TinyNet), but no generator and no extra state: only the module state differs.
+    const plain = new TinyNet(3, 1, 5);
+    const before = snapshot(plain);
+    await expect(loadCheckpoint(dir, { model: plain })).rejects.toThrow(/does not match the model's generators \/ module state:\n {2}unexpected: generator noise\n {2}unexpected: state of module \(root\)/);
+    expect(snapshot(plain)).toEqual(before);
+    const loaded = await loadCheckpoint(dir, { model: plain }, { partial: true });
+    expect(loaded.skipped).toEqual(['module state unexpected: generator noise', 'module state unexpected: state of module (root)']);
+    expect(snapshot(plain)).toEqual(snapshot(noisy));
+    noisy.dispose();
+    plain.dispose();
+  });
+
+  test('a checkpoint written before module state was saved loads with a warning and leaves that state as it is', async () => {
+    const dir = path.join(root, 'module-state-old');
+    const noisy = new NoisyNet();
+    tf.tidy(() => void noisy.forward(tf.ones([2, 3])));
+    await saveCheckpoint(dir, { model: noisy });
+    const file = path.join(dir, 'state.json');
+    const { moduleState: _dropped, ...old } = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify(old));
+
+    const fresh = new NoisyNet(1, 'fresh');
+    const next = new Rng('fresh').next();
+    const loaded = await loadCheckpoint(dir, { model: fresh });
+    expect(snapshot(fresh)).toEqual(snapshot(noisy));
+    expect(loaded.warnings).toHaveLength(1);
+    expect(loaded.warnings[0]).toMatch(/has no module generator \/ counter state .*keep their current state, so this continuation is not bit-exact/);
+    expect(fresh.calls).toBe(0);
+    expect(fresh.noise.next()).toBe(next);
+    // A model without generators or extra state gets no warning.
+    const plain = new TinyNet();
+    expect((await loadCheckpoint(dir, { model: plain })).warnings).toEqual([]);
+    for (const m of [noisy, fresh, plain]) m.dispose();
   });
 });
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatLoadReport, Module, type LoadReport } from '../module/module';
+import { formatLoadReport, Module, type LoadReport, type ModuleExtraState } from '../module/module';
 import type { Optimizer } from '../optim/optimizer';
 import type { Rng, RngState } from '../random/rng';
 import { CallbackList } from './callbacks';
@@ -43,6 +43,12 @@ export interface CheckpointManifest extends TrainPosition {
   rng: RngState | null;
   /** Process-wide generator (`globalRng()`, used by dropout) state. */
   globalRng: RngState | null;
+  /**
+   * The model(s)' non-tensor state ({@link Module.extraStateDict}): registered generators (dropout / DropBlock
+   * masks) and module counters, by dotted name (`<module>.<name>` for several modules). Absent in checkpoints
+   * written before @lel/core saved it: those load with a warning, leaving that state as it is.
+   */
+  moduleState?: ModuleExtraState;
   /** Position of the learning-rate schedule (the step index its next `lrAt` is called with). */
   schedule: { position: number } | null;
   /** Per optimiser, in order: steps taken and current lr (slots are in optimizer.safetensors). */
@@ -106,8 +112,13 @@ export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
   /** Differences between the checkpoint and the model(s) (empty lists when it matched exactly). */
   report: LoadReport;
-  /** Problems skipped in partial mode (optimiser or callback state that did not match). */
+  /** Problems skipped in partial mode (optimiser, callback or module state that did not match). */
   skipped: string[];
+  /**
+   * What was loaded but does not make the continuation bit-exact, e.g. a checkpoint written before module
+   * generator / counter state was saved (`manifest.moduleState` absent) for a model that has such state.
+   */
+  warnings: string[];
 }
 
 /** Thrown when a checkpoint's tensors do not match the model; `report` lists every difference. */
@@ -155,6 +166,33 @@ function modulesOf(c: CheckpointContents): { named: [string, Module][]; prefixed
   return { named: [], prefixed: false };
 }
 
+/** Non-tensor state of the model(s) as saved: own names for one model, `<module>.<name>` for several. */
+export function collectModuleState(c: CheckpointContents): ModuleExtraState {
+  const { named, prefixed } = modulesOf(c);
+  const out: ModuleExtraState = { generators: {}, modules: {} };
+  for (const [key, m] of named) {
+    const s = m.extraStateDict();
+    const name = (n: string) => (!prefixed ? n : n === '' ? key : `${key}.${n}`);
+    for (const [n, g] of Object.entries(s.generators)) out.generators[name(n)] = g;
+    for (const [n, v] of Object.entries(s.modules)) out.modules[name(n)] = v;
+  }
+  return out;
+}
+
+/** The part of a saved {@link ModuleExtraState} that belongs to module `key` (all of it for a single model). */
+function moduleStateOf(saved: ModuleExtraState, key: string, prefixed: boolean): ModuleExtraState {
+  if (!prefixed) return { generators: saved.generators ?? {}, modules: saved.modules ?? {} };
+  const pick = <T>(rec: Record<string, T> | undefined): Record<string, T> => {
+    const out: Record<string, T> = {};
+    for (const [n, v] of Object.entries(rec ?? {})) {
+      if (n === key) out[''] = v;
+      else if (n.startsWith(key + '.')) out[n.slice(key.length + 1)] = v;
+    }
+    return out;
+  };
+  return { generators: pick(saved.generators), modules: pick(saved.modules) };
+}
+
 function optimizersOf(c: CheckpointContents): readonly Optimizer[] {
   if (!c.optimizers) return [];
   return Array.isArray(c.optimizers) ? (c.optimizers as readonly Optimizer[]) : [c.optimizers as Optimizer];
@@ -179,8 +217,8 @@ function collectOptimizerTensors(opts: readonly Optimizer[]): Map<string, tf.Ten
 /**
  * Write a full-state checkpoint folder: `model.safetensors` (weights and buffers), `optimizer.safetensors`
  * (slots by name), `callbacks.safetensors` (callback tensors, when any) and `state.json`
- * ({@link CheckpointManifest}: position, RNG states, schedule position, callback states, config hash,
- * version, backend, time).
+ * ({@link CheckpointManifest}: position, RNG states, the model(s)' generator and counter state
+ * ({@link Module.extraStateDict}), schedule position, callback states, config hash, version, backend, time).
  *
  * Atomic: files are written and fsynced in a temporary sibling folder that is then renamed to `dir`
  * (replacing an existing folder of the same name), so a crash leaves either the previous content or the
@@ -217,6 +255,7 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents, 
       unlabeled: p.unlabeled ?? null,
       rng: contents.rng ? contents.rng.state() : null,
       globalRng: contents.globalRng ? contents.globalRng.state() : null,
+      moduleState: collectModuleState(contents),
       schedule: options.schedulePosition === undefined ? null : { position: options.schedulePosition },
       optimizers: optimizers.map((o) => ({ stepCount: o.stepCount, lr: o.lr })),
       modules: prefixed ? named.map(([k]) => k) : null,
@@ -329,7 +368,11 @@ export function compareWithModel(saved: Map<string, tf.Tensor>, contents: Checkp
  *
  * A checkpoint from a different model (missing, unexpected or mis-shaped tensors) is refused with a
  * {@link CheckpointMismatchError} listing every difference, before anything is changed — unless
- * `partial`, which loads the matching tensors and returns the differences in `report`.
+ * `partial`, which loads the matching tensors and returns the differences in `report`. The model(s)'
+ * generators and counters ({@link Module.extraStateDict}) are restored too; a mismatch in their names is
+ * refused likewise (skipped when `partial`). A checkpoint written before they were saved loads with the
+ * model's current generator and counter state and a line in `warnings` (the continuation is then not
+ * bit-exact for models that draw dropout masks from their own generators).
  */
 export async function loadCheckpoint(ref: string, target: CheckpointContents, options: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const { dir, manifest, model, optimizer, callbacks: cbTensors } = readCheckpoint(ref, options.runDir);
@@ -373,6 +416,24 @@ export async function loadCheckpoint(ref: string, target: CheckpointContents, op
       if (!partial) throw new Error(`Checkpoint ${dir} does not match the callbacks:\n  ${cbProblems.join('\n  ')}`);
       skipped.push(...cbProblems);
     }
+    const warnings: string[] = [];
+    const savedModuleState = manifest.moduleState;
+    const moduleStates = savedModuleState ? named.map(([key]) => moduleStateOf(savedModuleState, key, prefixed)) : [];
+    if (savedModuleState) {
+      const msProblems = named.flatMap(([key, m], i) => m.compareExtraState(moduleStates[i]!).map((p) => (prefixed ? `${p} (module ${key})` : p)));
+      if (msProblems.length > 0) {
+        if (!partial) throw new Error(`Checkpoint ${dir} does not match the model's generators / module state:\n  ${msProblems.join('\n  ')}`);
+        skipped.push(...msProblems.map((p) => `module state ${p.replace(/\s+/g, ' ')}`));
+      }
+    } else {
+      const stateful = named.filter(([, m]) => m.namedGenerators().length > 0 || m.namedModules().some(([, s]) => s.hasExtraState()));
+      if (stateful.length > 0) {
+        warnings.push(
+          `Checkpoint ${dir} has no module generator / counter state (written by @lel/core ${manifest.lelVersion ?? 'before it was saved'}): ` +
+            `the model's own generators (dropout / DropBlock masks) and counters keep their current state, so this continuation is not bit-exact.`,
+        );
+      }
+    }
 
     // Apply.
     if (optimizers.length > 0 && manifest.optimizers.length === optimizers.length) {
@@ -395,10 +456,13 @@ export async function loadCheckpoint(ref: string, target: CheckpointContents, op
       }
       m.loadStateDict(sub, { strict: false });
     }
+    named.forEach(([, m], i) => {
+      if (savedModuleState) m.loadExtraStateDict(moduleStates[i]!, { strict: false });
+    });
     cbList.load(manifest.callbacks, cbTensors, true);
     if (target.rng && manifest.rng) target.rng.setState(manifest.rng);
     if (target.globalRng && manifest.globalRng) target.globalRng.setState(manifest.globalRng);
-    return { dir, manifest, report, skipped };
+    return { dir, manifest, report, skipped, warnings };
   } finally {
     tf.dispose(all);
   }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend } from '../backend';
 import { SGD, Adam, cosineWithWarmup } from '../optim';
 import { readPointer } from './checkpoint';
@@ -14,7 +14,7 @@ import { readJsonl, type MetricsRecord } from './jsonl-logger';
 import { fit, type FitOptions } from './loop';
 import { NonFiniteLossError } from './nan-guard';
 import type { Callback } from './types';
-import { mse, Pair, regressionData, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
+import { mse, NoisyNet, Pair, regressionData, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
 
 let root: string;
 beforeAll(async () => {
@@ -379,6 +379,53 @@ describe('fit', () => {
     expect(snapshot(pair2)).toEqual(snapshot(pair));
     pair.dispose();
     pair2.dispose();
+  });
+
+  test('a model drawing noise from its own generator and counting calls resumes bit-exactly; an old checkpoint warns', async () => {
+    const opts = (m: NoisyNet, runDir: string, extra: object) => ({
+      model: m,
+      optimizer: new SGD(m.trainableParameters(), { lr: 0.05, momentum: 0.9 }),
+      data: { labeled: regressionData() },
+      step: (b: XY) => ({ total: mse(m.forward(b.x), b.y) }),
+      runDir,
+      logEvery: 1,
+      checkpoint: { every: 100 },
+      progress: 'none' as const,
+      ...extra,
+    });
+    const losses = (r: { history: MetricsRecord[] }, after: number) => r.history.filter((h) => h.type === 'train' && h.step > after).map((h) => h.loss);
+    const a = new NoisyNet();
+    const full = await fit(opts(a, dir('noisy-a'), { maxSteps: 9 }));
+    const cut = dir('noisy-b');
+    const b1 = new NoisyNet();
+    await fit(opts(b1, cut, { maxSteps: 4 }));
+    const b2 = new NoisyNet(99, 'another generator');
+    const resumed = await fit(opts(b2, cut, { maxSteps: 9, resume: 'last' }));
+    expect(resumed.warnings).toEqual([]);
+    expect(losses(resumed, 4)).toEqual(losses(full, 4));
+    expect(snapshot(b2)).toEqual(snapshot(a));
+    expect(b2.calls).toBe(a.calls);
+    expect(b2.noise.state()).toEqual(a.noise.state());
+
+    // The same checkpoint without its module state (as written by an older @lel/core): resumed with a warning.
+    const stateFile = path.join(cut, 'checkpoints', 'step-000004', 'state.json');
+    fs.writeFileSync(path.join(cut, 'checkpoints', 'last'), JSON.stringify({ name: 'step-000004', step: 4 }));
+    const { moduleState: _dropped, ...old } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    fs.writeFileSync(stateFile, JSON.stringify(old));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const b3 = new NoisyNet(99, 'another generator');
+      const oldResume = await fit(opts(b3, cut, { maxSteps: 9, resume: 'last' }));
+      expect(oldResume.warnings).toHaveLength(1);
+      expect(oldResume.warnings[0]).toMatch(/step-000004 has no module generator \/ counter state/);
+      expect(warn).toHaveBeenCalledWith(`[lel] warning: ${oldResume.warnings[0]}`);
+      expect(b3.calls).toBe(5); // counted from 0: the counter kept its current state
+      expect(losses(oldResume, 4)).not.toEqual(losses(full, 4));
+      b3.dispose();
+    } finally {
+      warn.mockRestore();
+    }
+    for (const m of [a, b1, b2]) m.dispose();
   });
 
   test('resuming into a different model is refused with the list of differences, before anything is written', async () => {

@@ -118,6 +118,12 @@ export interface FitResult {
   /** Folder of the last checkpoint written, if any. */
   lastCheckpoint?: string;
   resumedFrom?: string;
+  /**
+   * Warnings of the resume (e.g. a checkpoint written before module generator / counter state was saved:
+   * the continuation is then not bit-exact). Also printed (to the progress stream, or `console.warn` with
+   * `progress: 'none'`). Empty when nothing was worth a warning.
+   */
+  warnings: string[];
 }
 
 interface EveryParsed {
@@ -160,7 +166,9 @@ function fmtMetrics(m: Record<string, number>): string {
  * drives the epochs; the unlabelled stream cycles beside it independently.
  *
  * Resume is bit-exact on the same backend and seed: checkpoints hold weights, optimiser slots, the step,
- * the epoch and the position in it, generator states and callback state; resuming re-creates the epoch's
+ * the epoch and the position in it, generator states (the run's, the process-wide one and those the modules
+ * registered for their dropout masks, see `Module.registerGenerator`), module counters
+ * (`Module.extraState`) and callback state; resuming re-creates the epoch's
  * iterator with the same epoch generator and skips the batches already consumed (so data sources must be
  * deterministic functions of `(epoch, rng)`).
  *
@@ -218,6 +226,9 @@ export async function fit<L, U = never>(options: FitOptions<L, U>): Promise<FitR
   const target = options.model ? { model: options.model } : { modules };
   const rng = new Rng(`${seed}/train`);
   const grng = globalRng();
+  // Generators the modules draw masks from (each once): their cached normals are dropped at step boundaries too.
+  const moduleGenerators = [...new Set(Object.values(modules).flatMap((m) => m.namedGenerators().map(([, g]) => g)))];
+  const warnings: string[] = [];
 
   // ---- resume check (before writing anything) ------------------------------------------------------
   let resumeDir: string | undefined;
@@ -275,6 +286,7 @@ export async function fit<L, U = never>(options: FitOptions<L, U>): Promise<FitR
     if (trainer.stepsPerEpoch !== undefined && stepsPerEpoch === undefined) stepsPerEpoch = trainer.stepsPerEpoch;
     bestAtCheckpoint = trainer.best ?? undefined;
     lastEval = m.metrics ?? undefined;
+    warnings.push(...loaded.warnings);
   }
 
   // ---- run folder: written only once everything above succeeded ------------------------------------
@@ -295,6 +307,10 @@ export async function fit<L, U = never>(options: FitOptions<L, U>): Promise<FitR
   const keep = (r: MetricsRecord, i: number): boolean => (logRecordsAtCheckpoint !== undefined ? i < logRecordsAtCheckpoint : r.step <= pos.step);
   const logger = runDir ? new JsonlLogger(path.join(runDir, 'metrics.jsonl'), resumeDir !== undefined ? { keep } : {}) : undefined;
   const progress = new ProgressReporter({ mode: options.progress ?? 'auto', every: logEvery, ...(options.progressStream ? { stream: options.progressStream } : {}) });
+  for (const w of warnings) {
+    if (progress.mode === 'none') console.warn(`[lel] warning: ${w}`);
+    else progress.print(`[lel] warning: ${w}`);
+  }
   const throughput = new Throughput(pos.step);
   const history: MetricsRecord[] = [];
   let stopReason: string | undefined;
@@ -465,6 +481,7 @@ export async function fit<L, U = never>(options: FitOptions<L, U>): Promise<FitR
         // Drop cached normals at step boundaries so runs with and without checkpoints draw identically.
         rng.state();
         grng.state();
+        for (const g of moduleGenerators) g.state();
         metrics = { ...metrics, lr: ctx.lr };
         ctx.lastMetrics = metrics;
         lastLoss = metrics.loss ?? metrics.total;
@@ -515,6 +532,7 @@ export async function fit<L, U = never>(options: FitOptions<L, U>): Promise<FitR
     history,
     runDir,
     stopReason: stopReason ?? 'done',
+    warnings,
   };
   if (lastCheckpoint) result.lastCheckpoint = lastCheckpoint;
   if (resumeDir) result.resumedFrom = resumeDir;

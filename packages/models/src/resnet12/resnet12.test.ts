@@ -93,4 +93,48 @@ describe('ResNet12', () => {
     tf.dispose([x, labels, value, grads as never, a as never, b as never]);
     m.dispose();
   });
+
+  test('mask generator and DropBlock counter are module state: restoring them replays the next masks exactly', () => {
+    // dropBlockSteps 4: the keep rate still ramps over the first batches, so the counter changes the masks.
+    const opts = { channels: [4, 6, 8, 10] as const, dropBlockSize: 2, numClasses: 3, dropRate: 0.3, dropBlockSteps: 4 };
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 2);
+    const logits = (m: ResNet12) => {
+      const o = m.forward(x);
+      const v = Array.from(o.logits!.dataSync());
+      tf.dispose([o.featureMap, o.features, o.logits!]);
+      return v;
+    };
+    const a = new ResNet12({ ...opts, rng: new Rng(5) });
+    for (let i = 0; i < 2; i++) logits(a);
+    const saved = JSON.parse(JSON.stringify(a.extraStateDict())) as ReturnType<ResNet12['extraStateDict']>;
+    expect(Object.keys(saved.generators)).toEqual(['layer1.0.rng', 'layer2.0.rng', 'layer3.0.rng', 'layer4.0.rng']);
+    expect(saved.modules).toEqual({ 'layer1.0': { batchesSeen: 2 }, 'layer2.0': { batchesSeen: 2 }, 'layer3.0': { batchesSeen: 2 }, 'layer4.0': { batchesSeen: 2 } });
+    const expected = [logits(a), logits(a)];
+
+    // Same weights, fresh generator and counters: different masks until the state is restored.
+    const fresh = () => {
+      const m = new ResNet12({ ...opts, rng: new Rng(99) });
+      m.loadStateDict(a.stateDict());
+      return m;
+    };
+    const b = fresh();
+    expect(logits(b)).not.toEqual(expected[0]);
+    b.loadExtraStateDict(saved);
+    expect(b.blocks.map((blk) => blk.batchesSeen)).toEqual([2, 2, 2, 2]);
+    expect([logits(b), logits(b)]).toEqual(expected);
+
+    // The counter matters on its own: generators restored, counters left at 0 → other DropBlock masks.
+    const c = fresh();
+    c.loadExtraStateDict({ generators: saved.generators, modules: {} }, { strict: false });
+    expect(logits(c)).not.toEqual(expected[0]);
+
+    // A state of another tree is refused, naming the differences, and changes nothing.
+    const d = fresh();
+    const other = { generators: { ...saved.generators, 'layer5.0.rng': saved.generators['layer1.0.rng']! }, modules: { 'layer1.0': { batchesSeen: 2 } } };
+    expect(() => d.loadExtraStateDict(other)).toThrow(/unexpected: generator layer5\.0\.rng[\s\S]*missing: {4}state of module layer2\.0/);
+    expect(d.blocks[0]!.batchesSeen).toBe(0);
+    expect(() => d.loadExtraStateDict({ generators: saved.generators, modules: { ...saved.modules, 'layer1.0': { batchesSeen: -1 } } })).toThrow(/batchesSeen/);
+    tf.dispose(x);
+    for (const m of [a, b, c, d]) m.dispose();
+  });
 });

@@ -33,13 +33,19 @@ export interface ResNet12Options {
   negativeSlope?: number;
   /** Add a linear classifier over the pooled features (SCL's base-class head). Default 0 (none). */
   numClasses?: number;
-  /** Generator for initial weights and dropout/DropBlock masks (default the global one). */
+  /**
+   * Generator for initial weights and dropout/DropBlock masks (default the global one). Every block registers it
+   * (`layerN.0.rng`), so its state is in checkpoints and a resumed `fit` draws the same masks.
+   */
   rng?: Rng;
 }
 
-/** One ResNet-12 stage (RFS/SCL `BasicBlock`): 3 × (conv3×3 → BN → LeakyReLU), 1×1 conv+BN shortcut, max-pool 2. */
+/**
+ * One ResNet-12 stage (RFS/SCL `BasicBlock`): 3 × (conv3×3 → BN → LeakyReLU), 1×1 conv+BN shortcut, max-pool 2.
+ * Its mask generator (registered as `rng`) and {@link batchesSeen} (its `extraState`) are saved in checkpoints.
+ */
 export class ResNet12Block extends Module {
-  /** Training batches seen (drives the DropBlock schedule, as SCL's `num_batches_tracked`). */
+  /** Training batches seen (drives the DropBlock schedule, as SCL's `num_batches_tracked`); saved in checkpoints. */
   batchesSeen = 0;
   private readonly rng: Rng;
   constructor(
@@ -53,7 +59,7 @@ export class ResNet12Block extends Module {
     rng: Rng,
   ) {
     super();
-    this.rng = rng;
+    this.rng = this.registerGenerator('rng', rng);
     const conv = (i: number, o: number, k: number) => new Conv2d(i, o, k, { padding: k === 3 ? 1 : 0, bias: false, rng });
     this.registerModule('conv1', conv(inC, outC, 3));
     this.registerModule('bn1', new BatchNorm2d(outC));
@@ -62,6 +68,19 @@ export class ResNet12Block extends Module {
     this.registerModule('conv3', conv(outC, outC, 3));
     this.registerModule('bn3', new BatchNorm2d(outC));
     this.registerModule('downsample', new Sequential([conv(inC, outC, 1), new BatchNorm2d(outC)]));
+  }
+
+  /** `{ batchesSeen }`: the DropBlock schedule's position, saved in checkpoints beside the generator. */
+  override extraState(): { batchesSeen: number } {
+    return { batchesSeen: this.batchesSeen };
+  }
+
+  override loadExtraState(state: unknown): void {
+    const n = (state as { batchesSeen?: unknown } | null)?.batchesSeen;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+      throw new Error(`ResNet12Block.loadExtraState: expected { batchesSeen: integer >= 0 }, got ${JSON.stringify(state)}`);
+    }
+    this.batchesSeen = n;
   }
 
   private m(name: string): TensorModule {
