@@ -144,11 +144,11 @@ export function createTransformer(seed = 1, batch = 16, seq = 64, d = 128, heads
 }
 
 /** Models by name. */
-export const MODELS: Record<string, (seed?: number) => BenchModel> = { seg: createSegNet, tx: createTransformer };
+export const MODELS: Record<string, (seed?: number, batch?: number) => BenchModel> = { seg: createSegNet, tx: createTransformer };
 
 /** A benchmark model as a data-parallel task with its own Adam (the workers of bench/parallel.ts import this). */
-export function createBenchTask(args: { model: string; seed?: number }): ParallelTask {
-  const m = MODELS[args.model]!(args.seed ?? 1);
+export function createBenchTask(args: { model: string; seed?: number; batch?: number }): ParallelTask {
+  const m = MODELS[args.model]!(args.seed ?? 1, args.batch ?? 16);
   const adam = new BenchAdam(m.params);
   return { params: m.params, loss: ({ start, count }: Shard) => m.loss(start, count), applyGradients: (grads) => adam.step(grads) };
 }

@@ -4,7 +4,7 @@
 //   gradients — DataParallel.gradients + Adam on the main thread (weights sent every step).
 // Steps of the configurations are interleaved; prints ms/step medians and the speed-up of 2 over 1
 // worker, as JSON lines and a table.
-//   --models seg,tx  --modes step,gradients  --steps 7  --warmup 2  --backend wasm  --main wasm
+//   --models seg,tx  --modes step,gradients  --batch 16  --steps 7  --warmup 2  --backend wasm  --main wasm
 import { fileURLToPath } from 'node:url';
 import { installTfjsEsmHook } from '../src/kernels/tfjs_esm_hook';
 
@@ -25,6 +25,7 @@ function arg(name: string, fallback: string): string {
 const steps = Number(arg('steps', '7'));
 const warmup = Number(arg('warmup', '2'));
 const backend = arg('backend', 'wasm') as 'wasm' | 'cpu';
+const batch = Number(arg('batch', '16'));
 const module = fileURLToPath(new URL('./models.ts', import.meta.url));
 registerLelKernels();
 // The main thread runs Adam only in the `gradients` mode.
@@ -35,8 +36,8 @@ for (const model of arg('models', 'seg,tx').split(',')) {
   for (const mode of arg('modes', 'step,gradients').split(',')) {
     const configs = await Promise.all(
       [1, 2].map(async (workers) => {
-        const m = MODELS[model]!(1);
-        const dp = await DataParallel.create({ module, exportName: 'createBenchTask', args: { model, seed: 1 }, workers, backend });
+        const m = MODELS[model]!(1, batch);
+        const dp = await DataParallel.create({ module, exportName: 'createBenchTask', args: { model, seed: 1, batch }, workers, backend });
         return { workers, m, dp, opt: new BenchAdam(m.params), ms: [] as number[], loss: NaN };
       }),
     );
@@ -55,9 +56,9 @@ for (const model of arg('models', 'seg,tx').split(',')) {
       }
     }
     const [one, two] = configs.map((c) => Math.round(median(c.ms) * 10) / 10);
-    const row = { engine: 'tfjs', backend, model, mode, oneWorkerMs: one!, twoWorkersMs: two!, speedup: Math.round((one! / two!) * 100) / 100, lossOne: configs[0]!.loss, lossTwo: configs[1]!.loss, steps };
+    const row = { engine: 'tfjs', backend, model, batch, mode, oneWorkerMs: one!, twoWorkersMs: two!, speedup: Math.round((one! / two!) * 100) / 100, lossOne: configs[0]!.loss, lossTwo: configs[1]!.loss, steps };
     console.log(JSON.stringify(row));
-    lines.push(`| ${model} | ${mode} | ${backend} | ${row.oneWorkerMs} | ${row.twoWorkersMs} | ${row.speedup}× |`);
+    lines.push(`| ${model} | ${batch} | ${mode} | ${backend} | ${row.oneWorkerMs} | ${row.twoWorkersMs} | ${row.speedup}× |`);
     for (const c of configs) {
       await c.dp.close();
       c.opt.dispose();
@@ -65,4 +66,4 @@ for (const model of arg('models', 'seg,tx').split(',')) {
     }
   }
 }
-console.error(['| model | mode | backend | 1 worker ms/step | 2 workers ms/step | speed-up |', '|---|---|---|---|---|---|', ...lines].join('\n'));
+console.error(['| model | batch | mode | backend | 1 worker ms/step | 2 workers ms/step | speed-up |', '|---|---|---|---|---|---|---|', ...lines].join('\n'));
