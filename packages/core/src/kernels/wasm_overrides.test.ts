@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compareClose } from '../testing/golden';
 import { expectNoLeaks } from '../testing/leaks';
 import { transposeValues } from './transpose';
+import { applyWasmOverrides, removeWasmOverrides } from './wasm_overrides';
 import { describeEachBackend, onBackend, onCpu, randn } from './test_util';
 
 const mm: [number[], number[], boolean, boolean][] = [
@@ -167,5 +168,32 @@ describeEachBackend('broadcast multiply/add in either order (wasm wrapper)', (ba
         tf.dispose([a, b, y]);
       });
     }
+  });
+});
+
+describe('batchNorm forward (wasm SIMD) equals tfjs-wasm bit for bit', () => {
+  test.each([
+    [[4, 9, 7, 32], 1e-5],
+    [[3, 5, 6], 1e-3],
+    [[1000, 13], 0.1],
+  ] as [number[], number][])('x %j eps %f', async (shape, eps) => {
+    await onBackend('wasm');
+    const c = shape[shape.length - 1]!;
+    const x = randn(shape, 1);
+    const mean = randn([c], 2);
+    const variance = tf.tidy(() => tf.abs(randn([c], 3)));
+    const offset = randn([c], 4);
+    const scale = randn([c], 5);
+    const y = tf.batchNorm(x, mean, variance, offset, scale, eps);
+    const got = Array.from(y.dataSync());
+    removeWasmOverrides();
+    try {
+      const ref = tf.batchNorm(x, mean, variance, offset, scale, eps);
+      expect(got).toEqual(Array.from(ref.dataSync()));
+      ref.dispose();
+    } finally {
+      applyWasmOverrides();
+    }
+    tf.dispose([x, mean, variance, offset, scale, y]);
   });
 });

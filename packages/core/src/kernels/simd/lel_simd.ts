@@ -9,6 +9,8 @@ export interface LelSimd {
   strided_copy(src: number, dst: number, runs: number, bytes: number, srcStride: number, dstStride: number): void;
   /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols (float32; strides in elements). */
   transpose2d(src: number, rows: number, cols: number, srcStride: number, dst: number, dstStride: number): void;
+  /** out = offset[j] + ((x − mean[j]) · scale[j]) / denom[j] over rows × cols (t in float32; divide and add in float64). */
+  batch_norm(x: number, rows: number, cols: number, mean: number, scale: number, denom: number, offset: number, out: number): void;
 }
 
 /** What we need of BackendWasm (duck-typed: the wasm package is an optional peer). */

@@ -170,4 +170,57 @@
         (local.set $q (i32.add (local.get $q) (i32.const 4)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $each))))
+
+  ;; Batch normalisation with per-channel parameters, element by element exactly as tfjs-wasm computes it:
+  ;; t = (x − mean[j]) · scale[j] in float32, then offset[j] + t / denom[j] in float64, rounded once to
+  ;; float32 (denom = sqrtf(variance + ε), a float32 value). Four channels at a time, two per f64x2.
+  (func (export "batch_norm") (param $x i32) (param $rows i32) (param $cols i32) (param $mean i32) (param $scale i32) (param $denom i32) (param $offset i32) (param $out i32)
+    (local $r i32) (local $j i32) (local $c4 i32) (local $o i32) (local $p i32)
+    (local $t v128) (local $d v128) (local $b v128) (local $lo v128) (local $hi v128)
+    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+    (block $rdone
+      (loop $rows
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.ge_u (local.get $j) (local.get $c4)))
+            (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $t (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $o))) (v128.load (i32.add (local.get $mean) (local.get $o))))
+              (v128.load (i32.add (local.get $scale) (local.get $o)))))
+            (local.set $d (v128.load (i32.add (local.get $denom) (local.get $o))))
+            (local.set $b (v128.load (i32.add (local.get $offset) (local.get $o))))
+            (local.set $lo (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $b))
+                (f64x2.div (f64x2.promote_low_f32x4 (local.get $t)) (f64x2.promote_low_f32x4 (local.get $d))))))
+            (local.set $hi (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))
+                (f64x2.div
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t)))
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))))))
+            (v128.store (i32.add (local.get $out) (local.get $o))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $vec)))
+        (block $sdone
+          (loop $scalar
+            (br_if $sdone (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+            (f32.store (i32.add (local.get $out) (local.get $o))
+              (f32.demote_f64
+                (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $offset) (local.get $o))))
+                  (f64.div
+                    (f64.promote_f32
+                      (f32.mul
+                        (f32.sub (f32.load (i32.add (local.get $x) (local.get $o))) (f32.load (i32.add (local.get $mean) (local.get $o))))
+                        (f32.load (i32.add (local.get $scale) (local.get $o)))))
+                    (f64.promote_f32 (f32.load (i32.add (local.get $denom) (local.get $o))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $scalar)))
+        (local.set $p (i32.shl (local.get $cols) (i32.const 2)))
+        (local.set $x (i32.add (local.get $x) (local.get $p)))
+        (local.set $out (i32.add (local.get $out) (local.get $p)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
 )
