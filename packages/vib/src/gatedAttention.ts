@@ -9,7 +9,10 @@ export interface GatedAttentionPoolOptions {
   dropout?: number;
   /** Generator for the initial weights (default: the global one). */
   rng?: Rng;
-  /** Generator for the dropout masks. */
+  /**
+   * Generator for the dropout masks (default: the global one at call time); the `dropout` module registers it
+   * (`dropout.rng`) when `dropout` > 0, so checkpoints save its state and a resumed `fit` draws the same masks.
+   */
   dropoutRng?: Rng;
 }
 

@@ -20,7 +20,10 @@ export interface BernoulliMaskMilOptions {
   useIb?: boolean;
   /** Generator for the initial weights (default: the global one). */
   rng?: Rng;
-  /** Generator for the dropout masks (default: the global one at call time). */
+  /**
+   * Generator for the dropout masks (default: the global one at call time); the `dropout` module registers it
+   * (`dropout.rng`) when `dropout` > 0, so checkpoints save its state and a resumed `fit` draws the same masks.
+   */
   dropoutRng?: Rng;
 }
 

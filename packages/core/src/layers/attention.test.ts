@@ -90,3 +90,38 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+describe('MultiHeadAttention generator state', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  test('with dropout its own generator is module state (`rng`): save → load of the extra state replays the masks', () => {
+    const make = (seed: string) => new MultiHeadAttention(4, 2, { dropout: 0.3, rng: new Rng(seed) });
+    const a = make('a');
+    const input = new Rng('inputs');
+    const [q, k, v] = [input.normalTensor([2, 3, 4]), input.normalTensor([2, 5, 4]), input.normalTensor([2, 5, 4])];
+    const outs = (m: MultiHeadAttention, n: number) => Array.from({ length: n }, () => tf.tidy(() => Array.from(m.forward(q, k, v).dataSync())));
+    outs(a, 2);
+    const saved = JSON.parse(JSON.stringify(a.extraStateDict())) as ReturnType<MultiHeadAttention['extraStateDict']>;
+    expect(Object.keys(saved.generators)).toEqual(['rng']);
+    const expected = outs(a, 3); // what the uninterrupted run computes next
+
+    // Same weights, another generator: other masks until the generator state is restored.
+    const b = make('b');
+    b.loadStateDict(a.stateDict());
+    expect(outs(b, 1)[0]).not.toEqual(expected[0]);
+    expect(b.loadExtraStateDict(saved)).toEqual([]);
+    expect(outs(b, 3)).toEqual(expected);
+    tf.dispose([q, k, v]);
+    a.dispose();
+    b.dispose();
+  });
+
+  test('a generator used only for the initial weights (dropout 0), or none, is not registered', () => {
+    const init = new MultiHeadAttention(4, 2, { rng: new Rng('init') });
+    const global = new MultiHeadAttention(4, 2, { dropout: 0.3 });
+    expect(init.namedGenerators()).toEqual([]);
+    expect(global.namedGenerators()).toEqual([]);
+    init.dispose();
+    global.dispose();
+  });
+});

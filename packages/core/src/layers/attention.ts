@@ -13,7 +13,11 @@ export interface MultiHeadAttentionOptions {
   dropout?: number;
   /** Biases in the four projections (default true). */
   bias?: boolean;
-  /** Generator for the initial weights and the dropout masks (default the global one). */
+  /**
+   * Generator for the initial weights and the dropout masks (default the global one, the masks then drawn from it
+   * at call time). With `dropout` > 0 it is registered as the module's generator `rng` (e.g. `attention.rng`), so
+   * checkpoints save its state and a resumed `fit` draws the same masks as an uninterrupted run.
+   */
   rng?: Rng;
 }
 
@@ -53,6 +57,8 @@ export class MultiHeadAttention extends Module {
     assertProbability('MultiHeadAttention', 'dropout', this.dropout);
     this.headDim = dModel / numHeads;
     this.rng = options.rng;
+    // Drawn from while running only with dropout; used for the initial weights alone it needs no registration.
+    if (options.rng && this.dropout > 0) this.registerGenerator('rng', options.rng);
     const lin = { bias: options.bias ?? true, rng: options.rng };
     this.query = this.registerModule('query', new Linear(dModel, dModel, lin));
     this.key = this.registerModule('key', new Linear(dModel, dModel, lin));

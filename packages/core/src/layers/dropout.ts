@@ -33,7 +33,12 @@ export function dropout2d(x: tf.Tensor, p: number, rng?: Rng): tf.Tensor {
   });
 }
 
-/** `nn.Dropout(p)`: {@link dropout} in training mode, identity in evaluation mode. */
+/**
+ * `nn.Dropout(p)`: {@link dropout} in training mode, identity in evaluation mode. Masks come from `rng` when
+ * given, else from {@link globalRng} at call time. A given `rng` (with p > 0) is registered as the module's
+ * generator `rng` (e.g. `encoder.dropout.rng`), so checkpoints save its state and a resumed `fit` draws the
+ * same masks as an uninterrupted run.
+ */
 export class Dropout extends Module implements TensorModule {
   constructor(
     readonly p = 0.5,
@@ -41,13 +46,17 @@ export class Dropout extends Module implements TensorModule {
   ) {
     super();
     assertProbability('Dropout', 'p', p);
+    if (rng && p > 0) this.registerGenerator('rng', rng);
   }
   forward(x: tf.Tensor): tf.Tensor {
     return this.training && this.p > 0 ? dropout(x, this.p, this.rng) : x;
   }
 }
 
-/** `nn.Dropout2d(p)` on NHWC: {@link dropout2d} in training mode, identity in evaluation mode. */
+/**
+ * `nn.Dropout2d(p)` on NHWC: {@link dropout2d} in training mode, identity in evaluation mode. As {@link Dropout},
+ * a given `rng` (with p > 0) is registered as the module's generator `rng`, so checkpoints save its state.
+ */
 export class Dropout2d extends Module implements TensorModule {
   constructor(
     readonly p = 0.5,
@@ -55,6 +64,7 @@ export class Dropout2d extends Module implements TensorModule {
   ) {
     super();
     assertProbability('Dropout2d', 'p', p);
+    if (rng && p > 0) this.registerGenerator('rng', rng);
   }
   forward(x: tf.Tensor): tf.Tensor {
     if (!this.training || this.p === 0) {

@@ -167,4 +167,23 @@ describe('Module generators and extra state', () => {
     }
     expect(() => new Clash()).toThrow(/"rng" is already registered/);
   });
+
+  test('deleteGenerator unregisters a generator (per-adapter generators) and names the ones there are otherwise', () => {
+    class Adapters extends Module {
+      add(name: string): void {
+        this.registerGenerator(name, new Rng(name));
+      }
+      remove(name: string): void {
+        this.deleteGenerator(name);
+      }
+    }
+    const m = new Adapters();
+    m.add('a');
+    m.add('b');
+    m.remove('a');
+    expect(m.namedGenerators().map(([n]) => n)).toEqual(['b']);
+    expect(() => m.remove('a')).toThrow(/Module\.deleteGenerator: no generator "a" \(have: b\)/);
+    m.add('a'); // the name is free again
+    expect(m.namedGenerators().map(([n]) => n)).toEqual(['b', 'a']);
+  });
 });

@@ -108,6 +108,13 @@ export class Module {
     return rng;
   }
 
+  /** Unregister this module's own generator `name` (per-adapter generators, when the adapter is deleted). */
+  protected deleteGenerator(name: string): void {
+    if (!this._generators.delete(name)) {
+      throw new Error(`Module.deleteGenerator: no generator "${name}" (have: ${[...this._generators.keys()].join(', ') || 'none'})`);
+    }
+  }
+
   /** Register a child module under `name`. */
   registerModule<M extends Module>(name: string, module: M): M {
     this.checkName(name);

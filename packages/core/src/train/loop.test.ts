@@ -14,7 +14,7 @@ import { readJsonl, type MetricsRecord } from './jsonl-logger';
 import { fit, type FitOptions } from './loop';
 import { NonFiniteLossError } from './nan-guard';
 import type { Callback } from './types';
-import { mse, NoisyNet, Pair, regressionData, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
+import { DropoutNet, mse, NoisyNet, Pair, regressionData, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
 
 let root: string;
 beforeAll(async () => {
@@ -425,6 +425,37 @@ describe('fit', () => {
     } finally {
       warn.mockRestore();
     }
+    for (const m of [a, b1, b2]) m.dispose();
+  });
+
+  test("core's Dropout and MultiHeadAttention with their own generators resume bit-exactly (generators in the checkpoint)", async () => {
+    const opts = (m: DropoutNet, runDir: string, extra: object) => ({
+      model: m,
+      optimizer: new SGD(m.trainableParameters(), { lr: 0.05, momentum: 0.9 }),
+      data: { labeled: regressionData() },
+      step: (b: XY) => ({ total: mse(m.forward(b.x), b.y) }),
+      runDir,
+      logEvery: 1,
+      checkpoint: { every: 100 },
+      progress: 'none' as const,
+      ...extra,
+    });
+    const losses = (r: { history: MetricsRecord[] }, after: number) => r.history.filter((h) => h.type === 'train' && h.step > after).map((h) => h.loss);
+    const a = new DropoutNet();
+    expect(a.namedGenerators().map(([n]) => n)).toEqual(['drop.rng', 'attention.rng']);
+    const full = await fit(opts(a, dir('dropout-a'), { maxSteps: 9 }));
+    const cut = dir('dropout-b');
+    const b1 = new DropoutNet();
+    await fit(opts(b1, cut, { maxSteps: 4 }));
+    const state = JSON.parse(fs.readFileSync(path.join(cut, 'checkpoints', 'step-000004', 'state.json'), 'utf8'));
+    expect(Object.keys(state.moduleState.generators)).toEqual(['drop.rng', 'attention.rng']);
+    // Other generators (and initial weights): the checkpoint restores both.
+    const b2 = new DropoutNet(99, 'another', 'generator');
+    const resumed = await fit(opts(b2, cut, { maxSteps: 9, resume: 'last' }));
+    expect(resumed.warnings).toEqual([]);
+    expect(losses(resumed, 4)).toEqual(losses(full, 4));
+    expect(snapshot(b2)).toEqual(snapshot(a));
+    expect(b2.drop.rng!.state()).toEqual(a.drop.rng!.state());
     for (const m of [a, b1, b2]) m.dispose();
   });
 

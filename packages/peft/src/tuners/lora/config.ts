@@ -8,7 +8,10 @@ export const loraConfigSchema = z.object({
   r: z.number().int().positive().default(8),
   /** α (peft `lora_alpha`, default 8). */
   loraAlpha: z.number().positive().default(8),
-  /** Dropout on the adapter input (peft default 0). */
+  /**
+   * Dropout on the adapter input (peft default 0). Its masks come from the `seed` generator (the global one
+   * without `seed`), which every LoRA layer then registers (`…lora_rng_<adapter>`), so checkpoints save its state.
+   */
   loraDropout: z.number().min(0).lt(1).default(0),
   /** rsLoRA: scale by α/√r instead of α/r (peft default false). */
   useRslora: z.boolean().default(false),

@@ -39,4 +39,37 @@ describe('LoRA layer', () => {
     tf.dispose([x, e1, e2, t1, t2]);
     layer.dispose();
   });
+
+  test('the dropout generator is module state per adapter (`lora_rng_<adapter>`): restoring it replays the masks', () => {
+    const make = (seed: string) => {
+      const layer = new LoraLinear(new Linear(6, 3, { rng: new Rng(1) }));
+      layer.addAdapter('drop', { r: 2, alpha: 2, dropout: 0.5, useRslora: false, init: 'gaussian', rng: new Rng(seed) });
+      layer.addAdapter('nodrop', { r: 2, alpha: 2, dropout: 0, useRslora: false, init: true, rng: new Rng(seed) });
+      layer.activeAdapter = 'drop';
+      return layer;
+    };
+    const x = new Rng('x').normalTensor([4, 6]);
+    const outs = (m: LoraLinear, n: number) => Array.from({ length: n }, () => tf.tidy(() => Array.from(m.forward(x).dataSync())));
+    const a = make('a');
+    tf.tidy(() => a.adapterParameters('drop')[1]![1].assign(new Rng('B').normalTensor([2, 3])));
+    outs(a, 2);
+    // Only the adapter with dropout draws while running: the other's generator only initialised A.
+    expect(a.namedGenerators().map(([n]) => n)).toEqual(['lora_rng_drop']);
+    const saved = JSON.parse(JSON.stringify(a.extraStateDict())) as ReturnType<LoraLinear['extraStateDict']>;
+    const expected = outs(a, 3);
+
+    const b = make('b');
+    b.loadStateDict(a.stateDict());
+    expect(outs(b, 1)[0]).not.toEqual(expected[0]);
+    expect(b.loadExtraStateDict(saved)).toEqual([]);
+    expect(outs(b, 3)).toEqual(expected);
+    // Deleting the adapter unregisters its generator; adding it again registers it again.
+    b.deleteAdapter('drop');
+    expect(b.namedGenerators()).toEqual([]);
+    b.addAdapter('drop', { r: 2, alpha: 2, dropout: 0.1, useRslora: false, init: true, rng: new Rng(0) });
+    expect(b.namedGenerators().map(([n]) => n)).toEqual(['lora_rng_drop']);
+    tf.dispose(x);
+    a.dispose();
+    b.dispose();
+  });
 });

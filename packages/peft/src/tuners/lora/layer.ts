@@ -24,6 +24,11 @@ export function loraDelta(x: tf.Tensor, a: tf.Tensor, b: tf.Tensor, scaling: num
   });
 }
 
+/** Name under which a {@link LoraLinear} registers adapter `name`'s dropout generator. */
+function loraRngName(name: string): string {
+  return `lora_rng_${name}`;
+}
+
 /** Per-adapter settings of a LoRA layer. */
 export interface LoraAdapterSpec {
   r: number;
@@ -32,6 +37,11 @@ export interface LoraAdapterSpec {
   useRslora: boolean;
   /** `true`: A kaiming-uniform (a = √5), B = 0 (peft default); `'gaussian'`: A ~ N(0, 1/r), B = 0. */
   init: true | 'gaussian';
+  /**
+   * Generator of A's initial values and of the dropout masks (default the global one, drawn at call time). With
+   * `dropout` > 0 the layer registers it as `lora_rng_<adapter>` (e.g. `…query.lora_rng_default`), so
+   * checkpoints save its state and a resumed `fit` draws the same masks as an uninterrupted run.
+   */
   rng?: Rng;
 }
 
@@ -73,6 +83,7 @@ export class LoraLinear extends Module implements AdapterLayer, TensorModule {
     this.loraA.set(name, a);
     this.loraB.set(name, tf.zeros([spec.r, outF]));
     this.specs.set(name, spec);
+    if (rng && spec.dropout > 0) this.registerGenerator(loraRngName(name), rng);
   }
 
   adapterNames(): string[] {
@@ -88,9 +99,10 @@ export class LoraLinear extends Module implements AdapterLayer, TensorModule {
   }
 
   deleteAdapter(name: string): void {
-    this.spec(name);
+    const s = this.spec(name);
     this.loraA.delete(name);
     this.loraB.delete(name);
+    if (s.rng && s.dropout > 0) this.deleteGenerator(loraRngName(name));
     this.specs.delete(name);
     if (this.activeAdapter === name) this.activeAdapter = null;
   }
