@@ -15,6 +15,10 @@ export function maxPoolGradValues(x: Float32Array, dy: Float32Array, info: tf.ba
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  // Window positions outer, channels inner: contiguous reads, and per channel the same visiting order
+  // (row-major window, strict `>`), so the same element wins as in a channel-outer loop.
+  const best = new Float32Array(c);
+  const pos = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
       const y0 = y * sh - pt;
@@ -25,20 +29,23 @@ export function maxPoolGradValues(x: Float32Array, dy: Float32Array, info: tf.ba
         const xStart = Math.max(0, x0);
         const xEnd = Math.min(w, x0 + fw);
         const dyOff = ((b * oh + y) * ow + xx) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
-          let pos = -1;
-          for (let iy = yStart; iy < yEnd; iy++) {
-            for (let ix = xStart; ix < xEnd; ix++) {
-              const idx = ((b * h + iy) * w + ix) * c + ch;
-              const v = x[idx]!;
-              if (v > best) {
-                best = v;
-                pos = idx;
+        best.fill(-Infinity);
+        pos.fill(-1);
+        for (let iy = yStart; iy < yEnd; iy++) {
+          for (let ix = xStart; ix < xEnd; ix++) {
+            const base = ((b * h + iy) * w + ix) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = x[base + ch]!;
+              if (v > best[ch]!) {
+                best[ch] = v;
+                pos[ch] = base + ch;
               }
             }
           }
-          if (pos >= 0) dx[pos]! += dy[dyOff + ch]!;
+        }
+        for (let ch = 0; ch < c; ch++) {
+          const p = pos[ch]!;
+          if (p >= 0) dx[p]! += dy[dyOff + ch]!;
         }
       }
     }
