@@ -10,6 +10,7 @@ const tf = await import('@tensorflow/tfjs-core');
 const { useBackend } = await import('../backend');
 const { registerLelKernels } = await import('../kernels/register');
 const { barrier, slotView, weightedAverage } = await import('./shared_slots');
+const { float32View } = await import('./tensor_view');
 
 const port = parentPort!;
 let task: ParallelTask | undefined;
@@ -20,11 +21,14 @@ function assignWeights(t: ParallelTask, weights: Float32Array[]): void {
   tf.tidy(() => weights.forEach((w, i) => t.params[i]!.assign(tf.tensor(w, t.params[i]!.shape))));
 }
 
-/** Loss and gradients of one shard; gradients of params the loss does not reach are zeros. */
+/**
+ * Loss and gradients of one shard; gradients of params the loss does not reach are zeros. `write` gets a
+ * view that is valid only during the call (no copy on wasm/cpu).
+ */
 function shardGradients(t: ParallelTask, start: number, count: number, payload: unknown, write: (i: number, g: Float32Array | undefined) => void): number {
   const { value, grads } = tf.variableGrads(() => t.loss({ start, count, payload }), t.params);
   try {
-    t.params.forEach((p, i) => write(i, grads[p.name] ? (grads[p.name]!.dataSync() as Float32Array) : undefined));
+    t.params.forEach((p, i) => write(i, grads[p.name] ? float32View(grads[p.name]!) : undefined));
     return value.dataSync()[0]!;
   } finally {
     tf.dispose([value, grads as unknown as TensorContainer]);
