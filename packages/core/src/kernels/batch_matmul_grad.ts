@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyWasmOverrides } from './wasm_overrides';
+import { lelSimdFor } from './simd/lel_simd';
+import { applyWasmOverrides, simdGemmPays } from './wasm_overrides';
 
 /** Swap the last two axes (a no-op copy-free reshape when one of them is 1 is left to tfjs). */
 function t2(x: tf.Tensor): tf.Tensor {
@@ -29,6 +30,16 @@ function unbroadcast(g: tf.Tensor, shape: number[]): tf.Tensor {
  * (dyᵀ·a)ᵀ instead of 524k.
  */
 function product(p: tf.Tensor, tp: boolean, q: tf.Tensor, tq: boolean): tf.Tensor {
+  if (lelSimdFor(tf.backend())) {
+    // With LEL's SIMD GEMM the product's shape matters more than the transposes (cheap SIMD copies):
+    // take the form whose GEMM is the fast one, e.g. a weight gradient xᵀ·dy [128,1024]·[1024,512] as
+    // (dyᵀ·x)ᵀ [512,1024]·[1024,128]. The wasm BatchMatMul kernel does the flagged transposes itself.
+    const m = tp ? p.shape[p.rank - 1]! : p.shape[p.rank - 2]!;
+    const k = tp ? p.shape[p.rank - 2]! : p.shape[p.rank - 1]!;
+    const n = tq ? q.shape[q.rank - 2]! : q.shape[q.rank - 1]!;
+    const direct = simdGemmPays(m, k, n);
+    if (direct !== simdGemmPays(n, k, m)) return direct ? tf.matMul(p, q, tp, tq) : t2(tf.matMul(q, p, !tq, !tp));
+  }
   const size = (t: tf.Tensor) => t.size;
   const outSize = (tp ? p.shape[p.rank - 1]! : p.shape[p.rank - 2]!) * (tq ? q.shape[q.rank - 2]! : q.shape[q.rank - 1]!) * Math.max(p.size / (p.shape[p.rank - 1]! * p.shape[p.rank - 2]!), q.size / (q.shape[q.rank - 1]! * q.shape[q.rank - 2]!));
   const direct = (tp ? size(p) : 0) + (tq ? size(q) : 0);

@@ -17,6 +17,12 @@ const mm: [number[], number[], boolean, boolean][] = [
   [[5, 7], [4, 7, 3], false, false],
   [[1, 5, 7], [4, 3, 7], false, true],
   [[200, 130], [90, 130], false, true],
+  // Shapes LEL's SIMD GEMM takes (n a multiple of 4): equal batches, a shared b, ragged m, transposed.
+  [[6, 9, 12], [6, 12, 8], false, false],
+  [[6, 12, 9], [6, 20, 12], true, true],
+  [[3, 2, 5, 12], [12, 20], false, false],
+  [[300, 70], [70, 16], false, false],
+  [[7, 300], [12, 7], true, true],
 ];
 
 describeEachBackend('matMul forward (wasm wrapper)', (backend) => {
@@ -195,5 +201,28 @@ describe('batchNorm forward (wasm SIMD) equals tfjs-wasm bit for bit', () => {
       applyWasmOverrides();
     }
     tf.dispose([x, mean, variance, offset, scale, y]);
+  });
+});
+
+describe('LEL SIMD GEMM equals XNNPACK bit for bit', () => {
+  test.each([
+    [[1024, 128], [128, 64]],
+    [[37, 19], [19, 12]],
+    [[300, 64], [64, 36]],
+  ])('%j · %j', async (sa, sb) => {
+    await onBackend('wasm');
+    const a = randn(sa, 1);
+    const b = randn(sb, 2);
+    const y = tf.matMul(a, b);
+    const got = Array.from(y.dataSync());
+    removeWasmOverrides();
+    try {
+      const ref = tf.matMul(a, b);
+      expect(got).toEqual(Array.from(ref.dataSync()));
+      ref.dispose();
+    } finally {
+      applyWasmOverrides();
+    }
+    tf.dispose([a, b, y]);
   });
 });

@@ -65,3 +65,35 @@ describe('transpose2d', () => {
     }
   });
 });
+
+describe('gemm_batched', () => {
+  test.each([
+    [1, 4, 3, 8],
+    [2, 7, 5, 12],
+    [3, 9, 16, 4],
+    [2, 13, 1, 20],
+    [1, 1, 7, 4],
+  ])('batch %i: [%i,%i]·[%i-col] equals an in-order float32 product', (batch, m, k, n) => {
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+    const memory = new wasm.Memory({ initial: 4 });
+    const simd = lelSimdFor({ wasm: { asm: { memory } } })!;
+    const f = new Float32Array(memory.buffer);
+    const aOff = 64;
+    const bOff = aOff + batch * m * k * 4 + 4; // deliberately not 16-byte aligned
+    const cOff = bOff + batch * k * n * 4 + 8;
+    for (let i = 0; i < batch * m * k; i++) f[aOff / 4 + i] = Math.fround(Math.sin(i + 1) * 2);
+    for (let i = 0; i < batch * k * n; i++) f[bOff / 4 + i] = Math.fround(Math.cos(3 * i) * 1.5);
+    f.fill(99, cOff / 4, cOff / 4 + batch * m * n + 4);
+    simd.gemm_batched(aOff, bOff, cOff, batch, m, k, n);
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let kk = 0; kk < k; kk++) acc = Math.fround(acc + Math.fround(f[aOff / 4 + (b * m + i) * k + kk]! * f[bOff / 4 + (b * k + kk) * n + j]!));
+          expect(f[cOff / 4 + (b * m + i) * n + j], `[${b}][${i}][${j}]`).toBe(acc);
+        }
+      }
+    }
+    expect(f[cOff / 4 + batch * m * n]).toBe(99);
+  });
+});

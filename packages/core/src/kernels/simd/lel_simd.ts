@@ -11,6 +11,8 @@ export interface LelSimd {
   transpose2d(src: number, rows: number, cols: number, srcStride: number, dst: number, dstStride: number): void;
   /** out = offset[j] + ((x − mean[j]) · scale[j]) / denom[j] over rows × cols (t in float32; divide and add in float64). */
   batch_norm(x: number, rows: number, cols: number, mean: number, scale: number, denom: number, offset: number, out: number): void;
+  /** C[b] = A[b]·B[b] for b < batch (row-major [m,k]·[k,n] → [m,n], n a multiple of 4; float32). */
+  gemm_batched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
 }
 
 /** What we need of BackendWasm (duck-typed: the wasm package is an optional peer). */

@@ -223,4 +223,135 @@
         (local.set $out (i32.add (local.get $out) (local.get $p)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
+
+  ;; C[b] = A[b] · B[b] for b < batch: A is [m, k], B is [k, n], C is [m, n], all row-major and contiguous,
+  ;; n a multiple of 4. Register-blocked 4 × 8 (then 4 × 4, then single rows), each output summed over k in
+  ;; order in float32. For the many small products of attention, where one XNNPACK call per batch costs more
+  ;; in operator setup and weight packing than in arithmetic.
+  (func (export "gemm_batched") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $bi i32) (local $i i32) (local $j i32) (local $kk i32) (local $m4 i32) (local $n8 i32)
+    (local $ak i32) (local $bk i32) (local $p i32) (local $rowA i32) (local $rowC i32) (local $nb i32)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+    (local.set $rowA (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $bdone
+      (loop $batches
+        (br_if $bdone (i32.ge_u (local.get $bi) (local.get $batch)))
+        ;; Blocks of 4 rows.
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $rows4
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $m4)))
+            (local.set $j (i32.const 0))
+            ;; 8 columns at a time.
+            (block $jdone8
+              (loop $cols8
+                (br_if $jdone8 (i32.ge_u (local.get $j) (local.get $n8)))
+                (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+                (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+                (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+                (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+                (local.set $ak (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowA))))
+                (local.set $bk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $kk (i32.const 0))
+                (block $kdone8
+                  (loop $ks8
+                    (br_if $kdone8 (i32.ge_u (local.get $kk) (local.get $k)))
+                    (local.set $b0 (v128.load offset=0 (local.get $bk)))
+                    (local.set $b1 (v128.load offset=16 (local.get $bk)))
+                    (local.set $x (v128.load32_splat (local.get $ak)))
+                    (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+                    (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+                    (local.set $p (i32.add (local.get $ak) (local.get $rowA)))
+                    (local.set $x (v128.load32_splat (local.get $p)))
+                    (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+                    (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowA)))
+                    (local.set $x (v128.load32_splat (local.get $p)))
+                    (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+                    (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowA)))
+                    (local.set $x (v128.load32_splat (local.get $p)))
+                    (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+                    (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+                    (local.set $ak (i32.add (local.get $ak) (i32.const 4)))
+                    (local.set $bk (i32.add (local.get $bk) (local.get $nb)))
+                    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                    (br $ks8)))
+                (local.set $p (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                (v128.store offset=0 (local.get $p) (local.get $c00)) (v128.store offset=16 (local.get $p) (local.get $c01))
+                (local.set $p (i32.add (local.get $p) (local.get $nb)))
+                (v128.store offset=0 (local.get $p) (local.get $c10)) (v128.store offset=16 (local.get $p) (local.get $c11))
+                (local.set $p (i32.add (local.get $p) (local.get $nb)))
+                (v128.store offset=0 (local.get $p) (local.get $c20)) (v128.store offset=16 (local.get $p) (local.get $c21))
+                (local.set $p (i32.add (local.get $p) (local.get $nb)))
+                (v128.store offset=0 (local.get $p) (local.get $c30)) (v128.store offset=16 (local.get $p) (local.get $c31))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $cols8)))
+            ;; A last block of 4 columns.
+            (if (i32.lt_u (local.get $j) (local.get $n))
+              (then
+                (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0))
+                (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0))
+                (local.set $ak (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowA))))
+                (local.set $bk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $kk (i32.const 0))
+                (block $kdone4
+                  (loop $ks4
+                    (br_if $kdone4 (i32.ge_u (local.get $kk) (local.get $k)))
+                    (local.set $b0 (v128.load (local.get $bk)))
+                    (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (v128.load32_splat (local.get $ak)) (local.get $b0))))
+                    (local.set $p (i32.add (local.get $ak) (local.get $rowA)))
+                    (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (v128.load32_splat (local.get $p)) (local.get $b0))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowA)))
+                    (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (v128.load32_splat (local.get $p)) (local.get $b0))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowA)))
+                    (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (v128.load32_splat (local.get $p)) (local.get $b0))))
+                    (local.set $ak (i32.add (local.get $ak) (i32.const 4)))
+                    (local.set $bk (i32.add (local.get $bk) (local.get $nb)))
+                    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                    (br $ks4)))
+                (local.set $p (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                (v128.store (local.get $p) (local.get $c00))
+                (local.set $p (i32.add (local.get $p) (local.get $nb)))
+                (v128.store (local.get $p) (local.get $c10))
+                (local.set $p (i32.add (local.get $p) (local.get $nb)))
+                (v128.store (local.get $p) (local.get $c20))
+                (local.set $p (i32.add (local.get $p) (local.get $nb)))
+                (v128.store (local.get $p) (local.get $c30))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rows4)))
+        ;; Remaining rows one at a time, 4 columns at a time.
+        (block $irdone
+          (loop $rows1
+            (br_if $irdone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $j (i32.const 0))
+            (block $jdone1
+              (loop $cols1
+                (br_if $jdone1 (i32.ge_u (local.get $j) (local.get $n)))
+                (local.set $c00 (v128.const i32x4 0 0 0 0))
+                (local.set $ak (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowA))))
+                (local.set $bk (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $kk (i32.const 0))
+                (block $kdone1
+                  (loop $ks1
+                    (br_if $kdone1 (i32.ge_u (local.get $kk) (local.get $k)))
+                    (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (v128.load32_splat (local.get $ak)) (v128.load (local.get $bk)))))
+                    (local.set $ak (i32.add (local.get $ak) (i32.const 4)))
+                    (local.set $bk (i32.add (local.get $bk) (local.get $nb)))
+                    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+                    (br $ks1)))
+                (v128.store (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))) (local.get $c00))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $cols1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows1)))
+        (local.set $a (i32.add (local.get $a) (i32.mul (local.get $m) (local.get $rowA))))
+        (local.set $b (i32.add (local.get $b) (i32.mul (local.get $k) (local.get $nb))))
+        (local.set $c (i32.add (local.get $c) (i32.mul (local.get $m) (local.get $nb))))
+        (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+        (br $batches))))
 )
