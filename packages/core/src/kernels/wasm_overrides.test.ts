@@ -155,28 +155,6 @@ describeEachBackend('clone shares data (wasm wrapper)', (backend) => {
   });
 });
 
-describeEachBackend('broadcast multiply/add in either order (wasm wrapper)', (backend) => {
-  test.each([
-    [[1, 1, 1, 5], [2, 3, 4, 5]],
-    [[5], [2, 3, 4, 5]],
-    [[3, 1], [2, 3, 4]],
-    [[2, 3, 4, 5], [1, 1, 1, 5]],
-    [[1], [7]],
-  ])('%j with %j equals tfjs-cpu exactly', async (sa, sb) => {
-    await onBackend(backend);
-    for (const op of [tf.mul, tf.add]) {
-      const ref = await onCpu(() => tf.tidy(() => op(randn(sa, 1), randn(sb, 2))));
-      await expectNoLeaks(() => {
-        const a = randn(sa, 1);
-        const b = randn(sb, 2);
-        const y = op(a, b);
-        expect(Array.from(y.dataSync())).toEqual(Array.from(ref));
-        tf.dispose([a, b, y]);
-      });
-    }
-  });
-});
-
 describe('batchNorm forward (wasm SIMD) equals tfjs-wasm bit for bit', () => {
   test.each([
     [[4, 9, 7, 32], 1e-5],

@@ -210,24 +210,6 @@ export function makeWasmIdentity(stock: Stock): Stock {
 }
 
 /**
- * wasm Multiply / Add with the broadcast operand first (a BatchNorm scale [1,1,1,C] times [N,H,W,C]):
- * tfjs-wasm takes a slow path when the first operand is the one broadcast (6 ms vs 1.2 ms for
- * 16×64×64×32), so the operands are swapped and the broadcast one's leading 1s dropped (same
- * broadcast). Exact: IEEE multiplication and addition commute.
- */
-export function makeWasmCommutative(stock: Stock): Stock {
-  return (args) => {
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const size = (t: tf.TensorInfo) => t.shape.reduce((p, q) => p * q, 1);
-    if (size(a) >= size(b) || a.dtype !== b.dtype) return stock(args);
-    // Leading 1s of the broadcast operand are dropped too ([1,1,1,C] → [C] takes the fastest path).
-    let lead = 0;
-    while (lead < a.shape.length - 1 && a.shape[lead] === 1) lead++;
-    return stock({ ...args, inputs: { a: b, b: { ...a, shape: a.shape.slice(lead) } } });
-  };
-}
-
-/**
  * wasm FusedBatchNorm (the forward of tf.batchNorm) with per-channel mean, variance, scale and offset: the
  * same operations per element as tfjs-wasm's scalar loop (float32 (x − mean)·scale, then a float64 divide
  * by sqrtf(variance + ε) and add of the offset, rounded once), four channels at a time in LEL's SIMD
@@ -279,15 +261,13 @@ const OVERRIDES: Override[] = [
   { kernelName: tf.Concat, backendName: 'wasm', make: makeWasmConcat },
   { kernelName: tf.Identity, backendName: 'wasm', make: makeWasmIdentity },
   { kernelName: tf.GatherV2, backendName: 'wasm', make: makeWasmGatherV2 },
-  { kernelName: tf.Multiply, backendName: 'wasm', make: makeWasmCommutative },
-  { kernelName: tf.Add, backendName: 'wasm', make: makeWasmCommutative },
   { kernelName: tf.FusedBatchNorm, backendName: 'wasm', make: makeWasmFusedBatchNorm },
 ];
 const installed = new Set<tf.KernelFunc>();
 const stockOf = new Map<tf.KernelFunc, tf.KernelConfig>();
 
 /**
- * Wrap the stock wasm BatchMatMul, Transpose, Sum, Mean, SplitV, Unpack, Concat, Identity, GatherV2, Multiply, Add and FusedBatchNorm kernels (see
+ * Wrap the stock wasm BatchMatMul, Transpose, Sum, Mean, SplitV, Unpack, Concat, Identity, GatherV2 and FusedBatchNorm kernels (see
  * above and wasm_copy_kernels.ts). A backend registers its kernels when
  * its package is imported, which may happen after `@lel/core` loads, so this is re-run cheaply by
  * {@link registerLelKernels} and by LEL's gradients; it does nothing until the wasm kernels exist, and
