@@ -204,3 +204,27 @@ describe('LEL SIMD GEMM equals XNNPACK bit for bit', () => {
     tf.dispose([a, b, y]);
   });
 });
+
+describe('LEL SIMD Conv2D equals XNNPACK bit for bit', () => {
+  test.each([
+    [[2, 9, 7, 16], [3, 3, 16, 8], 'same'],
+    [[1, 6, 11, 20], [3, 3, 20, 12], 'valid'],
+    [[3, 5, 5, 32], [5, 5, 32, 4], 'same'],
+    [[2, 8, 9, 16], [2, 3, 16, 20], [[0, 0], [1, 2], [0, 3], [0, 0]]],
+  ] as [number[], number[], 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]]][])('x %j filter %j pad %j', async (sx, sw, pad) => {
+    await onBackend('wasm');
+    const x = randn(sx, 1) as tf.Tensor4D;
+    const w = randn(sw, 2) as tf.Tensor4D;
+    const y = tf.conv2d(x, w, 1, pad);
+    const got = { shape: y.shape, v: Array.from(y.dataSync()) };
+    removeWasmOverrides();
+    try {
+      const ref = tf.conv2d(x, w, 1, pad);
+      expect(got).toEqual({ shape: ref.shape, v: Array.from(ref.dataSync()) });
+      ref.dispose();
+    } finally {
+      applyWasmOverrides();
+    }
+    tf.dispose([x, w, y]);
+  });
+});

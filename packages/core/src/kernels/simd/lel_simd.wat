@@ -354,4 +354,122 @@
         (local.set $c (i32.add (local.get $c) (i32.mul (local.get $m) (local.get $nb))))
         (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
         (br $batches))))
+
+  ;; Direct NHWC convolution, stride 1, dilation 1, on an input already zero-padded to [n, hp, wp, ci]:
+  ;; out[b, y, x, o] = Σ_{i<kh, j<kw, c<ci} xp[b, y+i, x+j, c] · w[i, j, c, o] for y < oh, x < ow; co a
+  ;; multiple of 4. Register tiles of 4 output pixels of a row × 8 (or 4) output channels; each output is
+  ;; summed over (i, j, c) in that order in float32. No im2col buffer and no weight packing per call.
+  (func (export "conv2d_s1") (param $xp i32) (param $n i32) (param $hp i32) (param $wp i32) (param $ci i32)
+    (param $w i32) (param $kh i32) (param $kw i32) (param $co i32) (param $out i32) (param $oh i32) (param $ow i32)
+    (local $b i32) (local $y i32) (local $x i32) (local $o i32) (local $i i32) (local $j i32) (local $c i32)
+    (local $ow4 i32) (local $co8 i32) (local $pix i32) (local $rowB i32) (local $wRow i32)
+    (local $p i32) (local $q i32) (local $np i32)
+    (local $b0 v128) (local $b1 v128) (local $a v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $ow4 (i32.and (local.get $ow) (i32.const -4)))
+    (local.set $co8 (i32.and (local.get $co) (i32.const -8)))
+    (local.set $pix (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $wRow (i32.shl (local.get $co) (i32.const 2)))
+    (block $bdone (loop $bl
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $y (i32.const 0))
+      (block $ydone (loop $yl
+        (br_if $ydone (i32.ge_u (local.get $y) (local.get $oh)))
+        (local.set $x (i32.const 0))
+        (block $xdone (loop $xl
+          (br_if $xdone (i32.ge_u (local.get $x) (local.get $ow)))
+          ;; np = pixels in this tile: 4, or 1 in the ragged tail of the row.
+          (local.set $np (select (i32.const 4) (i32.const 1) (i32.lt_u (local.get $x) (local.get $ow4))))
+          (local.set $o (i32.const 0))
+          (block $odone (loop $ol
+            (br_if $odone (i32.ge_u (local.get $o) (local.get $co)))
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (block $idone (loop $il
+              (br_if $idone (i32.ge_u (local.get $i) (local.get $kh)))
+              (local.set $j (i32.const 0))
+              (block $jdone (loop $jl
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $kw)))
+                ;; p = &xp[b, y+i, x+j, 0]; q = &w[i, j, 0, o]
+                (local.set $p (i32.add (local.get $xp) (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.add (local.get $y) (local.get $i))) (local.get $wp)) (i32.add (local.get $x) (local.get $j))) (local.get $pix))))
+                (local.set $q (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $ci)) (local.get $co)) (local.get $o)) (i32.const 2))))
+                (local.set $c (i32.const 0))
+                (if (i32.eq (local.get $np) (i32.const 4))
+                  (then
+                    (if (i32.lt_u (local.get $o) (local.get $co8))
+                      (then
+                        (block $cdone (loop $cl
+                          (br_if $cdone (i32.ge_u (local.get $c) (local.get $ci)))
+                          (local.set $b0 (v128.load offset=0 (local.get $q)))
+                          (local.set $b1 (v128.load offset=16 (local.get $q)))
+                          (local.set $a (v128.load32_splat (local.get $p)))
+                          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+                          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+                          (local.set $a (v128.load32_splat (i32.add (local.get $p) (local.get $pix))))
+                          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+                          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+                          (local.set $a (v128.load32_splat (i32.add (local.get $p) (i32.shl (local.get $pix) (i32.const 1)))))
+                          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+                          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+                          (local.set $a (v128.load32_splat (i32.add (local.get $p) (i32.mul (local.get $pix) (i32.const 3)))))
+                          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+                          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+                          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                          (local.set $q (i32.add (local.get $q) (local.get $wRow)))
+                          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                          (br $cl))))
+                      (else
+                        (block $cdone4 (loop $cl4
+                          (br_if $cdone4 (i32.ge_u (local.get $c) (local.get $ci)))
+                          (local.set $b0 (v128.load (local.get $q)))
+                          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (v128.load32_splat (local.get $p)) (local.get $b0))))
+                          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (v128.load32_splat (i32.add (local.get $p) (local.get $pix))) (local.get $b0))))
+                          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (v128.load32_splat (i32.add (local.get $p) (i32.shl (local.get $pix) (i32.const 1)))) (local.get $b0))))
+                          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (v128.load32_splat (i32.add (local.get $p) (i32.mul (local.get $pix) (i32.const 3)))) (local.get $b0))))
+                          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                          (local.set $q (i32.add (local.get $q) (local.get $wRow)))
+                          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                          (br $cl4))))))
+                  (else
+                    ;; One pixel, 8 (or 4) channels.
+                    (block $cdone1 (loop $cl1
+                      (br_if $cdone1 (i32.ge_u (local.get $c) (local.get $ci)))
+                      (local.set $a (v128.load32_splat (local.get $p)))
+                      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (v128.load (local.get $q)))))
+                      (if (i32.lt_u (local.get $o) (local.get $co8))
+                        (then (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $q)))))))
+                      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                      (local.set $q (i32.add (local.get $q) (local.get $wRow)))
+                      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                      (br $cl1)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jl)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $il)))
+            ;; Store: q = &out[b, y, x, o]
+            (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y)) (local.get $ow)) (local.get $x)) (local.get $co)) (local.get $o)) (i32.const 2))))
+            (v128.store (local.get $q) (local.get $c00))
+            (if (i32.lt_u (local.get $o) (local.get $co8)) (then (v128.store offset=16 (local.get $q) (local.get $c01))))
+            (if (i32.eq (local.get $np) (i32.const 4))
+              (then
+                (local.set $q (i32.add (local.get $q) (local.get $wRow)))
+                (v128.store (local.get $q) (local.get $c10))
+                (if (i32.lt_u (local.get $o) (local.get $co8)) (then (v128.store offset=16 (local.get $q) (local.get $c11))))
+                (local.set $q (i32.add (local.get $q) (local.get $wRow)))
+                (v128.store (local.get $q) (local.get $c20))
+                (if (i32.lt_u (local.get $o) (local.get $co8)) (then (v128.store offset=16 (local.get $q) (local.get $c21))))
+                (local.set $q (i32.add (local.get $q) (local.get $wRow)))
+                (v128.store (local.get $q) (local.get $c30))
+                (if (i32.lt_u (local.get $o) (local.get $co8)) (then (v128.store offset=16 (local.get $q) (local.get $c31))))))
+            (local.set $o (i32.add (local.get $o) (select (i32.const 8) (i32.const 4) (i32.lt_u (local.get $o) (local.get $co8)))))
+            (br $ol)))
+          (local.set $x (i32.add (local.get $x) (local.get $np)))
+          (br $xl)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
 )
