@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { lelSimdFor } from './simd/lel_simd';
-import { applyWasmOverrides, simdGemmPays } from './wasm_overrides';
+import { applyWasmOverrides } from './wasm_overrides';
+import { simdGemmPays } from './wasm/batch_mat_mul';
 
 /** Swap the last two axes (a no-op copy-free reshape when one of them is 1 is left to tfjs). */
 function t2(x: tf.Tensor): tf.Tensor {

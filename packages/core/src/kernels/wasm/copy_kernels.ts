@@ -2,14 +2,9 @@
 // tfjs-wasm implements them element by element through Slice, ~10 ms for the channel split of a
 // 16×32×32×128 skip-connection gradient; here the same values are moved run by run.
 import type * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, lelSimdFor } from './simd/lel_simd';
+import { heapOffset, lelSimdFor } from '../simd/lel_simd';
+import type { Stock, WasmBackend } from './backend';
 
-type Stock = tf.KernelFunc;
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);

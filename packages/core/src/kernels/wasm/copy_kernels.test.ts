@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { expectNoLeaks } from '../testing/leaks';
-import { useBackend } from '../backend';
-import { describeEachBackend, onBackend, randn } from './test_util';
-import { splitSizes } from './wasm_copy_kernels';
+import { expectNoLeaks } from '../../testing/leaks';
+import { useBackend } from '../../backend';
+import { describeEachBackend, onBackend, randn } from '../test_util';
+import { splitSizes } from './copy_kernels';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 /** Run `fn` on tfjs-cpu (the reference) and return plain values; tensors made there are disposed. */
