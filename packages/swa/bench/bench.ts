@@ -6,6 +6,10 @@
 //  (c) glyph classification with a BatchNorm CNN, vision style with SWALR and the BatchNorm update.
 //
 //   pnpm --filter @lel/swa bench [-- --tasks bert,cct,glyph --seeds 3 --backend wasm]
+//
+// The BERT task fine-tunes @lel/models' shipped bert-mini-lel (`--bert-model <HF BERT folder>` for another one,
+// `--bert-model mlm` for the old setting: a BERT-mini MLM-pretrained here for `--bert-pretrain-steps` on the SOTU
+// corpus, cached); `--bert-shots 50,250` runs N = 100 and 500 (shots per class, comma-separated).
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,15 +19,18 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, Rng, SGD, fit, meanConfidenceInterval, setGlobalSeed, useBackend, type DataSource } from '@lel/core';
 import { glyphClassSplits, loadSentiment, loadTextCorpus, makeDigitScenes, makeGlyphFewShot, SENTIMENT_DOMAINS } from '@lel/datasets';
-import { BertForSequenceClassification, loadPretrainedBert, pretrainMlm, saveBertPretrained, type WordPieceTokenizer } from '@lel/models';
+import { BertForSequenceClassification, loadPretrainedBert, pretrainedBertPath, pretrainMlm, saveBertPretrained, type WordPieceTokenizer } from '@lel/models';
 import { CctModel, SmallConvEncoder, evaluateSegmentation, segmentationSet, trainCct, type CctConfigInput } from '@lel/cct';
 import { SwaCallback, swaLrSchedule, swaPresets } from '../src/index';
 
 const { values: args } = parseArgs({
+  // `pnpm bench -- --tasks bert` may pass the `--` through.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     tasks: { type: 'string', default: 'bert,cct,glyph' },
     seeds: { type: 'string', default: '3' },
     backend: { type: 'string', default: 'wasm' },
+    'bert-model': { type: 'string', default: '' },
     'bert-pretrain-steps': { type: 'string', default: '300' },
     'bert-shots': { type: 'string', default: '32' },
     'bert-epochs': { type: 'string', default: '20' },
@@ -42,16 +49,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const cacheDir = join(here, '..', 'node_modules', '.cache', 'lel-swa-bench');
 
 function ci(values: number[]): string {
+  if (values.length < 2) return `${(100 * values[0]!).toFixed(2)} (1 seed)`;
   const c = meanConfidenceInterval(values.map((v) => 100 * v));
   return `${c.mean.toFixed(2)} ± ${c.halfWidth.toFixed(2)}`;
 }
 
 // ---- (a) BERT few-sample fine-tuning ---------------------------------------------------------------------
 
-/** The models package's pretrained mini BERT when present, else one pretrained here (MLM on the SOTU corpus) and cached. */
+/** `--bert-model`: a folder, `mlm` (a BERT-mini pretrained here by MLM on the SOTU corpus, cached), or the shipped bert-mini-lel. */
 async function pretrainedBertDir(steps: number): Promise<string> {
-  const shared = join(here, '..', '..', 'models', 'pretrained', 'bert-mini-sotu');
-  if (existsSync(join(shared, 'config.json'))) return shared;
+  const choice = args['bert-model'];
+  if (choice && choice !== 'mlm') return choice;
+  if (!choice) return pretrainedBertPath('bert-mini-lel');
   const dir = join(cacheDir, `bert-mini-sotu-${steps}`);
   if (existsSync(join(dir, 'config.json'))) return dir;
   mkdirSync(dir, { recursive: true });
@@ -79,7 +88,12 @@ function bertAccuracy(model: BertForSequenceClassification, test: TextBatch): nu
 
 async function benchBert(seeds: number): Promise<string[]> {
   const dir = await pretrainedBertDir(Number(args['bert-pretrain-steps']));
-  const shots = Number(args['bert-shots']);
+  const rows: string[] = [];
+  for (const shots of args['bert-shots'].split(',').map(Number)) rows.push(await benchBertShots(dir, shots, seeds));
+  return rows;
+}
+
+async function benchBertShots(dir: string, shots: number, seeds: number): Promise<string> {
   const epochs = Number(args['bert-epochs']);
   const lr = Number(args['bert-lr']);
   const seqLen = 48;
@@ -93,7 +107,10 @@ async function benchBert(seeds: number): Promise<string[]> {
   const last: number[] = [];
   const avg: number[] = [];
   const t0 = Date.now();
+  const stepsPerEpoch = Math.ceil((2 * shots) / 16);
+  let nAveraged = 0;
   for (let seed = 0; seed < seeds; seed++) {
+    const seedStart = Date.now();
     setGlobalSeed(seed);
     // Few-sample split: `shots` examples per class for training, 300 per class for testing, per seed.
     const rng = new Rng(`swa-bench/bert/${seed}`);
@@ -128,7 +145,7 @@ async function benchBert(seeds: number): Promise<string[]> {
       optimizer: opt,
       epochs,
       seed,
-      stepsPerEpoch: Math.ceil((2 * shots) / 16),
+      stepsPerEpoch,
       data: { labeled: data },
       step: (b) => {
         const logits = model.forward({ inputIds: b.ids, attentionMask: b.mask }).logits;
@@ -141,15 +158,17 @@ async function benchBert(seeds: number): Promise<string[]> {
     model.eval();
     last.push(bertAccuracy(model, testBatch));
     avg.push(swa.lastEval!.accuracy!);
-    console.log(`[bert] seed ${seed}: last ${(100 * last.at(-1)!).toFixed(1)}, SWA ${(100 * avg.at(-1)!).toFixed(1)} (${swa.averagedModel!.nAveraged} models)`);
+    nAveraged = swa.averagedModel!.nAveraged;
+    console.log(`[bert] N=${2 * shots} seed ${seed}: last ${(100 * last.at(-1)!).toFixed(1)}, SWA ${(100 * avg.at(-1)!).toFixed(1)} (${nAveraged} models, ${((Date.now() - seedStart) / 1000).toFixed(0)} s)`);
     swa.dispose();
     opt.dispose();
     model.dispose();
     tf.dispose([testBatch.ids, testBatch.mask, testBatch.y]);
   }
-  const cfg = `BERT-mini (2 layers, hidden 128) MLM-pretrained on the SOTU corpus; ${shots} sentences per class, seq ${seqLen}, batch 16, ${epochs} epochs, AdamW lr ${lr} constant, SWA every 2 steps from 50%`;
-  console.log(`[bert] ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  return [`| sentiment, BERT few-sample (acc.) | ${ci(last)} | ${ci(avg)} | ${cfg} |`];
+  const model = args['bert-model'] === 'mlm' ? `BERT-mini MLM-pretrained here for ${args['bert-pretrain-steps']} steps on the SOTU corpus` : args['bert-model'] || 'bert-mini-lel';
+  const cfg = `${model}; N = ${2 * shots} (${shots} sentences per class), 600 test sentences, seq ${seqLen}, batch 16, ${epochs} epochs (${epochs * stepsPerEpoch} steps), AdamW lr ${lr} constant, SWA every 2 steps from 50% (${nAveraged} models)`;
+  console.log(`[bert] N=${2 * shots}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return `| sentiment, BERT few-sample, N = ${2 * shots} (test acc.) | ${ci(last)} | ${ci(avg)} | ${cfg} |`;
 }
 
 // ---- (b) CCT semi-supervised segmentation ------------------------------------------------------------------

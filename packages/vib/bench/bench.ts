@@ -1,7 +1,8 @@
 // Benchmark of @lel/vib (run: pnpm --filter @lel/vib bench). Env: BENCH_QUICK=1 for a seconds-long smoke run,
 // BENCH_PART=text|mil|all (default all), BENCH_OUT=<file.json> (default bench/results.json), BENCH_LR (fine-tuning lr),
-// BENCH_CACHE=<dir> (reuse the MLM-pretrained encoder between runs; default <os tmpdir>/lel-vib-bench), BENCH_PROBE=1
-// (one seed, N = 100, no β sweep: for choosing the learning rate).
+// BENCH_MODEL=<HF BERT folder> (default: @lel/models' shipped bert-mini-lel) or BENCH_MODEL=mlm (the old setting: a
+// hidden-64 BERT briefly MLM-pretrained here, cached in BENCH_CACHE=<dir>, default <os tmpdir>/lel-vib-bench),
+// BENCH_PROBE=1 (one seed, N = 100, no β sweep: for choosing the learning rate).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { meanConfidenceInterval, readSafetensorsFile, Rng, toTensorMap, useBackend, writeSafetensorsFile } from '@lel/core';
 import { loadMnistDigits, loadTextCorpus, sentimentDomainShift } from '@lel/datasets';
-import { pretrainMlm, WordPieceTokenizer } from '@lel/models';
+import { loadPretrainedBert, pretrainedBertPath, pretrainMlm, WordPieceTokenizer } from '@lel/models';
+import type { BertConfig } from '@lel/models';
 import { evaluateMil, evaluateText, fineTuneText, makeMilBags, trainMilIb } from '../src/index';
 import type { TextMethod, TextTask } from '../src/index';
 
@@ -29,7 +31,9 @@ const results: Record<string, unknown> = { backend: tf.getBackend(), quick: QUIC
 // ---------------------------------------------------------------- text: VIBERT vs plain fine-tuning
 const SEEDS = QUICK || process.env.BENCH_PROBE === '1' ? [0] : [0, 1, 2];
 const SIZES = QUICK || process.env.BENCH_PROBE === '1' ? [100] : [100, 500];
-const BERT = { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 128, maxPositionEmbeddings: 64 };
+const MODEL = process.env.BENCH_MODEL || pretrainedBertPath('bert-mini-lel');
+// The old in-bench encoder (BENCH_MODEL=mlm).
+const MLM_BERT = { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 128, maxPositionEmbeddings: 64 };
 const MAX_LEN = 48;
 const PRETRAIN_STEPS = QUICK ? 20 : 250;
 
@@ -47,43 +51,58 @@ if (PART === 'all' || PART === 'text') {
   // Out-of-domain test: 400 sentences (200 per class) from each other domain, fixed across runs.
   const oodParts = Object.values(shift.outOfDomainTest).map((d, k) => subsetOf(d, 400, 1000 + k));
   const ood: TextTask = { texts: oodParts.flatMap((d) => d.texts), labels: Int32Array.from(oodParts.flatMap((d) => Array.from(d.labels))) };
-  // Brief MLM pretraining of the small encoder on unlabelled text: State of the Union speeches + the source
-  // domain's training sentences (no test text, no labels).
-  const corpus = [...loadTextCorpus({ maxDocuments: QUICK ? 3 : 40 }).map((d) => d.text), ...shift.train.texts];
-  const cacheDir = process.env.BENCH_CACHE ?? join(tmpdir(), 'lel-vib-bench');
-  const cacheTag = `${cacheDir}/mlm-${PRETRAIN_STEPS}`;
   let encoderWeights: Map<string, tf.Tensor>;
   let tokenizer: WordPieceTokenizer;
+  let bert: Partial<BertConfig>;
   let mlmLoss: [number, number] | null = null;
-  if (existsSync(`${cacheTag}.safetensors`)) {
-    encoderWeights = toTensorMap(await readSafetensorsFile(`${cacheTag}.safetensors`));
-    const meta = JSON.parse(readFileSync(`${cacheTag}.json`, 'utf8')) as { vocab: string[]; mlmLoss: [number, number] };
-    tokenizer = new WordPieceTokenizer(meta.vocab);
-    mlmLoss = meta.mlmLoss;
-    log(`reusing the MLM-pretrained encoder in ${cacheTag}.safetensors`);
-  } else {
-    log(`MLM pretraining ${PRETRAIN_STEPS} steps on ${corpus.length} texts`);
-    const pre = await pretrainMlm({ texts: corpus, vocabSize: 3000, config: BERT, seqLength: MAX_LEN, batchSize: 32, steps: PRETRAIN_STEPS, lr: 1e-3, seed: 0 });
-    const mean10 = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    mlmLoss = [mean10(pre.losses.slice(0, 10)), mean10(pre.losses.slice(-10))];
+  if (MODEL !== 'mlm') {
+    // A pretrained HF BERT folder (default: the shipped bert-mini-lel); its BertModel weights initialise every run.
+    const pre = await loadPretrainedBert(MODEL);
+    if (!pre.tokenizer) throw new Error(`BENCH_MODEL=${MODEL} has no vocab.txt or tokenizer.json`);
     encoderWeights = new Map([...pre.model.stateDict()].map(([k, v]) => [k, tf.clone(v)] as const));
     tokenizer = pre.tokenizer;
+    const c = pre.config;
+    bert = { hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps, hiddenDropoutProb: c.hiddenDropoutProb, attentionProbsDropoutProb: c.attentionProbsDropoutProb };
     pre.model.dispose();
-    mkdirSync(cacheDir, { recursive: true });
-    await writeSafetensorsFile(`${cacheTag}.safetensors`, encoderWeights);
-    writeFileSync(`${cacheTag}.json`, JSON.stringify({ vocab: tokenizer.vocab, mlmLoss }));
+    log(`encoder: ${MODEL} (hidden ${c.hiddenSize}, ${c.numHiddenLayers} layers, vocabulary ${tokenizer.vocabSize})`);
+  } else {
+    // Brief MLM pretraining of a small encoder on unlabelled text: State of the Union speeches + the source
+    // domain's training sentences (no test text, no labels).
+    bert = MLM_BERT;
+    const corpus = [...loadTextCorpus({ maxDocuments: QUICK ? 3 : 40 }).map((d) => d.text), ...shift.train.texts];
+    const cacheDir = process.env.BENCH_CACHE ?? join(tmpdir(), 'lel-vib-bench');
+    const cacheTag = `${cacheDir}/mlm-${PRETRAIN_STEPS}`;
+    if (existsSync(`${cacheTag}.safetensors`)) {
+      encoderWeights = toTensorMap(await readSafetensorsFile(`${cacheTag}.safetensors`));
+      const meta = JSON.parse(readFileSync(`${cacheTag}.json`, 'utf8')) as { vocab: string[]; mlmLoss: [number, number] };
+      tokenizer = new WordPieceTokenizer(meta.vocab);
+      mlmLoss = meta.mlmLoss;
+      log(`reusing the MLM-pretrained encoder in ${cacheTag}.safetensors`);
+    } else {
+      log(`MLM pretraining ${PRETRAIN_STEPS} steps on ${corpus.length} texts`);
+      const pre = await pretrainMlm({ texts: corpus, vocabSize: 3000, config: MLM_BERT, seqLength: MAX_LEN, batchSize: 32, steps: PRETRAIN_STEPS, lr: 1e-3, seed: 0 });
+      const mean10 = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      mlmLoss = [mean10(pre.losses.slice(0, 10)), mean10(pre.losses.slice(-10))];
+      encoderWeights = new Map([...pre.model.stateDict()].map(([k, v]) => [k, tf.clone(v)] as const));
+      tokenizer = pre.tokenizer;
+      pre.model.dispose();
+      mkdirSync(cacheDir, { recursive: true });
+      await writeSafetensorsFile(`${cacheTag}.safetensors`, encoderWeights);
+      writeFileSync(`${cacheTag}.json`, JSON.stringify({ vocab: tokenizer.vocab, mlmLoss }));
+    }
+    log(`MLM loss (first 10 steps → last 10) ${mlmLoss[0].toFixed(3)} → ${mlmLoss[1].toFixed(3)}`);
   }
-  log(`MLM loss (first 10 steps → last 10) ${mlmLoss[0].toFixed(3)} → ${mlmLoss[1].toFixed(3)}`);
   const common = { lr: Number(process.env.BENCH_LR ?? 1e-3), batchSize: 16, maxLength: MAX_LEN, ibDim: 32, headInitStd: null, beta: 1e-5 };
   const epochsFor = (n: number) => (QUICK ? 2 : n <= 100 ? 20 : 6);
 
   const run = async (method: TextMethod, train: TextTask, seed: number, extra: Record<string, unknown> = {}) => {
-    const { model } = await fineTuneText(train, { method, tokenizer, bert: BERT, encoderWeights, config: { ...common, epochs: epochsFor(train.texts.length), seed, ...extra } });
+    const started = Date.now();
+    const { model } = await fineTuneText(train, { method, tokenizer, bert, encoderWeights, config: { ...common, epochs: epochsFor(train.texts.length), seed, ...extra } });
     const tr = evaluateText(model, tokenizer, train, { maxLength: MAX_LEN });
     const ind = evaluateText(model, tokenizer, shift.inDomainTest, { maxLength: MAX_LEN });
     const oo = evaluateText(model, tokenizer, ood, { maxLength: MAX_LEN });
     model.dispose();
-    return { trainLoss: tr.loss, inAcc: ind.accuracy, inLoss: ind.loss, oodAcc: oo.accuracy, gap: ind.loss - tr.loss };
+    return { trainLoss: tr.loss, inAcc: ind.accuracy, inLoss: ind.loss, oodAcc: oo.accuracy, gap: ind.loss - tr.loss, seconds: (Date.now() - started) / 1000 };
   };
 
   const table: Record<string, unknown>[] = [];
@@ -92,7 +111,7 @@ if (PART === 'all' || PART === 'text') {
       const rs = [];
       for (const seed of SEEDS) {
         const r = await run(method, subsetOf(shift.train, n, seed), seed);
-        log(`N=${n} ${method} seed ${seed}: in ${r.inAcc.toFixed(3)} ood ${r.oodAcc.toFixed(3)} gap ${r.gap.toFixed(3)}`);
+        log(`N=${n} ${method} seed ${seed}: in ${r.inAcc.toFixed(3)} ood ${r.oodAcc.toFixed(3)} gap ${r.gap.toFixed(3)} (${r.seconds.toFixed(0)} s)`);
         rs.push(r);
       }
       table.push({ n, method, inDomain: pct(rs.map((r) => r.inAcc)), outOfDomain: pct(rs.map((r) => r.oodAcc)), runs: rs });
@@ -109,7 +128,7 @@ if (PART === 'all' || PART === 'text') {
   }
   tf.dispose([...encoderWeights.values()]);
   results.text = {
-    config: { source: 'yelp', ood: Object.keys(shift.outOfDomainTest), inDomainTest: shift.inDomainTest.texts.length, oodTest: ood.texts.length, bert: BERT, maxLength: MAX_LEN, pretrainSteps: PRETRAIN_STEPS, mlmLoss, fineTune: common, epochs: Object.fromEntries(SIZES.map((n) => [n, epochsFor(n)])), seeds: SEEDS },
+    config: { source: 'yelp', ood: Object.keys(shift.outOfDomainTest), inDomainTest: shift.inDomainTest.texts.length, oodTest: ood.texts.length, model: MODEL === 'mlm' ? 'mlm' : MODEL.replace(/^.*\/packages\//, 'packages/'), bert, maxLength: MAX_LEN, ...(MODEL === 'mlm' ? { pretrainSteps: PRETRAIN_STEPS, mlmLoss } : {}), fineTune: common, epochs: Object.fromEntries(SIZES.map((n) => [n, epochsFor(n)])), seeds: SEEDS },
     table,
     gap,
   };
