@@ -1,5 +1,7 @@
 // BERT-base-sized training step (forward + backward, sequence-classification loss) at sequence 128, batch 8,
-// on each installed backend. Prints JSON and writes bench/results/bert-step.json.
+// on each installed backend. Prints JSON and writes bench/results/bert-step.json, with memory: the peak tfjs tensor
+// bytes of the (first) warm-up step (tf.profile), tf.memory() after the steps, the wasm heap's size (it only
+// grows, so it is the heap's peak) and the process's peak RSS.
 //
 //   pnpm bench [--backends wasm,cpu] [--steps 2] [--warmup 1] [--layers 12]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const warmup = Number(arg('warmup', '1'));
 const layers = Number(arg('layers', String(BERT_BASE_UNCASED.numHiddenLayers)));
 const batch = Number(arg('batch', '8'));
 const seq = Number(arg('seq', '128'));
+const MB = 2 ** 20;
 
 const results: Record<string, unknown>[] = [];
 for (const backend of backends) {
@@ -30,10 +33,22 @@ for (const backend of backends) {
     results.push(await run(backend));
   } catch (e) {
     // wasm aborts when a step needs more than its 4 GB heap; record it and go on with the next backend.
-    const r = { backend, layers, batch, seq, error: (e as Error).message.slice(0, 200) };
+    const r = { backend, layers, batch, seq, error: (e as Error).message.slice(0, 200), ...memoryNow() };
     console.log(JSON.stringify(r));
     results.push(r);
   }
+}
+
+function memoryNow(): Record<string, number | undefined> {
+  const m = tf.memory();
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength;
+  return {
+    tfNumTensors: m.numTensors,
+    tfMB: Math.round(m.numBytes / MB),
+    wasmHeapMB: heap === undefined ? undefined : Math.round(heap / MB),
+    rssMB: Math.round(process.memoryUsage().rss / MB),
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
 }
 
 async function run(backend: string): Promise<Record<string, unknown>> {
@@ -50,7 +65,13 @@ async function run(backend: string): Promise<Record<string, unknown>> {
     tf.dispose([value, grads as unknown as TF.TensorContainer]);
     return loss;
   };
-  for (let i = 0; i < warmup; i++) step();
+  let peakTensorMB: number | undefined;
+  const w0 = performance.now();
+  for (let i = 0; i < warmup; i++) {
+    if (i > 0) step();
+    else peakTensorMB = Math.round((await tf.profile(() => void step())).peakBytes / MB);
+  }
+  const warmupMs = Math.round(performance.now() - w0);
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -75,6 +96,9 @@ async function run(backend: string): Promise<Record<string, unknown>> {
     stepsMs: times.map((t) => Math.round(t)),
     medianStepMs: Math.round(sorted[sorted.length >> 1]!),
     forwardOnlyMs: Math.round(forwardMs),
+    warmupMs,
+    peakTensorMB,
+    ...memoryNow(),
   };
   console.log(JSON.stringify(r));
   tf.dispose([ids, mask, labels]);
