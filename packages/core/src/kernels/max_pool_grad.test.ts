@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
+import { MAX_POOL_GRAD, maxPoolGradValues } from './max_pool_grad';
 import { describeEachBackend, onBackend, randn } from './test_util';
 
 const cases = [
@@ -30,5 +31,27 @@ describeEachBackend('maxPool gradient', (backend) => {
     const g = tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid')))(x);
     expect(tf.sum(g).dataSync()[0]).toBe(4);
     tf.dispose([x, g]);
+  });
+});
+
+describeEachBackend('maxPool gradient kernel equals the scalar reference exactly', (backend) => {
+  test.each([
+    { shape: [2, 6, 7, 9] as [number, number, number, number], f: 3, s: 2, pad: 'same' as const },
+    { shape: [2, 8, 8, 8] as [number, number, number, number], f: 2, s: 2, pad: 'valid' as const },
+    { shape: [1, 5, 6, 5] as [number, number, number, number], f: 3, s: 1, pad: 'same' as const },
+  ])('$shape f $f s $s $pad, with ties and NaN', async (c) => {
+    await onBackend(backend);
+    const n = c.shape.reduce((p, q) => p * q, 1);
+    // Few distinct values: many ties, where the first maximum (row-major window order) must win.
+    const values = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 5) - 2);
+    values[3] = NaN;
+    const x = tf.tensor(values, c.shape) as tf.Tensor4D;
+    const info = tf.backend_util.computePool2DInfo(c.shape as [number, number, number, number], c.f, c.s, 1, c.pad);
+    const dy = randn([c.shape[0]!, info.outHeight, info.outWidth, c.shape[3]!], 3) as tf.Tensor4D;
+    const want = new Float32Array(n);
+    maxPoolGradValues(values, dy.dataSync() as Float32Array, info, want);
+    const got = tf.engine().runKernel(MAX_POOL_GRAD, { dy, input: x }, { filterSize: c.f, strides: c.s, pad: c.pad } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want));
+    tf.dispose([x, dy, got]);
   });
 });

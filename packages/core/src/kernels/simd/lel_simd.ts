@@ -13,6 +13,8 @@ export interface LelSimd {
   batch_norm(x: number, rows: number, cols: number, mean: number, scale: number, denom: number, offset: number, out: number): void;
   /** C[b] = A[b]·B[b] for b < batch (row-major [m,k]·[k,n] → [m,n], n a multiple of 4; float32). */
   gemm_batched(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
+  /** Max-pool gradient, NHWC float32 (see lel_simd.wat); dx zeroed by the caller. */
+  maxpool_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, sh: number, sw: number, fh: number, fw: number, pt: number, pl: number): void;
   /** Stride-1 NHWC convolution of a zero-padded input [n, hp, wp, ci] with w [kh, kw, ci, co] (co % 4 = 0). */
   conv2d_s1(xp: number, n: number, hp: number, wp: number, ci: number, w: number, kh: number, kw: number, co: number, out: number, oh: number, ow: number): void;
 }

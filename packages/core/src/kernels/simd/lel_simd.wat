@@ -472,4 +472,97 @@
         (br $yl)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl))))
-)
+
+  ;; Max-pool gradient (NHWC, float32): each window's dy goes to its first maximal element (row-major window
+  ;; order, strict > from −∞; NaN never wins), dx[that] += dy. Four channels at a time with compare/select;
+  ;; the adds into dx happen in (b, y, x, channel) order as in a scalar loop. dx must be zeroed by the caller.
+  (func (export "maxpool_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $sh i32) (param $sw i32) (param $fh i32) (param $fw i32) (param $pt i32) (param $pl i32)
+    (local $b i32) (local $y i32) (local $xx i32) (local $ch i32) (local $c4 i32) (local $iy i32) (local $ix i32)
+    (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32) (local $base i32) (local $dyOff i32) (local $lane i32) (local $idx i32)
+    (local $best v128) (local $pos v128) (local $v v128) (local $m v128) (local $bs f32) (local $ps i32) (local $vs f32)
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (block $bdone (loop $bl
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $y (i32.const 0))
+      (block $ydone (loop $yl
+        (br_if $ydone (i32.ge_u (local.get $y) (local.get $oh)))
+        ;; y0 = max(0, y·sh − pt), y1 = min(h, y·sh − pt + fh)
+        (local.set $y0 (i32.sub (i32.mul (local.get $y) (local.get $sh)) (local.get $pt)))
+        (local.set $y1 (i32.add (local.get $y0) (local.get $fh)))
+        (if (i32.lt_s (local.get $y0) (i32.const 0)) (then (local.set $y0 (i32.const 0))))
+        (if (i32.gt_s (local.get $y1) (local.get $h)) (then (local.set $y1 (local.get $h))))
+        (local.set $xx (i32.const 0))
+        (block $xdone (loop $xl
+          (br_if $xdone (i32.ge_u (local.get $xx) (local.get $ow)))
+          (local.set $x0 (i32.sub (i32.mul (local.get $xx) (local.get $sw)) (local.get $pl)))
+          (local.set $x1 (i32.add (local.get $x0) (local.get $fw)))
+          (if (i32.lt_s (local.get $x0) (i32.const 0)) (then (local.set $x0 (i32.const 0))))
+          (if (i32.gt_s (local.get $x1) (local.get $w)) (then (local.set $x1 (local.get $w))))
+          ;; dyOff = ((b·oh + y)·ow + xx)·c (elements)
+          (local.set $dyOff (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y)) (local.get $ow)) (local.get $xx)) (local.get $c)))
+          (local.set $ch (i32.const 0))
+          (block $cdone (loop $cl
+            (br_if $cdone (i32.ge_u (local.get $ch) (local.get $c4)))
+            (local.set $best (f32x4.splat (f32.const -inf)))
+            (local.set $pos (i32x4.splat (i32.const -1)))
+            (local.set $iy (local.get $y0))
+            (block $iydone (loop $iyl
+              (br_if $iydone (i32.ge_s (local.get $iy) (local.get $y1)))
+              (local.set $ix (local.get $x0))
+              (block $ixdone (loop $ixl
+                (br_if $ixdone (i32.ge_s (local.get $ix) (local.get $x1)))
+                ;; idx = ((b·h + iy)·w + ix)·c + ch
+                (local.set $idx (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy)) (local.get $w)) (local.get $ix)) (local.get $c)) (local.get $ch)))
+                (local.set $v (v128.load (i32.add (local.get $x) (i32.shl (local.get $idx) (i32.const 2)))))
+                (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                (local.set $pos (v128.bitselect
+                  (i32x4.add (i32x4.splat (local.get $idx)) (v128.const i32x4 0 1 2 3))
+                  (local.get $pos) (local.get $m)))
+                (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                (br $ixl)))
+              (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+              (br $iyl)))
+            ;; Scatter lane by lane, in channel order.
+            (call $scatter (local.get $dx) (i32x4.extract_lane 0 (local.get $pos)) (f32.load (i32.add (local.get $dy) (i32.shl (i32.add (local.get $dyOff) (local.get $ch)) (i32.const 2)))))
+            (call $scatter (local.get $dx) (i32x4.extract_lane 1 (local.get $pos)) (f32.load offset=4 (i32.add (local.get $dy) (i32.shl (i32.add (local.get $dyOff) (local.get $ch)) (i32.const 2)))))
+            (call $scatter (local.get $dx) (i32x4.extract_lane 2 (local.get $pos)) (f32.load offset=8 (i32.add (local.get $dy) (i32.shl (i32.add (local.get $dyOff) (local.get $ch)) (i32.const 2)))))
+            (call $scatter (local.get $dx) (i32x4.extract_lane 3 (local.get $pos)) (f32.load offset=12 (i32.add (local.get $dy) (i32.shl (i32.add (local.get $dyOff) (local.get $ch)) (i32.const 2)))))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+            (br $cl)))
+          ;; Remaining channels one at a time.
+          (block $sdone (loop $sl
+            (br_if $sdone (i32.ge_u (local.get $ch) (local.get $c)))
+            (local.set $bs (f32.const -inf))
+            (local.set $ps (i32.const -1))
+            (local.set $iy (local.get $y0))
+            (block $siydone (loop $siyl
+              (br_if $siydone (i32.ge_s (local.get $iy) (local.get $y1)))
+              (local.set $ix (local.get $x0))
+              (block $sixdone (loop $sixl
+                (br_if $sixdone (i32.ge_s (local.get $ix) (local.get $x1)))
+                (local.set $idx (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy)) (local.get $w)) (local.get $ix)) (local.get $c)) (local.get $ch)))
+                (local.set $vs (f32.load (i32.add (local.get $x) (i32.shl (local.get $idx) (i32.const 2)))))
+                (if (f32.gt (local.get $vs) (local.get $bs)) (then (local.set $bs (local.get $vs)) (local.set $ps (local.get $idx))))
+                (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                (br $sixl)))
+              (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+              (br $siyl)))
+            (call $scatter (local.get $dx) (local.get $ps) (f32.load (i32.add (local.get $dy) (i32.shl (i32.add (local.get $dyOff) (local.get $ch)) (i32.const 2)))))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br $sl)))
+          (local.set $xx (i32.add (local.get $xx) (i32.const 1)))
+          (br $xl)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
+  ;; dx[pos] += g when pos ≥ 0 (float32).
+  (func $scatter (param $dx i32) (param $pos i32) (param $g f32)
+    (local $p i32)
+    (if (i32.ge_s (local.get $pos) (i32.const 0))
+      (then
+        (local.set $p (i32.add (local.get $dx) (i32.shl (local.get $pos) (i32.const 2))))
+        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (local.get $g)))))))
