@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { resizeGradKernel } from './resize_grad_kernel';
+import { resizeGradKernel, type FastResizeGrad } from './resize_grad_kernel';
+import { heapOffset, lelSimdFor } from './simd/lel_simd';
 
 /** LEL's ResizeBilinearGrad kernel (wasm and cpu). */
 export const RESIZE_BILINEAR_GRAD = 'LelResizeBilinearGrad';
@@ -59,7 +60,44 @@ export function resizeBilinearGradValues(
   }
 }
 
-const resizeGrad = resizeGradKernel(RESIZE_BILINEAR_GRAD, tf.ResizeBilinear, resizeBilinearGradValues);
+/**
+ * {@link resizeBilinearGradValues} in LEL's SIMD module on wasm: the same taps (computed here), weights and
+ * float64 multiply-adds rounded to float32, in the same order, two channels at a time.
+ */
+const simdResizeBilinearGrad: FastResizeGrad = (backend, images, dy, alignCorners, halfPixelCenters) => {
+  const simd = lelSimdFor(backend);
+  if (!simd || images.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const wasm = backend as { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array; disposeData(id: tf.DataId): boolean };
+  const [n, h, w, c] = images.shape as [number, number, number, number];
+  const [, nh, nw] = dy.shape as [number, number, number];
+  const ratio = (o: number, nn: number) => (alignCorners && nn > 1 ? o - 1 : o) / (alignCorners && nn > 1 ? nn - 1 : nn);
+  const out = wasm.makeOutput(images.shape, 'float32');
+  // Tap records {i32 lo, i32 hi, f64 frac}, 16 bytes each, in scratch tensors on the heap.
+  const rows = wasm.makeOutput([4 * nh], 'float32');
+  const cols = wasm.makeOutput([4 * nw], 'float32');
+  try {
+    wasm.typedArrayFromHeap(out).fill(0);
+    const write = (t: tf.TensorInfo, count: number, r: number, size: number) => {
+      const view = wasm.typedArrayFromHeap(t);
+      const dv = new DataView(view.buffer, view.byteOffset, count * 16);
+      for (let i = 0; i < count; i++) {
+        const [lo, hi, frac] = taps(i, r, size, halfPixelCenters);
+        dv.setInt32(i * 16, lo, true);
+        dv.setInt32(i * 16 + 4, hi, true);
+        dv.setFloat64(i * 16 + 8, frac, true);
+      }
+    };
+    write(rows, nh, ratio(h, nh), h);
+    write(cols, nw, ratio(w, nw), w);
+    simd.bilinear_grad(heapOffset(backend, dy.dataId), heapOffset(backend, out.dataId), n, h, w, c, nh, nw, heapOffset(backend, rows.dataId), heapOffset(backend, cols.dataId));
+  } finally {
+    wasm.disposeData(rows.dataId);
+    wasm.disposeData(cols.dataId);
+  }
+  return out;
+};
+
+const resizeGrad = resizeGradKernel(RESIZE_BILINEAR_GRAD, tf.ResizeBilinear, resizeBilinearGradValues, simdResizeBilinearGrad);
 
 /** Kernel configs of {@link RESIZE_BILINEAR_GRAD}. */
 export const resizeBilinearGradKernelConfigs: tf.KernelConfig[] = resizeGrad.kernelConfigs;

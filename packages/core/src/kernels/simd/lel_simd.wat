@@ -565,4 +565,85 @@
     (if (i32.ge_s (local.get $pos) (i32.const 0))
       (then
         (local.set $p (i32.add (local.get $dx) (i32.shl (local.get $pos) (i32.const 2))))
-        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (local.get $g)))))))
+        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (local.get $g))))))
+
+  ;; dx += the bilinear-resize gradient of dy (NHWC float32, dx [n, h, w, c] pre-zeroed, dy [n, nh, nw, c]). Taps
+  ;; come precomputed as 16-byte records {i32 lo, i32 hi, f64 frac}: `rows` per output row, `cols` per output
+  ;; column. Each dy value g goes to its four source pixels as dx = f32(dx + g·weight) with the product and sum
+  ;; in float64 and weights (1−rf)(1−cf), (1−rf)cf, rf(1−cf), rf·cf: the arithmetic of the JavaScript kernel,
+  ;; two channels per f64x2. Targets are updated in the order top-left, top-right, bottom-left, bottom-right.
+  (func (export "bilinear_grad") (param $dy i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $nh i32) (param $nw i32) (param $rows i32) (param $cols i32)
+    (local $b i32) (local $r i32) (local $j i32) (local $d i32) (local $c2 i32) (local $o i32)
+    (local $top i32) (local $bot i32) (local $rf f64) (local $left i32) (local $right i32) (local $cf f64)
+    (local $tl i32) (local $tr i32) (local $bl i32) (local $br i32)
+    (local $wtl f64) (local $wtr f64) (local $wbl f64) (local $wbr f64)
+    (local $g v128) (local $gs f64) (local $rec i32)
+    (local.set $c2 (i32.and (local.get $c) (i32.const -2)))
+    (local.set $o (local.get $dy))
+    (block $bdone (loop $bl_
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $r (i32.const 0))
+      (block $rdone (loop $rl
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $nh)))
+        (local.set $rec (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 4))))
+        (local.set $top (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.load (local.get $rec))))
+        (local.set $bot (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.load offset=4 (local.get $rec))))
+        (local.set $rf (f64.load offset=8 (local.get $rec)))
+        (local.set $j (i32.const 0))
+        (block $jdone (loop $jl
+          (br_if $jdone (i32.ge_u (local.get $j) (local.get $nw)))
+          (local.set $rec (i32.add (local.get $cols) (i32.shl (local.get $j) (i32.const 4))))
+          (local.set $left (i32.load (local.get $rec)))
+          (local.set $right (i32.load offset=4 (local.get $rec)))
+          (local.set $cf (f64.load offset=8 (local.get $rec)))
+          ;; Byte offsets of the four source pixels' channel 0.
+          (local.set $tl (i32.add (local.get $dx) (i32.shl (i32.mul (i32.add (i32.mul (local.get $top) (local.get $w)) (local.get $left)) (local.get $c)) (i32.const 2))))
+          (local.set $tr (i32.add (local.get $dx) (i32.shl (i32.mul (i32.add (i32.mul (local.get $top) (local.get $w)) (local.get $right)) (local.get $c)) (i32.const 2))))
+          (local.set $bl (i32.add (local.get $dx) (i32.shl (i32.mul (i32.add (i32.mul (local.get $bot) (local.get $w)) (local.get $left)) (local.get $c)) (i32.const 2))))
+          (local.set $br (i32.add (local.get $dx) (i32.shl (i32.mul (i32.add (i32.mul (local.get $bot) (local.get $w)) (local.get $right)) (local.get $c)) (i32.const 2))))
+          (local.set $wtl (f64.mul (f64.sub (f64.const 1) (local.get $rf)) (f64.sub (f64.const 1) (local.get $cf))))
+          (local.set $wtr (f64.mul (f64.sub (f64.const 1) (local.get $rf)) (local.get $cf)))
+          (local.set $wbl (f64.mul (local.get $rf) (f64.sub (f64.const 1) (local.get $cf))))
+          (local.set $wbr (f64.mul (local.get $rf) (local.get $cf)))
+          (local.set $d (i32.const 0))
+          (block $ddone (loop $dl
+            (br_if $ddone (i32.ge_u (local.get $d) (local.get $c2)))
+            (local.set $g (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $o))))
+            (call $acc2 (local.get $tl) (local.get $g) (local.get $wtl))
+            (call $acc2 (local.get $tr) (local.get $g) (local.get $wtr))
+            (call $acc2 (local.get $bl) (local.get $g) (local.get $wbl))
+            (call $acc2 (local.get $br) (local.get $g) (local.get $wbr))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (local.set $tl (i32.add (local.get $tl) (i32.const 8)))
+            (local.set $tr (i32.add (local.get $tr) (i32.const 8)))
+            (local.set $bl (i32.add (local.get $bl) (i32.const 8)))
+            (local.set $br (i32.add (local.get $br) (i32.const 8)))
+            (local.set $d (i32.add (local.get $d) (i32.const 2)))
+            (br $dl)))
+          (if (i32.lt_u (local.get $d) (local.get $c))
+            (then
+              (local.set $gs (f64.promote_f32 (f32.load (local.get $o))))
+              (call $acc1 (local.get $tl) (local.get $gs) (local.get $wtl))
+              (call $acc1 (local.get $tr) (local.get $gs) (local.get $wtr))
+              (call $acc1 (local.get $bl) (local.get $gs) (local.get $wbl))
+              (call $acc1 (local.get $br) (local.get $gs) (local.get $wbr))
+              (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jl)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl_))))
+
+  ;; Two float32 values at p: p = f32(p + g·wt) in float64.
+  (func $acc2 (param $p i32) (param $g v128) (param $wt f64)
+    (v128.store64_lane 0 (local.get $p)
+      (f32x4.demote_f64x2_zero
+        (f64x2.add (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p)))
+          (f64x2.mul (local.get $g) (f64x2.splat (local.get $wt)))))))
+
+  ;; One float32 value at p: p = f32(p + g·wt) in float64.
+  (func $acc1 (param $p i32) (param $g f64) (param $wt f64)
+    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $g) (local.get $wt))))))
+)
