@@ -82,8 +82,12 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
     package: '@lel/autoregressive-seg',
     task: 'clustering',
     schema,
-    // Tiny network and displacement for 32×32 scenes on a CPU.
-    defaults: { arseg: { stemChannels: 8, numBlocks: 2, stemStride: 2, halfT: 2, batchSize: 8, steps: 40, lr: 1e-3 } },
+    // Tiny network and displacement for 32×32 scenes on a CPU. stemStride 1 (the re-implementation's default) gives
+    // output stride 2: with stemStride 2 (stride 4) an encoder exported to cct/cct-supervised/kd left every one of
+    // them predicting background only (mIoU 8.45% in the demo, 2026-11-25): digit strokes are 2–3 px wide (@lel/cct
+    // bench/oracle.ts: 40% reachable at stride 4 vs 62% at 2) and a stride-4 CCT decoder has a ReLU'd C → 4C block
+    // whose 4-channel class groups died (26 of 44 channels), silencing those classes.
+    defaults: { arseg: { stemChannels: 8, numBlocks: 2, stemStride: 1, halfT: 2, batchSize: 8, steps: 40, lr: 1e-3 } },
     async run(config, ctx) {
       const train = scenes(config.data, config.data.scenes, 'train');
       const val = scenes(config.data, config.data.valScenes, 'test');

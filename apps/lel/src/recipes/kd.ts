@@ -60,7 +60,11 @@ type Config = z.output<ReturnType<typeof schemaFor>>;
 export async function loadSegmenterFromRun(runDir: string): Promise<CctModel> {
   const tree = readResolvedConfig(runDir);
   const model = SegModel.parse(tree.model ?? {});
-  const net = await buildSegNet(model, SegInit.parse(tree.init ?? {}), { mode: 'supervised' }, 0);
+  // The decoder as the run trained it: cct / cct-supervised runs train without the official final ReLU
+  // (`cct.decoderFinalRelu: false`); rebuilt with it, the teacher's negative logits were clipped to 0. kd / ckd runs
+  // have no `cct` section and keep the default (their students are built with it).
+  const finalRelu = (tree.cct as { decoderFinalRelu?: unknown } | undefined)?.decoderFinalRelu;
+  const net = await buildSegNet(model, SegInit.parse(tree.init ?? {}), { mode: 'supervised', ...(typeof finalRelu === 'boolean' ? { decoderFinalRelu: finalRelu } : {}) }, 0);
   const file = bestWeightsFile(runDir);
   if (!fs.existsSync(file)) throw new Error(`teacher.run: ${runDir} has no best/model.safetensors (is it a finished segmentation run?)`);
   const all = toTensorMap(await readSafetensorsFile(file));
