@@ -9,6 +9,7 @@ import { conv3dKernelConfigs, makeConv3dGradConfig } from './conv3d_grad';
 import { depthToSpaceGradConfig } from './depth_to_space_grad';
 import { depthwiseBackpropConfigs, makeDepthwiseGradConfig } from './depthwise_conv2d_backprop';
 import { fusedBatchNormGradConfig } from './fused_batch_norm_grad';
+import { adamUpdateKernelConfigs } from './adam_update';
 import { im2colKernelConfigs } from './im2col';
 import { makeMaxPoolGradConfig, maxPoolGradKernelConfigs } from './max_pool_grad';
 import { makeResizeBilinearGradConfig, resizeBilinearGradKernelConfigs } from './resize_bilinear_grad';
@@ -50,7 +51,7 @@ export function registerLelKernels(): LelKernelRegistry {
   applyWasmOverrides();
   if (registered) return registered;
   const kernels: string[] = [];
-  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs];
+  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs];
   for (const c of configs) {
     // A backend that ships its own kernel under a tfjs name keeps it.
     if (tf.getKernel(c.kernelName, c.backendName)) continue;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdamUpdate } from '../kernels/adam_update';
 import { Optimizer, type NamedParameter, type ParamGroup, type ParamUpdate } from './optimizer';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch names and defaults). */
@@ -56,13 +57,23 @@ export class Adam extends Optimizer {
         const p = u.param.variable;
         const m0 = this.getSlot('exp_avg', u.name);
         const v0 = this.getSlot('exp_avg_sq', u.name);
+        const stepSize = u.lr / (1 - this.beta1 ** t);
+        const bc2 = Math.sqrt(1 - this.beta2 ** t);
+        // One pass over the parameter where LEL's fused kernel exists (wasm, cpu): the same float32 operations.
+        const fused = p.dtype === 'float32' ? fusedAdamUpdate(p, g, m0, v0, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, bc2, stepSize }) : undefined;
+        if (fused) {
+          const [pNew, m, v] = fused;
+          this.setSlot('exp_avg', u.name, m);
+          this.setSlot('exp_avg_sq', u.name, v);
+          p.assign(pNew);
+          continue;
+        }
         // Slots start at zero, as PyTorch's zeros_like state.
         const m = m0 ? tf.add(tf.mul(m0, this.beta1), tf.mul(g, 1 - this.beta1)) : tf.mul(g, 1 - this.beta1);
         const v = v0 ? tf.add(tf.mul(v0, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) : tf.mul(tf.square(g), 1 - this.beta2);
         this.setSlot('exp_avg', u.name, m);
         this.setSlot('exp_avg_sq', u.name, v);
-        const stepSize = u.lr / (1 - this.beta1 ** t);
-        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - this.beta2 ** t)), this.eps);
+        const denom = tf.add(tf.div(tf.sqrt(v), bc2), this.eps);
         p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
       }
     });

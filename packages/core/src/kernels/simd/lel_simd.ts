@@ -17,6 +17,8 @@ export interface LelSimd {
   maxpool_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number, sh: number, sw: number, fh: number, fw: number, pt: number, pl: number): void;
   /** dx += bilinear-resize gradient of dy, taps as 16-byte {i32 lo, i32 hi, f64 frac} records (see lel_simd.wat). */
   bilinear_grad(dy: number, dx: number, n: number, h: number, w: number, c: number, nh: number, nw: number, rows: number, cols: number): void;
+  /** One fused Adam update (float32, LEL's Adam op order; see lel_simd.wat); `first` = 1 when m, v are still zero. */
+  adam_update(p: number, g: number, m: number, v: number, outP: number, outM: number, outV: number, size: number, first: number, b1: number, omb1: number, b2: number, omb2: number, bc2: number, eps: number, step: number): void;
   /** Stride-1 NHWC convolution of a zero-padded input [n, hp, wp, ci] with w [kh, kw, ci, co] (co % 4 = 0). */
   conv2d_s1(xp: number, n: number, hp: number, wp: number, ci: number, w: number, kh: number, kw: number, co: number, out: number, oh: number, ow: number): void;
 }

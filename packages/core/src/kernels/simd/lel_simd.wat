@@ -646,4 +646,55 @@
   ;; One float32 value at p: p = f32(p + g·wt) in float64.
   (func $acc1 (param $p i32) (param $g f64) (param $wt f64)
     (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $g) (local.get $wt))))))
+
+  ;; One Adam update, element by element in float32 exactly as LEL's Adam composes tfjs ops (scalars given
+  ;; as float32): m = m·β1 + g·(1−β1) (first step: g·(1−β1)); v = v·β2 + (g·g)·(1−β2) (first: (g·g)·(1−β2));
+  ;; p' = p − (m / (√v / bc2 + eps))·stepSize. Writes m, v and p' to new buffers; four values at a time.
+  (func (export "adam_update") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $outP i32) (param $outM i32) (param $outV i32)
+    (param $size i32) (param $first i32) (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $bc2 f32) (param $eps f32) (param $step f32)
+    (local $i i32) (local $n4 i32) (local $o i32)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $n4 (i32.and (local.get $size) (i32.const -4)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+      (if (local.get $first)
+        (then
+          (local.set $mv (f32x4.mul (local.get $gv) (f32x4.splat (local.get $omb1))))
+          (local.set $vv (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (f32x4.splat (local.get $omb2)))))
+        (else
+          (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $o))) (f32x4.splat (local.get $b1)))
+                                    (f32x4.mul (local.get $gv) (f32x4.splat (local.get $omb1)))))
+          (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $o))) (f32x4.splat (local.get $b2)))
+                                    (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (f32x4.splat (local.get $omb2)))))))
+      (v128.store (i32.add (local.get $outM) (local.get $o)) (local.get $mv))
+      (v128.store (i32.add (local.get $outV) (local.get $o)) (local.get $vv))
+      (v128.store (i32.add (local.get $outP) (local.get $o))
+        (f32x4.sub (v128.load (i32.add (local.get $p) (local.get $o)))
+          (f32x4.mul
+            (f32x4.div (local.get $mv)
+              (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vv)) (f32x4.splat (local.get $bc2))) (f32x4.splat (local.get $eps))))
+            (f32x4.splat (local.get $step)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (block $sdone (loop $sl
+      (br_if $sdone (i32.ge_u (local.get $i) (local.get $size)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+      (if (local.get $first)
+        (then
+          (local.set $ms (f32.mul (local.get $gs) (local.get $omb1)))
+          (local.set $vs (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
+        (else
+          (local.set $ms (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $o))) (local.get $b1)) (f32.mul (local.get $gs) (local.get $omb1))))
+          (local.set $vs (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $o))) (local.get $b2)) (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))))
+      (f32.store (i32.add (local.get $outM) (local.get $o)) (local.get $ms))
+      (f32.store (i32.add (local.get $outV) (local.get $o)) (local.get $vs))
+      (f32.store (i32.add (local.get $outP) (local.get $o))
+        (f32.sub (f32.load (i32.add (local.get $p) (local.get $o)))
+          (f32.mul (f32.div (local.get $ms) (f32.add (f32.div (f32.sqrt (local.get $vs)) (local.get $bc2)) (local.get $eps))) (local.get $step))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $sl))))
 )
