@@ -15,11 +15,12 @@ export interface Im2ColAttrs {
 }
 
 /**
- * Patches of an NHWC input laid out as `colsT[K, M]` with K = kh·kw·cin (row (i·kw + j)·cin + c) and
- * M = n·oh·ow: already transposed, so `colsT · dy2d` (the filter gradient) is a matMul without transpose
- * flags, the only fast matMul on wasm. Writes are contiguous; out-of-image taps stay zero.
+ * The copies that make `colsT` (see {@link im2colT}): for each tap (i, j) and output row, the in-image run of
+ * `count` output pixels reads input pixels `srcStride` elements apart starting at `src` (channel 0), and its
+ * channel c goes to colsT row (i·kw + j)·cin + c at column `dst` (+ c·M). Taps outside the image are skipped
+ * (they stay zero).
  */
-export function im2colT(x: Float32Array, xShape: number[], info: tf.backend_util.Conv2DInfo, out: Float32Array): void {
+export function im2colRuns(xShape: number[], info: tf.backend_util.Conv2DInfo, visit: (src: number, count: number, srcStride: number, dst: number) => void): void {
   const [n, h, w, c] = xShape as [number, number, number, number];
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const kh = info.filterHeight;
@@ -32,22 +33,33 @@ export function im2colT(x: Float32Array, xShape: number[], info: tf.backend_util
       // Output columns whose tap (i, j) lands inside the image, computed once per tap.
       const xMin = Math.max(0, Math.ceil((pl - j * dw) / sw));
       const xMax = Math.min(ow, Math.ceil((w + pl - j * dw) / sw));
-      for (let ch = 0; ch < c; ch++) {
-        const rowBase = ((i * kw + j) * c + ch) * m;
-        for (let b = 0; b < n; b++) {
-          for (let y = 0; y < oh; y++) {
-            const iy = y * sh - pt + i * dh;
-            if (iy < 0 || iy >= h) continue;
-            const src = ((b * h + iy) * w) * c + ch;
-            const dst = rowBase + (b * oh + y) * ow;
-            for (let xx = xMin; xx < xMax; xx++) {
-              out[dst + xx] = x[src + (xx * sw - pl + j * dw) * c]!;
-            }
-          }
+      if (xMax <= xMin) continue;
+      const rowBase = (i * kw + j) * c * m;
+      for (let b = 0; b < n; b++) {
+        for (let y = 0; y < oh; y++) {
+          const iy = y * sh - pt + i * dh;
+          if (iy < 0 || iy >= h) continue;
+          visit(((b * h + iy) * w + xMin * sw - pl + j * dw) * c, xMax - xMin, sw * c, rowBase + (b * oh + y) * ow + xMin);
         }
       }
     }
   }
+}
+
+/**
+ * Patches of an NHWC input laid out as `colsT[K, M]` with K = kh·kw·cin (row (i·kw + j)·cin + c) and
+ * M = n·oh·ow: already transposed, so `colsT · dy2d` (the filter gradient) is a matMul without transpose
+ * flags. `out` must be zero-filled: out-of-image taps stay zero.
+ */
+export function im2colT(x: Float32Array, xShape: number[], info: tf.backend_util.Conv2DInfo, out: Float32Array): void {
+  const c = xShape[3]!;
+  const m = xShape[0]! * info.outHeight * info.outWidth;
+  im2colRuns(xShape, info, (src, count, srcStride, dst) => {
+    for (let ch = 0; ch < c; ch++) {
+      const row = dst + ch * m;
+      for (let r = 0; r < count; r++) out[row + r] = x[src + r * srcStride + ch]!;
+    }
+  });
 }
 
 /** Conv2D geometry (NHWC) from {@link Im2ColAttrs}. */
@@ -64,35 +76,11 @@ export function im2colInfo(xShape: number[], attrs: Im2ColAttrs): tf.backend_uti
   );
 }
 
-/**
- * {@link im2colT} on the wasm heap with LEL's SIMD transpose: for each tap (i, j) and output row, the
- * in-image run of pixels [pixels, cin] is transposed into rows (i, j, ·) of colsT. Same values.
- */
+/** {@link im2colT} on the wasm heap: each run is one SIMD transpose of [pixels, cin] into colsT. Same values. */
 function im2colTSimd(simd: LelSimd, xOff: number, xShape: number[], info: tf.backend_util.Conv2DInfo, outOff: number): void {
-  const [n, h, w, c] = xShape as [number, number, number, number];
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const kh = info.filterHeight;
-  const kw = info.filterWidth;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const m = n * oh * ow;
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const xMin = Math.max(0, Math.ceil((pl - j * dw) / sw));
-      const xMax = Math.min(ow, Math.ceil((w + pl - j * dw) / sw));
-      if (xMax <= xMin) continue;
-      const rowBase = (i * kw + j) * c * m;
-      for (let b = 0; b < n; b++) {
-        for (let y = 0; y < oh; y++) {
-          const iy = y * sh - pt + i * dh;
-          if (iy < 0 || iy >= h) continue;
-          const src = ((b * h + iy) * w + xMin * sw - pl + j * dw) * c;
-          const dst = rowBase + (b * oh + y) * ow + xMin;
-          simd.transpose2d(xOff + src * 4, xMax - xMin, c, sw * c, outOff + dst * 4, m);
-        }
-      }
-    }
-  }
+  const c = xShape[3]!;
+  const m = xShape[0]! * info.outHeight * info.outWidth;
+  im2colRuns(xShape, info, (src, count, srcStride, dst) => simd.transpose2d(xOff + src * 4, count, c, srcStride, outOff + dst * 4, m));
 }
 
 /** The parts of BackendWasm used here (duck-typed). */

@@ -18,6 +18,16 @@ function isWasm(b: unknown): b is WasmLike {
 }
 
 /**
+ * The stored values of `t` on the wasm (a heap view: read it before the next allocation) or cpu backend,
+ * without a copy; undefined on other backends.
+ */
+export function backendValues(backend: unknown, t: tf.TensorInfo): Values | undefined {
+  if (isWasm(backend)) return backend.typedArrayFromHeap(t);
+  const cpu = backend as Partial<CpuLike>;
+  return cpu.data?.get(t.dataId)?.values;
+}
+
+/**
  * Run a JavaScript kernel body on the wasm or cpu backend without copying inputs: on wasm the output is
  * allocated first and then every view is taken from the heap, because allocating can grow (and so detach)
  * the wasm memory. `body` receives a zero-filled output and the input values.
@@ -36,14 +46,14 @@ export function runJsKernel(
       | Float32Array
       | Int32Array;
     view.fill(0);
-    const ins = inputs.map((t) => backend.typedArrayFromHeap(t));
+    const ins = inputs.map((t) => backendValues(backend, t)!);
     body(view, ...ins);
     return out;
   }
   const cpu = backend as CpuLike;
   if (typeof cpu.makeTensorInfo !== 'function' || !cpu.data) throw new Error('runJsKernel: only the wasm and cpu backends are supported');
   const out = outDtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
-  const ins = inputs.map((t) => cpu.data.get(t.dataId).values);
+  const ins = inputs.map((t) => backendValues(cpu, t)!);
   body(out, ...ins);
   return cpu.makeTensorInfo(outShape, outDtype, out);
 }

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ReplicaSpec, ToWorker } from './protocol';
-import { allocateSlots, clearError } from './shared_slots';
+import { allocateSlots, clearError, weightedAverage } from './shared_slots';
 
 /** Options of {@link DataParallel.create}. */
 export interface DataParallelOptions extends ReplicaSpec {
@@ -187,18 +187,14 @@ export class DataParallel {
     const replies = await Promise.all(
       shards.map((s, i) => this.request(i, 'grad', (id) => ({ type: 'grad', id, weights, start: s.start, count: s.count, payload: payload?.(s.start, s.count) }))),
     );
-    // Weighted mean in float64, then float32 (the order of summation is fixed: worker 0, 1, …).
+    // Weighted mean in float64, then float32, in worker order: the same average as DataParallel.step's.
+    const shardWeights = shards.map((s) => s.count / batchSize);
     const grads = this.shapes.map((shape, k) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const acc = new Float64Array(size);
-      replies.forEach((r, i) => {
-        const w = shards[i]!.count / batchSize;
-        const g = r.grads[k]!;
-        for (let j = 0; j < size; j++) acc[j]! += w * g[j]!;
-      });
-      return tf.tensor(Float32Array.from(acc), shape);
+      const mean = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      weightedAverage(replies.map((r) => r.grads[k]!), shardWeights, mean);
+      return tf.tensor(mean, shape);
     });
-    const loss = replies.reduce((a, r, i) => a + (r.loss * shards[i]!.count) / batchSize, 0);
+    const loss = replies.reduce((a, r, i) => a + r.loss * shardWeights[i]!, 0);
     return { loss, grads, workerMs: replies.map((r) => r.ms) };
   }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { backendValues } from '../kernels/js_kernel';
 
 /**
  * The float32 values of `t` without a copy where the backend allows it (a view of the wasm heap, or
@@ -7,14 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * step also means megabytes of short-lived ArrayBuffers for the garbage collector.
  */
 export function float32View(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as {
-    typedArrayFromHeap?: (info: tf.TensorInfo) => Float32Array;
-    data?: { get(dataId: tf.DataId): { values?: unknown } | undefined };
-  };
-  if (t.dtype === 'float32') {
-    if (typeof backend.typedArrayFromHeap === 'function') return backend.typedArrayFromHeap(t);
-    const values = backend.data?.get(t.dataId)?.values;
-    if (values instanceof Float32Array && values.length === t.size) return values;
-  }
+  const values = t.dtype === 'float32' ? backendValues(tf.backend(), t) : undefined;
+  if (values instanceof Float32Array && values.length === t.size) return values;
   return Float32Array.from(t.dataSync() as ArrayLike<number>);
 }
