@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { backendValues, isWasm, type CpuLike } from './js_kernel';
 import { heapOffset, lelSimdFor } from './simd/lel_simd';
 
 /** LEL's fused Adam-update kernel (wasm and cpu). */
@@ -39,37 +40,27 @@ export function adamUpdateValues(p: Float32Array, g: Float32Array, m: Float32Arr
   }
 }
 
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-interface CpuLike {
-  data: { get(dataId: tf.DataId): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
 const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { p, g, m, v } = inputs as { p: tf.TensorInfo; g: tf.TensorInfo; m?: tf.TensorInfo; v?: tf.TensorInfo };
   const a = attrs as unknown as AdamUpdateAttrs;
   const size = p.shape.reduce((x, y) => x * y, 1);
-  const simd = lelSimdFor(backend);
-  if (typeof (backend as WasmLike).typedArrayFromHeap === 'function') {
-    const wasm = backend as WasmLike;
-    const outs = [0, 1, 2].map(() => wasm.makeOutput(p.shape, 'float32'));
+  // Values are read after the outputs are allocated (allocating may grow, and detach, the wasm heap).
+  const values = (t: tf.TensorInfo | undefined) => (t ? (backendValues(backend, t) as Float32Array) : undefined);
+  if (isWasm(backend)) {
+    const outs = [0, 1, 2].map(() => backend.makeOutput(p.shape, 'float32'));
+    const simd = lelSimdFor(backend);
     if (simd) {
       const off = (t: tf.TensorInfo | undefined) => (t ? heapOffset(backend, t.dataId) : 0);
       const f = Math.fround;
       simd.adam_update(off(p), off(g), off(m), off(v), off(outs[0]), off(outs[1]), off(outs[2]), size, m ? 0 : 1, a.beta1, f(1 - a.beta1), a.beta2, f(1 - a.beta2), a.bc2, a.eps, a.stepSize);
     } else {
-      const view = (t: tf.TensorInfo | undefined) => (t ? wasm.typedArrayFromHeap(t) : undefined);
-      adamUpdateValues(view(p)!, view(g)!, view(m), view(v), a, view(outs[0])!, view(outs[1])!, view(outs[2])!);
+      adamUpdateValues(values(p)!, values(g)!, values(m), values(v), a, values(outs[0])!, values(outs[1])!, values(outs[2])!);
     }
     return outs;
   }
-  const cpu = backend as unknown as CpuLike;
-  const vals = (t: tf.TensorInfo | undefined) => (t ? cpu.data.get(t.dataId).values : undefined);
+  const cpu = backend as CpuLike;
   const out = [new Float32Array(size), new Float32Array(size), new Float32Array(size)] as const;
-  adamUpdateValues(vals(p)!, vals(g)!, vals(m), vals(v), a, out[0], out[1], out[2]);
+  adamUpdateValues(values(p)!, values(g)!, values(m), values(v), a, out[0], out[1], out[2]);
   return out.map((o) => cpu.makeTensorInfo(p.shape, 'float32', o));
 };
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runJsKernel } from './js_kernel';
 import { heapOffset, lelSimdFor, type LelSimd } from './simd/lel_simd';
+import type { WasmBackend } from './wasm/backend';
 
 /** Name of LEL's transposed-im2col kernel (registered for wasm and cpu). */
 export const IM2COL_T = 'LelIm2ColT';
@@ -83,12 +84,6 @@ function im2colTSimd(simd: LelSimd, xOff: number, xShape: number[], info: tf.bac
   im2colRuns(xShape, info, (src, count, srcStride, dst) => simd.transpose2d(xOff + src * 4, count, c, srcStride, outOff + dst * 4, m));
 }
 
-/** The parts of BackendWasm used here (duck-typed). */
-interface WasmOut {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
 const im2colKernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const x = (inputs as { x: tf.TensorInfo }).x;
   const a = attrs as unknown as Im2ColAttrs;
@@ -97,9 +92,9 @@ const im2colKernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const m = info.batchSize * info.outHeight * info.outWidth;
   const simd = lelSimdFor(backend);
   if (simd && x.dtype === 'float32' && k * m > 0) {
-    const wasm = backend as unknown as WasmOut;
+    const wasm = backend as unknown as WasmBackend;
     const out = wasm.makeOutput([k, m], 'float32');
-    wasm.typedArrayFromHeap(out).fill(0);
+    (wasm.typedArrayFromHeap(out) as Float32Array).fill(0);
     im2colTSimd(simd, heapOffset(backend, x.dataId), x.shape, info, heapOffset(backend, out.dataId));
     return out;
   }

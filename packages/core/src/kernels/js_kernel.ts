@@ -1,20 +1,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackend } from './wasm/backend';
 
 /** A typed array as the backends store tensor values. */
 export type Values = Float32Array | Int32Array | Uint8Array;
 
 /** The parts of BackendWasm and MathBackendCPU we use; both are duck-typed so neither package is imported. */
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Values;
-}
-interface CpuLike {
+/** The parts of MathBackendCPU LEL's JavaScript kernels use. */
+export interface CpuLike {
   data: { get(dataId: tf.DataId): { values: Values } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Values): tf.TensorInfo;
 }
 
-function isWasm(b: unknown): b is WasmLike {
-  return typeof (b as WasmLike).typedArrayFromHeap === 'function';
+/** Whether `b` is tfjs-wasm (duck-typed: the package is an optional peer). */
+export function isWasm(b: unknown): b is WasmBackend {
+  return typeof (b as WasmBackend).typedArrayFromHeap === 'function';
 }
 
 /**

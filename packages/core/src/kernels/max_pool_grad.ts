@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { applyWasmOverrides } from './wasm_overrides';
 import { runJsKernel } from './js_kernel';
 import { heapOffset, lelSimdFor } from './simd/lel_simd';
+import type { WasmBackend } from './wasm/backend';
 
 /** LEL's MaxPoolGrad kernel (wasm and cpu). */
 export const MAX_POOL_GRAD = 'LelMaxPoolGrad';
@@ -67,9 +68,9 @@ const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = lelSimdFor(backend);
   if (simd && input.dtype === 'float32' && dy.dtype === 'float32') {
     // The same choice and the same float32 adds in the same order, four channels at a time.
-    const wasm = backend as unknown as { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+    const wasm = backend as unknown as WasmBackend;
     const out = wasm.makeOutput(input.shape, 'float32');
-    wasm.typedArrayFromHeap(out).fill(0);
+    (wasm.typedArrayFromHeap(out) as Float32Array).fill(0);
     const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, padInfo } = info;
     simd.maxpool_grad(heapOffset(backend, input.dataId), heapOffset(backend, dy.dataId), heapOffset(backend, out.dataId), batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, padInfo.top, padInfo.left);
     return out;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resizeGradKernel, type FastResizeGrad } from './resize_grad_kernel';
 import { heapOffset, lelSimdFor } from './simd/lel_simd';
+import type { WasmBackend } from './wasm/backend';
 
 /** LEL's ResizeBilinearGrad kernel (wasm and cpu). */
 export const RESIZE_BILINEAR_GRAD = 'LelResizeBilinearGrad';
@@ -67,7 +68,7 @@ export function resizeBilinearGradValues(
 const simdResizeBilinearGrad: FastResizeGrad = (backend, images, dy, alignCorners, halfPixelCenters) => {
   const simd = lelSimdFor(backend);
   if (!simd || images.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
-  const wasm = backend as { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array; disposeData(id: tf.DataId): boolean };
+  const wasm = backend as WasmBackend;
   const [n, h, w, c] = images.shape as [number, number, number, number];
   const [, nh, nw] = dy.shape as [number, number, number];
   const ratio = (o: number, nn: number) => (alignCorners && nn > 1 ? o - 1 : o) / (alignCorners && nn > 1 ? nn - 1 : nn);
@@ -76,7 +77,7 @@ const simdResizeBilinearGrad: FastResizeGrad = (backend, images, dy, alignCorner
   const rows = wasm.makeOutput([4 * nh], 'float32');
   const cols = wasm.makeOutput([4 * nw], 'float32');
   try {
-    wasm.typedArrayFromHeap(out).fill(0);
+    (wasm.typedArrayFromHeap(out) as Float32Array).fill(0);
     const write = (t: tf.TensorInfo, count: number, r: number, size: number) => {
       const view = wasm.typedArrayFromHeap(t);
       const dv = new DataView(view.buffer, view.byteOffset, count * 16);
