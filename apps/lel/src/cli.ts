@@ -89,7 +89,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('the end-to-end story in ~1.5 minutes on 2 CPU cores, with a summary table and an HTML report')
+    .description('the end-to-end story in ~2 minutes on 2 CPU cores, with a summary table and an HTML report')
     .option('-o, --out <dir>', 'output folder', 'runs/demo')
     .addOption(backendOption())
     .option('--quick', 'tiny settings (a smoke test of the whole pipeline in about a minute)')

@@ -25,6 +25,10 @@ describe('lel demo --quick', () => {
     expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| cct \| CCT with 1\/8/);
     // CCT started from the encoder the arseg stage pretrained without labels.
     expect(r.summaries.find((s) => s.stage.name === 'cct')!.summary.notes.join(' ')).toMatch(/encoder initialised from .*arseg/);
+    // The MIL stage and its baseline: the same recipe, with and without the information bottleneck.
+    expect(r.summaries.find((s) => s.stage.name === 'mil-ib')!.summary.notes.join(' ')).toMatch(/Bernoulli-mask IB/);
+    expect(r.summaries.find((s) => s.stage.name === 'clam-sb')!.summary.notes.join(' ')).toMatch(/CLAM-SB baseline/);
+    expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| mil-ib \| .* \| bag accuracy \d\.\d{3} \(AUC/);
     // A second run reuses the finished stages instead of training again.
     const again = await demoCommand({ out, quick: true, backend: 'wasm', log: (l) => lines.push(l) });
     expect(again.summaries).toHaveLength(expected.length);
