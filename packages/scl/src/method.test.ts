@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, useBackend } from '@lel/core';
 import { describeMethodMatrix, expectFlatMemory } from '@lel/core/testing';
-import type { ImageClassificationData } from '@lel/datasets';
 import { describe, expect, test } from 'vitest';
 import { sclLoss } from './loss';
 import { SclModel } from './model';
 import { loadSclWeights, multiStepEpochLr, saveSclWeights, sclDistillLoss, trainScl, trainSclDistill } from './train';
+import { toyData } from './toy-data.fixture';
 
 const TINY = { channels: [4, 4, 8, 8] as [number, number, number, number], inChannels: 1, featDim: 4, dropBlockSize: 1 };
 
@@ -18,14 +18,6 @@ function tinyModel(seed: number | string, opts: Partial<ConstructorParameters<ty
   return new SclModel({ numClasses: 3, ...TINY, rng: new Rng(`m/${seed}`), ...opts });
 }
 
-/** n random 32×32 greyscale images with labels 0..classes−1 (class-dependent mean so a little is learnable). */
-function toyData(n: number, classes: number, seed: number): ImageClassificationData {
-  const rng = new Rng(`toy/${seed}`);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % classes);
-  const images = new Float32Array(n * 32 * 32);
-  for (let i = 0; i < n; i++) for (let p = 0; p < 1024; p++) images[i * 1024 + p] = Math.min(1, Math.max(0, rng.uniform(0, 0.5) + (labels[i]! * ((p % 32) / 32)) / classes));
-  return { images, labels, n, height: 32, width: 32, channels: 1, classNames: Array.from({ length: classes }, (_, c) => `c${c}`) };
-}
 
 const lossOptions = { lambdaCls: 1, spatialContLoss: true, lambdaSpatial: 1, globalContLoss: true, lambdaGlobal: 1 };
 

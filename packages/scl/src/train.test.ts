@@ -3,24 +3,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, useBackend, type Callback } from '@lel/core';
-import type { ImageClassificationData } from '@lel/datasets';
+import { useBackend, type Callback } from '@lel/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { SclModel } from './model';
 import { trainScl, trainSclDistill } from './train';
+import { toyData } from './toy-data.fixture';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
 
-/** n random 32×32 greyscale images with labels 0..classes−1. */
-function toyData(n: number, classes: number, seed: number): ImageClassificationData {
-  const rng = new Rng(`toy/${seed}`);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % classes);
-  const images = new Float32Array(n * 32 * 32);
-  for (let i = 0; i < n; i++) for (let p = 0; p < 1024; p++) images[i * 1024 + p] = Math.min(1, Math.max(0, rng.uniform(0, 0.5) + (labels[i]! * ((p % 32) / 32)) / classes));
-  return { images, labels, n, height: 32, width: 32, channels: 1, classNames: Array.from({ length: classes }, (_, c) => `c${c}`) };
-}
 
 // 12 images in batches of 4: 3 steps per epoch; the default dropRate (0.1: dropout in stages 1–2, DropBlock in 3–4).
 const CFG = { channels: [4, 4, 8, 8] as [number, number, number, number], featDim: 4, dropBlockSize: 1, batchSize: 4, epochs: 3, lrMilestones: [2], seed: 7 };

@@ -52,6 +52,17 @@ const cases: { name: string; x: number[]; w: number[]; opts: Conv2dOptions; pad:
   { name: 'depthwise groups=channels', x: [1, 5, 5, 3], w: [3, 3, 1, 3], opts: { groups: 3, padding: 1 }, pad: [1, 1, 1, 1] },
 ];
 
+/** Finite-difference check of conv2d's gradients (x, w, b) on random inputs for case `c`. */
+function checkGrads(rng: Rng, c: (typeof cases)[number]): void {
+  tf.tidy(() => {
+    const x = rng.normalTensor(c.x);
+    const w = rng.normalTensor(c.w, 0, 0.5);
+    const b = rng.normalTensor([c.w[3]!]);
+    const probe = rng.normalTensor(tf.tidy(() => conv2d(x, w, b, c.opts)).shape);
+    gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
+  });
+}
+
 for (const backend of testBackends()) {
   describe(`conv2d [${backend}]`, () => {
     beforeAll(() => useBackend(backend as BackendName));
@@ -71,14 +82,7 @@ for (const backend of testBackends()) {
     });
 
     test.each(cases.filter((c) => c.name !== 'k3 pad1'))('gradients (x, w, b) match finite differences: $name', (c) => {
-      const rng = new Rng(`convgrad-${c.name}`);
-      tf.tidy(() => {
-        const x = rng.normalTensor(c.x);
-        const w = rng.normalTensor(c.w, 0, 0.5);
-        const b = rng.normalTensor([c.w[3]!]);
-        const probe = rng.normalTensor(tf.tidy(() => conv2d(x, w, b, c.opts)).shape);
-        gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
-      });
+      checkGrads(new Rng(`convgrad-${c.name}`), c);
     });
 
     test('without LEL im2col kernel (as on tfjs-node) dilated convs keep the layer gradient', () => {
@@ -95,13 +99,7 @@ for (const backend of testBackends()) {
         });
         // … so the layer's own gradient must take over (stride 1 and stride 2).
         for (const c of cases.filter((k) => k.opts.dilation === 2)) {
-          tf.tidy(() => {
-            const x = rng.normalTensor(c.x);
-            const w = rng.normalTensor(c.w, 0, 0.5);
-            const b = rng.normalTensor([c.w[3]!]);
-            const probe = rng.normalTensor(tf.tidy(() => conv2d(x, w, b, c.opts)).shape);
-            gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
-          });
+          checkGrads(rng, c);
         }
       } finally {
         tf.registerKernel(im2col);

@@ -381,26 +381,29 @@ describe('fit', () => {
     pair2.dispose();
   });
 
+  /** fit options of the generator-resume tests: SGD on the regression data, every step logged, no periodic checkpoints. */
+  const regressionOpts = (m: NoisyNet | DropoutNet, runDir: string, extra: object) => ({
+    model: m,
+    optimizer: new SGD(m.trainableParameters(), { lr: 0.05, momentum: 0.9 }),
+    data: { labeled: regressionData() },
+    step: (b: XY) => ({ total: mse(m.forward(b.x), b.y) }),
+    runDir,
+    logEvery: 1,
+    checkpoint: { every: 100 },
+    progress: 'none' as const,
+    ...extra,
+  });
+  /** Train losses logged after step `after`. */
+  const losses = (r: { history: MetricsRecord[] }, after: number) => r.history.filter((h) => h.type === 'train' && h.step > after).map((h) => h.loss);
+
   test('a model drawing noise from its own generator and counting calls resumes bit-exactly; an old checkpoint warns', async () => {
-    const opts = (m: NoisyNet, runDir: string, extra: object) => ({
-      model: m,
-      optimizer: new SGD(m.trainableParameters(), { lr: 0.05, momentum: 0.9 }),
-      data: { labeled: regressionData() },
-      step: (b: XY) => ({ total: mse(m.forward(b.x), b.y) }),
-      runDir,
-      logEvery: 1,
-      checkpoint: { every: 100 },
-      progress: 'none' as const,
-      ...extra,
-    });
-    const losses = (r: { history: MetricsRecord[] }, after: number) => r.history.filter((h) => h.type === 'train' && h.step > after).map((h) => h.loss);
     const a = new NoisyNet();
-    const full = await fit(opts(a, dir('noisy-a'), { maxSteps: 9 }));
+    const full = await fit(regressionOpts(a, dir('noisy-a'), { maxSteps: 9 }));
     const cut = dir('noisy-b');
     const b1 = new NoisyNet();
-    await fit(opts(b1, cut, { maxSteps: 4 }));
+    await fit(regressionOpts(b1, cut, { maxSteps: 4 }));
     const b2 = new NoisyNet(99, 'another generator');
-    const resumed = await fit(opts(b2, cut, { maxSteps: 9, resume: 'last' }));
+    const resumed = await fit(regressionOpts(b2, cut, { maxSteps: 9, resume: 'last' }));
     expect(resumed.warnings).toEqual([]);
     expect(losses(resumed, 4)).toEqual(losses(full, 4));
     expect(snapshot(b2)).toEqual(snapshot(a));
@@ -415,7 +418,7 @@ describe('fit', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const b3 = new NoisyNet(99, 'another generator');
-      const oldResume = await fit(opts(b3, cut, { maxSteps: 9, resume: 'last' }));
+      const oldResume = await fit(regressionOpts(b3, cut, { maxSteps: 9, resume: 'last' }));
       expect(oldResume.warnings).toHaveLength(1);
       expect(oldResume.warnings[0]).toMatch(/step-000004 has no module generator \/ counter state/);
       expect(warn).toHaveBeenCalledWith(`[lel] warning: ${oldResume.warnings[0]}`);
@@ -429,29 +432,17 @@ describe('fit', () => {
   });
 
   test("core's Dropout and MultiHeadAttention with their own generators resume bit-exactly (generators in the checkpoint)", async () => {
-    const opts = (m: DropoutNet, runDir: string, extra: object) => ({
-      model: m,
-      optimizer: new SGD(m.trainableParameters(), { lr: 0.05, momentum: 0.9 }),
-      data: { labeled: regressionData() },
-      step: (b: XY) => ({ total: mse(m.forward(b.x), b.y) }),
-      runDir,
-      logEvery: 1,
-      checkpoint: { every: 100 },
-      progress: 'none' as const,
-      ...extra,
-    });
-    const losses = (r: { history: MetricsRecord[] }, after: number) => r.history.filter((h) => h.type === 'train' && h.step > after).map((h) => h.loss);
     const a = new DropoutNet();
     expect(a.namedGenerators().map(([n]) => n)).toEqual(['drop.rng', 'attention.rng']);
-    const full = await fit(opts(a, dir('dropout-a'), { maxSteps: 9 }));
+    const full = await fit(regressionOpts(a, dir('dropout-a'), { maxSteps: 9 }));
     const cut = dir('dropout-b');
     const b1 = new DropoutNet();
-    await fit(opts(b1, cut, { maxSteps: 4 }));
+    await fit(regressionOpts(b1, cut, { maxSteps: 4 }));
     const state = JSON.parse(fs.readFileSync(path.join(cut, 'checkpoints', 'step-000004', 'state.json'), 'utf8'));
     expect(Object.keys(state.moduleState.generators)).toEqual(['drop.rng', 'attention.rng']);
     // Other generators (and initial weights): the checkpoint restores both.
     const b2 = new DropoutNet(99, 'another', 'generator');
-    const resumed = await fit(opts(b2, cut, { maxSteps: 9, resume: 'last' }));
+    const resumed = await fit(regressionOpts(b2, cut, { maxSteps: 9, resume: 'last' }));
     expect(resumed.warnings).toEqual([]);
     expect(losses(resumed, 4)).toEqual(losses(full, 4));
     expect(snapshot(b2)).toEqual(snapshot(a));
