@@ -3,7 +3,7 @@
 //   --backends wasm,cpu  --models seg,tx  --steps 7  --warmup 2  --modes lel,stock  --profile
 // `stock` = tfjs's own gradients (with LEL's kernels for what wasm lacks, else a conv net cannot train);
 // `lel` = LEL's gradients. Each (backend, model, mode) runs in this process, one after another.
-import { installTfjsEsmHook } from '../src/kernels/tfjs_esm_hook';
+import { installTfjsEsmHook } from '../src/kernels/tfjs-esm-hook';
 
 // Plain Node cannot load tfjs-core's gradient registrations without this hook; everything that imports
 // them is loaded dynamically below, after it.

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installTfjsEsmHook } from '../src/kernels/tfjs_esm_hook';
+import { installTfjsEsmHook } from '../src/kernels/tfjs-esm-hook';
 
 installTfjsEsmHook();
 const { installedBackends } = await import('../src/backend');

@@ -6,13 +6,13 @@
 // worker, as JSON lines and a table.
 //   --models seg,tx  --modes step,gradients  --batch 16  --steps 7  --warmup 2  --backend wasm  --main wasm
 import { fileURLToPath } from 'node:url';
-import { installTfjsEsmHook } from '../src/kernels/tfjs_esm_hook';
+import { installTfjsEsmHook } from '../src/kernels/tfjs-esm-hook';
 
 installTfjsEsmHook();
 const tf = await import('@tensorflow/tfjs-core');
 const { useBackend } = await import('../src/backend');
 const { registerLelKernels } = await import('../src/kernels/register');
-const { DataParallel } = await import('../src/parallel/data_parallel');
+const { DataParallel } = await import('../src/parallel/data-parallel');
 const { BenchAdam } = await import('./adam');
 const { median } = await import('./harness');
 const { MODELS } = await import('./models');

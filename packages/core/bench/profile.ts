@@ -1,7 +1,7 @@
 // `node --import tsx bench/profile.ts --model tx [--kernel BatchMatMul] [--backend wasm] [--reps 3]`:
 // where one training step of a benchmark model spends its time, by kernel (calls, ms per step), or for one
 // kernel by input shapes (calls, ms, GFLOP/s for matMuls). Uses tf.profile: kernel times, not wall time.
-import { installTfjsEsmHook } from '../src/kernels/tfjs_esm_hook';
+import { installTfjsEsmHook } from '../src/kernels/tfjs-esm-hook';
 
 installTfjsEsmHook();
 const tf = await import('@tensorflow/tfjs-core');

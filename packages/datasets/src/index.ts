@@ -12,8 +12,8 @@ export {
   decodeImage, readImage, decodeMaskPng, readMaskPng, sniffImageFormat, encodePng, encodeJpeg, encodePalettePng, vocPalette,
 } from './loaders/image';
 export type { DecodeOptions, DecodedMask } from './loaders/image';
-export { loadImageFolder } from './loaders/imageFolder';
-export type { ImageFolderOptions } from './loaders/imageFolder';
+export { loadImageFolder } from './loaders/image-folder';
+export type { ImageFolderOptions } from './loaders/image-folder';
 export { loadVocSegmentation, readSplitList, VOC_CLASS_NAMES } from './loaders/voc';
 export type { VocOptions } from './loaders/voc';
 export { parseCifarBinary, loadCifarBinary, CIFAR10_CLASS_NAMES } from './loaders/cifar';
@@ -26,10 +26,10 @@ export { parseJsonl, loadJsonl } from './loaders/jsonl';
 export type { JsonlOptions } from './loaders/jsonl';
 
 // Splits, subsets, episodes, batches
-export { labeledUnlabeledSplit, saveSplit, loadSplit } from './splits/labeledSplit';
-export type { LabeledSplit, LabeledSplitOptions } from './splits/labeledSplit';
-export { fewSampleSubset } from './splits/fewSample';
-export type { FewSampleOptions } from './splits/fewSample';
+export { labeledUnlabeledSplit, saveSplit, loadSplit } from './splits/labeled-split';
+export type { LabeledSplit, LabeledSplitOptions } from './splits/labeled-split';
+export { fewSampleSubset } from './splits/few-sample';
+export type { FewSampleOptions } from './splits/few-sample';
 export { EpisodeSampler } from './splits/episodes';
 export type { Episode, EpisodeSamplerOptions } from './splits/episodes';
 export { toImageBatch, toSegmentationBatch, batches } from './batches';
@@ -43,10 +43,10 @@ export { colorJitter, randomGrayscale, randomResizedCrop } from './augment/photo
 export type { ColorJitterOptions, RandomResizedCropOptions } from './augment/photometric';
 
 // Embedded default data
-export { makeDigitScenes } from './embedded/digitScenes';
-export type { DigitScenesOptions, DigitScenes } from './embedded/digitScenes';
-export { loadMnistDigits, loadFashionMnistPool, hasFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASS_NAMES } from './embedded/mnistDigits';
-export type { GlyphPool } from './embedded/mnistDigits';
+export { makeDigitScenes } from './embedded/digit-scenes';
+export type { DigitScenesOptions, DigitScenes } from './embedded/digit-scenes';
+export { loadMnistDigits, loadFashionMnistPool, hasFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASS_NAMES } from './embedded/mnist-digits';
+export type { GlyphPool } from './embedded/mnist-digits';
 export { makeGlyphFewShot, glyphClassSplits, listGlyphCharacters, renderDrawing } from './embedded/glyphs';
 export type { GlyphFewShotOptions, GlyphClassSplits, GlyphPoolOptions } from './embedded/glyphs';
 export {
@@ -54,9 +54,9 @@ export {
 } from './embedded/text';
 export type { SentimentDomain, SentimentDomainShift, CorpusDocument, SpamGroup, SpamOptions } from './embedded/text';
 export { detectOptionalSources, NOTO_FONTS_DIR } from './embedded/optional';
-export { makeFontGlyphFewShot, notoScriptFonts, listFontCharacters } from './embedded/fontGlyphs';
-export type { FontGlyphFewShotOptions } from './embedded/fontGlyphs';
+export { makeFontGlyphFewShot, notoScriptFonts, listFontCharacters } from './embedded/font-glyphs';
+export type { FontGlyphFewShotOptions } from './embedded/font-glyphs';
 export { parseTrueType, readTrueType, fillContours } from './embedded/truetype';
 export type { TrueTypeFont, Contour } from './embedded/truetype';
 export type { OptionalSources } from './embedded/optional';
-export { dataPackageDir } from './embedded/packagePath';
+export { dataPackageDir } from './embedded/package-path';

@@ -3,7 +3,7 @@ import { scoped } from '@lel/core';
 import type { DistillLossParts } from './types';
 import { checkLabels, checkLogits, checkPair, checkRange } from './validate';
 import { detach } from './detach';
-import { meanCrossEntropy } from './crossEntropy';
+import { meanCrossEntropy } from './cross-entropy';
 
 /** Options of {@link annealingKdSchedule}. */
 export interface AnnealingScheduleOptions {

@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
-import { continuationSchedule } from './continuationSchedule';
-import { continuationKdLoss } from './continuationLoss';
+import { continuationSchedule } from './continuation-schedule';
+import { continuationKdLoss } from './continuation-loss';
 import { annealingKdLoss, annealingKdSchedule } from './annealing';
-import { psiAt } from './psiSchedule';
+import { psiAt } from './psi-schedule';
 
 describe('continuationSchedule', () => {
   test('never produces T < 1, and φ stays in [1/T_max, 1]', () => {

@@ -2,11 +2,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeGolden, type GoldenContext } from '@lel/core/testing';
-import { kdLoss } from './kdLoss';
-import { continuationSchedule } from './continuationSchedule';
-import { continuationKdLoss } from './continuationLoss';
-import { labelSmoothingCrossEntropy } from './labelSmoothing';
-import { confidencePenaltyLoss } from './confidencePenalty';
+import { kdLoss } from './kd-loss';
+import { continuationSchedule } from './continuation-schedule';
+import { continuationKdLoss } from './continuation-loss';
+import { labelSmoothingCrossEntropy } from './label-smoothing';
+import { confidencePenaltyLoss } from './confidence-penalty';
 import { ensembleSoftTargets } from './ensemble';
 
 /** Run `fn` in a tidy scope so a handler never leaks (the runner checks it). */

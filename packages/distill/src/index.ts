@@ -1,29 +1,29 @@
 // @lel/distill: explicit named exports (no `export *`).
 
 // Losses (each returns { total, hard, soft, ... })
-export { kdLoss } from './kdLoss';
-export type { KdInputs, KdOptions, KdLossParts } from './kdLoss';
+export { kdLoss } from './kd-loss';
+export type { KdInputs, KdOptions, KdLossParts } from './kd-loss';
 export { ensembleSoftTargets } from './ensemble';
-export { continuationKdLoss } from './continuationLoss';
-export type { ContinuationInputs, ContinuationOptions, ContinuationLossParts } from './continuationLoss';
+export { continuationKdLoss } from './continuation-loss';
+export type { ContinuationInputs, ContinuationOptions, ContinuationLossParts } from './continuation-loss';
 export { annealingKdLoss, annealingKdSchedule } from './annealing';
 export type { AnnealingInputs, AnnealingEpoch, AnnealingScheduleOptions } from './annealing';
-export { labelSmoothingCrossEntropy } from './labelSmoothing';
-export { confidencePenaltyLoss, annealedBeta } from './confidencePenalty';
-export type { ConfidencePenaltyOptions, ConfidencePenaltyParts, BetaAnnealing } from './confidencePenalty';
+export { labelSmoothingCrossEntropy } from './label-smoothing';
+export { confidencePenaltyLoss, annealedBeta } from './confidence-penalty';
+export type { ConfidencePenaltyOptions, ConfidencePenaltyParts, BetaAnnealing } from './confidence-penalty';
 export type { DistillLossParts } from './types';
 
 // Schedules
-export { continuationSchedule } from './continuationSchedule';
-export type { ContinuationSchedule, ContinuationScheduleOptions } from './continuationSchedule';
-export { psiAt } from './psiSchedule';
-export type { PsiSchedule } from './psiSchedule';
+export { continuationSchedule } from './continuation-schedule';
+export type { ContinuationSchedule, ContinuationScheduleOptions } from './continuation-schedule';
+export { psiAt } from './psi-schedule';
+export type { PsiSchedule } from './psi-schedule';
 
 // Teachers
 export { frozenTeacher } from './teacher';
 export type { Teacher } from './teacher';
-export { CachedLogits, computeTeacherLogits, loadOrComputeTeacherLogits } from './cachedLogits';
-export type { IndexedBatch } from './cachedLogits';
+export { CachedLogits, computeTeacherLogits, loadOrComputeTeacherLogits } from './cached-logits';
+export type { IndexedBatch } from './cached-logits';
 export { detach } from './detach';
 
 // Recipe on the @lel/core runtime

@@ -4,10 +4,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Linear, Module, Rng, relu } from '@lel/core';
 import { describeMethodMatrix } from '@lel/core/testing';
 import type { MethodCase, MethodSetup } from '@lel/core/testing';
-import { confidencePenaltyLoss } from './confidencePenalty';
-import { continuationKdLoss } from './continuationLoss';
-import { kdLoss } from './kdLoss';
-import { labelSmoothingCrossEntropy } from './labelSmoothing';
+import { confidencePenaltyLoss } from './confidence-penalty';
+import { continuationKdLoss } from './continuation-loss';
+import { kdLoss } from './kd-loss';
+import { labelSmoothingCrossEntropy } from './label-smoothing';
 
 class Mlp extends Module {
   readonly fc1: Linear;

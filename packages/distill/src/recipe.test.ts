@@ -8,7 +8,7 @@ import { Linear, Module, Rng, SGD, useBackend, type DataSource } from '@lel/core
 import { expectNoLeaks } from '@lel/core/testing';
 import { distill, distillationStep } from './recipe';
 import { frozenTeacher } from './teacher';
-import { CachedLogits, computeTeacherLogits, loadOrComputeTeacherLogits } from './cachedLogits';
+import { CachedLogits, computeTeacherLogits, loadOrComputeTeacherLogits } from './cached-logits';
 
 /** An MLP classifier of a given width (teacher and student differ in size). */
 class Mlp extends Module {

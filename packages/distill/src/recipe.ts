@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fit, type Callback, type FitOptions, type FitResult, type LossParts as CoreLossParts, type Module, type TrainContext } from '@lel/core';
 import { DistillMethodConfig, type DistillMethodInput } from './config';
-import { kdLoss } from './kdLoss';
-import { continuationSchedule, type ContinuationSchedule } from './continuationSchedule';
-import { continuationKdLoss } from './continuationLoss';
+import { kdLoss } from './kd-loss';
+import { continuationSchedule, type ContinuationSchedule } from './continuation-schedule';
+import { continuationKdLoss } from './continuation-loss';
 import { annealingKdLoss, annealingKdSchedule, type AnnealingEpoch } from './annealing';
-import { labelSmoothingCrossEntropy } from './labelSmoothing';
-import { annealedBeta, confidencePenaltyLoss } from './confidencePenalty';
-import { meanCrossEntropy } from './crossEntropy';
+import { labelSmoothingCrossEntropy } from './label-smoothing';
+import { annealedBeta, confidencePenaltyLoss } from './confidence-penalty';
+import { meanCrossEntropy } from './cross-entropy';
 import { checkLabels, checkLogits } from './validate';
 import type { Teacher } from './teacher';
 

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
-import { labelSmoothingCrossEntropy } from './labelSmoothing';
-import { annealedBeta, confidencePenaltyLoss } from './confidencePenalty';
+import { labelSmoothingCrossEntropy } from './label-smoothing';
+import { annealedBeta, confidencePenaltyLoss } from './confidence-penalty';
 import { ensembleSoftTargets } from './ensemble';
 
 beforeAll(async () => {

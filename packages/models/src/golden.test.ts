@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensorsFile } from '@lel/core';
 import { describeGolden, type GoldenContext, type GoldenTensor } from '@lel/core/testing';
-import { BertForSequenceClassification } from './bert/sequenceClassification';
+import { BertForSequenceClassification } from './bert/sequence-classification';
 import { BertModel } from './bert/model';
 import { loadBertWeights } from './bert/checkpoint';
 import { WordPieceTokenizer, type PaddingStrategy, type TruncationStrategy } from './tokenizer/wordpiece';

@@ -8,14 +8,14 @@ export type { BertInputs, BertModelOutput, BertModelOptions } from './bert/model
 export { BertEmbeddings } from './bert/embeddings';
 export { BertSelfAttention, BertSelfOutput, BertAttention } from './bert/attention';
 export { BertIntermediate, BertOutput, BertLayer, BertEncoder } from './bert/layer';
-export { BertForSequenceClassification } from './bert/sequenceClassification';
-export type { SequenceClassifierOutput, BertForSequenceClassificationOptions } from './bert/sequenceClassification';
-export { BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform } from './bert/maskedLM';
+export { BertForSequenceClassification } from './bert/sequence-classification';
+export type { SequenceClassifierOutput, BertForSequenceClassificationOptions } from './bert/sequence-classification';
+export { BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform } from './bert/masked-lm';
 export { hfToLelName, loadBertWeights, bertWeightsToHf } from './bert/checkpoint';
 export type { CheckpointTensor, BertLoadReport, LoadBertWeightsOptions, BertToHfOptions } from './bert/checkpoint';
 export { readBertCheckpoint, loadBertWeightsFromFile, loadPretrainedBert, saveBertPretrained } from './bert/pretrained';
 export type { LoadPretrainedBertOptions, PretrainedBert, SaveBertPretrainedOptions } from './bert/pretrained';
-export { childNamed } from './bert/childNamed';
+export { childNamed } from './bert/child-named';
 export { pretrainedBertPath, modelsPackageRoot, SHIPPED_BERTS } from './bert/shipped';
 export type { ShippedBert } from './bert/shipped';
 
@@ -24,28 +24,28 @@ export { WordPieceTokenizer, truncatePair } from './tokenizer/wordpiece';
 export type { WordPieceConfig, EncodeOptions, Encoding, BatchEncoding, TruncationStrategy, PaddingStrategy } from './tokenizer/wordpiece';
 export { bertNormalize, isCjkIdeograph } from './tokenizer/normalizer';
 export type { BertNormalizerOptions } from './tokenizer/normalizer';
-export { bertPreTokenize, isBertPunctuation } from './tokenizer/preTokenizer';
-export { loadWordPieceTokenizer } from './tokenizer/loadTokenizer';
-export { trainWordPieceVocab } from './tokenizer/trainVocab';
-export type { TrainWordPieceOptions } from './tokenizer/trainVocab';
+export { bertPreTokenize, isBertPunctuation } from './tokenizer/pre-tokenizer';
+export { loadWordPieceTokenizer } from './tokenizer/load-tokenizer';
+export { trainWordPieceVocab } from './tokenizer/train-vocab';
+export type { TrainWordPieceOptions } from './tokenizer/train-vocab';
 
 // MLM pretraining
-export { pretrainMlm, chunkCorpus, BERT_MINI_CONFIG } from './pretraining/mlmPretrain';
-export type { MlmPretrainOptions, MlmPretrainResult } from './pretraining/mlmPretrain';
-export { maskTokens } from './pretraining/maskTokens';
-export type { MaskTokensOptions, MaskedBatch } from './pretraining/maskTokens';
+export { pretrainMlm, chunkCorpus, BERT_MINI_CONFIG } from './pretraining/mlm-pretrain';
+export type { MlmPretrainOptions, MlmPretrainResult } from './pretraining/mlm-pretrain';
+export { maskTokens } from './pretraining/mask-tokens';
+export type { MaskTokensOptions, MaskedBatch } from './pretraining/mask-tokens';
 
 // ResNet-12 (SCL)
 export { ResNet12, ResNet12Block } from './resnet12/resnet12';
 export type { ResNet12Options, ResNet12Output } from './resnet12/resnet12';
-export { dropBlock, dropBlockGamma, dropBlockKeepRate } from './resnet12/dropBlock';
+export { dropBlock, dropBlockGamma, dropBlockKeepRate } from './resnet12/drop-block';
 
 // Segmentation encoder–decoder (CCT)
 export { SegEncoder, SEG_ENCODER_PRESETS, DeepStem, ResStage } from './segmentation/encoder';
 export type { SegEncoderOptions, SegEncoderPreset } from './segmentation/encoder';
-export { BasicBlock, Bottleneck } from './segmentation/residualBlocks';
+export { BasicBlock, Bottleneck } from './segmentation/residual-blocks';
 export { PyramidPooling, PspStage } from './segmentation/psp';
-export { adaptiveAvgPool2d, adaptivePoolMatrix } from './segmentation/adaptiveAvgPool';
+export { adaptiveAvgPool2d, adaptivePoolMatrix } from './segmentation/adaptive-avg-pool';
 export { CctDecoder, PixelShuffleUp, cctUpsample, icnrKernel } from './segmentation/decoder';
-export { SegmentationModel } from './segmentation/segmentationModel';
-export type { SegmentationModelOptions } from './segmentation/segmentationModel';
+export { SegmentationModel } from './segmentation/segmentation-model';
+export type { SegmentationModelOptions } from './segmentation/segmentation-model';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { crossEntropy, fit, readSafetensorsFile, SGD, useBackend, type Callback, type DataSource, type Module, type TrainContext } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
 import { SwaCallback } from './callback';
-import { swaLrSchedule } from './swaLrSchedule';
-import { TestNet } from './testModels';
+import { swaLrSchedule } from './swa-lr-schedule';
+import { TestNet } from './test-models';
 
 type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
 

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeSafetensorsFile, type Callback, type Module, type TrainContext } from '@lel/core';
 import { join } from 'node:path';
-import { AveragedModel } from './averagedModel';
-import { averagingPlan, type AveragingPlan } from './swaStartSchedule';
+import { AveragedModel } from './averaged-model';
+import { averagingPlan, type AveragingPlan } from './swa-start-schedule';
 import { SwaConfig, type SwaConfigInput } from './config';
-import { updateBn, type UpdateBnOptions } from './updateBn';
+import { updateBn, type UpdateBnOptions } from './update-bn';
 
 /** Options of {@link SwaCallback}: the {@link SwaConfig} fields plus the run-specific hooks. */
 export interface SwaCallbackOptions<B = unknown> extends SwaConfigInput {

@@ -2,11 +2,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeGolden, type GoldenContext } from '@lel/core/testing';
-import { AveragedModel } from './averagedModel';
-import { swaLrSchedule } from './swaLrSchedule';
-import { swaAveragingSteps } from './swaStartSchedule';
-import { updateBn } from './updateBn';
-import { BnOnly, SingleParameter } from './testModels';
+import { AveragedModel } from './averaged-model';
+import { swaLrSchedule } from './swa-lr-schedule';
+import { swaAveragingSteps } from './swa-start-schedule';
+import { updateBn } from './update-bn';
+import { BnOnly, SingleParameter } from './test-models';
 
 /** Feed each snapshot into a one-parameter model, average it, and collect the averages. */
 function runAveraging(ctx: GoldenContext, options: ConstructorParameters<typeof AveragedModel>[1]): { averages: tf.Tensor; n: number[] } {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { swaLrSchedule } from './swaLrSchedule';
-import { averagingPlan, swaAveragingSteps } from './swaStartSchedule';
+import { swaLrSchedule } from './swa-lr-schedule';
+import { averagingPlan, swaAveragingSteps } from './swa-start-schedule';
 
 describe('swaLrSchedule', () => {
   test('wraps the run schedule: base before the start, ramp to swaLr after, then holds', () => {

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@lel/core';
 import { BertModel } from '@lel/models';
 import type { BertConfig, BertInputs, BertModelOptions } from '@lel/models';
-import { VibHead } from './vibHead';
-import type { VibForwardOptions, VibHeadOptions, VibHeadOutput } from './vibHead';
+import { VibHead } from './vib-head';
+import type { VibForwardOptions, VibHeadOptions, VibHeadOutput } from './vib-head';
 
 /** Maps an encoder and its inputs to pooled features [B, D] (a new tensor the classifier disposes). */
 export type PoolFn<I> = (encoder: Module, inputs: I) => tf.Tensor;

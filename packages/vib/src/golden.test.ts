@@ -3,13 +3,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { describeGolden } from '@lel/core/testing';
 import type { GoldenContext } from '@lel/core/testing';
-import { relaxedBernoulliMask, infoLoss } from './bernoulliMask';
-import { GatedAttentionPool } from './gatedAttention';
-import { gaussianKl } from './gaussianKl';
-import { VibHead } from './vibHead';
-import type { VibActivation } from './vibHead';
-import { klWeight, vibLoss } from './vibLoss';
-import type { KlAnnealing } from './vibLoss';
+import { relaxedBernoulliMask, infoLoss } from './bernoulli-mask';
+import { GatedAttentionPool } from './gated-attention';
+import { gaussianKl } from './gaussian-kl';
+import { VibHead } from './vib-head';
+import type { VibActivation } from './vib-head';
+import { klWeight, vibLoss } from './vib-loss';
+import type { KlAnnealing } from './vib-loss';
 
 /** Load the case's named inputs into a module's parameters (names: module name → input name). */
 function loadInto(ctx: GoldenContext, module: { loadStateDict(m: Map<string, tf.Tensor>): unknown }, names: Record<string, string>): void {

@@ -5,26 +5,26 @@ export { VibConfigSchema, MilIbConfigSchema } from './config';
 export type { VibConfig, MilIbConfig } from './config';
 
 // VIBERT
-export { VibHead, vibHiddenSizes } from './vibHead';
-export type { VibActivation, VibHeadOptions, VibForwardOptions, VibHeadOutput } from './vibHead';
-export { gaussianKl, KL_STD_FLOOR } from './gaussianKl';
-export type { GaussianKlResult } from './gaussianKl';
-export { vibLoss, klWeight } from './vibLoss';
-export type { KlAnnealing, VibLossInputs, VibLossOptions, VibLossParts } from './vibLoss';
+export { VibHead, vibHiddenSizes } from './vib-head';
+export type { VibActivation, VibHeadOptions, VibForwardOptions, VibHeadOutput } from './vib-head';
+export { gaussianKl, KL_STD_FLOOR } from './gaussian-kl';
+export type { GaussianKlResult } from './gaussian-kl';
+export { vibLoss, klWeight } from './vib-loss';
+export type { KlAnnealing, VibLossInputs, VibLossOptions, VibLossParts } from './vib-loss';
 export { VibClassifier, vibBert, bertPooledOutput } from './classifier';
 export type { PoolFn } from './classifier';
-export { fineTuneText, evaluateText } from './trainVib';
-export type { TextTask, TextMethod, TextClassifier, FineTuneTextOptions } from './trainVib';
+export { fineTuneText, evaluateText } from './train-vib';
+export type { TextTask, TextMethod, TextClassifier, FineTuneTextOptions } from './train-vib';
 
 // Bernoulli-mask IB for multiple-instance learning
-export { relaxedBernoulliMask, infoLoss, PROB_EPS } from './bernoulliMask';
-export type { RelaxedBernoulliMask, RelaxedBernoulliMaskOptions } from './bernoulliMask';
-export { GatedAttentionPool } from './gatedAttention';
-export type { GatedAttentionPoolOptions, GatedAttentionOutput } from './gatedAttention';
-export { BernoulliMaskMil } from './milModel';
-export type { BernoulliMaskMilOptions, MilForwardOptions, MilOutput } from './milModel';
-export { milIbLoss } from './milLoss';
-export type { MilIbLossOptions, MilIbLossParts } from './milLoss';
+export { relaxedBernoulliMask, infoLoss, PROB_EPS } from './bernoulli-mask';
+export type { RelaxedBernoulliMask, RelaxedBernoulliMaskOptions } from './bernoulli-mask';
+export { GatedAttentionPool } from './gated-attention';
+export type { GatedAttentionPoolOptions, GatedAttentionOutput } from './gated-attention';
+export { BernoulliMaskMil } from './mil-model';
+export type { BernoulliMaskMilOptions, MilForwardOptions, MilOutput } from './mil-model';
+export { milIbLoss } from './mil-loss';
+export type { MilIbLossOptions, MilIbLossParts } from './mil-loss';
 export { makeMilBags } from './bags';
 export type { MilBag, MakeMilBagsOptions } from './bags';
-export { trainMilIb, evaluateMil } from './trainMil';
+export { trainMilIb, evaluateMil } from './train-mil';

@@ -4,10 +4,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Linear, Module, Rng, Sequential, Tanh } from '@lel/core';
 import { describeMethodMatrix } from '@lel/core/testing';
 import { VibClassifier, vibBert } from './classifier';
-import { milIbLoss } from './milLoss';
-import { BernoulliMaskMil } from './milModel';
-import { VibHead } from './vibHead';
-import { vibLoss } from './vibLoss';
+import { milIbLoss } from './mil-loss';
+import { BernoulliMaskMil } from './mil-model';
+import { VibHead } from './vib-head';
+import { vibLoss } from './vib-loss';
 
 const TINY_BERT = { vocabSize: 30, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 };
 

@@ -4,10 +4,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { computeGradients, Rng, useBackend } from '@lel/core';
 import { expectNoLeaks, testBackends } from '@lel/core/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { infoLoss, relaxedBernoulliMask } from './bernoulliMask';
+import { infoLoss, relaxedBernoulliMask } from './bernoulli-mask';
 import { makeMilBags } from './bags';
-import { milIbLoss } from './milLoss';
-import { BernoulliMaskMil } from './milModel';
+import { milIbLoss } from './mil-loss';
+import { BernoulliMaskMil } from './mil-model';
 
 describe.each(testBackends())('Bernoulli-mask MIL [%s]', (backend) => {
   beforeAll(async () => {

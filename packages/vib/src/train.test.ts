@@ -6,8 +6,8 @@ import { BertModel, WordPieceTokenizer, trainWordPieceVocab } from '@lel/models'
 import { beforeAll, describe, expect, test } from 'vitest';
 import { makeMilBags } from './bags';
 import { VibClassifier } from './classifier';
-import { evaluateText, fineTuneText } from './trainVib';
-import { evaluateMil, trainMilIb } from './trainMil';
+import { evaluateText, fineTuneText } from './train-vib';
+import { evaluateMil, trainMilIb } from './train-mil';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -4,9 +4,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { computeGradients, Rng, useBackend } from '@lel/core';
 import { expectNoLeaks, gradCheck, testBackends } from '@lel/core/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { gaussianKl } from './gaussianKl';
-import { VibHead, vibHiddenSizes } from './vibHead';
-import { klWeight, vibLoss } from './vibLoss';
+import { gaussianKl } from './gaussian-kl';
+import { VibHead, vibHiddenSizes } from './vib-head';
+import { klWeight, vibLoss } from './vib-loss';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 

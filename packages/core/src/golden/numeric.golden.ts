@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GoldenContext, GoldenHandler, GoldenTensor } from '../testing/golden';
-import { ConfusionMatrix } from '../metrics/confusionMatrix';
+import { ConfusionMatrix } from '../metrics/confusion-matrix';
 import { hungarianMatch } from '../metrics/hungarian';
-import { meanConfidenceInterval } from '../metrics/confidenceInterval';
+import { meanConfidenceInterval } from '../metrics/confidence-interval';
 import { f1Binary, matthewsCorrcoef } from '../metrics/classification';
 import { pearson, rankData, spearman } from '../metrics/correlation';
 import { Parameter } from '../module/parameter';
@@ -11,7 +11,7 @@ import type { NamedParameter, Optimizer } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { cosineWithWarmup, polyLr, type LrSchedule } from '../optim/schedules';
-import { clipGradNorm } from '../optim/clipGradNorm';
+import { clipGradNorm } from '../optim/clip-grad-norm';
 import { parseSafetensors, safetensorsDtypeSize } from '../io/safetensors';
 
 const fail = (ctx: GoldenContext, msg: string): never => {

@@ -10,6 +10,6 @@ export type {
   SafetensorsInput,
   SerializeSafetensorsOptions,
 } from './safetensors';
-export { readSafetensorsFile, writeSafetensorsFile } from './safetensorsFile';
-export { writeFileAtomic, writeFileAtomicSync } from './atomicWrite';
+export { readSafetensorsFile, writeSafetensorsFile } from './safetensors-file';
+export { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
 export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from './float16';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runJsKernel } from './js_kernel';
-import { heapOffset, lelSimdFor, type LelSimd } from './simd/lel_simd';
+import { runJsKernel } from './js-kernel';
+import { heapOffset, lelSimdFor, type LelSimd } from './simd/lel-simd';
 import type { WasmBackend } from './wasm/backend';
 
 /** Name of LEL's transposed-im2col kernel (registered for wasm and cpu). */

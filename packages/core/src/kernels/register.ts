@@ -2,20 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients. Importing them here, before LEL's replacements, guarantees the
 // stock set is evaluated first (an ES module runs once), so it can never overwrite LEL's gradients later.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { makeBatchMatMulGradConfig } from './batch_matmul_grad';
-import { conv2dBackpropFilterWasmConfig } from './conv2d_backprop_filter';
-import { makeConv2dGradConfig } from './conv2d_grad';
-import { conv3dKernelConfigs, makeConv3dGradConfig } from './conv3d_grad';
-import { depthToSpaceGradConfig } from './depth_to_space_grad';
-import { depthwiseBackpropConfigs, makeDepthwiseGradConfig } from './depthwise_conv2d_backprop';
-import { fusedBatchNormGradConfig } from './fused_batch_norm_grad';
-import { adamUpdateKernelConfigs } from './adam_update';
+import { makeBatchMatMulGradConfig } from './batch-matmul-grad';
+import { conv2dBackpropFilterWasmConfig } from './conv2d-backprop-filter';
+import { makeConv2dGradConfig } from './conv2d-grad';
+import { conv3dKernelConfigs, makeConv3dGradConfig } from './conv3d-grad';
+import { depthToSpaceGradConfig } from './depth-to-space-grad';
+import { depthwiseBackpropConfigs, makeDepthwiseGradConfig } from './depthwise-conv2d-backprop';
+import { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
+import { adamUpdateKernelConfigs } from './adam-update';
 import { im2colKernelConfigs } from './im2col';
-import { makeMaxPoolGradConfig, maxPoolGradKernelConfigs } from './max_pool_grad';
-import { makeResizeBilinearGradConfig, resizeBilinearGradKernelConfigs } from './resize_bilinear_grad';
-import { makeResizeNearestGradConfig, resizeNearestGradKernelConfigs } from './resize_nearest_grad';
-import { unsortedSegmentSumWasmConfig } from './unsorted_segment_sum';
-import { applyWasmOverrides, removeWasmOverrides } from './wasm_overrides';
+import { makeMaxPoolGradConfig, maxPoolGradKernelConfigs } from './max-pool-grad';
+import { makeResizeBilinearGradConfig, resizeBilinearGradKernelConfigs } from './resize-bilinear-grad';
+import { makeResizeNearestGradConfig, resizeNearestGradKernelConfigs } from './resize-nearest-grad';
+import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
+import { applyWasmOverrides, removeWasmOverrides } from './wasm-overrides';
 
 /** What {@link registerLelKernels} installed. */
 export interface LelKernelRegistry {

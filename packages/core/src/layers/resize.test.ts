@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend, type BackendName } from '../backend';
-import { RESIZE_BILINEAR_GRAD } from '../kernels/resize_bilinear_grad';
+import { RESIZE_BILINEAR_GRAD } from '../kernels/resize-bilinear-grad';
 import { Rng } from '../random/rng';
 import { testBackends } from '../testing/backends';
 import { gradCheck } from '../testing/gradcheck';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
-import { RESIZE_BILINEAR_GRAD } from '../kernels/resize_bilinear_grad';
+import { RESIZE_BILINEAR_GRAD } from '../kernels/resize-bilinear-grad';
 import { scoped } from '../scope';
 import { assertFloat, assertPositiveInt, assertRank } from './validate';
 

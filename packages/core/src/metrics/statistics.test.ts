@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, test } from 'vitest';
-import { studentTQuantile, regularizedIncompleteBeta } from './studentT';
-import { meanConfidenceInterval } from './confidenceInterval';
+import { studentTQuantile, regularizedIncompleteBeta } from './student-t';
+import { meanConfidenceInterval } from './confidence-interval';
 import { accuracy, f1Binary, matthewsCorrcoef } from './classification';
 import { pearson, rankData, spearman } from './correlation';
 

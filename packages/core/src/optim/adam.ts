@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAdamUpdate } from '../kernels/adam_update';
+import { fusedAdamUpdate } from '../kernels/adam-update';
 import { Optimizer, type NamedParameter, type ParamGroup, type ParamUpdate } from './optimizer';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch names and defaults). */

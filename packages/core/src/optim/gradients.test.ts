@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend } from '../backend';
 import { Parameter } from '../module/parameter';
 import { testBackends } from '../testing/backends';
-import { clipGradNorm } from './clipGradNorm';
+import { clipGradNorm } from './clip-grad-norm';
 import { computeGradients, hasNonFinite } from './gradients';
 import type { NamedParameter } from './optimizer';
 

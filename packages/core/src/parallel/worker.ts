@@ -1,6 +1,6 @@
 // Entry of one data-parallel worker thread: its own tfjs instance and backend, one replica of the task.
 import { parentPort } from 'node:worker_threads';
-import { installTfjsEsmHook } from '../kernels/tfjs_esm_hook';
+import { installTfjsEsmHook } from '../kernels/tfjs-esm-hook';
 import type { FromWorker, SharedSlots, ToWorker } from './protocol';
 import type { ParallelTask } from './task';
 import type { TensorContainer } from '@tensorflow/tfjs-core';
@@ -9,8 +9,8 @@ installTfjsEsmHook();
 const tf = await import('@tensorflow/tfjs-core');
 const { useBackend } = await import('../backend');
 const { registerLelKernels } = await import('../kernels/register');
-const { barrier, slotView, weightedAverage } = await import('./shared_slots');
-const { float32View } = await import('./tensor_view');
+const { barrier, slotView, weightedAverage } = await import('./shared-slots');
+const { float32View } = await import('./tensor-view');
 
 const port = parentPort!;
 let task: ParallelTask | undefined;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Rng } from '@lel/core';
 import { DatasetError } from '../errors';
 import type { ImageClassificationData } from '../types';
-import { dataPackageDir } from './packagePath';
+import { dataPackageDir } from './package-path';
 
 /** Stroke data of one character from npm `hanzi-writer-data`: per-stroke median polylines in a 1024-unit box (y up). */
 interface HanziData {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { FASHION_MNIST_DIR, hasFashionMnist } from './mnistDigits';
+import { FASHION_MNIST_DIR, hasFashionMnist } from './mnist-digits';
 
 /** Where Debian's `fonts-noto-core` installs its TrueType fonts. */
 export const NOTO_FONTS_DIR = '/usr/share/fonts/truetype/noto';

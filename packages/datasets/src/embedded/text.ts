@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Rng } from '@lel/core';
 import { DatasetError } from '../errors';
 import type { TextClassificationData } from '../types';
-import { dataPackageDir } from './packagePath';
+import { dataPackageDir } from './package-path';
 
 /** The three domains of the UCI "Sentiment Labelled Sentences" set shipped as npm `sentiment` test fixtures. */
 export const SENTIMENT_DOMAINS = ['amazon', 'imdb', 'yelp'] as const;

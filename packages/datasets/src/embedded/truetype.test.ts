@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTrueType } from '../fixtures/ttf';
-import { listFontCharacters, makeFontGlyphFewShot, notoScriptFonts, notoScriptOf } from './fontGlyphs';
+import { listFontCharacters, makeFontGlyphFewShot, notoScriptFonts, notoScriptOf } from './font-glyphs';
 import { fillContours, parseTrueType } from './truetype';
 
 const square: [number, number, boolean][] = [[100, 100, true], [900, 100, true], [900, 900, true], [100, 900, true]];

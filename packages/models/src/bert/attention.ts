@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Dropout, LayerNorm, Linear, Module, type TensorModule } from '@lel/core';
 import type { BertConfig } from './config';
-import { childNamed } from './childNamed';
+import { childNamed } from './child-named';
 
 /**
  * HF `BertSelfAttention`: `query`, `key`, `value` Linear children (looked up by name at call time, so

@@ -9,10 +9,10 @@ import { expectNoLeaks } from '@lel/core/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bertWeightsToHf, loadBertWeights } from './checkpoint';
 import { bertConfigFromHf, type BertConfig } from './config';
-import { BertForMaskedLM } from './maskedLM';
+import { BertForMaskedLM } from './masked-lm';
 import { BertModel } from './model';
 import { loadBertWeightsFromFile, loadPretrainedBert, readBertCheckpoint, saveBertPretrained } from './pretrained';
-import { BertForSequenceClassification } from './sequenceClassification';
+import { BertForSequenceClassification } from './sequence-classification';
 
 const TINY: Partial<BertConfig> = {
   vocabSize: 60,

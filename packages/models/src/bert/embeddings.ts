@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Dropout, Embedding, LayerNorm, Module, type TensorModule } from '@lel/core';
 import type { BertConfig } from './config';
-import { childNamed } from './childNamed';
+import { childNamed } from './child-named';
 
 /** HF `BertEmbeddings`: word + position (0..T-1) + token-type embeddings → LayerNorm → dropout. */
 export class BertEmbeddings extends Module {

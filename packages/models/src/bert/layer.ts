@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Dropout, LayerNorm, Linear, Module, ModuleList, gelu, type TensorModule } from '@lel/core';
 import { BertAttention } from './attention';
 import type { BertConfig } from './config';
-import { childNamed } from './childNamed';
+import { childNamed } from './child-named';
 
 /** HF `BertIntermediate`: dense (hidden → intermediate) → erf-GELU. */
 export class BertIntermediate extends Module {

@@ -3,7 +3,7 @@ import { Linear, Module, globalRng, type Rng, type TensorModule } from '@lel/cor
 import { bertConfig, type BertConfig } from './config';
 import { BertEmbeddings } from './embeddings';
 import { BertEncoder } from './layer';
-import { childNamed } from './childNamed';
+import { childNamed } from './child-named';
 
 /** Token ids and masks of a batch; int32 tensors [B, T]. */
 export interface BertInputs {

@@ -1,13 +1,13 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readSafetensorsFile, writeSafetensorsFile, type Module } from '@lel/core';
-import { loadWordPieceTokenizer } from '../tokenizer/loadTokenizer';
+import { loadWordPieceTokenizer } from '../tokenizer/load-tokenizer';
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece';
 import { bertConfigFromHf, bertConfigToHf, type BertConfig } from './config';
 import { bertWeightsToHf, loadBertWeights, type BertLoadReport, type CheckpointTensor, type LoadBertWeightsOptions } from './checkpoint';
-import { BertForMaskedLM } from './maskedLM';
+import { BertForMaskedLM } from './masked-lm';
 import { BertModel } from './model';
-import { BertForSequenceClassification } from './sequenceClassification';
+import { BertForSequenceClassification } from './sequence-classification';
 
 async function isFile(p: string): Promise<boolean> {
   try {

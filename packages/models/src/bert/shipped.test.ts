@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, crossEntropy, useBackend } from '@lel/core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { chunkCorpus } from '../pretraining/mlmPretrain';
-import { maskTokens } from '../pretraining/maskTokens';
+import { chunkCorpus } from '../pretraining/mlm-pretrain';
+import { maskTokens } from '../pretraining/mask-tokens';
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece';
-import { BertForMaskedLM } from './maskedLM';
+import { BertForMaskedLM } from './masked-lm';
 import { loadBertWeightsFromFile, loadPretrainedBert } from './pretrained';
 import { SHIPPED_BERTS, modelsPackageRoot, pretrainedBertPath } from './shipped';
 

@@ -8,8 +8,8 @@ import { Rng, useBackend } from '@lel/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPretrainedBert, saveBertPretrained } from '../bert/pretrained';
 import { WordPieceTokenizer } from '../tokenizer/wordpiece';
-import { maskTokens } from './maskTokens';
-import { chunkCorpus, pretrainMlm } from './mlmPretrain';
+import { maskTokens } from './mask-tokens';
+import { chunkCorpus, pretrainMlm } from './mlm-pretrain';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, crossEntropy, useBackend } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { dropBlock, dropBlockGamma, dropBlockKeepRate } from './dropBlock';
+import { dropBlock, dropBlockGamma, dropBlockKeepRate } from './drop-block';
 import { ResNet12 } from './resnet12';
 
 beforeAll(async () => {

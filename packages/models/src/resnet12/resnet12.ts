@@ -15,7 +15,7 @@ import {
   type Rng,
   type TensorModule,
 } from '@lel/core';
-import { dropBlock, dropBlockGamma, dropBlockKeepRate } from './dropBlock';
+import { dropBlock, dropBlockGamma, dropBlockKeepRate } from './drop-block';
 
 /** Options of {@link ResNet12}; defaults are SCL's miniImageNet settings. */
 export interface ResNet12Options {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Module, Sequential, maxPool2d, relu, scoped, type Rng, type TensorModule } from '@lel/core';
 import { PyramidPooling } from './psp';
-import { BasicBlock, Bottleneck } from './residualBlocks';
+import { BasicBlock, Bottleneck } from './residual-blocks';
 
 /** Options of {@link SegEncoder}; see {@link SEG_ENCODER_PRESETS}. */
 export interface SegEncoderOptions {

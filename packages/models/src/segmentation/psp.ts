@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Module, ModuleList, Sequential, relu, resizeBilinear, scoped, type Rng, type TensorModule } from '@lel/core';
-import { adaptiveAvgPool2d } from './adaptiveAvgPool';
+import { adaptiveAvgPool2d } from './adaptive-avg-pool';
 
 /** One pyramid level: adaptive average pool to `bin`×`bin` → 1×1 conv (no bias) → BN → ReLU. */
 export class PspStage extends Module implements TensorModule {

@@ -4,10 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, crossEntropy, useBackend } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { adaptiveAvgPool2d } from './adaptiveAvgPool';
+import { adaptiveAvgPool2d } from './adaptive-avg-pool';
 import { CctDecoder, icnrKernel } from './decoder';
 import { SegEncoder } from './encoder';
-import { SegmentationModel } from './segmentationModel';
+import { SegmentationModel } from './segmentation-model';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, test } from 'vitest';
 import { bertNormalize } from './normalizer';
-import { bertPreTokenize } from './preTokenizer';
-import { loadWordPieceTokenizer } from './loadTokenizer';
-import { trainWordPieceVocab } from './trainVocab';
+import { bertPreTokenize } from './pre-tokenizer';
+import { loadWordPieceTokenizer } from './load-tokenizer';
+import { trainWordPieceVocab } from './train-vocab';
 import { WordPieceTokenizer, truncatePair } from './wordpiece';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cafe', 'naive', 'un', '##aff', '##able', 'a', '##a', ',', '.', '!', "'", 's', '中', '文', 'x', '##x', 'resume', 'hello', 'world'];

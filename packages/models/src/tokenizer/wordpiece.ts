@@ -1,5 +1,5 @@
 import { bertNormalize, type BertNormalizerOptions } from './normalizer';
-import { bertPreTokenize } from './preTokenizer';
+import { bertPreTokenize } from './pre-tokenizer';
 
 /** Configuration of a {@link WordPieceTokenizer}; defaults are bert-base-uncased's. */
 export interface WordPieceConfig extends BertNormalizerOptions {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, lelSimdFor } from '../simd/lel_simd';
+import { heapOffset, lelSimdFor } from '../simd/lel-simd';
 import type { Stock, WasmBackend } from './backend';
 
 /**

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, lelSimdFor } from '../simd/lel_simd';
+import { heapOffset, lelSimdFor } from '../simd/lel-simd';
 import { forEachOuter, transposePlan, transposeValues } from '../transpose';
 import type { Stock, WasmBackend } from './backend';
 
