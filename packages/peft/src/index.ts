@@ -10,6 +10,8 @@ export type { TargetModules, TargetSelection } from './targets';
 export { replaceModule, getSubmodule, parentOf, ParameterDict } from './module-surgery';
 export { isAdapterLayer } from './tuners/adapter-layer';
 export type { AdapterLayer } from './tuners/adapter-layer';
+export { BaseAdapterLayer } from './tuners/base-adapter-layer';
+export { LinearAdapterLayer } from './tuners/linear-adapter-layer';
 export type { InjectResult } from './tuners/inject';
 
 // Factorisation (peft LoKr's rule)

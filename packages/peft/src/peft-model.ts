@@ -144,7 +144,7 @@ export class PeftModel<M extends Module = Module> {
   /** Undo a failed injection: drop `name` from every layer and unwrap layers left without adapters. */
   private rollback(name: string): void {
     for (const [path, l] of this.adapterLayers().reverse()) {
-      if (l.adapterNames().includes(name)) l.deleteAdapter(name);
+      if (l.hasAdapter(name)) l.deleteAdapter(name);
       if (l.adapterNames().length === 0) replaceModule(this.model, path, l.baseLayer);
     }
   }
@@ -178,7 +178,10 @@ export class PeftModel<M extends Module = Module> {
       this.active = name;
       if (!this.disabled) this.restoreFromStash(name);
     }
-    for (const [, l] of this.adapterLayers()) l.activeAdapter = !this.disabled && l.adapterNames().includes(name) ? name : null;
+    for (const [, l] of this.adapterLayers()) {
+      l.activeAdapter = l.hasAdapter(name) ? name : null;
+      l.enableAdapters(!this.disabled);
+    }
     this.applyTrainable(rec);
   }
 
@@ -188,7 +191,7 @@ export class PeftModel<M extends Module = Module> {
     const active = this.active!;
     const names = new Set(rec.owned);
     for (const [path, l] of this.adapterLayers()) {
-      if (!l.adapterNames().includes(active)) continue;
+      if (!l.hasAdapter(active)) continue;
       for (const [local] of l.adapterParameters(active)) names.add(`${path}.${local}.${active}`);
     }
     for (const [n, p] of this.model.namedParameters()) if (names.has(n)) p.trainable = true;
@@ -199,7 +202,7 @@ export class PeftModel<M extends Module = Module> {
     const rec = this.record(name);
     const names = new Set(rec.owned);
     for (const [path, l] of this.adapterLayers()) {
-      if (!l.adapterNames().includes(name)) continue;
+      if (!l.hasAdapter(name)) continue;
       for (const [local] of l.adapterParameters(name)) names.add(`${path}.${local}.${name}`);
     }
     return this.model.namedParameters().map(([n]) => n).filter((n) => names.has(n));
@@ -214,7 +217,7 @@ export class PeftModel<M extends Module = Module> {
   adapterParameterCount(name = this.requireActive('adapterParameterCount')): number {
     this.record(name);
     let n = 0;
-    for (const [, l] of this.adapterLayers()) if (l.adapterNames().includes(name)) for (const [, p] of l.adapterParameters(name)) n += p.size;
+    for (const [, l] of this.adapterLayers()) if (l.hasAdapter(name)) for (const [, p] of l.adapterParameters(name)) n += p.size;
     return n;
   }
 
@@ -229,18 +232,15 @@ export class PeftModel<M extends Module = Module> {
     if (this.disabled) return;
     this.stashActive();
     this.disabled = true;
-    for (const [, l] of this.adapterLayers()) l.activeAdapter = null;
+    for (const [, l] of this.adapterLayers()) l.enableAdapters(false);
   }
 
   /** Undo {@link disableAdapters}. */
   enableAdapters(): void {
     if (!this.disabled) return;
     this.disabled = false;
-    if (this.active !== null) {
-      const name = this.active;
-      this.restoreFromStash(name);
-      for (const [, l] of this.adapterLayers()) l.activeAdapter = l.adapterNames().includes(name) ? name : null;
-    }
+    if (this.active !== null) this.restoreFromStash(this.active);
+    for (const [, l] of this.adapterLayers()) l.enableAdapters(true);
   }
 
   /** Run `fn` with adapters disabled (peft's `disable_adapter()` context). */
@@ -265,7 +265,7 @@ export class PeftModel<M extends Module = Module> {
     tf.dispose([...(this.stash.get(name)?.values() ?? [])]);
     this.stash.delete(name);
     for (const [path, l] of this.adapterLayers()) {
-      if (!l.adapterNames().includes(name)) continue;
+      if (!l.hasAdapter(name)) continue;
       l.deleteAdapter(name);
       if (l.adapterNames().length === 0) {
         replaceModule(this.model, path, l.baseLayer);
@@ -293,7 +293,7 @@ export class PeftModel<M extends Module = Module> {
     const rec = this.record(name);
     const out = new Map<string, tf.Tensor>();
     for (const [path, l] of this.adapterLayers()) {
-      if (!l.adapterNames().includes(name)) continue;
+      if (!l.hasAdapter(name)) continue;
       for (const [local, p] of l.adapterParameters(name)) out.set(`${path}.${local}`, tf.clone(p.variable));
     }
     const live = this.active === name && !this.disabled;
@@ -355,7 +355,7 @@ export class PeftModel<M extends Module = Module> {
       const rec = this.record(name);
       const owned = new Set(rec.owned);
       for (const [path, l] of this.adapterLayers()) {
-        if (!l.adapterNames().includes(name)) continue;
+        if (!l.hasAdapter(name)) continue;
         for (const [local, p] of l.adapterParameters(name)) p.assign(tensors.get(`${path}.${local}`)!);
       }
       const stash = this.stash.get(name)!;
@@ -375,7 +375,7 @@ export class PeftModel<M extends Module = Module> {
   merge(): void {
     const name = this.requireActive('merge');
     if (this.disabled) throw new Error('PeftModel.merge: adapters are disabled');
-    const layers = this.adapterLayers().filter(([, l]) => l.adapterNames().includes(name));
+    const layers = this.adapterLayers().filter(([, l]) => l.hasAdapter(name));
     const bad = layers.filter(([, l]) => !l.mergeable).map(([p, l]) => `${p} (${l.constructor.name})`);
     if (bad.length > 0) throw new Error(`PeftModel.merge: adapter "${name}" cannot be merged at ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}`);
     for (const [, l] of layers) l.merge(name);
@@ -409,7 +409,7 @@ export class PeftModel<M extends Module = Module> {
   private strip(keepLive: boolean): M {
     for (const [path, l] of this.adapterLayers().reverse()) {
       replaceModule(this.model, path, l.baseLayer);
-      for (const n of l.adapterNames()) l.deleteAdapter(n);
+      l.deleteAllAdapters();
     }
     if (!keepLive) for (const [n, t] of this.baseValues) this.param(n).assign(t);
     tf.dispose([...this.baseValues.values()]);

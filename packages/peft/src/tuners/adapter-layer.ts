@@ -2,16 +2,20 @@ import type { Module, Parameter } from '@lel/core';
 
 /**
  * What every injected adapter layer (LoRA, KronA, KronA^B, RelBitFit attention) offers the
- * {@link PeftModel}: several named adapters, one active (or none: disabled), merge/unmerge when the
- * adapter is linear in the base weight.
+ * {@link PeftModel}: several named adapters, one active, a switch that disables them all, merge/unmerge
+ * when the adapter is linear in the base weight. `BaseAdapterLayer` implements the bookkeeping once.
  */
 export interface AdapterLayer extends Module {
   readonly isAdapterLayer: true;
   /** The module this layer replaced (restored by `unload`). */
   readonly baseLayer: Module;
-  /** Adapter currently applied in the forward pass; `null` runs the base layer alone. */
+  /** Adapter selected on this layer; `null` runs the base layer alone. */
   activeAdapter: string | null;
+  /** False while adapters are disabled (the base layer runs alone, the active adapter is kept). */
+  readonly adaptersEnabled: boolean;
+  enableAdapters(enabled: boolean): void;
   adapterNames(): string[];
+  hasAdapter(name: string): boolean;
   /**
    * The adapter's own tensors as `[localName, parameter]`, where the parameter's full name in the model
    * is `<layer path>.<localName>.<adapter>` and its key in a saved adapter file `<layer path>.<localName>`.
@@ -19,6 +23,8 @@ export interface AdapterLayer extends Module {
    */
   adapterParameters(name: string): [string, Parameter][];
   deleteAdapter(name: string): void;
+  /** Delete every adapter, leaving a merged update in the base weights. */
+  deleteAllAdapters(): void;
   /** Whether the active adapter can be folded into the base weight. */
   readonly mergeable: boolean;
   /** Name of the adapter folded into the base weight, or null. */

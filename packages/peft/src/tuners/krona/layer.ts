@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Parameter, kaimingUniform, scoped, type Rng, type TensorModule } from '@lel/core';
-import { ParameterDict, adoptChild } from '../../module-surgery';
-import type { AdapterLayer } from '../adapter-layer';
-import { assertAdapterName } from '../adapter-layer';
+import { kaimingUniform, scoped, type Module, type Rng, type TensorModule } from '@lel/core';
+import { adoptChild, type ParameterDict } from '../../module-surgery';
+import { BaseAdapterLayer } from '../base-adapter-layer';
+import { LinearAdapterLayer } from '../linear-adapter-layer';
 import { linearDims, type LinearLike } from '../linear-base';
 
 /**
@@ -62,25 +62,15 @@ export interface KronaAdapterSpec {
   rng?: Rng;
 }
 
-/** Shared adapter bookkeeping of KronA's Linear and block layers. */
-abstract class KronaAdapters extends Module {
-  readonly isAdapterLayer = true as const;
-  activeAdapter: string | null = null;
-  protected readonly specs = new Map<string, KronaAdapterSpec>();
-  protected readonly factorA: ParameterDict;
-  protected readonly factorB: ParameterDict;
-  protected readonly scales: ParameterDict;
+/** KronA's factor tensors (`krona_A`, `krona_B`, optional `krona_scale`) in the dicts of the layer that owns them. */
+class KronaFactors {
+  constructor(
+    private readonly factorA: ParameterDict,
+    private readonly factorB: ParameterDict,
+    private readonly scales: ParameterDict,
+  ) {}
 
-  constructor() {
-    super();
-    this.factorA = this.registerModule('krona_A', new ParameterDict());
-    this.factorB = this.registerModule('krona_B', new ParameterDict());
-    this.scales = this.registerModule('krona_scale', new ParameterDict());
-  }
-
-  protected addFactors(name: string, spec: KronaAdapterSpec, inF: number, outF: number): void {
-    assertAdapterName(name);
-    if (this.specs.has(name)) throw new Error(`KronA: adapter "${name}" already exists on this layer`);
+  add(name: string, spec: KronaAdapterSpec, inF: number, outF: number): void {
     const [a1, a2] = spec.aShape;
     const [b1, b2] = spec.bShape;
     if (a1 * b1 !== inF || a2 * b2 !== outF) {
@@ -91,50 +81,20 @@ abstract class KronaAdapters extends Module {
     this.factorA.set(name, init(spec.aShape, spec.zeroFactor === 'A'));
     this.factorB.set(name, init(spec.bShape, spec.zeroFactor === 'B'));
     if (spec.scaleTrainable) this.scales.set(name, tf.scalar(spec.scale));
-    this.specs.set(name, spec);
   }
 
-  adapterNames(): string[] {
-    return [...this.specs.keys()];
+  scale(name: string, spec: KronaAdapterSpec): number | tf.Scalar {
+    return this.scales.has(name) ? (this.scales.get(name).variable as tf.Scalar) : spec.scale;
   }
 
-  adapterParameters(name: string): [string, Parameter][] {
-    this.spec(name);
-    const out: [string, Parameter][] = [
-      ['krona_A', this.factorA.get(name)],
-      ['krona_B', this.factorB.get(name)],
-    ];
-    if (this.scales.has(name)) out.push(['krona_scale', this.scales.get(name)]);
-    return out;
+  /** `s · x (A ⊗ B)`. */
+  delta(x: tf.Tensor, name: string, spec: KronaAdapterSpec): tf.Tensor {
+    return kronaAdapterForward(x, this.factorA.get(name).variable, this.factorB.get(name).variable, this.scale(name, spec));
   }
 
-  deleteAdapter(name: string): void {
-    this.spec(name);
-    this.factorA.delete(name);
-    this.factorB.delete(name);
-    if (this.scales.has(name)) this.scales.delete(name);
-    this.specs.delete(name);
-    if (this.activeAdapter === name) this.activeAdapter = null;
-  }
-
-  protected spec(name: string): KronaAdapterSpec {
-    const s = this.specs.get(name);
-    if (!s) throw new Error(`KronA: no adapter "${name}" on this layer (have: ${this.adapterNames().join(', ') || 'none'})`);
-    return s;
-  }
-
-  protected scaleOf(name: string): number | tf.Scalar {
-    return this.scales.has(name) ? (this.scales.get(name).variable as tf.Scalar) : this.spec(name).scale;
-  }
-
-  /** `s · x (A ⊗ B)` for adapter `name`. */
-  adapterDelta(x: tf.Tensor, name: string): tf.Tensor {
-    return kronaAdapterForward(x, this.factorA.get(name).variable, this.factorB.get(name).variable, this.scaleOf(name));
-  }
-
-  /** Dense `s · kron(A, B)` of adapter `name`. */
-  deltaKernel(name: string): tf.Tensor {
-    return kronaDeltaKernel(this.factorA.get(name).variable, this.factorB.get(name).variable, this.scaleOf(name));
+  /** Dense `s · kron(A, B)`. */
+  kernel(name: string, spec: KronaAdapterSpec): tf.Tensor {
+    return kronaDeltaKernel(this.factorA.get(name).variable, this.factorB.get(name).variable, this.scale(name, spec));
   }
 }
 
@@ -144,46 +104,38 @@ abstract class KronaAdapters extends Module {
  * builds `A ⊗ B`; `merge` folds `s·kron(A, B)` into W (then the layer costs nothing extra) and `unmerge`
  * subtracts it again.
  */
-export class KronaLinear extends KronaAdapters implements AdapterLayer, TensorModule {
-  readonly mergeable = true;
-  private merged: string | null = null;
+export class KronaLinear extends LinearAdapterLayer<KronaAdapterSpec> {
+  protected readonly method = 'KronA';
+  private readonly factors: KronaFactors;
 
-  constructor(readonly baseLayer: LinearLike) {
-    super();
-    adoptChild(this, 'base_layer', baseLayer);
-  }
-
-  get mergedAdapter(): string | null {
-    return this.merged;
+  constructor(baseLayer: LinearLike) {
+    super(baseLayer);
+    this.factors = new KronaFactors(this.adapterDict('krona_A'), this.adapterDict('krona_B'), this.adapterDict('krona_scale'));
   }
 
   addAdapter(name: string, spec: KronaAdapterSpec): void {
     const [inF, outF] = linearDims(this.baseLayer);
-    this.addFactors(name, spec, inF, outF);
+    this.registerAdapter(name, spec);
+    this.factors.add(name, spec, inF, outF);
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
-    return scoped('KronaLinear', () => {
-      const y = this.baseLayer.forward(x);
-      const name = this.activeAdapter;
-      if (name === null || this.merged !== null) return y;
-      return tf.add(y, this.adapterDelta(x, name));
-    });
+  /** Settings of adapter `name`. */
+  adapterSpec(name: string): Readonly<KronaAdapterSpec> {
+    return this.spec(name);
   }
 
-  merge(name: string): void {
-    if (this.merged !== null) throw new Error(`KronaLinear.merge: adapter "${this.merged}" is already merged; unmerge first`);
-    const w = this.baseLayer.weight;
-    tf.tidy(() => w.assign(tf.add(w.variable, this.deltaKernel(name))));
-    this.merged = name;
+  /** `s · x (A ⊗ B)` for adapter `name`. */
+  adapterDelta(x: tf.Tensor, name: string): tf.Tensor {
+    return this.factors.delta(x, name, this.spec(name));
   }
 
-  unmerge(): void {
-    if (this.merged === null) return;
-    const name = this.merged;
-    const w = this.baseLayer.weight;
-    tf.tidy(() => w.assign(tf.sub(w.variable, this.deltaKernel(name))));
-    this.merged = null;
+  protected adapterOutput(x: tf.Tensor, name: string): tf.Tensor {
+    return this.adapterDelta(x, name);
+  }
+
+  /** Dense `s · kron(A, B)` of adapter `name`. */
+  deltaKernel(name: string): tf.Tensor {
+    return this.factors.kernel(name, this.spec(name));
   }
 }
 
@@ -214,34 +166,35 @@ function childOf(parent: Module, name: string): Module {
  * where FFN(x) is `dense(intermediate)` and the adapter (and residual) are added after the dropout, before
  * the block's own residual and LayerNorm: `LayerNorm(dropout(FFN(x)) + s·x(A⊗B) + s_res·x + x)`.
  */
-export class KronaBlock extends KronaAdapters implements AdapterLayer {
+export class KronaBlock extends BaseAdapterLayer<KronaBlockSpec> {
+  protected readonly method = 'KronA^B';
   readonly mergeable = false;
-  readonly mergedAdapter = null;
-  private readonly blockSpecs = new Map<string, KronaBlockSpec>();
+  private readonly factors: KronaFactors;
 
   constructor(
-    readonly baseLayer: Module,
+    baseLayer: Module,
     readonly dim: number,
   ) {
-    super();
+    super(baseLayer);
     adoptChild(this, 'base_layer', baseLayer);
+    this.factors = new KronaFactors(this.adapterDict('krona_A'), this.adapterDict('krona_B'), this.adapterDict('krona_scale'));
   }
 
   addAdapter(name: string, spec: KronaBlockSpec): void {
-    this.addFactors(name, spec, this.dim, this.dim);
-    this.blockSpecs.set(name, spec);
+    this.registerAdapter(name, spec);
+    this.factors.add(name, spec, this.dim, this.dim);
   }
 
-  override deleteAdapter(name: string): void {
-    super.deleteAdapter(name);
-    this.blockSpecs.delete(name);
+  /** Settings of adapter `name`. */
+  adapterSpec(name: string): Readonly<KronaBlockSpec> {
+    return this.spec(name);
   }
 
   /** The adapter branch `s·x(A⊗B) (+ s_res·x)` of adapter `name`. */
   branch(x: tf.Tensor, name: string): tf.Tensor {
     return scoped('KronaBlock.branch', () => {
-      const spec = this.blockSpecs.get(name)!;
-      const a = this.adapterDelta(x, name);
+      const spec = this.spec(name);
+      const a = this.factors.delta(x, name, spec);
       return spec.residual ? tf.add(a, tf.mul(x, spec.resScale)) : a;
     });
   }
@@ -249,7 +202,7 @@ export class KronaBlock extends KronaAdapters implements AdapterLayer {
   /** `forward(x)` for a plain block, `forward(intermediate, x)` for an HF `BertOutput`-like block. */
   forward(first: tf.Tensor, blockInput?: tf.Tensor): tf.Tensor {
     return scoped('KronaBlock', () => {
-      const name = this.activeAdapter;
+      const name = this.runningAdapter;
       const base = this.baseLayer as unknown as { forward(a: tf.Tensor, b?: tf.Tensor): tf.Tensor };
       if (blockInput === undefined) {
         const y = base.forward(first);
@@ -264,9 +217,7 @@ export class KronaBlock extends KronaAdapters implements AdapterLayer {
     });
   }
 
-  merge(): void {
-    throw new Error('KronA^B cannot be merged: it runs in parallel to a non-linear FFN block (use unload or keep the adapter)');
+  protected override mergeRefusal(): string {
+    return 'KronA^B cannot be merged: it runs in parallel to a non-linear FFN block (use unload or keep the adapter)';
   }
-
-  unmerge(): void {}
 }

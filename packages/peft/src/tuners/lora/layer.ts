@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Parameter, dropout, kaimingUniform, scoped, type Rng, type TensorModule } from '@lel/core';
-import { ParameterDict, adoptChild } from '../../module-surgery';
-import { assertAdapterName, type AdapterLayer } from '../adapter-layer';
+import { dropout, kaimingUniform, scoped, type Rng } from '@lel/core';
+import type { ParameterDict } from '../../module-surgery';
+import { LinearAdapterLayer } from '../linear-adapter-layer';
 import { linearDims, type LinearLike } from '../linear-base';
 
 /** LoRA's scaling: `alpha / r`, or `alpha / √r` with rsLoRA (peft `LoraLayer.update_layer`). */
@@ -50,31 +50,21 @@ export interface LoraAdapterSpec {
  * `B [r, out]` (LEL's `[in, out]` layout of peft's `lora_A`/`lora_B` weights), B = 0 at init so the
  * wrapped model starts as the base model.
  */
-export class LoraLinear extends Module implements AdapterLayer, TensorModule {
-  readonly isAdapterLayer = true as const;
-  readonly mergeable = true;
-  activeAdapter: string | null = null;
-  private merged: string | null = null;
-  private readonly specs = new Map<string, LoraAdapterSpec>();
+export class LoraLinear extends LinearAdapterLayer<LoraAdapterSpec> {
+  protected readonly method = 'LoRA';
   private readonly loraA: ParameterDict;
   private readonly loraB: ParameterDict;
 
-  constructor(readonly baseLayer: LinearLike) {
-    super();
-    adoptChild(this, 'base_layer', baseLayer);
-    this.loraA = this.registerModule('lora_A', new ParameterDict());
-    this.loraB = this.registerModule('lora_B', new ParameterDict());
-  }
-
-  get mergedAdapter(): string | null {
-    return this.merged;
+  constructor(baseLayer: LinearLike) {
+    super(baseLayer);
+    this.loraA = this.adapterDict('lora_A');
+    this.loraB = this.adapterDict('lora_B');
   }
 
   addAdapter(name: string, spec: LoraAdapterSpec): void {
-    assertAdapterName(name);
-    if (this.specs.has(name)) throw new Error(`LoRA: adapter "${name}" already exists on this layer`);
     const [inF, outF] = linearDims(this.baseLayer);
     loraScaling(spec.r, spec.alpha, spec.useRslora);
+    this.registerAdapter(name, spec);
     const rng = spec.rng;
     const a =
       spec.init === 'gaussian'
@@ -82,35 +72,16 @@ export class LoraLinear extends Module implements AdapterLayer, TensorModule {
         : kaimingUniform([inF, spec.r], { a: Math.sqrt(5), rng, fans: { fanIn: inF, fanOut: spec.r } });
     this.loraA.set(name, a);
     this.loraB.set(name, tf.zeros([spec.r, outF]));
-    this.specs.set(name, spec);
     if (rng && spec.dropout > 0) this.registerGenerator(loraRngName(name), rng);
   }
 
-  adapterNames(): string[] {
-    return [...this.specs.keys()];
+  /** Settings of adapter `name`. */
+  adapterSpec(name: string): Readonly<LoraAdapterSpec> {
+    return this.spec(name);
   }
 
-  adapterParameters(name: string): [string, Parameter][] {
-    this.spec(name);
-    return [
-      ['lora_A', this.loraA.get(name)],
-      ['lora_B', this.loraB.get(name)],
-    ];
-  }
-
-  deleteAdapter(name: string): void {
-    const s = this.spec(name);
-    this.loraA.delete(name);
-    this.loraB.delete(name);
-    if (s.rng && s.dropout > 0) this.deleteGenerator(loraRngName(name));
-    this.specs.delete(name);
-    if (this.activeAdapter === name) this.activeAdapter = null;
-  }
-
-  private spec(name: string): LoraAdapterSpec {
-    const s = this.specs.get(name);
-    if (!s) throw new Error(`LoRA: no adapter "${name}" on this layer (have: ${this.adapterNames().join(', ') || 'none'})`);
-    return s;
+  protected override onDeleteAdapter(name: string, spec: LoraAdapterSpec): void {
+    if (spec.rng && spec.dropout > 0) this.deleteGenerator(loraRngName(name));
   }
 
   scaling(name: string): number {
@@ -118,15 +89,10 @@ export class LoraLinear extends Module implements AdapterLayer, TensorModule {
     return loraScaling(s.r, s.alpha, s.useRslora);
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
-    return scoped('LoraLinear', () => {
-      const y = this.baseLayer.forward(x);
-      const name = this.activeAdapter;
-      if (name === null || this.merged !== null) return y;
-      const s = this.spec(name);
-      const xin = this.training && s.dropout > 0 ? dropout(x, s.dropout, s.rng) : x;
-      return tf.add(y, loraDelta(xin, this.loraA.get(name).variable, this.loraB.get(name).variable, this.scaling(name)));
-    });
+  protected adapterOutput(x: tf.Tensor, name: string): tf.Tensor {
+    const s = this.spec(name);
+    const xin = this.training && s.dropout > 0 ? dropout(x, s.dropout, s.rng) : x;
+    return loraDelta(xin, this.loraA.get(name).variable, this.loraB.get(name).variable, this.scaling(name));
   }
 
   /** Dense `[in, out]` update `scaling · A B`. */
@@ -134,20 +100,5 @@ export class LoraLinear extends Module implements AdapterLayer, TensorModule {
     return scoped('LoraLinear.deltaKernel', () =>
       tf.mul(tf.matMul(this.loraA.get(name).variable, this.loraB.get(name).variable), this.scaling(name)),
     );
-  }
-
-  merge(name: string): void {
-    if (this.merged !== null) throw new Error(`LoraLinear.merge: adapter "${this.merged}" is already merged; unmerge first`);
-    const w = this.baseLayer.weight;
-    tf.tidy(() => w.assign(tf.add(w.variable, this.deltaKernel(name))));
-    this.merged = name;
-  }
-
-  unmerge(): void {
-    if (this.merged === null) return;
-    const name = this.merged;
-    const w = this.baseLayer.weight;
-    tf.tidy(() => w.assign(tf.sub(w.variable, this.deltaKernel(name))));
-    this.merged = null;
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Parameter, kaimingUniform, scoped, type Rng, type TensorModule } from '@lel/core';
-import { ParameterDict, adoptChild } from '../../module-surgery';
-import { assertAdapterName, type AdapterLayer } from '../adapter-layer';
+import { kaimingUniform, scoped, type Module, type Parameter, type Rng, type TensorModule } from '@lel/core';
+import { adoptChild, type ParameterDict } from '../../module-surgery';
+import { BaseAdapterLayer } from '../base-adapter-layer';
 
 /**
  * Clipped relative-distance buckets (Shaw et al. 2018): `bucket[i, j] = clip(i − j, −L, L) + L` in
@@ -197,66 +197,42 @@ function denseBias(m: Module): tf.Tensor | null {
  * (all zero, or U = 0 with V random, at init: the model starts as the pretrained one). With tying across
  * layers only the first layer stores the tables (as T5's relative bias in block 0) and the others read them.
  */
-export class RelBitFitSelfAttention extends Module implements AdapterLayer {
-  readonly isAdapterLayer = true as const;
+export class RelBitFitSelfAttention extends BaseAdapterLayer<{ spec: RelativeTableSpec; owner: RelBitFitSelfAttention }> {
+  protected readonly method = 'RelBitFit';
   readonly mergeable = false;
-  readonly mergedAdapter = null;
-  activeAdapter: string | null = null;
+  declare readonly baseLayer: SelfAttentionLike;
   readonly numHeads: number;
   readonly headDim: number;
-  private readonly specs = new Map<string, { spec: RelativeTableSpec; owner: RelBitFitSelfAttention }>();
   private readonly tables = new Map<string, ParameterDict>();
 
-  constructor(readonly baseLayer: SelfAttentionLike) {
-    super();
+  constructor(baseLayer: SelfAttentionLike) {
+    super(baseLayer);
     this.numHeads = baseLayer.numHeads;
     this.headDim = baseLayer.headDim;
     for (const name of ['query', 'key', 'value', 'dropout']) adoptChild(this, name, child(baseLayer, name));
-    for (const t of ['R', 'U', 'V', 's']) this.tables.set(t, this.registerModule(`relbitfit_${t}`, new ParameterDict()));
+    for (const t of ['R', 'U', 'V', 's']) this.tables.set(t, this.adapterDict(`relbitfit_${t}`));
   }
 
   /** Add adapter `name`; with `owner` (tying across layers) the tables of `owner` are used. */
   addAdapter(name: string, spec: RelBitFitAdapterSpec, owner?: RelBitFitSelfAttention): void {
-    assertAdapterName(name);
-    if (this.specs.has(name)) throw new Error(`RelBitFit: adapter "${name}" already exists on this layer`);
     const full: RelativeTableSpec = { numHeads: this.numHeads, headDim: this.headDim, maxDistance: spec.maxDistance, shareAcrossHeads: spec.shareAcrossHeads, rank: spec.rank };
     if (owner && owner !== this) {
-      const o = owner.specs.get(name);
+      const o = owner.hasAdapter(name) ? owner.entry(name) : undefined;
       if (!o || o.owner !== owner) throw new Error(`RelBitFit: owner layer has no adapter "${name}" of its own`);
-      this.specs.set(name, { spec: full, owner });
+      this.registerAdapter(name, { spec: full, owner });
       return;
     }
+    this.registerAdapter(name, { spec: full, owner: this });
     for (const [t, shape] of Object.entries(relativeTableShapes(full))) {
       // V is the random factor of the low-rank pair; everything else starts at zero (ΔF = 0 at init).
       const v = t === 'V' ? kaimingUniform(shape, { a: Math.sqrt(5), rng: spec.rng, fans: { fanIn: shape[1]!, fanOut: shape[0]! } }) : tf.zeros(shape);
       this.tables.get(t)!.set(name, v);
     }
-    this.specs.set(name, { spec: full, owner: this });
   }
 
-  adapterNames(): string[] {
-    return [...this.specs.keys()];
-  }
-
-  adapterParameters(name: string): [string, Parameter][] {
-    const e = this.entry(name);
-    if (e.owner !== this) return [];
-    const out: [string, Parameter][] = [];
-    for (const [t, d] of this.tables) if (d.has(name)) out.push([`relbitfit_${t}`, d.get(name)]);
-    return out;
-  }
-
-  deleteAdapter(name: string): void {
-    const e = this.entry(name);
-    if (e.owner === this) for (const d of this.tables.values()) if (d.has(name)) d.delete(name);
-    this.specs.delete(name);
-    if (this.activeAdapter === name) this.activeAdapter = null;
-  }
-
-  private entry(name: string) {
-    const e = this.specs.get(name);
-    if (!e) throw new Error(`RelBitFit: no adapter "${name}" on this layer (have: ${this.adapterNames().join(', ') || 'none'})`);
-    return e;
+  /** Settings of adapter `name` and the layer that stores its tables. */
+  entry(name: string): { spec: RelativeTableSpec; owner: RelBitFitSelfAttention } {
+    return this.spec(name);
   }
 
   /** Tensors of adapter `name` (from the owning layer when tied). */
@@ -272,7 +248,7 @@ export class RelBitFitSelfAttention extends Module implements AdapterLayer {
   /** `hidden` [B, T, d], `additiveMask` [B, 1, 1, T] → context [B, T, d]. */
   forward(hidden: tf.Tensor, additiveMask: tf.Tensor | null): tf.Tensor {
     return scoped('RelBitFitSelfAttention', () => {
-      const name = this.activeAdapter;
+      const name = this.runningAdapter;
       if (name === null) return this.baseLayer.forward(hidden, additiveMask);
       const [b, t, d] = hidden.shape as [number, number, number];
       const query = child(this, 'query') as TensorModule;
@@ -298,9 +274,7 @@ export class RelBitFitSelfAttention extends Module implements AdapterLayer {
     });
   }
 
-  merge(): void {
-    throw new Error('RelBitFit cannot be merged into a standard BERT: its relative terms have no place in the base attention (save the adapter instead)');
+  protected override mergeRefusal(): string {
+    return 'RelBitFit cannot be merged into a standard BERT: its relative terms have no place in the base attention (save the adapter instead)';
   }
-
-  unmerge(): void {}
 }
