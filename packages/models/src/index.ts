@@ -26,6 +26,16 @@ export { bertNormalize, isCjkIdeograph } from './tokenizer/normalizer';
 export type { BertNormalizerOptions } from './tokenizer/normalizer';
 export { bertPreTokenize, isBertPunctuation } from './tokenizer/pre-tokenizer';
 export { loadWordPieceTokenizer } from './tokenizer/load-tokenizer';
+export { parseTokenizerJson } from './tokenizer/tokenizer-json';
+export { TokenizerJsonError } from './tokenizer/tokenizer-json-error';
+export { compileNormalizer, SUPPORTED_NORMALIZERS } from './tokenizer/normalizer-json';
+export type { NormalizeFn } from './tokenizer/normalizer-json';
+export { compilePreTokenizer, splitOn, SUPPORTED_PRE_TOKENIZERS } from './tokenizer/pre-tokenizer-json';
+export type { PreTokenizeFn, SplitBehavior } from './tokenizer/pre-tokenizer-json';
+export { compilePostProcessor, bertTemplate, SUPPORTED_POST_PROCESSORS } from './tokenizer/post-processor';
+export type { PostProcessor, TemplatePiece } from './tokenizer/post-processor';
+export { splitOnAddedTokens } from './tokenizer/added-tokens';
+export type { AddedToken, AddedSplit } from './tokenizer/added-tokens';
 export { trainWordPieceVocab } from './tokenizer/train-vocab';
 export type { TrainWordPieceOptions } from './tokenizer/train-vocab';
 

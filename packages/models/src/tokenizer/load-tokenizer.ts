@@ -4,7 +4,8 @@ import { WordPieceTokenizer, type WordPieceConfig } from './wordpiece';
 
 /**
  * Load a WordPiece tokenizer from a `tokenizer.json`, a `vocab.txt`, or a model folder holding either
- * (tokenizer.json preferred, as transformers does). Node only.
+ * (tokenizer.json preferred, as transformers does: a transformers 5 folder has no vocab.txt). Errors about
+ * the file name it and the field. Node only.
  */
 export async function loadWordPieceTokenizer(path: string, config: WordPieceConfig = {}): Promise<WordPieceTokenizer> {
   let file = path;
@@ -15,7 +16,7 @@ export async function loadWordPieceTokenizer(path: string, config: WordPieceConf
     file = found;
   }
   const text = await readFile(file, 'utf8');
-  return file.endsWith('.json') ? WordPieceTokenizer.fromTokenizerJson(text, config) : WordPieceTokenizer.fromVocabTxt(text, config);
+  return file.endsWith('.json') ? WordPieceTokenizer.fromTokenizerJson(text, config, file) : WordPieceTokenizer.fromVocabTxt(text, config);
 }
 
 async function firstExisting(paths: string[]): Promise<string | null> {

@@ -115,7 +115,7 @@ describe('WordPieceTokenizer', () => {
       await rm(dir, { recursive: true, force: true });
     }
     expect(() => new WordPieceTokenizer(['a', 'b'])).toThrow(/unkToken "\[UNK\]" is not in the vocabulary/);
-    expect(() => WordPieceTokenizer.fromTokenizerJson({ model: { type: 'BPE', vocab: {} } })).toThrow(/expected "WordPiece"/);
+    expect(() => WordPieceTokenizer.fromTokenizerJson({ model: { type: 'BPE', vocab: {} } })).toThrow(/model.type "BPE" is not supported: LEL reads WordPiece models/);
   });
 });
 

@@ -1,5 +1,9 @@
+import type { AddedToken } from './added-tokens';
+import { splitOnAddedTokens } from './added-tokens';
 import { bertNormalize, type BertNormalizerOptions } from './normalizer';
 import { bertPreTokenize } from './pre-tokenizer';
+import { bertTemplate, specialTokenCount, type PostProcessor, type TemplatePiece } from './post-processor';
+import { parseTokenizerJson } from './tokenizer-json';
 
 /** Configuration of a {@link WordPieceTokenizer}; defaults are bert-base-uncased's. */
 export interface WordPieceConfig extends BertNormalizerOptions {
@@ -17,7 +21,19 @@ export interface WordPieceConfig extends BertNormalizerOptions {
   padToken?: string;
   /** Default `[MASK]`. */
   maskToken?: string;
+  /** Normaliser replacing the BERT one built from the options above (e.g. compiled from `tokenizer.json`). */
+  normalizer?: (text: string) => string;
+  /** Pre-tokeniser (normalised text → words). Default BERT's: whitespace and punctuation. */
+  preTokenizer?: (text: string) => string[];
+  /** Tokens matched whole in the text. Default: the five special tokens above (those in the vocabulary). */
+  addedTokens?: AddedToken[];
+  /** How special tokens frame sequences. Default `[CLS] A [SEP] (B [SEP])`; null adds none. */
+  postProcessor?: PostProcessor | null;
+  /** `decode` removes spaces before punctuation and in contractions (HF `cleanup`). Default true. */
+  cleanupTokenization?: boolean;
 }
+
+type ResolvedConfig = Required<Omit<WordPieceConfig, 'stripAccents' | 'normalizer' | 'preTokenizer' | 'addedTokens' | 'postProcessor'>> & { stripAccents: boolean | null };
 
 /** Truncation strategy; `true` means HF's `longest_first`. */
 export type TruncationStrategy = boolean | 'longest_first' | 'only_first' | 'only_second';
@@ -63,8 +79,13 @@ export class WordPieceTokenizer {
   /** Token strings by id. */
   readonly vocab: readonly string[];
   private readonly ids: Map<string, number>;
-  private readonly cfg: Required<Omit<WordPieceConfig, 'stripAccents'>> & { stripAccents: boolean | null };
-  private readonly specialSplit: RegExp | null;
+  private readonly cfg: ResolvedConfig;
+  private readonly normalizer: (text: string) => string;
+  private readonly preTokenizer: (text: string) => string[];
+  /** Tokens matched whole in the text (`[MASK]`, …). */
+  readonly addedTokens: readonly AddedToken[];
+  /** Special-token templates for one sequence and a pair. */
+  readonly postProcessor: PostProcessor;
 
   constructor(vocab: readonly string[], config: WordPieceConfig = {}) {
     this.vocab = [...vocab];
@@ -84,16 +105,28 @@ export class WordPieceTokenizer {
       sepToken: config.sepToken ?? '[SEP]',
       padToken: config.padToken ?? '[PAD]',
       maskToken: config.maskToken ?? '[MASK]',
+      cleanupTokenization: config.cleanupTokenization ?? true,
     };
-    for (const key of ['unkToken', 'clsToken', 'sepToken', 'padToken'] as const) {
+    // The BERT template needs [CLS]/[SEP], and the default pipeline pads with [PAD]; a template from a
+    // tokenizer.json carries its own ids, and padding checks its token when it pads.
+    const required = config.postProcessor === undefined ? (['unkToken', 'clsToken', 'sepToken', 'padToken'] as const) : (['unkToken'] as const);
+    for (const key of required) {
       if (!this.ids.has(this.cfg[key])) {
         throw new Error(`WordPieceTokenizer: ${key} "${this.cfg[key]}" is not in the vocabulary (${vocab.length} tokens)`);
       }
     }
-    const specials = this.specialTokens.filter((t) => this.ids.has(t));
-    this.specialSplit = specials.length
-      ? new RegExp(`(${specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`)
-      : null;
+    const normOptions: BertNormalizerOptions = { cleanText: this.cfg.cleanText, handleChineseChars: this.cfg.handleChineseChars, lowercase: this.cfg.lowercase, stripAccents: this.cfg.stripAccents };
+    this.normalizer = config.normalizer ?? ((t) => bertNormalize(t, normOptions));
+    this.preTokenizer = config.preTokenizer ?? bertPreTokenize;
+    this.addedTokens =
+      config.addedTokens ??
+      this.specialTokens
+        .filter((t) => this.ids.has(t))
+        .map((content) => ({ id: this.ids.get(content)!, content, special: true, normalized: false, lstrip: false, rstrip: false, singleWord: false }));
+    this.postProcessor =
+      config.postProcessor === undefined
+        ? bertTemplate([this.cfg.clsToken, this.clsId], [this.cfg.sepToken, this.sepId])
+        : (config.postProcessor ?? { single: [{ sequence: 'A', typeId: 0 }], pair: [{ sequence: 'A', typeId: 0 }, { sequence: 'B', typeId: 1 }] });
   }
 
   /** The tokenizer's configuration (with defaults filled in). */
@@ -148,9 +181,14 @@ export class WordPieceTokenizer {
     return this.tokenToId(this.cfg.maskToken);
   }
 
-  /** Normalise (BertNormalizer) as configured. */
+  /** Normalise as configured (BertNormalizer by default, or the `tokenizer.json` normaliser). */
   normalize(text: string): string {
-    return bertNormalize(text, this.cfg);
+    return this.normalizer(text);
+  }
+
+  /** Split normalised text into words as configured. */
+  preTokenize(text: string): string[] {
+    return this.preTokenizer(text);
   }
 
   /** Split one pre-tokenised word into WordPiece tokens (`[UNK]` when it cannot be matched or is too long). */
@@ -180,17 +218,25 @@ export class WordPieceTokenizer {
 
   /** Text → WordPiece tokens, without special tokens, truncation or padding. */
   tokenize(text: string): string[] {
-    const out: string[] = [];
-    const parts = this.specialSplit ? text.split(this.specialSplit) : [text];
-    for (const part of parts) {
-      if (!part) continue;
-      if (this.ids.has(part) && this.specialTokens.includes(part)) {
-        out.push(part);
+    return this.tokenizeToPieces(text).map((p) => p.token);
+  }
+
+  /** Tokens with their ids (added tokens keep their own ids). */
+  private tokenizeToPieces(text: string): { token: string; id: number }[] {
+    const out: { token: string; id: number }[] = [];
+    for (const part of splitOnAddedTokens(text, this.addedTokens, this.normalizer)) {
+      if (part.token) {
+        out.push({ token: part.token.content, id: part.token.id });
         continue;
       }
-      for (const word of bertPreTokenize(this.normalize(part))) out.push(...this.wordPiece(word));
+      for (const word of this.preTokenizer(part.text)) for (const t of this.wordPiece(word)) out.push({ token: t, id: this.ids.get(t) ?? this.unkId });
     }
     return out;
+  }
+
+  /** Number of ids the template adds to one sequence (`pair` false) or a pair. */
+  numSpecialTokens(pair: boolean): number {
+    return specialTokenCount(pair ? this.postProcessor.pair : this.postProcessor.single);
   }
 
   /** Encode one text (or a pair) into ids, token types and attention mask. */
@@ -198,27 +244,34 @@ export class WordPieceTokenizer {
     const addSpecial = options.addSpecialTokens ?? true;
     const maxLength = options.maxLength ?? null;
     const pair = options.textPair ?? null;
-    let a = this.tokenize(text);
-    let b = pair === null ? null : this.tokenize(pair);
+    let a = this.tokenizeToPieces(text);
+    let b = pair === null ? null : this.tokenizeToPieces(pair);
     const truncation = options.truncation ?? (maxLength !== null ? 'longest_first' : false);
     if (truncation !== false) {
       if (maxLength === null) throw new Error('WordPieceTokenizer.encode: truncation needs maxLength');
-      const nSpecial = addSpecial ? (b ? 3 : 2) : 0;
+      const nSpecial = addSpecial ? this.numSpecialTokens(b !== null) : 0;
       const budget = maxLength - nSpecial;
       if (budget < 0) throw new Error(`WordPieceTokenizer.encode: maxLength ${maxLength} cannot hold the ${nSpecial} special tokens`);
       [a, b] = truncatePair(a, b, budget, truncation === true ? 'longest_first' : truncation);
     }
-    const c = this.cfg;
-    const tokens = addSpecial ? [c.clsToken, ...a, c.sepToken] : [...a];
-    const tokenTypeIds = tokens.map(() => 0);
-    if (b) {
-      const second = addSpecial ? [...b, c.sepToken] : b;
-      tokens.push(...second);
-      tokenTypeIds.push(...second.map(() => 1));
+    const template: TemplatePiece[] = addSpecial
+      ? b
+        ? this.postProcessor.pair
+        : this.postProcessor.single
+      : b
+        ? [{ sequence: 'A', typeId: 0 }, { sequence: 'B', typeId: 1 }]
+        : [{ sequence: 'A', typeId: 0 }];
+    const enc: Encoding = { tokens: [], inputIds: [], tokenTypeIds: [], attentionMask: [] };
+    const push = (token: string, id: number, typeId: number) => {
+      enc.tokens.push(token);
+      enc.inputIds.push(id);
+      enc.tokenTypeIds.push(typeId);
+      enc.attentionMask.push(1);
+    };
+    for (const piece of template) {
+      if ('special' in piece) piece.special.ids.forEach((id, i) => push(piece.special.tokens[i]!, id, piece.typeId));
+      else for (const t of (piece.sequence === 'A' ? a : b) ?? []) push(t.token, t.id, piece.typeId);
     }
-    const inputIds = tokens.map((t) => this.ids.get(t) ?? this.unkId);
-    const attentionMask = tokens.map(() => 1);
-    const enc: Encoding = { tokens, inputIds, tokenTypeIds, attentionMask };
     const padding = options.padding ?? false;
     if (padding === 'max_length' || (padding === true && maxLength !== null)) {
       if (maxLength === null) throw new Error("WordPieceTokenizer.encode: padding 'max_length' needs maxLength");
@@ -262,7 +315,7 @@ export class WordPieceTokenizer {
   /** Ids → text, joining `##` pieces (as HF's WordPiece decoder). */
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
     const skip = options.skipSpecialTokens ?? true;
-    const specials = new Set(this.specialTokens);
+    const specials = new Set([...this.specialTokens, ...this.addedTokens.filter((t) => t.special).map((t) => t.content)]);
     const prefix = this.cfg.continuingSubwordPrefix;
     let out = '';
     for (const id of ids) {
@@ -272,6 +325,7 @@ export class WordPieceTokenizer {
       else out += (out ? ' ' : '') + t;
     }
     // HF's clean_up_tokenization: no space before punctuation and in common contractions.
+    if (!this.cfg.cleanupTokenization) return out;
     return out
       .replace(/ ([.?!,])/g, '$1')
       .replace(/ ' /g, "'")
@@ -291,87 +345,29 @@ export class WordPieceTokenizer {
     return new WordPieceTokenizer(lines, config);
   }
 
-  /** Build from a Hugging Face `tokenizer.json` (text or parsed) whose model is WordPiece. */
-  static fromTokenizerJson(json: string | object, overrides: WordPieceConfig = {}): WordPieceTokenizer {
-    const tj = (typeof json === 'string' ? JSON.parse(json) : json) as TokenizerJson;
-    const model = tj.model;
-    if (!model || model.type !== 'WordPiece' || typeof model.vocab !== 'object') {
-      throw new Error(`WordPieceTokenizer.fromTokenizerJson: model.type is "${model?.type}", expected "WordPiece" with a vocab`);
-    }
-    const entries = Object.entries(model.vocab);
-    const vocab: string[] = new Array<string>(entries.length);
-    for (const [tok, id] of entries) {
-      if (!Number.isInteger(id) || id < 0 || id >= entries.length) {
-        throw new Error(`WordPieceTokenizer.fromTokenizerJson: token "${tok}" has id ${id}, outside [0, ${entries.length})`);
-      }
-      vocab[id] = tok;
-    }
-    for (let i = 0; i < vocab.length; i++) {
-      if (vocab[i] === undefined) throw new Error(`WordPieceTokenizer.fromTokenizerJson: no token has id ${i}`);
-    }
-    const norm = findBertNormalizer(tj.normalizer);
-    const config: WordPieceConfig = {
-      unkToken: model.unk_token,
-      continuingSubwordPrefix: model.continuing_subword_prefix,
-      maxInputCharsPerWord: model.max_input_chars_per_word,
-      ...(norm
-        ? {
-            cleanText: norm.clean_text,
-            handleChineseChars: norm.handle_chinese_chars,
-            stripAccents: norm.strip_accents ?? null,
-            lowercase: norm.lowercase,
-          }
-        : {}),
-      ...overrides,
-    };
-    return new WordPieceTokenizer(vocab, stripUndefined(config));
+  /**
+   * Build from a Hugging Face `tokenizer.json` (text or parsed) whose model is WordPiece: vocabulary and
+   * added tokens, normaliser, pre-tokeniser, special-token template and decoder settings are read from it;
+   * an unsupported model or component throws a `TokenizerJsonError` naming the field. `overrides` replace
+   * single settings (BERT normaliser options only apply when the file's normaliser is a `BertNormalizer`).
+   * `source` names the file in errors.
+   */
+  static fromTokenizerJson(json: string | object, overrides: WordPieceConfig = {}, source = 'tokenizer.json'): WordPieceTokenizer {
+    const { vocab, config } = parseTokenizerJson(json, overrides, source);
+    return new WordPieceTokenizer(vocab, config);
   }
-}
-
-interface TokenizerJson {
-  model?: {
-    type?: string;
-    vocab: Record<string, number>;
-    unk_token?: string;
-    continuing_subword_prefix?: string;
-    max_input_chars_per_word?: number;
-  };
-  normalizer?: NormalizerJson | null;
-}
-
-interface NormalizerJson {
-  type?: string;
-  clean_text?: boolean;
-  handle_chinese_chars?: boolean;
-  strip_accents?: boolean | null;
-  lowercase?: boolean;
-  normalizers?: NormalizerJson[];
-}
-
-function findBertNormalizer(n: NormalizerJson | null | undefined): NormalizerJson | null {
-  if (!n) return null;
-  if (n.type === 'BertNormalizer') return n;
-  if (n.type === 'Sequence') for (const m of n.normalizers ?? []) {
-    const found = findBertNormalizer(m);
-    if (found) return found;
-  }
-  return null;
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
  * HF tokenizers' truncation of a (pair of) token list(s) to `budget` tokens. `longest_first` keeps the
  * shorter sequence whole when it fits in half, else cuts both to ⌊M/2⌋ (shorter; first on ties) and ⌈M/2⌉.
  */
-export function truncatePair(
-  a: string[],
-  b: string[] | null,
+export function truncatePair<T>(
+  a: T[],
+  b: T[] | null,
   budget: number,
   strategy: 'longest_first' | 'only_first' | 'only_second',
-): [string[], string[] | null] {
+): [T[], T[] | null] {
   if (!b) {
     if (strategy === 'only_second') throw new Error("truncation 'only_second' needs a text pair");
     return [a.slice(0, budget), null];
