@@ -77,7 +77,7 @@ describe('tokenizer.json as transformers writes it for BERT, beyond the fixture'
   // The fixture's tokenizer.json holds only the five special tokens (transformers 5 wrote it that way from
   // vocab.txt), so every word there is [UNK]. The same file with the source vocabulary exercises WordPiece
   // splitting; tokenizers.js (@huggingface/tokenizers) reads the same JSON as the reference.
-  const fixtureJson = JSON.parse(readFileSync(join(BERT_DIR, 'tokenizer.json'), 'utf8')) as Record<string, unknown> & { model: { vocab: Record<string, number> } };
+  const fixtureJson = JSON.parse(readFileSync(join(BERT_DIR, 'tokenizer.json'), 'utf8')) as Record<string, unknown> & { model: { vocab: Record<string, number> }; added_tokens: object[] };
   const vocabTxt = readFileSync(join(INTEROP, 'vocab.txt'), 'utf8');
   const vocab = vocabTxt.split('\n').filter((l) => l !== '');
   const withVocab = { ...fixtureJson, model: { ...fixtureJson.model, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) } };
@@ -107,7 +107,7 @@ describe('tokenizer.json as transformers writes it for BERT, beyond the fixture'
       normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }, { type: 'Strip', strip_left: true, strip_right: true }] },
       pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Isolated' }] },
       post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
-      added_tokens: [...(withVocab as { added_tokens: object[] }).added_tokens, { id: 48, content: '<film>', single_word: false, lstrip: true, rstrip: true, normalized: true, special: false }],
+      added_tokens: [...withVocab.added_tokens, { id: 48, content: '<film>', single_word: false, lstrip: true, rstrip: true, normalized: true, special: false }],
     };
     const tok = WordPieceTokenizer.fromTokenizerJson(custom);
     expect(tok.vocabSize).toBe(49);
