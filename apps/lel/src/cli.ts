@@ -9,6 +9,8 @@ import { predictCommand } from './predict';
 import { PENDING_RECIPES, RECIPES } from './recipes';
 import { writeRunReport } from './report';
 import { INTERRUPTED_EXIT_CODE } from './signals';
+import { EXIT_WITH_PARENT_ENV, exitWithParent } from './sweep/parent-watch';
+import { addSweepCommands } from './sweep/cli';
 import { trainCommand } from './train';
 import { packageVersion } from './banner';
 
@@ -87,6 +89,8 @@ export function buildProgram(): Command {
       process.stdout.write(r.markdown + '\n');
     });
 
+  addSweepCommands(program);
+
   program
     .command('demo')
     .description('the end-to-end story in ~2 minutes on 2 CPU cores, with a summary table and an HTML report')
@@ -123,6 +127,8 @@ export async function main(argv = process.argv): Promise<void> {
   // `pnpm lel …` / `pnpm demo` run the script inside apps/lel; paths on the command line are the user's, so work
   // from the directory the command was typed in (pnpm's INIT_CWD).
   if (process.env.INIT_CWD && process.env.npm_lifecycle_event && fs.existsSync(process.env.INIT_CWD)) process.chdir(process.env.INIT_CWD);
+  // A training process started by `lel sweep` / `lel worker` dies with it (its run then goes to another worker).
+  if (process.env[EXIT_WITH_PARENT_ENV] === '1') exitWithParent();
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

@@ -4,7 +4,7 @@ import { formatBanner } from './banner';
 import { parseBackend, setupBackend } from './backend';
 import { RESOLVED_CONFIG, resolveConfig, writeResolvedConfig } from './config/load';
 import { getRecipe } from './recipes';
-import type { RunSummary } from './recipes/types';
+import type { AnyRecipe, RunSummary } from './recipes/types';
 import { writeRunReport } from './report';
 import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
 import { Interrupt } from './signals';
@@ -62,7 +62,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   if (resume === undefined && hasCheckpoints(runDir)) {
     throw new Error(`${runDir} already holds a run with checkpoints: continue it with --resume last, or choose another --out`);
   }
-  const config = resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: configFile, sets: options.set ?? [] }) as { seed: number };
+  const config = resolveTrainConfig(recipe, { file: configFile, sets: options.set ?? [] }) as { seed: number };
   const backend = await setupBackend(parseBackend(options.backend), config.seed);
   fs.mkdirSync(runDir, { recursive: true });
   log(formatBanner({ command: 'train', recipe: recipe.name, methodPackage: recipe.package, backend, seed: config.seed, runDir, resume, data: dataLine(config) }));
@@ -87,6 +87,14 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
     interrupt.uninstall();
   }
   return { runDir, summary, interrupted: false };
+}
+
+/**
+ * The config `lel train <recipe>` runs with: the recipe defaults ← `--config` file ← `--set` overrides, validated by
+ * the recipe's schema (`lel sweep` resolves every run of a grid with it, so a run's id is the hash of exactly this).
+ */
+export function resolveTrainConfig(recipe: AnyRecipe, inputs: { file?: string | undefined; sets?: readonly string[] }): unknown {
+  return resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: inputs.file, sets: inputs.sets ?? [] });
 }
 
 /** One banner line describing the data section of a config. */

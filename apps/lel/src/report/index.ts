@@ -28,7 +28,7 @@ export function curves(records: MetricsRecord[], type: 'train' | 'eval'): Map<st
 }
 
 /** The headline metric of a task (the one tables and bars compare). */
-export function headline(summary: RunSummary): string {
+export function headline(summary: Pick<RunSummary, 'metrics'>): string {
   const order = ['clustering_accuracy', 'fewshot_accuracy', 'miou', 'accuracy', 'bag_accuracy', 'f1'];
   return order.find((k) => summary.metrics[k] !== undefined) ?? Object.keys(summary.metrics)[0] ?? '';
 }
@@ -119,7 +119,8 @@ function comparison(runs: LoadedRun[]): string {
   return `<section class="comparison"><h2>Comparison</h2><table class="compare">${head}${rows}</table><div class="charts">${charts.filter(Boolean).join('')}</div></section>`;
 }
 
-const CSS = `body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
+/** The stylesheet of every LEL HTML report (runs, comparisons, sweeps). */
+export const REPORT_CSS = `body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px}h2 small{font-weight:normal;color:#666;font-size:13px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;font-size:13px;text-align:right}th{background:#f6f6f6;text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee}.facts,.notes{color:#444;font-size:13px}
@@ -137,7 +138,7 @@ export function writeRunReport(runDirs: string[], outFile: string, title?: strin
   const heading = title ?? (runs.length === 1 ? `LEL run ${runs[0]!.name}` : `LEL comparison of ${runs.length} runs`);
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(heading)}</title><style>${CSS}</style></head>
+<title>${esc(heading)}</title><style>${REPORT_CSS}</style></head>
 <body><h1>${esc(heading)}</h1><p class="facts">Generated ${new Date().toISOString()} by lel report.</p>
 ${runs.length > 1 ? comparison(runs) : ''}
 ${runs.map(runSection).join('\n')}

@@ -1,0 +1,13 @@
+export { SweepSpecSchema, checkSpec, flattenSets, loadSweepSpec, readSpecFile, seedList, specFromFlags, type LoadedSpec, type SpecFlags, type SweepSpec } from './spec';
+export { cellLabel, planSweep, pointLabel, readManifest, writeManifest, SWEEP_MANIFEST, type GridPoint, type PlannedRun, type SweepCell, type SweepManifest, type SweepPlan } from './plan';
+export { canonicalJson, runId, withoutRunDirKeys, RUN_DIR_ONLY_KEYS } from './run-id';
+export { checkpointStep, lastLoggedStep, readRunRecord, runStatus, writeRunRecord, RUN_LOG, RUN_RECORD, type AttemptOutcome, type RunAttempt, type RunRecord, type RunStatus } from './run-record';
+export { errorFromLog, runTrainProcess, SWEEP_CONFIG, type AttemptResult, type RunJob, type TrainProcessOptions } from './train-process';
+export { jobOf, runLabel, runLocalSweep, type LocalSweepOptions, type SweepOutcome } from './local-pool';
+export { SweepProgress, formatCounts, sweepEta, type SweepCounts } from './progress';
+export { checkRedis, DEFAULT_QUEUE_NAME, jobIdOf, openQueue, parseQueueUrl, queueStates, redactUrl, submitSweep, waitForSweep, type QueuedRun, type QueueTarget, type RunReturn, type SubmitResult } from './queue';
+export { runDirOf, runWorker, WORKER_DEFAULTS, type WorkerOptions } from './worker';
+export { buildSweepReport, cellResult, gatherRunDirs, gatherSweep, reportHtml, reportMarkdown, writeSweepReport, type ArmRow, type CellResult, type MetricStats, type PairedRow, type ReportOptions, type SweepReport } from './report';
+export { formatStatus, sweepStatus, type StatusRow } from './status';
+export { sweepCommand, sweepDirOf, sweepReportCommand, sweepStatusCommand, type SweepCommandOptions, type SweepCommandResult, type SweepReportOptions } from './command';
+export { EXIT_WITH_PARENT_ENV, exitWithParent } from './parent-watch';
