@@ -115,7 +115,7 @@ export function barChart(options: { title: string; yLabel: string; bars: Bar[]; 
   if (bars.length === 0) return '';
   const tf = (v: number) => (options.logY ? Math.log10(v) : v);
   const hiRaw = Math.max(...bars.map((b) => b.value + (b.error ?? 0)));
-  const y0 = options.logY ? Math.floor(Math.min(...bars.map((b) => tf(b.value)))) : Math.min(0, ...bars.map((b) => b.value));
+  const y0 = options.logY ? Math.floor(Math.min(...bars.map((b) => tf(b.value)))) : Math.min(0, ...bars.map((b) => b.value - (b.error ?? 0)));
   const y1 = options.yMax ?? (options.logY ? Math.ceil(tf(hiRaw) + 0.01) : hiRaw > 0 ? hiRaw * 1.08 : 1);
   const py = (v: number) => H - M.b - ((v - y0) / (y1 - y0 || 1)) * (H - M.t - M.b);
   const slot = (W - M.l - M.r) / bars.length;

@@ -55,7 +55,9 @@ interface Lel {
 }
 
 function lel(args: string[], cwd: string): Lel {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, LEL_BACKEND: 'wasm' } });
+  // Not INIT_CWD / npm_lifecycle_event: under `npx vitest` they would move the CLI to the repository root.
+  const { INIT_CWD: _cwd, npm_lifecycle_event: _event, ...env } = process.env;
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...env, LEL_BACKEND: 'wasm' } });
   started.push(child);
   let stdout = '';
   let stderr = '';

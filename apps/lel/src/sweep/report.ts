@@ -241,12 +241,13 @@ export function reportMarkdown(report: SweepReport): string {
   const axisHead = report.axes.map((a) => `${a} | `).join('');
   const axisRule = report.axes.map(() => '---|').join('');
   const lines: string[] = [`## ${report.title}`, ''];
-  lines.push(`Mean ± half-width of the ${pct} Student-t interval over seeds (n = finished runs). Headline metric: \`${report.headline}\`.`, '');
-  lines.push(`| ${axisHead}arm | n | ${report.metrics.join(' | ')} |`, `|${axisRule}---|---:|${report.metrics.map(() => '---:').join('|')}|`);
-  for (const r of report.rows) {
+  if (report.metrics.length === 0) lines.push('No run has finished yet.');
+  else lines.push(`Mean ± half-width of the ${pct} Student-t interval over seeds (n = finished runs). Headline metric: \`${report.headline}\`.`, '');
+  if (report.metrics.length > 0) lines.push(`| ${axisHead}arm | n | ${report.metrics.join(' | ')} |`, `|${axisRule}---|---:|${report.metrics.map(() => '---:').join('|')}|`);
+  for (const r of report.metrics.length > 0 ? report.rows : []) {
     lines.push(`| ${pointCells(report, r.point).map((c) => `${c} | `).join('')}${r.arm} | ${r.finished}${r.finished < r.cells ? `/${r.cells}` : ''} | ${report.metrics.map((k) => fmtStats(r.metrics[k])).join(' | ')} |`);
   }
-  if (report.paired.length > 0) {
+  if (report.paired.length > 0 && report.metrics.length > 0) {
     lines.push('', `Paired by seed: mean difference (arm − baseline) over the seeds both finished, [${pct} t-interval].`, '');
     lines.push(`| ${axisHead}comparison | pairs | ${report.metrics.map((k) => `Δ ${k}`).join(' | ')} |`, `|${axisRule}---|---:|${report.metrics.map(() => '---:').join('|')}|`);
     const groups = new Map<string, PairedRow[]>();

@@ -165,6 +165,13 @@ describe('buildSweepReport', () => {
     expect(buildSweepReport(cells, { compare: [['b', 'a']] }).paired.map((p) => p.diff.mean)).toEqual([expect.closeTo(0.1, 12), expect.closeTo(0.2, 12)]);
   });
 
+  it('says so when no run has finished', () => {
+    const md = reportMarkdown(buildSweepReport([cell('a', 0, undefined)]));
+    expect(md).toContain('No run has finished yet.');
+    expect(md).not.toContain('| arm | n |');
+    expect(md).toContain('| a | — | 0 | a-0 | failed | crossEntropy: logits contains NaN |');
+  });
+
   it('gathers plain lel train run folders: arm = recipe, paired by the config seed', () => {
     const dir = tempDir('gather');
     const mk = (name: string, recipe: string, seed: number, acc: number) => {

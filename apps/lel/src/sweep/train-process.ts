@@ -123,7 +123,7 @@ function newRecord(job: RunJob): RunRecord {
  * attempt) or `interrupted` (stopped on request after saving a checkpoint). `sweep-run.json` records every attempt.
  */
 export async function runTrainProcess(job: RunJob, options: TrainProcessOptions): Promise<AttemptResult> {
-  const { runDir } = options;
+  const runDir = path.resolve(options.runDir);
   fs.mkdirSync(runDir, { recursive: true });
   if (fs.existsSync(path.join(runDir, RUN_FILES.summary))) {
     // Finished, possibly by a process whose worker died just after (its record still says running).
