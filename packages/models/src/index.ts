@@ -11,7 +11,7 @@ export { BertIntermediate, BertOutput, BertLayer, BertEncoder } from './bert/lay
 export { BertForSequenceClassification } from './bert/sequence-classification';
 export type { SequenceClassifierOutput, BertForSequenceClassificationOptions } from './bert/sequence-classification';
 export { BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform } from './bert/masked-lm';
-export { hfToLelName, loadBertWeights, bertWeightsToHf } from './bert/checkpoint';
+export { hfToLelName, loadBertWeights, bertWeightsToHf, hfBackbonePrefix, isBertHeadName } from './bert/checkpoint';
 export type { CheckpointTensor, BertLoadReport, LoadBertWeightsOptions, BertToHfOptions } from './bert/checkpoint';
 export { readBertCheckpoint, loadBertWeightsFromFile, loadPretrainedBert, saveBertPretrained } from './bert/pretrained';
 export type { LoadPretrainedBertOptions, PretrainedBert, SaveBertPretrainedOptions } from './bert/pretrained';

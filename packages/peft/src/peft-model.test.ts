@@ -169,7 +169,10 @@ describe('PeftModel', () => {
     const out = join(dir, 'lora-r2');
     await peft.saveAdapter(out);
     const other = new BertForSequenceClassification({ ...TINY_BERT, hiddenSize: 8 }, { numLabels: 2 });
-    await expect(PeftModel.fromPretrained(other, out)).rejects.toThrow(/mis-shaped: encoder\.layer\.0\.attention\.self\.query\.lora_A/);
+    await expect(PeftModel.fromPretrained(other, out)).rejects.toThrow(/mis-shaped: base_model\.model\.bert\.encoder\.layer\.0\.attention\.self\.query\.lora_A\.weight expected \[2,8\] got \[2,16\]/);
+    // LEL's own format names LEL's keys.
+    await peft.saveAdapter(out, 'default', { format: 'lel' });
+    await expect(PeftModel.fromPretrained(other, out)).rejects.toThrow(/mis-shaped: encoder\.layer\.0\.attention\.self\.query\.lora_A expected \[8,2\] got \[16,2\]/);
     expect(other.namedParameters().some(([n]) => n.includes('lora'))).toBe(false);
     peft.dispose();
     model.dispose();

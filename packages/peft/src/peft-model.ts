@@ -4,6 +4,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensorsFile, toTensorMap, writeFileAtomic, writeSafetensorsFile, type Module, type ParameterCounts } from '@lel/core';
 import { resolvePeftConfig, type PeftConfig, type ResolvedPeftConfig } from './config';
 import { replaceModule } from './module-surgery';
+import {
+  bitfitToPeftConfig,
+  hfNaming,
+  isDenseKernel,
+  kronaToLokrConfig,
+  loraToPeftConfig,
+  lokrDecomposeFactor,
+  peftConfigToLel,
+  PEFT_KEY_PREFIX,
+  type AdapterFormat,
+  type HfNaming,
+} from './peft-format';
+import { KronaLinear } from './tuners/krona/layer';
+import { linearDims } from './tuners/linear-base';
 import { assertAdapterName, isAdapterLayer, type AdapterLayer } from './tuners/adapter-layer';
 import { injectBitFit } from './tuners/bitfit/model';
 import type { InjectResult } from './tuners/inject';
@@ -21,8 +35,21 @@ export interface AddAdapterOptions {
   adapterName?: string;
 }
 
+/** Options of {@link PeftModel.saveAdapter}. */
+export interface SaveAdapterOptions {
+  /**
+   * `peft`: Hugging Face peft's files (LoRA as `LORA`, linear KronA as `LOKR`, BitFit as bias-only state under
+   * transformers' names); `lel`: LEL's own (every method). Default: `peft` when the adapter has a peft form.
+   */
+  format?: AdapterFormat;
+  /** Backbone prefix of transformers' names (default: `bert.` for @lel/models' BERT with a head, else none). */
+  hfPrefix?: string;
+}
+
 /** Options of {@link PeftModel.loadAdapter} / {@link PeftModel.fromPretrained}. */
 export interface LoadAdapterOptions {
+  /** Backbone prefix of transformers' names in a peft file (default as {@link SaveAdapterOptions.hfPrefix}). */
+  hfPrefix?: string;
   /** Adapter name (default `default`). */
   adapterName?: string;
   /** Leave the adapter trainable (peft `is_trainable`, default false: inference). */
@@ -36,6 +63,15 @@ interface AdapterRecord {
   layers: string[];
   owned: string[];
   trainable: boolean;
+  /** The `adapter_config.json` of a peft file this adapter was loaded from (written back on a peft save). */
+  peftConfig?: Record<string, unknown>;
+}
+
+/** Where one adapter tensor goes in a peft file: its key, transposed or not, and (KronA) a scale to fold in. */
+interface PeftKey {
+  key: string;
+  transpose: boolean;
+  foldScale?: string;
 }
 
 function injectorFor(config: ResolvedPeftConfig): (m: Module, n: string) => InjectResult | never {
@@ -302,73 +338,189 @@ export class PeftModel<M extends Module = Module> {
   }
 
   /**
-   * Write `adapter_config.json` and `adapter_model.safetensors` (adapter tensors and owned parameters
-   * only) to `dir` (peft `save_pretrained`). Returns the written paths.
+   * Where each tensor of {@link adapterStateDict} goes in a peft file (LoRA: `…lora_A.weight` `[r, in]`,
+   * `…lora_B.weight` `[out, r]`; KronA: LoKr's `…lokr_w1` = Aᵀ, `…lokr_w2` = Bᵀ, a learned s folded into w1;
+   * owned parameters under their transformers names, dense kernels `[out, in]`), or why there is no peft form.
    */
-  async saveAdapter(dir: string, name = this.requireActive('saveAdapter')): Promise<string[]> {
+  private peftKeys(name: string, naming: HfNaming): Map<string, PeftKey> | string {
     const rec = this.record(name);
+    const c = rec.config;
+    if (c.method === 'relbitfit') return 'peft has no RelBitFit (relative-position attention terms)';
+    if (c.method === 'krona' && c.variant !== 'linear') return `peft has no KronA^B (variant "${c.variant}" runs beside a whole FFN block)`;
+    const out = new Map<string, PeftKey>();
+    const at = (path: string, suffix: string) => `${PEFT_KEY_PREFIX}${naming.toHf(path)}.${suffix}`;
+    for (const [path, l] of this.adapterLayers()) {
+      if (!l.hasAdapter(name)) continue;
+      for (const [local] of l.adapterParameters(name)) {
+        const k = `${path}.${local}`;
+        if (local === 'lora_A' || local === 'lora_B') out.set(k, { key: at(path, `${local}.weight`), transpose: true });
+        else if (local === 'krona_A') out.set(k, { key: at(path, 'lokr_w1'), transpose: true, ...(l.adapterParameters(name).some(([n]) => n === 'krona_scale') ? { foldScale: `${path}.krona_scale` } : {}) });
+        else if (local === 'krona_B') out.set(k, { key: at(path, 'lokr_w2'), transpose: true });
+        else if (local !== 'krona_scale') return `no peft form for adapter tensor ${k}`;
+      }
+    }
+    for (const n of rec.owned) {
+      const shape = this.param(n).shape;
+      if (shape.length > 2) return `owned parameter ${n} [${shape}] has no PyTorch layout LEL knows`;
+      out.set(n, { key: PEFT_KEY_PREFIX + naming.toHf(n), transpose: isDenseKernel(this.model, n) });
+    }
+    return out;
+  }
+
+  /** The peft `adapter_config.json` of adapter `name`, or why there is none. */
+  private peftConfigOf(name: string, naming: HfNaming): Record<string, unknown> | string {
+    const rec = this.record(name);
+    const c = rec.config;
+    let generated: Record<string, unknown>;
+    if (c.method === 'lora') generated = loraToPeftConfig(c, this.model, rec.layers, naming);
+    else if (c.method === 'bitfit') generated = bitfitToPeftConfig(c, this.model);
+    else if (c.method === 'krona' && c.variant === 'linear') {
+      const layers = rec.layers.map((p) => {
+        const l = this.model.getModule(p) as KronaLinear;
+        const [inF, outF] = linearDims(l.baseLayer);
+        const { aShape, bShape } = l.adapterSpec(name);
+        return { inF, outF, aShape, bShape };
+      });
+      const f = lokrDecomposeFactor(layers, c.decomposeFactor);
+      if (f === null) return `KronA factor shapes (A [${layers[0]!.aShape}], B [${layers[0]!.bShape}]) are not LoKr's factorisation of the layer sizes for any decompose_factor`;
+      // Any r ≥ max(out_k, in_n)/2 keeps LoKr's w2 whole; r = max(out_k, in_n) (w1 is whole without decompose_both).
+      const r = Math.max(1, ...layers.map((l) => Math.max(l.bShape[0], l.bShape[1])));
+      generated = kronaToLokrConfig(c, this.model, rec.layers, naming, f, r);
+    } else return `peft has no ${c.method}${c.method === 'krona' ? ` variant "${c.variant}"` : ''}`;
+    return rec.peftConfig ? { ...generated, ...rec.peftConfig } : generated;
+  }
+
+  /**
+   * Write `adapter_config.json` and `adapter_model.safetensors` to `dir` (peft `save_pretrained`): in peft's
+   * format (default where one exists: `PeftModel.from_pretrained` in Python reads LoRA and LoKr folders) or in
+   * LEL's (`format: 'lel'`, every method). Returns the written paths.
+   */
+  async saveAdapter(dir: string, name = this.requireActive('saveAdapter'), options: SaveAdapterOptions = {}): Promise<string[]> {
+    const rec = this.record(name);
+    const naming = hfNaming(this.model, options.hfPrefix);
+    const keys = this.peftKeys(name, naming);
+    const peftConfig = typeof keys === 'string' ? keys : this.peftConfigOf(name, naming);
+    const format = options.format ?? (typeof peftConfig === 'string' ? 'lel' : 'peft');
+    if (format === 'peft' && typeof peftConfig === 'string') throw new Error(`PeftModel.saveAdapter: adapter "${name}" cannot be saved in peft's format: ${peftConfig}; use format 'lel'`);
     await mkdir(dir, { recursive: true });
     const tensors = this.adapterStateDict(name);
+    const toWrite = new Map<string, tf.Tensor>();
     try {
+      let meta: Record<string, unknown>;
+      if (format === 'peft') {
+        for (const [k, t] of tensors) {
+          const m = (keys as Map<string, PeftKey>).get(k);
+          if (!m) continue; // a learned KronA scale, folded into lokr_w1
+          toWrite.set(m.key, tf.tidy(() => {
+            const v = m.transpose ? tf.transpose(t) : tf.clone(t);
+            const s = m.foldScale ? tensors.get(m.foldScale) : undefined;
+            // lokr_w1 carries s / (alpha / r) so that LoKr's fixed alpha / r times it gives the learned s.
+            const base = rec.config.method === 'krona' && rec.config.scale !== 0 ? rec.config.scale : 1;
+            return s ? tf.mul(v, tf.div(s, base)) : v;
+          }));
+        }
+        meta = peftConfig as Record<string, unknown>;
+      } else {
+        for (const [k, t] of tensors) toWrite.set(k, t);
+        meta = { peft_type: rec.config.method.toUpperCase(), library: '@lel/peft', ...rec.config };
+      }
       const wPath = join(dir, ADAPTER_WEIGHTS_FILE);
-      await writeSafetensorsFile(wPath, tensors, { format: 'lel-peft', method: rec.config.method });
+      await writeSafetensorsFile(wPath, toWrite, format === 'peft' ? { format: 'pt' } : { format: 'lel-peft', method: rec.config.method });
       const cPath = join(dir, ADAPTER_CONFIG_FILE);
-      const meta = { peft_type: rec.config.method.toUpperCase(), library: '@lel/peft', ...rec.config };
       await writeFileAtomic(cPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
       return [cPath, wPath];
     } finally {
       tf.dispose([...tensors.values()]);
+      if (format === 'peft') tf.dispose([...toWrite.values()]);
     }
   }
 
   /**
-   * Add an adapter from a folder written by {@link saveAdapter} (peft `load_adapter`). The files must
-   * match the injected adapter exactly: missing, unexpected or mis-shaped tensors are listed in the error
-   * and nothing is added.
+   * Add an adapter from a folder written by {@link saveAdapter} or by Python peft's `save_pretrained`
+   * (`LORA`, `LOKR` as linear KronA, with `modules_to_save`; keys `base_model.model.<transformers name>…`),
+   * as peft's `load_adapter`. The files must match the injected adapter exactly: missing, unexpected or
+   * mis-shaped tensors are listed (under the file's keys) in the error and nothing is added.
    */
   async loadAdapter(dir: string, options: LoadAdapterOptions = {}): Promise<string> {
     const name = options.adapterName ?? 'default';
+    const configFile = join(dir, ADAPTER_CONFIG_FILE);
     let raw: Record<string, unknown>;
     try {
-      raw = JSON.parse(await readFile(join(dir, ADAPTER_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+      raw = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`PeftModel.loadAdapter: cannot read ${join(dir, ADAPTER_CONFIG_FILE)}: ${(e as Error).message}`);
+      throw new Error(`PeftModel.loadAdapter: cannot read ${configFile}: ${(e as Error).message}`);
     }
-    delete raw['peft_type'];
-    delete raw['library'];
-    const tensors = toTensorMap(await readSafetensorsFile(join(dir, ADAPTER_WEIGHTS_FILE)));
+    const isLel = 'method' in raw;
+    const naming = hfNaming(this.model, options.hfPrefix);
+    let config: PeftConfig;
+    if (isLel) {
+      const { peft_type: _t, library: _l, ...rest } = raw;
+      config = rest as PeftConfig;
+    } else config = peftConfigToLel(raw, this.model, naming, configFile) as PeftConfig;
+    const weightsFile = join(dir, ADAPTER_WEIGHTS_FILE);
+    const tensors = toTensorMap(await readSafetensorsFile(weightsFile));
     try {
-      this.addAdapter(name, raw as PeftConfig);
+      this.addAdapter(name, config);
+      let keys: Map<string, PeftKey>;
+      if (isLel) keys = new Map(this.adapterStateKeys(name).map((k) => [k, { key: k, transpose: false }]));
+      else {
+        const k = this.peftKeys(name, naming);
+        if (typeof k === 'string') {
+          this.deleteAdapter(name);
+          throw new Error(`PeftModel.loadAdapter: ${weightsFile}: ${k}`);
+        }
+        keys = k;
+      }
       const expected = this.adapterStateDict(name);
       const problems: string[] = [];
+      const fileKeys = new Set<string>();
       for (const [k, t] of expected) {
-        const got = tensors.get(k);
-        if (!got) problems.push(`  missing:    ${k}`);
-        else if (!tf.util.arraysEqual(got.shape, t.shape)) problems.push(`  mis-shaped: ${k} expected [${t.shape}] got [${got.shape}]`);
+        const m = keys.get(k);
+        if (!m) continue;
+        fileKeys.add(m.key);
+        const got = tensors.get(m.key);
+        const want = m.transpose ? [...t.shape].reverse() : t.shape;
+        if (!got) problems.push(`  missing:    ${m.key}`);
+        else if (!tf.util.arraysEqual(got.shape, want)) problems.push(`  mis-shaped: ${m.key} expected [${want}] got [${got.shape}]`);
       }
-      for (const k of tensors.keys()) if (!expected.has(k)) problems.push(`  unexpected: ${k}`);
+      for (const k of tensors.keys()) if (!fileKeys.has(k)) problems.push(`  unexpected: ${k}${/lokr_w[12]_[ab]$/.test(k) ? ' (a low-rank LoKr factor: LEL reads full lokr_w1 / lokr_w2 only, i.e. KronA)' : ''}`);
       tf.dispose([...expected.values()]);
       if (problems.length > 0) {
         this.deleteAdapter(name);
         throw new Error(`PeftModel.loadAdapter: ${dir} does not match the model:\n${problems.join('\n')}`);
       }
       const rec = this.record(name);
-      const owned = new Set(rec.owned);
+      const value = (k: string): tf.Tensor => {
+        const m = keys.get(k)!;
+        const t = tensors.get(m.key)!;
+        return m.transpose ? tf.transpose(t) : t;
+      };
       for (const [path, l] of this.adapterLayers()) {
         if (!l.hasAdapter(name)) continue;
-        for (const [local, p] of l.adapterParameters(name)) p.assign(tensors.get(`${path}.${local}`)!);
+        for (const [local, p] of l.adapterParameters(name)) {
+          if (keys.has(`${path}.${local}`)) tf.tidy(() => p.assign(value(`${path}.${local}`)));
+        }
       }
       const stash = this.stash.get(name)!;
-      for (const n of owned) {
+      for (const n of rec.owned) {
         tf.dispose(stash.get(n));
-        stash.set(n, tf.clone(tensors.get(n)!));
+        stash.set(n, tf.tidy(() => tf.clone(value(n))));
       }
+      if (!isLel) rec.peftConfig = raw;
       rec.trainable = options.isTrainable ?? false;
       if (options.activate ?? true) this.setAdapter(name);
       return name;
     } finally {
       tf.dispose([...tensors.values()]);
     }
+  }
+
+  /** Keys of {@link adapterStateDict} (without copying tensors). */
+  private adapterStateKeys(name: string): string[] {
+    const rec = this.record(name);
+    const keys: string[] = [];
+    for (const [path, l] of this.adapterLayers()) if (l.hasAdapter(name)) for (const [local] of l.adapterParameters(name)) keys.push(`${path}.${local}`);
+    return [...keys, ...rec.owned];
   }
 
   /** Fold the active adapter into the base weights (LoRA, KronA; BitFit is already in place). */

@@ -31,6 +31,22 @@ export interface LoadBertWeightsOptions {
 const HEAD_PREFIXES = ['cls.', 'classifier.', 'qa_outputs.'];
 const isHead = (name: string) => HEAD_PREFIXES.some((p) => name.startsWith(p));
 
+/**
+ * Whether a parameter or module path belongs to a task head (`classifier`, `cls`, `qa_outputs`), which
+ * transformers names without the backbone's `bert.` prefix.
+ */
+export function isBertHeadName(name: string): boolean {
+  return isHead(name) || isHead(name + '.');
+}
+
+/**
+ * The prefix transformers puts before the backbone names of `model`: `bert.` when the model has a head
+ * (`BertForSequenceClassification`, `BertForMaskedLM`), none for a bare `BertModel` (or a model without heads).
+ */
+export function hfBackbonePrefix(model: Module): string {
+  return model.namedParameters().some(([n]) => isHead(n)) ? 'bert.' : '';
+}
+
 /** Whether a parameter is a Linear kernel (stored [out, in] by PyTorch, [in, out] here). */
 function isLinearWeight(name: string, rank: number): boolean {
   return rank === 2 && name.endsWith('.weight') && !name.endsWith('_embeddings.weight');
@@ -125,8 +141,7 @@ export interface BertToHfOptions {
  */
 export function bertWeightsToHf(model: Module, options: BertToHfOptions = {}): Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> {
   const named = model.namedParameters();
-  const hasHead = named.some(([n]) => isHead(n));
-  const prefix = options.prefix ?? (hasHead ? 'bert.' : '');
+  const prefix = options.prefix ?? hfBackbonePrefix(model);
   const out = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
   for (const [name, p] of named) {
     const hfName = isHead(name) ? name : prefix + name;
