@@ -71,7 +71,7 @@ export async function runLocalSweep(plan: SweepPlan, options: LocalSweepOptions)
   const durations: number[] = [];
   const active = new Map<string, { promise: Promise<void>; handle?: TrainHandle }>();
   let stopping = false;
-  const counts = () => ({ total: plan.runs.length, done: done.length, running: active.size, failed: failed.length, etaSec: sweepEta(durations, pending.length + active.size, workers) });
+  const counts = () => ({ total: plan.runs.length, done: done.length, running: active.size, failed: failed.length, etaSec: stopping ? undefined : sweepEta(durations, plan.runs.length - done.length - failed.length, workers) });
 
   // Ctrl-C / SIGTERM: every training saves a checkpoint and stops (each runs in its own process group, so the
   // signal is passed on once); a second one kills them at once (they continue from their last checkpoint).

@@ -10,6 +10,7 @@ import { checkSpec, flattenSets, loadSweepSpec, specFromFlags } from './spec';
 import { errorFromLog } from './train-process';
 import { parseQueueUrl, redactUrl } from './queue';
 import { runDirOf } from './worker';
+import { formatCounts, SweepProgress, sweepEta } from './progress';
 
 const TINY = { data: { trainBags: 6, valBags: 6 }, mil: { hiddenDim: 8, attentionDim: 4, numSamples: 2, topK: 4 }, train: { maxSteps: 3 } };
 
@@ -208,5 +209,27 @@ describe('sweep plumbing', () => {
     expect(runDirOf('/shared/runs', { dir: 'grid/abc' })).toBe(path.resolve('/shared/runs/grid/abc'));
     expect(() => runDirOf('/shared/runs', { dir: '../etc' })).toThrow(/not inside the runs folder/);
     expect(() => runDirOf('/shared/runs', { dir: '/etc/x' })).toThrow(/not inside the runs folder/);
+  });
+
+  it('shows done / running / failed / pending with an ETA from the finished runs, one line per change without a terminal', () => {
+    expect(sweepEta([], 3, 2)).toBeUndefined();
+    expect(sweepEta([], 0, 2)).toBe(0);
+    expect(sweepEta([10, 20], 4, 2)).toBe(30);
+    expect(sweepEta([10], 1, 4)).toBe(10);
+    expect(formatCounts({ total: 40, done: 12, running: 3, failed: 1, etaSec: 3730 })).toBe('12/40 done · 3 running · 1 failed · 24 pending · ETA 1:02:10');
+    let out = '';
+    const p = new SweepProgress('g', 4, { mode: 'lines', stream: { write: (s: string) => (out += s) } });
+    p.start({ total: 4, done: 0, running: 0, failed: 0 });
+    p.update({ total: 4, done: 0, running: 2, failed: 0 });
+    p.update({ total: 4, done: 0, running: 2, failed: 0, etaSec: 5 });
+    p.print('[sweep] done x');
+    p.update({ total: 4, done: 1, running: 2, failed: 0, etaSec: 5 });
+    p.stop();
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      '[sweep g] 0/4 done · 0 running · 0 failed · 4 pending · ETA ?',
+      '[sweep g] 0/4 done · 2 running · 0 failed · 2 pending · ETA ?',
+      '[sweep] done x',
+      '[sweep g] 1/4 done · 2 running · 0 failed · 1 pending · ETA 0:05',
+    ]);
   });
 });
