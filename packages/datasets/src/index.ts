@@ -14,8 +14,9 @@ export {
 export type { DecodeOptions, DecodedMask } from './loaders/image';
 export { loadImageFolder } from './loaders/image-folder';
 export type { ImageFolderOptions } from './loaders/image-folder';
-export { loadVocSegmentation, readSplitList, VOC_CLASS_NAMES } from './loaders/voc';
-export type { VocOptions } from './loaders/voc';
+export { loadVocSegmentation, readSplitList, vocSamplePaths, VOC_CLASS_NAMES } from './loaders/voc';
+export type { VocOptions, VocSamplePaths } from './loaders/voc';
+export { checkMaskSize, checkMaskValues } from './loaders/mask-check';
 export { parseCifarBinary, loadCifarBinary, CIFAR10_CLASS_NAMES } from './loaders/cifar';
 export type { CifarOptions } from './loaders/cifar';
 
@@ -32,8 +33,31 @@ export { fewSampleSubset } from './splits/few-sample';
 export type { FewSampleOptions } from './splits/few-sample';
 export { EpisodeSampler } from './splits/episodes';
 export type { Episode, EpisodeSamplerOptions } from './splits/episodes';
+export { holdoutSplit, partSize } from './splits/holdout';
+export type { HoldoutOptions, HoldoutSplit } from './splits/holdout';
+export { labelledSubset } from './splits/labelled-subset';
+export type { LabelBudget } from './splits/labelled-subset';
 export { toImageBatch, toSegmentationBatch, batches } from './batches';
 export type { BatchOptions } from './batches';
+
+// Streaming image sources (decoded on demand, bounded memory)
+export { segmentationDataSource, classificationDataSource, withChannels } from './sources/image-source';
+export type { ImageSource, ImageSourceKind, ImageSample, ReadSampleOptions } from './sources/image-source';
+export { vocSource } from './sources/voc-source';
+export type { VocSourceOptions } from './sources/voc-source';
+export { maskedFolderSource } from './sources/masked-folder-source';
+export type { MaskedFolderOptions } from './sources/masked-folder-source';
+export { imageFolderSource } from './sources/image-folder-source';
+export { classFolderSource } from './sources/class-folder-source';
+export type { ClassFolderOptions } from './sources/class-folder-source';
+export { IMAGE_FILE, listImageFiles, listDirSorted, isDirectory } from './sources/list-files';
+export { readFileAsync, readImageAsync, readMaskAsync, readImageWithMask } from './sources/read-files';
+export { fitToSize, resizeImage } from './sources/fit-size';
+export type { ResizeMode, CropPlacement } from './sources/fit-size';
+export { streamImageBatches, streamStats, batchCount } from './sources/image-stream';
+export type { ImageBatchArrays, ImageStreamOptions, StreamStats, SampleAugment } from './sources/image-stream';
+export { scanMasks, rarestClassLabels } from './sources/mask-scan';
+export type { MaskScan, MaskScanOptions } from './sources/mask-scan';
 
 // Augmentations
 export { resizeBilinear, resizeNearest } from './augment/resize';

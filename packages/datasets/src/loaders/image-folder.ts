@@ -1,11 +1,9 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resizeBilinear } from '../augment/resize';
 import { DatasetError } from '../errors';
+import { IMAGE_FILE, isDirectory, listDirSorted } from '../sources/list-files';
 import type { DecodedImage, ImageClassificationData } from '../types';
 import { readImage } from './image';
-
-const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
 
 /** Options for {@link loadImageFolder}. */
 export interface ImageFolderOptions {
@@ -17,28 +15,20 @@ export interface ImageFolderOptions {
   classNames?: string[];
 }
 
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch (e) {
-    throw new DatasetError(dir, `cannot list directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 /**
  * Loads the image-folder classification layout `root/<class>/*.png|jpg` (torchvision `ImageFolder`): one
  * sub-directory per class, labels in sorted directory order. Files are read in sorted order so the sample
  * order is stable across machines.
  */
 export function loadImageFolder(root: string, options: ImageFolderOptions = {}): ImageClassificationData {
-  const classNames = options.classNames ?? listDir(root).filter((d) => statSync(join(root, d)).isDirectory());
+  const classNames = options.classNames ?? listDirSorted(root).filter((d) => isDirectory(join(root, d)));
   if (classNames.length === 0) throw new DatasetError(root, 'no class sub-directories found (expected root/<class>/*.png|jpg)');
   const decoded: DecodedImage[] = [];
   const labels: number[] = [];
   let shapeFrom = '';
   for (const [label, name] of classNames.entries()) {
     const dir = join(root, name);
-    const files = listDir(dir).filter((f) => IMAGE_EXTENSIONS.test(f));
+    const files = listDirSorted(dir).filter((f) => IMAGE_FILE.test(f));
     if (files.length === 0) throw new DatasetError(dir, `class "${name}" has no .png/.jpg images`);
     for (const f of files) {
       const path = join(dir, f);

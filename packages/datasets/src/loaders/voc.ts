@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resizeBilinear, resizeNearest } from '../augment/resize';
 import { DatasetError } from '../errors';
-import { IGNORE_LABEL, type SegmentationData } from '../types';
+import type { SegmentationData } from '../types';
 import { readImage, readMaskPng } from './image';
+import { checkMaskSize, checkMaskValues } from './mask-check';
 
 /** The 21 PASCAL VOC 2012 class names (background + 20 objects). */
 export const VOC_CLASS_NAMES = [
@@ -33,41 +34,51 @@ export function readSplitList(path: string): string[] {
   return ids;
 }
 
+/** One sample of a VOC split: its id, image file (`.jpg`, else `.png`) and mask file. */
+export interface VocSamplePaths {
+  id: string;
+  image: string;
+  mask: string;
+}
+
+/**
+ * The image and mask files of the ids of `ImageSets/Segmentation/<split>.txt`, checking that each exists: a missing
+ * image or mask fails naming the file.
+ */
+export function vocSamplePaths(root: string, options: Pick<VocOptions, 'split' | 'maskDir' | 'limit'> = {}): VocSamplePaths[] {
+  const split = options.split ?? 'train';
+  const maskDir = options.maskDir ?? 'SegmentationClass';
+  let ids = readSplitList(join(root, 'ImageSets', 'Segmentation', `${split}.txt`));
+  if (options.limit !== undefined) ids = ids.slice(0, options.limit);
+  return ids.map((id) => {
+    const jpg = join(root, 'JPEGImages', `${id}.jpg`);
+    const png = join(root, 'JPEGImages', `${id}.png`);
+    const image = existsSync(jpg) ? jpg : existsSync(png) ? png : null;
+    if (!image) throw new DatasetError(jpg, `missing image for id "${id}" listed in ${split}.txt`);
+    const mask = join(root, maskDir, `${id}.png`);
+    if (!existsSync(mask)) throw new DatasetError(mask, `missing mask for image ${image}`);
+    return { id, image, mask };
+  });
+}
+
 /**
  * Loads a PASCAL-VOC-style segmentation dataset: `JPEGImages/<id>.jpg` (or `.png`), palette masks
  * `SegmentationClass/<id>.png` (255 = ignore), ids from `ImageSets/Segmentation/<split>.txt`.
  * Images are RGB. Fails naming the file on a missing image or mask, a size mismatch, or a mask value out of range.
  */
 export function loadVocSegmentation(root: string, options: VocOptions = {}): SegmentationData {
-  const split = options.split ?? 'train';
   const classNames = options.classNames ?? VOC_CLASS_NAMES;
   const numClasses = classNames.length;
-  const maskDir = options.maskDir ?? 'SegmentationClass';
-  let ids = readSplitList(join(root, 'ImageSets', 'Segmentation', `${split}.txt`));
-  if (options.limit !== undefined) ids = ids.slice(0, options.limit);
   const images: Float32Array[] = [];
   const masks: Int32Array[] = [];
   let height = 0;
   let width = 0;
   let firstPath = '';
-  for (const id of ids) {
-    const jpg = join(root, 'JPEGImages', `${id}.jpg`);
-    const png = join(root, 'JPEGImages', `${id}.png`);
-    const imagePath = existsSync(jpg) ? jpg : existsSync(png) ? png : null;
-    if (!imagePath) throw new DatasetError(jpg, `missing image for id "${id}" listed in ${split}.txt`);
-    const maskPath = join(root, maskDir, `${id}.png`);
-    if (!existsSync(maskPath)) throw new DatasetError(maskPath, `missing mask for image ${imagePath}`);
+  for (const { image: imagePath, mask: maskPath } of vocSamplePaths(root, options)) {
     let img = readImage(imagePath, { channels: 3 });
     const m = readMaskPng(maskPath);
-    if (m.height !== img.height || m.width !== img.width) {
-      throw new DatasetError(maskPath, `mask is ${m.height}×${m.width} but its image ${imagePath} is ${img.height}×${img.width}`);
-    }
-    for (let p = 0; p < m.data.length; p++) {
-      const v = m.data[p]!;
-      if (v >= numClasses && v !== IGNORE_LABEL) {
-        throw new DatasetError(maskPath, `label value ${v} at (y=${Math.floor(p / m.width)}, x=${p % m.width}) is out of range [0, ${numClasses}) and is not ${IGNORE_LABEL} (ignore)`);
-      }
-    }
+    checkMaskSize(m, img, maskPath, imagePath);
+    checkMaskValues(m.data, m.width, numClasses, maskPath);
     let mask = m.data;
     if (options.size) {
       img = resizeBilinear(img, options.size.height, options.size.width);
