@@ -57,6 +57,8 @@ export type { ResizeMode, CropPlacement } from './sources/fit-size';
 export { streamImageBatches, streamStats, batchCount } from './sources/image-stream';
 export type { ImageBatchArrays, ImageStreamOptions, StreamStats, SampleAugment } from './sources/image-stream';
 export { scanMasks, rarestClassLabels } from './sources/mask-scan';
+export { unlabelledPool } from './sources/combine-sources';
+export type { SourcePart } from './sources/combine-sources';
 export type { MaskScan, MaskScanOptions } from './sources/mask-scan';
 
 // Augmentations

@@ -5,6 +5,7 @@ import { Rng } from '@lel/core';
 import { tempDir, writeImage } from '../fixtures/image-files';
 import { horizontalFlip } from '../augment/segmentation';
 import type { SegmentationData } from '../types';
+import { unlabelledPool } from './combine-sources';
 import { imageFolderSource } from './image-folder-source';
 import { segmentationDataSource, type ImageSource } from './image-source';
 import { streamImageBatches, streamStats, type ImageBatchArrays } from './image-stream';
@@ -115,5 +116,18 @@ describe('streamImageBatches', () => {
     writeImage(join(root, 'a.png'), 3, 3);
     writeImage(join(root, 'b.png'), 5, 3);
     await expect(collect(streamImageBatches(imageFolderSource(root), [0, 1], { batchSize: 2, size: { height: 3, width: 3 }, channels: 3, resize: 'none' }))).rejects.toThrow(/b\.png: image is 5×3 but the model input is 3×3/);
+  });
+});
+
+describe('unlabelledPool', () => {
+  it('pools parts of several sources as unlabelled samples, masks dropped', async () => {
+    const root = tempDir('pool');
+    writeImage(join(root, 'r.png'), 6, 9);
+    const pool = unlabelledPool([{ source: scenes(10), indices: [7, 2] }, { source: imageFolderSource(root), indices: [0] }]);
+    expect([pool.kind, pool.length, pool.id(0), pool.id(2)]).toEqual(['unlabelled', 3, 'scenes#7', join(root, 'r.png')]);
+    const batches = await collect(streamImageBatches(pool, [0, 1, 2], { batchSize: 3, size: { height: 6, width: 9 }, channels: 3 }));
+    expect(batches[0]!.masks).toBeUndefined();
+    expect(batches[0]!.images[0]).toBeCloseTo(0.7, 6);
+    expect(batches[0]!.images[6 * 9 * 3]).toBeCloseTo(0.2, 6);
   });
 });
