@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { PENDING_RECIPES, RECIPES } from './recipes';
 import { buildProgram } from './cli';
 
@@ -55,8 +57,23 @@ describe('lel CLI', () => {
     expect(c.stderr).toMatch(/Allowed choices are auto, wasm, cpu, tensorflow, tensorflow-gpu/);
   });
 
+  it('prints the resolved config without training, and a JSON Schema for editors', async () => {
+    const out = path.join(process.env.TMPDIR ?? '/tmp', `lel-print-${process.pid}`);
+    const yaml = parseYaml(await inProcess(['train', 'cct', '--print-config', '--set', 'train.maxSteps=7', '--out', out])) as { recipe: string; train: { maxSteps: number; logEvery: number } };
+    expect([yaml.recipe, yaml.train.maxSteps, yaml.train.logEvery]).toEqual(['cct', 7, 5]);
+    expect(fs.existsSync(out)).toBe(false);
+    const schema = JSON.parse(await inProcess(['schema', 'cct'])) as { $schema: string; title: string; properties: Record<string, { properties?: Record<string, { default?: unknown; type?: string }> }> };
+    expect(schema.$schema).toMatch(/json-schema\.org\/draft\/2020-12/);
+    expect(schema.title).toBe('lel cct config');
+    expect(schema.properties.train!.properties!.logEvery).toMatchObject({ type: 'integer', default: 5 });
+    // Recipe defaults, not only the schema's, show as defaults (the cct recipe trains 6 epochs, @lel/cct defaults to 80).
+    expect(schema.properties.cct!.properties!.train).toBeDefined();
+    expect(JSON.stringify(schema.properties.cct)).toContain('"epochs":{"default":6');
+    await expect(inProcess(['schema', 'nope'])).rejects.toThrow(/unknown recipe "nope"/);
+  });
+
   it('documents every command in --help', () => {
     const help = buildProgram().helpInformation();
-    for (const cmd of ['train', 'eval', 'predict', 'report', 'bench', 'demo', 'recipes', 'methods']) expect(help).toContain(cmd);
+    for (const cmd of ['train', 'eval', 'predict', 'report', 'bench', 'demo', 'recipes', 'methods', 'schema']) expect(help).toContain(cmd);
   });
 });

@@ -6,7 +6,9 @@ import { demoCommand } from './demo';
 import { evalCommand } from './eval';
 import { listMethods } from './methods';
 import { predictCommand } from './predict';
-import { PENDING_RECIPES, RECIPES } from './recipes';
+import { stringify as stringifyYaml } from 'yaml';
+import { recipeJsonSchema } from './config/json-schema';
+import { PENDING_RECIPES, RECIPES, getRecipe } from './recipes';
 import { writeRunReport } from './report';
 import { INTERRUPTED_EXIT_CODE } from './signals';
 import { EXIT_WITH_PARENT_ENV, exitWithParent } from './sweep/parent-watch';
@@ -37,10 +39,20 @@ export function buildProgram(): Command {
     .option('--resume <ref>', '"last" (with --out), or a run / checkpoint folder, to continue from its checkpoint')
     .option('-o, --out <dir>', 'run folder (default runs/<recipe>-<time>)')
     .addOption(progressOption())
-    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; out?: string; progress: 'auto' }) => {
+    .option('--print-config', 'print the resolved config (recipe defaults ← --config ← --set) as YAML and exit without training')
+    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; out?: string; progress: 'auto'; printConfig?: boolean }) => {
       const r = await trainCommand(recipe, o);
-      if (r.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
+      if (o.printConfig) process.stdout.write(stringifyYaml(r.config));
+      else if (r.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
       else process.stdout.write(`${r.runDir}\n`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of a recipe\'s config file, for editors (e.g. lel schema cct > cct.schema.json)')
+    .argument('<recipe>', `one of: ${RECIPES.map((r) => r.name).join(', ')}`)
+    .action((recipe: string) => {
+      process.stdout.write(`${JSON.stringify(recipeJsonSchema(getRecipe(recipe)), null, 2)}\n`);
     });
 
   program

@@ -22,6 +22,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Skip writing report.html (bench writes one comparison instead). */
   noReport?: boolean;
+  /** Resolve and return the config without training (`--print-config`); nothing is written. */
+  printConfig?: boolean;
 }
 
 /** What a train command produced. */
@@ -29,6 +31,8 @@ export interface TrainOutcome {
   runDir: string;
   summary: RunSummary | undefined;
   interrupted: boolean;
+  /** With `printConfig`: the resolved config. */
+  config?: unknown;
 }
 
 /**
@@ -40,6 +44,13 @@ export interface TrainOutcome {
 export async function trainCommand(recipeName: string, options: TrainOptions = {}): Promise<TrainOutcome> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const recipe = getRecipe(recipeName);
+  if (options.printConfig) {
+    // The config a run would use: a resumed run's own resolved config when --resume names one, plus --config / --set.
+    const resumed = options.resume && options.resume !== 'last' && options.resume !== 'best' ? path.resolve(options.resume) : options.resume ? options.out : undefined;
+    const fromRun = resumed && fs.existsSync(path.join(resumed, RESOLVED_CONFIG)) ? path.join(resumed, RESOLVED_CONFIG) : undefined;
+    const config = resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: options.config ?? fromRun, sets: options.set ?? [] });
+    return { runDir: '', summary: undefined, interrupted: false, config };
+  }
   let runDir = options.out;
   let resume = options.resume;
   let configFile = options.config;
