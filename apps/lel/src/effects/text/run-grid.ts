@@ -1,0 +1,114 @@
+// Resumable runner of the text-effects grids (one process, jobs in a fixed order, finished jobs skipped):
+//
+//   node --conditions=@lel/source --import tsx --import @lel/core/node-hook src/effects/text/run-grid.ts \
+//     <setting> [--out /work/runs/text] [--encoder <HF BERT folder>] [--backend wasm] [--only <key regex>]
+//
+// settings: peft-sweep (dev-split learning-rate sweep), peft (the table, 5 seeds × N = 16, 64, 256 + ceiling),
+// probe (linear probes of the shipped encoders).
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '@lel/core';
+import { pretrainedBertPath } from '@lel/models';
+import { linearProbe } from './linear-probe';
+import { PEFT_ARMS, type PeftArm } from './peft-arms';
+import { runPeftJob } from './peft-job';
+import { ResultStore } from './result-store';
+import { sentimentTask } from './sentiment-task';
+
+const { values: args, positionals } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  allowPositionals: true,
+  options: {
+    out: { type: 'string', default: '/work/runs/text' },
+    encoder: { type: 'string', default: '' },
+    backend: { type: 'string', default: 'wasm' },
+    only: { type: 'string', default: '' },
+  },
+});
+
+export const SWEEP_SEEDS = [100, 101];
+export const SWEEP_N = [16, 64];
+export const SEEDS = [0, 1, 2, 3, 4];
+export const GRID_N = [16, 64, 256];
+
+/** Learning rate of `arm` at `perClass` chosen on the dev split: best mean dev accuracy over the sweep seeds (N = 256 and the ceiling use N = 64's). */
+export function chosenLr(sweep: ResultStore, arm: PeftArm, perClass: number | 'all'): number {
+  const n = perClass === 'all' || perClass > 64 ? 64 : perClass;
+  let best = { lr: NaN, acc: -1 };
+  for (const lr of arm.lrs) {
+    const accs = SWEEP_SEEDS.map((s) => sweep.get(`peft-sweep/${arm.label}/n${n}/s${s}/lr${lr}`)?.dev as { accuracy: number } | undefined);
+    if (accs.some((a) => a === undefined)) throw new Error(`chosenLr: the sweep of ${arm.label} at N=${n}, lr ${lr} is not finished`);
+    const mean = accs.reduce((s, a) => s + a!.accuracy, 0) / accs.length;
+    if (mean > best.acc) best = { lr, acc: mean };
+  }
+  return best.lr;
+}
+
+interface Job {
+  key: string;
+  run: () => Promise<Record<string, unknown>>;
+}
+
+function jobs(setting: string, encoderDir: string, out: string): Job[] {
+  const task = sentimentTask();
+  const list: Job[] = [];
+  if (setting === 'peft-sweep') {
+    for (const n of SWEEP_N)
+      for (const seed of SWEEP_SEEDS)
+        for (const arm of PEFT_ARMS)
+          for (const lr of arm.lrs)
+            list.push({ key: `peft-sweep/${arm.label}/n${n}/s${seed}/lr${lr}`, run: async () => ({ arm: arm.label, perClass: n, seed, lr, ...(await runPeftJob({ encoderDir, task, arm, perClass: n, seed, lr, devOnly: true })) }) });
+    return list;
+  }
+  if (setting === 'peft') {
+    const sweep = new ResultStore(path.join(out, 'peft-sweep.jsonl'));
+    for (const n of GRID_N)
+      for (const seed of SEEDS)
+        for (const arm of PEFT_ARMS)
+          list.push({
+            key: `peft/${arm.label}/n${n}/s${seed}`,
+            run: async () => {
+              const lr = chosenLr(sweep, arm, n);
+              return { arm: arm.label, perClass: n, seed, lr, ...(await runPeftJob({ encoderDir, task, arm, perClass: n, seed, lr, devOnly: false })) };
+            },
+          });
+    const full = PEFT_ARMS[0]!;
+    for (const seed of SEEDS)
+      list.push({ key: `peft/ceiling/all/s${seed}`, run: async () => ({ arm: 'full', perClass: 'all', seed, lr: chosenLr(sweep, full, 'all'), ...(await runPeftJob({ encoderDir, task, arm: full, perClass: 'all', seed, lr: chosenLr(sweep, full, 'all'), devOnly: false })) }) });
+    return list;
+  }
+  if (setting === 'probe') {
+    // Linear probes of the shipped encoders (and of --encoder when given).
+    const dirs = [pretrainedBertPath('bert-mini-lel'), pretrainedBertPath('bert-l4-h256-lel'), ...(args.encoder ? [args.encoder] : [])];
+    for (const dir of dirs) list.push({ key: `probe/${path.basename(dir)}`, run: async () => ({ encoderDir: dir, ...(await linearProbe(dir, task)) }) });
+    return list;
+  }
+  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, probe)`);
+}
+
+async function main(): Promise<void> {
+  const setting = positionals[0];
+  if (!setting) throw new Error('usage: run-grid.ts <setting> [--out dir] [--encoder dir]');
+  await useBackend(args.backend as 'wasm' | 'cpu');
+  const encoderDir = args.encoder || pretrainedBertPath('bert-l4-h256-lel');
+  const store = new ResultStore(path.join(args.out!, `${setting}.jsonl`));
+  const only = args.only ? new RegExp(args.only) : null;
+  const todo = jobs(setting, encoderDir, args.out!).filter((j) => !store.has(j.key) && (!only || only.test(j.key)));
+  console.error(`[${setting}] ${todo.length} jobs to run (${store.all().length} done) with ${encoderDir}`);
+  for (const [i, j] of todo.entries()) {
+    const t0 = performance.now();
+    const r = await j.run();
+    store.add({ key: j.key, encoder: path.basename(encoderDir), backend: tf.getBackend(), date: new Date().toISOString(), ...r });
+    const acc = (k: string) => (r[k] as { accuracy?: number } | undefined)?.accuracy;
+    const scores = ['dev', 'test'].filter((k) => acc(k) !== undefined).map((k) => `${k} ${acc(k)!.toFixed(3)}`);
+    console.error(`[${setting}] ${i + 1}/${todo.length} ${j.key}: ${scores.join(' ') || JSON.stringify(r).slice(0, 300)} (${((performance.now() - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
