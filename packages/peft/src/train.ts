@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, constantLr, crossEntropy, fit, linearWithWarmup, type FitResult, type LossParts, type ProgressMode } from '@lel/core';
+import { AdamW, constantLr, crossEntropy, fit, linearWithWarmup, type Callback, type FitResult, type LossParts, type ProgressMode } from '@lel/core';
 import type { BertForSequenceClassification, WordPieceTokenizer } from '@lel/models';
 import { applyPeft, type PeftModel } from './peft-model';
 import type { PeftConfig } from './config';
@@ -47,6 +47,10 @@ export interface FineTuneOptions {
   progress?: ProgressMode;
   /** Evaluate every epoch (default: only at the end). */
   evalEveryEpoch?: boolean;
+  /** Reshuffle the training examples every epoch (default true); false keeps their order (reproducible batches). */
+  shuffle?: boolean;
+  /** Extra `fit` callbacks (e.g. `@lel/swa`'s `SwaCallback`, a per-step loss recorder). */
+  callbacks?: Callback[];
 }
 
 /** What {@link fineTuneSequenceClassification} returns. */
@@ -147,7 +151,7 @@ export async function fineTuneSequenceClassification(o: FineTuneOptions): Promis
       batchSize: (b) => b.labels.shape[0]!,
       data: {
         labeled: function* (_epoch, rng) {
-          const order = rng.permutation(n);
+          const order = o.shuffle === false ? Array.from({ length: n }, (_, i) => i) : rng.permutation(n);
           for (let i = 0; i < n; i += batchSize) {
             const idx = Array.from(order.slice(i, i + batchSize));
             yield encode(o.tokenizer, idx.map((j) => o.train.texts[j]!), idx.map((j) => o.train.labels[j]!), maxLength);
@@ -160,6 +164,7 @@ export async function fineTuneSequenceClassification(o: FineTuneOptions): Promis
         return { total: crossEntropy(out.logits, b.labels) as tf.Scalar };
       },
       callbacks: [
+        ...(o.callbacks ?? []),
         {
           onStepStart: () => {
             t0 = performance.now();

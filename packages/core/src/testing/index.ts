@@ -6,3 +6,5 @@ export { gradCheck } from './gradcheck';
 export type { GradCheckOptions } from './gradcheck';
 export { describeMethodMatrix } from './method-matrix';
 export type { MethodCase, MethodSetup } from './method-matrix';
+export { readTrajectoryFixture, compareTrajectory, maxAbsDiff } from './trajectory';
+export type { TrajectoryDoc, TrajectoryTensor, TrajectoryTolerance } from './trajectory';

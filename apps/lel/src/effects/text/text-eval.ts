@@ -9,7 +9,7 @@ export interface TextScore {
 }
 
 /** Padded int32 inputs of `texts` (the caller disposes them). */
-export function encodeTexts(tokenizer: WordPieceTokenizer, texts: readonly string[], maxLength: number): Required<Pick<BertInputs, 'inputIds' | 'attentionMask'>> & { tokenTypeIds: tf.Tensor } {
+export function encodeTexts(tokenizer: WordPieceTokenizer, texts: readonly string[], maxLength: number): { inputIds: tf.Tensor; attentionMask: tf.Tensor; tokenTypeIds: tf.Tensor } {
   const e = tokenizer.encodeBatch(texts, { maxLength, truncation: 'longest_first', padding: 'longest' });
   const t = e.inputIds[0]!.length;
   return {
