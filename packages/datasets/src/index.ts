@@ -54,8 +54,8 @@ export { IMAGE_FILE, listImageFiles, listDirSorted, isDirectory } from './source
 export { readFileAsync, readImageAsync, readMaskAsync, readImageWithMask } from './sources/read-files';
 export { fitToSize, resizeImage } from './sources/fit-size';
 export type { ResizeMode, CropPlacement } from './sources/fit-size';
-export { streamImageBatches, streamStats, batchCount } from './sources/image-stream';
-export type { ImageBatchArrays, ImageStreamOptions, StreamStats, SampleAugment } from './sources/image-stream';
+export { streamImageBatches, loadImageBatches, streamStats, batchCount } from './sources/image-stream';
+export type { ImageBatchArrays, ImageStreamOptions, LoadBatchOptions, StreamStats, SampleAugment } from './sources/image-stream';
 export { scanMasks, rarestClassLabels } from './sources/mask-scan';
 export { unlabelledPool } from './sources/combine-sources';
 export type { SourcePart } from './sources/combine-sources';

@@ -8,7 +8,7 @@ import type { SegmentationData } from '../types';
 import { unlabelledPool } from './combine-sources';
 import { imageFolderSource } from './image-folder-source';
 import { segmentationDataSource, type ImageSource } from './image-source';
-import { streamImageBatches, streamStats, type ImageBatchArrays } from './image-stream';
+import { loadImageBatches, streamImageBatches, streamStats, type ImageBatchArrays } from './image-stream';
 
 async function collect(gen: AsyncGenerator<ImageBatchArrays>): Promise<ImageBatchArrays[]> {
   const out: ImageBatchArrays[] = [];
@@ -129,5 +129,26 @@ describe('unlabelledPool', () => {
     expect(batches[0]!.masks).toBeUndefined();
     expect(batches[0]!.images[0]).toBeCloseTo(0.7, 6);
     expect(batches[0]!.images[6 * 9 * 3]).toBeCloseTo(0.2, 6);
+  });
+});
+
+describe('loadImageBatches', () => {
+  it('decodes batches a sampler chooses, pulling them lazily, at most 1 + prefetch ahead', async () => {
+    let pulled = 0;
+    function* sampler() {
+      for (let b = 0; b < 50; b++) {
+        pulled++;
+        yield [b % 10, (b + 3) % 10];
+      }
+    }
+    const gen = loadImageBatches(scenes(10), sampler(), { size: { height: 6, width: 9 }, channels: 3, prefetch: 1 });
+    let seen = 0;
+    for await (const b of gen) {
+      seen++;
+      expect(b.indices).toEqual([(seen - 1) % 10, (seen + 2) % 10]);
+      expect(pulled).toBeLessThanOrEqual(seen + 1);
+      if (seen === 7) break;
+    }
+    expect(pulled).toBe(8);
   });
 });

@@ -74,6 +74,9 @@ export function batchCount(count: number, batchSize: number, dropLast = false): 
   return dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
 }
 
+/** Options of {@link loadImageBatches}: those of {@link streamImageBatches} that do not choose the batches. */
+export type LoadBatchOptions = Omit<ImageStreamOptions, 'batchSize' | 'shuffle' | 'dropLast'>;
+
 /**
  * One pass over `indices` of `source` in batches, decoded on demand: the stream holds at most `1 + prefetch` batches
  * (the one being handed out and those decoded ahead), whatever the size of the source, so a folder of any size trains
@@ -81,14 +84,28 @@ export function batchCount(count: number, batchSize: number, dropLast = false): 
  * name the file. Give the pass's own generator as `rng` (e.g. `fit`'s per-epoch one) and a resumed pass replays the
  * same batches bit for bit.
  */
-export async function* streamImageBatches(source: ImageSource, indices: readonly number[], options: ImageStreamOptions): AsyncGenerator<ImageBatchArrays> {
-  const { batchSize, size, channels, rng } = options;
+export function streamImageBatches(source: ImageSource, indices: readonly number[], options: ImageStreamOptions): AsyncGenerator<ImageBatchArrays> {
+  const { batchSize, rng } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`streamImageBatches: batchSize must be a positive integer, got ${batchSize}`);
-  const prefetch = options.prefetch ?? 2;
-  if (!Number.isInteger(prefetch) || prefetch < 0) throw new Error(`streamImageBatches: prefetch must be a non-negative integer, got ${prefetch}`);
   const order = [...indices];
   if (rng && (options.shuffle ?? true)) rng.shuffle(order);
   const total = batchCount(order.length, batchSize, options.dropLast);
+  const batches = Array.from({ length: total }, (_, b) => order.slice(b * batchSize, (b + 1) * batchSize));
+  const { batchSize: _b, shuffle: _s, dropLast: _d, ...load } = options;
+  return loadImageBatches(source, batches, load);
+}
+
+/**
+ * Decodes the given batches of sample indices, in order, `prefetch` batches ahead: the loading half of
+ * {@link streamImageBatches}, for samplers that choose their own batches (e.g. a labelled stream that cycles through
+ * several shuffled passes). `batches` is read lazily, one batch per scheduled load. With `rng`, every sample gets its
+ * own generator, forked in batch order when its batch is scheduled (random crops, `augment`), so results never depend
+ * on decoding speed or `prefetch`.
+ */
+export async function* loadImageBatches(source: ImageSource, batches: Iterable<readonly number[]>, options: LoadBatchOptions): AsyncGenerator<ImageBatchArrays> {
+  const { size, channels, rng } = options;
+  const prefetch = options.prefetch ?? 2;
+  if (!Number.isInteger(prefetch) || prefetch < 0) throw new Error(`streamImageBatches: prefetch must be a non-negative integer, got ${prefetch}`);
   const mode = options.resize ?? 'stretch';
   const perSampleRng = rng && (options.augment !== undefined || mode === 'crop');
   const stats = options.stats;
@@ -117,11 +134,16 @@ export async function* streamImageBatches(source: ImageSource, indices: readonly
     return out;
   };
 
+  const it = batches[Symbol.iterator]();
+  let exhausted = false;
   const queue: Promise<ImageBatchArrays>[] = [];
-  let scheduled = 0;
   const schedule = () => {
-    const batch = order.slice(scheduled * batchSize, (scheduled + 1) * batchSize);
-    scheduled++;
+    const r = it.next();
+    if (r.done) {
+      exhausted = true;
+      return;
+    }
+    const batch = [...r.value];
     // Generators are drawn here, in batch order, so results do not depend on which file finishes loading first.
     const rngs = batch.map(() => (perSampleRng ? rng.fork('sample') : undefined));
     const p = decodeBatch(batch, rngs);
@@ -134,8 +156,9 @@ export async function* streamImageBatches(source: ImageSource, indices: readonly
     }
   };
   try {
-    while (queue.length > 0 || scheduled < total) {
-      while (queue.length < 1 + prefetch && scheduled < total) schedule();
+    for (;;) {
+      while (queue.length < 1 + prefetch && !exhausted) schedule();
+      if (queue.length === 0) return;
       const batch = await queue[0]!;
       queue.shift();
       if (stats) {
@@ -146,5 +169,6 @@ export async function* streamImageBatches(source: ImageSource, indices: readonly
     }
   } finally {
     if (stats) stats.inFlight -= queue.length;
+    it.return?.();
   }
 }
