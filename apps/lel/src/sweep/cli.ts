@@ -87,7 +87,8 @@ export function addSweepCommands(program: Command): void {
     .option('--lock-duration <ms>', "how long a run's lock lasts without renewal: a dead worker's runs move on after this", positiveInt('--lock-duration'), WORKER_DEFAULTS.lockDurationMs)
     .option('--stalled-interval <ms>', 'how often to look for runs whose worker died', positiveInt('--stalled-interval'), WORKER_DEFAULTS.stalledIntervalMs)
     .option('--max-stalled <n>', 'hand-overs after dead workers before a run is failed', positiveInt('--max-stalled'), WORKER_DEFAULTS.maxStalled)
-    .action(async (o: { queue: string; runsDir: string; queueName: string; concurrency: number; backend?: string; lockDuration: number; stalledInterval: number; maxStalled: number }) => {
+    .option('--exit-when-idle <seconds>', 'stop once the queue has had nothing waiting or running for this long (batch jobs)', positiveInt('--exit-when-idle'))
+    .action(async (o: { queue: string; runsDir: string; queueName: string; concurrency: number; backend?: string; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: number }) => {
       await runWorker({
         url: parseQueueUrl(o.queue),
         name: o.queueName,
@@ -96,6 +97,7 @@ export function addSweepCommands(program: Command): void {
         lockDurationMs: o.lockDuration,
         stalledIntervalMs: o.stalledInterval,
         maxStalled: o.maxStalled,
+        ...(o.exitWhenIdle !== undefined ? { exitWhenIdleSec: o.exitWhenIdle } : {}),
         ...(o.backend ? { backend: o.backend } : {}),
       });
     });

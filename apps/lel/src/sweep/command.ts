@@ -74,6 +74,7 @@ export async function sweepCommand(specFile: string | undefined, options: SweepC
     await checkRedis(target.url);
     const sub = await submitSweep(plan, target, { runsDir, ...(options.backend ? { backend: options.backend } : {}) });
     log(`[sweep ${plan.name}] queue "${target.name}" at ${redactUrl(target.url)}: ${sub.enqueued} enqueued, ${sub.retried} failed before and queued again, ${sub.queued} already queued, ${sub.skipped} finished`);
+    if (sub.workers === 0) log(`[sweep ${plan.name}] no worker is connected to the queue yet: start \`lel worker --queue ${redactUrl(target.url)} --runs-dir <shared runs folder>\` on the machines that should train`);
     if (options.detach) {
       log(`[sweep ${plan.name}] start workers with \`lel worker --queue ${redactUrl(target.url)} --runs-dir <shared runs folder>\`; follow with \`lel sweep status ${sweepDir} --queue …\`; gather with \`lel sweep report ${sweepDir}\``);
       return { plan, sweepDir };

@@ -83,6 +83,8 @@ export interface SubmitResult {
   queued: number;
   /** Had failed before and were queued again. */
   retried: number;
+  /** Workers connected to the queue when the sweep was submitted. */
+  workers: number;
 }
 
 /**
@@ -94,7 +96,7 @@ export interface SubmitResult {
  */
 export async function submitSweep(plan: SweepPlan, target: QueueTarget, options: { runsDir: string; backend?: string }): Promise<SubmitResult> {
   const queue = openQueue(target);
-  const out: SubmitResult = { enqueued: 0, skipped: 0, queued: 0, retried: 0 };
+  const out: SubmitResult = { enqueued: 0, skipped: 0, queued: 0, retried: 0, workers: 0 };
   try {
     const toAdd: { name: string; data: RunJob; opts: JobsOptions }[] = [];
     for (const run of plan.runs) {
@@ -126,6 +128,7 @@ export async function submitSweep(plan: SweepPlan, target: QueueTarget, options:
     }
     if (toAdd.length > 0) await queue.addBulk(toAdd);
     out.enqueued = toAdd.length;
+    out.workers = await queue.getWorkersCount();
   } finally {
     await queue.close();
   }

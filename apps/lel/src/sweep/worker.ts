@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { runLabel } from './local-pool';
-import { checkRedis, connectionOf, redactUrl, type QueueTarget, type RunReturn } from './queue';
+import { checkRedis, connectionOf, openQueue, redactUrl, type QueueTarget, type RunReturn } from './queue';
 import { runTrainProcess, type RunJob, type TrainHandle } from './train-process';
 
 /** Options of {@link runWorker} (the `lel worker` flags). */
@@ -22,6 +22,11 @@ export interface WorkerOptions extends QueueTarget {
   stalledIntervalMs?: number;
   /** How many times a run may be handed over after its worker died before it is failed. */
   maxStalled?: number;
+  /**
+   * Stop once the queue has had nothing waiting, delayed or running (here or on any worker) for this many seconds:
+   * for workers started as batch jobs (a cluster scheduler) that should end with the sweep.
+   */
+  exitWhenIdleSec?: number;
   log?: (line: string) => void;
 }
 
@@ -129,10 +134,34 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   log(`[worker ${me}] queue "${options.name}" at ${redactUrl(options.url)}, runs folder ${path.resolve(options.runsDir)}, ${options.concurrency ?? 1} at a time`);
+  let idleTimer: NodeJS.Timeout | undefined;
+  if (options.exitWhenIdleSec !== undefined) {
+    const queue = openQueue(options);
+    let idleSince: number | undefined;
+    const check = async () => {
+      try {
+        const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'waiting-children');
+        const busy = Object.values(counts).reduce((a, b) => a + b, 0) > 0 || children.size > 0;
+        idleSince = busy ? undefined : (idleSince ?? Date.now());
+        if (idleSince !== undefined && Date.now() - idleSince >= options.exitWhenIdleSec! * 1000 && !stopping) {
+          log(`[worker ${me}] the queue has been empty for ${options.exitWhenIdleSec} s: stopping`);
+          stopping = true;
+          closing ??= worker.close();
+          return;
+        }
+      } catch (e) {
+        log(`[worker ${me}] queue error: ${(e as Error).message}`);
+      }
+      idleTimer = setTimeout(() => void check(), 1000);
+    };
+    idleTimer = setTimeout(() => void check(), 1000);
+    worker.once('closed', () => void queue.close());
+  }
   try {
     await worker.run();
     await closing;
   } finally {
+    clearTimeout(idleTimer);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }
