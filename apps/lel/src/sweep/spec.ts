@@ -67,7 +67,7 @@ export const SweepSpecSchema = z
     seeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).default(1),
     /** Keys set to the seed (the run's generators and its data split). */
     seedKeys: z.array(Key).min(1).default(['seed', 'data.seed']),
-    /** Where the sweep's folder goes (`<runsDir>/<name>/<run id>/`); `--runs-dir` overrides it. */
+    /** Where the sweep's folder goes (`<runsDir>/<name>/<run id>/`, relative to the working directory); `--runs-dir` overrides it. */
     runsDir: z.string().optional(),
     /** Backend of every run (`lel train --backend`); `--backend` overrides it. */
     backend: z.string().optional(),
@@ -163,7 +163,8 @@ export function specFromFlags(flags: SpecFlags, base: Record<string, unknown> = 
   const out: Record<string, unknown> = { ...base };
   if (flags.recipe !== undefined) out.recipe = flags.recipe;
   if (flags.name !== undefined) out.name = flags.name;
-  if (flags.config !== undefined) out.config = flags.config;
+  // A flag's path is the user's, relative to where the command was typed (a spec's paths are relative to the spec).
+  if (flags.config !== undefined) out.config = path.resolve(flags.config);
   if (flags.set && flags.set.length > 0) {
     const prior = out.set === undefined ? [] : Array.isArray(out.set) ? (out.set as string[]) : flattenSets(out.set as Record<string, unknown>);
     out.set = [...prior, ...flags.set];
