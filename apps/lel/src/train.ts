@@ -48,7 +48,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
     // The config a run would use: a resumed run's own resolved config when --resume names one, plus --config / --set.
     const resumed = options.resume && options.resume !== 'last' && options.resume !== 'best' ? path.resolve(options.resume) : options.resume ? options.out : undefined;
     const fromRun = resumed && fs.existsSync(path.join(resumed, RESOLVED_CONFIG)) ? path.join(resumed, RESOLVED_CONFIG) : undefined;
-    const config = resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: options.config ?? fromRun, sets: options.set ?? [] });
+    const config = resolveTrainConfig(recipe, { file: options.config ?? fromRun, sets: options.set ?? [] });
     return { runDir: '', summary: undefined, interrupted: false, config };
   }
   let runDir = options.out;
