@@ -26,6 +26,15 @@ describe('--set overrides', () => {
     expect(() => applyOverrides({ a: 3 }, ['a.b=1'])).toThrow(/"a" is 3, not a section/);
   });
 
+  it('treats a data source as a whole: a path string takes keys set under it, a mapping naming a source replaces the default', () => {
+    expect(applyOverrides({ data: { labelled: './voc' } }, ['data.labelled.fraction=0.25'])).toEqual({ data: { labelled: { path: './voc', fraction: 0.25 } } });
+    const defaults = { data: { labelled: { source: 'digit-scenes', n: 64, fraction: 0.125 } } };
+    expect(deepMerge(defaults, { data: { labelled: { path: './voc' } } })).toEqual({ data: { labelled: { path: './voc' } } });
+    expect(deepMerge(defaults, { data: { labelled: { source: 'voc', path: './voc' } } })).toEqual({ data: { labelled: { source: 'voc', path: './voc' } } });
+    expect(deepMerge(defaults, { data: { labelled: { n: 128 } } })).toEqual({ data: { labelled: { source: 'digit-scenes', n: 128, fraction: 0.125 } } });
+    expect(() => applyOverrides({ init: { encoder: 'x' } }, ['init.encoder.y=1'])).toThrow(/not a section/);
+  });
+
   it('applies in order over a deep-merged tree without mutating it', () => {
     const base = { train: { maxSteps: 5, logEvery: 2 }, model: { widths: [16, 32] } };
     const merged = deepMerge(base, { train: { maxSteps: 9 }, model: { widths: [4] } });

@@ -27,13 +27,18 @@ export function parseOverride(arg: string): { path: string[]; value: unknown } {
   return { path, value };
 }
 
-/** Set `value` at a dotted path in `tree`, creating objects on the way; a non-object in the way is an error naming it. */
+/**
+ * Set `value` at a dotted path in `tree`, creating objects on the way; a non-object in the way is an error naming it.
+ * A data source given as a path string (`data.labelled: ./voc`) becomes `{ path: ./voc }` when a key is set under it
+ * (`--set data.labelled.fraction=0.25`).
+ */
 export function setPath(tree: ConfigTree, path: string[], value: unknown): void {
   let node: ConfigTree = tree;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
     const next = node[k];
     if (next === undefined || next === null) node[k] = {};
+    else if (typeof next === 'string' && path[0] === 'data' && i === 1) node[k] = { path: next };
     else if (typeof next !== 'object' || Array.isArray(next)) {
       throw new Error(`--set ${path.join('.')}: "${path.slice(0, i + 1).join('.')}" is ${JSON.stringify(next)}, not a section`);
     }
@@ -56,12 +61,21 @@ function isPlainObject(v: unknown): v is ConfigTree {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Deep merge: objects merge key by key, everything else (arrays included) is replaced by `over`. */
+/** A mapping that names a data source (`source:` or `path:`): it replaces the one below instead of merging into it. */
+function namesSource(v: ConfigTree): boolean {
+  return 'source' in v || 'path' in v;
+}
+
+/**
+ * Deep merge: objects merge key by key, everything else (arrays included) is replaced by `over`. A mapping that names
+ * a data source (`{ source: voc, path: … }`, `{ path: … }`) replaces the recipe's source as a whole, so none of the
+ * embedded source's keys leak into it; `{ n: 128 }` still tweaks the source below.
+ */
 export function deepMerge(base: ConfigTree, over: ConfigTree): ConfigTree {
   const out: ConfigTree = structuredClone(base);
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : structuredClone(v);
+    out[k] = isPlainObject(b) && isPlainObject(v) && !namesSource(v) ? deepMerge(b, v) : structuredClone(v);
   }
   return out;
 }

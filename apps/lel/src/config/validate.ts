@@ -222,3 +222,19 @@ function literalOptions(schema: AnySchema | undefined): string[] {
     return (lit?.def?.values ?? []).map((v) => `${disc}=${JSON.stringify(v)}`);
   });
 }
+
+/**
+ * {@link validateWithSchema} for a value found at `key` of a larger config (e.g. a data source checked once its kind
+ * is known): the problems name full keys (`data.labelled.txt`).
+ */
+export function validateAt<S extends AnySchema>(schema: S, raw: unknown, key: string): z.output<S> {
+  try {
+    return validateWithSchema(schema, raw, key);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ConfigError(
+      e.problems.map((p) => ({ key: p.key === '(root)' ? key : `${key}.${p.key}`, message: p.message })),
+      'config',
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDirectory } from '@lel/datasets';
-import { validateWithSchema } from '../config/validate';
+import { validateAt } from '../config/validate';
 import { EMBEDDED_SOURCES, type SourceObject, type SourceSpec } from './specs';
 import { ClassFoldersSpec, CsvSpec, DigitScenesSpec, GlyphsSpec, ImageFolderSpec, ImageMaskFolderSpec, JsonlSpec, SentimentSpec, SpamSpec, TsvSpec, VocSpec } from './specs';
 
@@ -86,13 +86,18 @@ export function resolveSpec(spec: SourceSpec, family: DataFamily, role: DataRole
   if (typeof spec === 'string') {
     const name = embeddedName(spec);
     raw = name ? { source: name } : { source: detectKind(spec, family, role, key), path: spec };
+  } else if (spec.source === undefined && typeof spec.path === 'string') {
+    // `{ path, … }`: a path whose kind is detected (or an embedded name, from `--set data.labelled.perClass=…` on one).
+    const { path: p, source: _none, ...options } = spec as Record<string, unknown> & { path: string };
+    const name = embeddedName(p);
+    raw = name && !fs.existsSync(p) ? { source: name, ...options } : { source: detectKind(p, family, role, key), path: p, ...options };
   } else raw = { ...spec };
   const kind = raw.source as keyof typeof SCHEMAS;
   const schema = SCHEMAS[kind];
   if (!schema) throw new DataConfigError(`${key}.source`, `unknown source ${JSON.stringify(kind)}; allowed: ${Object.keys(SCHEMAS).join(', ')}`);
   // Label-budget keys are checked by the section's schema; the kind's schema validates the rest.
   const { fraction: _f, count: _c, perClass: _k, ...rest } = raw;
-  const out = validateWithSchema(schema, rest, key) as SourceObject & { path?: string };
+  const out = validateAt(schema, rest, key) as SourceObject & { path?: string };
   if (typeof out.path === 'string') out.path = path.resolve(out.path);
   return out;
 }

@@ -128,6 +128,15 @@ export const UnlabelledImageSourceObject = z.discriminatedUnion('source', [Image
 export const ClassImageSourceObject = z.discriminatedUnion('source', [ClassFoldersSpec, GlyphsSpec]);
 export const TextSourceObject = z.discriminatedUnion('source', [CsvSpec, TsvSpec, JsonlSpec, SentimentSpec, SpamSpec]);
 
+/**
+ * A source given as `{ path, … }` without `source`: the kind is detected from the path (as for a plain string) and the
+ * other keys are checked against the detected kind's options when the data is resolved.
+ */
+export const DetectedSource = z
+  .object({ path, source: z.never().optional() })
+  .catchall(z.unknown())
+  .describe('a folder or file whose layout decides the kind, with that kind\'s options');
+
 /** How much of the labelled source keeps its labels; the rest joins the unlabelled data (semi-supervised recipes). */
 export const LabelBudget = {
   fraction: z.number().gt(0).max(1).optional().describe('fraction of the labelled training samples that keep their labels (stratified)'),
@@ -141,13 +150,13 @@ function withBudget<T extends z.ZodDiscriminatedUnion<z.ZodObject[]>>(union: T) 
   return z.discriminatedUnion('source', options as unknown as [z.ZodObject, ...z.ZodObject[]]);
 }
 
-export const SegmentationSource = z.union([SourceString, SegmentationSourceObject]);
-export const LabelledSegmentationSource = z.union([SourceString, withBudget(SegmentationSourceObject)]);
-export const UnlabelledImageSource = z.union([SourceString, UnlabelledImageSourceObject]);
-export const ClassImageSource = z.union([SourceString, ClassImageSourceObject]);
-export const LabelledClassImageSource = z.union([SourceString, withBudget(ClassImageSourceObject)]);
-export const TextSource = z.union([SourceString, TextSourceObject]);
-export const LabelledTextSource = z.union([SourceString, withBudget(TextSourceObject)]);
+export const SegmentationSource = z.union([SourceString, SegmentationSourceObject, DetectedSource]);
+export const LabelledSegmentationSource = z.union([SourceString, withBudget(SegmentationSourceObject), DetectedSource]);
+export const UnlabelledImageSource = z.union([SourceString, UnlabelledImageSourceObject, DetectedSource]);
+export const ClassImageSource = z.union([SourceString, ClassImageSourceObject, DetectedSource]);
+export const LabelledClassImageSource = z.union([SourceString, withBudget(ClassImageSourceObject), DetectedSource]);
+export const TextSource = z.union([SourceString, TextSourceObject, DetectedSource]);
+export const LabelledTextSource = z.union([SourceString, withBudget(TextSourceObject), DetectedSource]);
 
 /** Any source object, as the resolver sees it after detection. */
 export type SourceObject =

@@ -54,6 +54,10 @@ describe('resolveTextData', () => {
     const glue = tsv(dir, 'glue.tsv', reviews(4), 'sentence\tlabel');
     expect(() => resolveTextData(TextData.parse({ labelled: glue }))).toThrow(/glue\.tsv: text column "text" not in header \[sentence, label\]/);
     expect(resolveTextData(TextData.parse({ labelled: { source: 'tsv', path: glue, text: 'sentence' } })).parts.labelled!.texts.length).toBe(3); // + 1 carved as dev (devFraction 0.1)
+    // The kind may be left to detection while giving its options (and a label budget).
+    expect(resolveTextData(TextData.parse({ labelled: { path: glue, text: 'sentence', count: 2 }, devFraction: 0 })).parts.labelled!.texts.length).toBe(2);
+    expect(() => resolveTextData(TextData.parse({ labelled: { path: glue, txt: 'sentence' } }))).toThrow(/config is invalid:\n  - data\.labelled\.txt: unknown key \(did you mean "text"\?\)/);
+    expect(() => resolveTextData(TextData.parse({ labelled: { path: glue, text: 'sentence', fraction: 2 } }))).toThrow(/config is invalid:\n  - data\.labelled\.fraction: Too big/);
     fs.writeFileSync(path.join(dir, 'x.txt'), 'a');
     expect(() => resolveTextData(TextData.parse({ labelled: path.join(dir, 'x.txt') }))).toThrow(/data\.labelled: .*x\.txt is a file of unknown kind/);
   });
