@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES } from './backend';
 import { benchCommand, BENCH_SUITES } from './bench';
 import { demoCommand } from './demo';
@@ -13,10 +13,14 @@ import { writeRunReport } from './report';
 import { INTERRUPTED_EXIT_CODE } from './signals';
 import { EXIT_WITH_PARENT_ENV, exitWithParent } from './sweep/parent-watch';
 import { addSweepCommands } from './sweep/cli';
-import { trainCommand } from './train';
+import { LOGGERS, trainCommand, type LoggerName } from './train';
 import { packageVersion } from './banner';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const collectLogger = (value: string, previous: unknown): LoggerName[] => {
+  if (!(LOGGERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`choose from ${LOGGERS.join(', ')}`);
+  return [...((previous as LoggerName[] | undefined) ?? []), value as LoggerName];
+};
 const backendOption = () => new Option('--backend <name>', 'tfjs backend (default: fastest installed, or LEL_BACKEND)').choices([...BACKEND_CHOICES]);
 const progressOption = () => new Option('--progress <mode>', 'progress output: a bar on a TTY, plain lines otherwise').choices(['auto', 'bar', 'lines', 'none']).default('auto');
 
@@ -40,8 +44,9 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'run folder (default runs/<recipe>-<time>)')
     .addOption(progressOption())
     .option('--print-config', 'print the resolved config (recipe defaults ← --config ← --set) as YAML and exit without training')
-    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; out?: string; progress: 'auto'; printConfig?: boolean }) => {
-      const r = await trainCommand(recipe, o);
+    .addOption(new Option('--logger <name>', `metric logger besides metrics.jsonl, repeatable (${LOGGERS.join(', ')}): tensorboard writes <run>/tensorboard/events.out.tfevents.*`).argParser(collectLogger).default([]))
+    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; out?: string; progress: 'auto'; printConfig?: boolean; logger: LoggerName[] }) => {
+      const r = await trainCommand(recipe, { ...o, loggers: o.logger });
       if (o.printConfig) process.stdout.write(stringifyYaml(r.config));
       else if (r.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
       else process.stdout.write(`${r.runDir}\n`);
@@ -80,7 +85,7 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('write a self-contained HTML report for one run, or a comparison across runs')
+    .description('write a self-contained HTML report for one run (finished or still training), or a comparison across runs')
     .argument('<runs...>', 'run folders')
     .option('-o, --out <file>', 'output file (default <run>/report.html for one run, report.html for several)')
     .action((runs: string[], o: { out?: string }) => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJsonl, writeFileAtomicSync, type MetricsRecord } from '@lel/core';
+import { readJsonl, readTensorBoardScalars, writeFileAtomicSync, type MetricsRecord } from '@lel/core';
 import type { RunSummary } from './recipes/types';
 
 /** File names inside a run folder. */
@@ -11,6 +11,7 @@ export const RUN_FILES = {
   best: 'best',
   summary: 'summary.json',
   report: 'report.html',
+  tensorboard: 'tensorboard',
 } as const;
 
 /** A fresh default run folder name: `runs/<recipe>-<YYYYMMDD-HHMMSS>`. */
@@ -41,6 +42,35 @@ export function readSummary(runDir: string): RunSummary {
 export function readMetrics(runDir: string): MetricsRecord[] {
   const file = path.join(runDir, RUN_FILES.metrics);
   return fs.existsSync(file) ? readJsonl(file) : [];
+}
+
+/**
+ * Records of `<run>/tensorboard` (written by `--logger tensorboard`), as metrics.jsonl would hold them:
+ * `train/<name>` → `train` records, `val/<name>` → `eval` records, one per step. Empty when there is none.
+ */
+export function readTensorBoardMetrics(runDir: string): MetricsRecord[] {
+  const dir = path.join(runDir, RUN_FILES.tensorboard);
+  if (!fs.existsSync(dir)) return [];
+  const byKey = new Map<string, MetricsRecord>();
+  for (const [tag, points] of readTensorBoardScalars(dir)) {
+    const slash = tag.indexOf('/');
+    const group = slash < 0 ? 'train' : tag.slice(0, slash);
+    const type = group === 'val' || group === 'eval' ? 'eval' : 'train';
+    const name = slash < 0 ? tag : tag.slice(slash + 1);
+    for (const p of points) {
+      const key = `${type}:${p.step}`;
+      const r = byKey.get(key) ?? { type, step: p.step, epoch: 0, time: new Date(p.wallTime * 1000).toISOString() };
+      r[name] = p.value;
+      byKey.set(key, r);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.step - b.step || (a.type === b.type ? 0 : a.type === 'train' ? -1 : 1));
+}
+
+/** A run's metric records: metrics.jsonl, or the TensorBoard event files when the JSONL log is missing or empty. */
+export function readRunRecords(runDir: string): MetricsRecord[] {
+  const jsonl = readMetrics(runDir);
+  return jsonl.length > 0 ? jsonl : readTensorBoardMetrics(runDir);
 }
 
 /** What a finished run folder must contain (used by tests and `lel eval` to explain a broken run). */

@@ -8,7 +8,11 @@ import type { AnyRecipe, RunSummary } from './recipes/types';
 import { writeRunReport } from './report';
 import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
 import { Interrupt } from './signals';
-import type { ProgressMode } from '@lel/core';
+import { tensorBoardLogger, type Callback, type ProgressMode } from '@lel/core';
+
+/** Metric loggers of `lel train`: `metrics.jsonl` is always written; `tensorboard` adds event files. */
+export const LOGGERS = ['jsonl', 'tensorboard'] as const;
+export type LoggerName = (typeof LOGGERS)[number];
 
 /** Options of {@link trainCommand} (the `lel train` flags). */
 export interface TrainOptions {
@@ -24,6 +28,11 @@ export interface TrainOptions {
   noReport?: boolean;
   /** Resolve and return the config without training (`--print-config`); nothing is written. */
   printConfig?: boolean;
+  /**
+   * Metric loggers (`--logger`): `jsonl` (always on: metrics.jsonl) and `tensorboard` (event files in
+   * `<run>/tensorboard`, every `train.logEvery` steps, for `tensorboard --logdir runs`).
+   */
+  loggers?: LoggerName[];
 }
 
 /** What a train command produced. */
@@ -78,11 +87,15 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   fs.mkdirSync(runDir, { recursive: true });
   log(formatBanner({ command: 'train', recipe: recipe.name, methodPackage: recipe.package, backend, seed: config.seed, runDir, resume, data: dataLine(config) }));
   writeResolvedConfig(runDir, config);
+  for (const l of options.loggers ?? []) if (!(LOGGERS as readonly string[]).includes(l)) throw new Error(`--logger ${l}: choose from ${LOGGERS.join(', ')}`);
+  const loggerCallbacks: Callback[] = options.loggers?.includes('tensorboard')
+    ? [tensorBoardLogger({ logEvery: (config as { train?: { logEvery?: number } }).train?.logEvery ?? 1 })]
+    : [];
   const interrupt = new Interrupt().install();
   const started = Date.now();
   let summary: RunSummary | undefined;
   try {
-    const out = await recipe.run(config, { runDir, resume, progress: options.progress ?? 'auto', callbacks: [interrupt.callback], log });
+    const out = await recipe.run(config, { runDir, resume, progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[])], log });
     if (out.stopReason === 'interrupted') {
       log(`[lel] interrupted: checkpoint saved in ${path.join(runDir, 'checkpoints')}; continue with \`lel train ${recipe.name} --resume last --out ${runDir}\``);
       return { runDir, summary: undefined, interrupted: true };

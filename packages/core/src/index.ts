@@ -100,6 +100,11 @@ export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from
 export type { SafetensorsDtype, SafetensorsData, SafetensorsTensor, ParsedSafetensor, ParsedSafetensors, SafetensorsErrorCode } from './io/index';
 export type { SafetensorsInput, SerializeSafetensorsOptions } from './io/index';
 // </io>
+// <tensorboard>
+export { crc32c, maskedCrc32c, encodeTfRecord, decodeTfRecords, encodeEvent, decodeEvent, EVENT_FILE_VERSION, eventRecord, parseEventFile, scalarSeries } from './tensorboard/index';
+export { TensorBoardWriter, readEventFile, eventFiles, readTensorBoardScalars, tensorBoardLogger } from './tensorboard/index';
+export type { DecodedTfRecords, TbEvent, ScalarValue, SessionStatus, ParsedEventFile, ScalarPoint, TensorBoardWriterOptions, TensorBoardLoggerOptions, TensorBoardLoggerCallback } from './tensorboard/index';
+// </tensorboard>
 // <train>
 export {
   fit,

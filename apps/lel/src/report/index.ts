@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync, type MetricsRecord } from '@lel/core';
 import type { RunSummary } from '../recipes/types';
-import { readMetrics, readSummary } from '../run-dir';
+import { readResolvedConfig } from '../config/load';
+import { readRunRecords, readSummary, RUN_FILES } from '../run-dir';
 import { barChart, esc, fmt, heatmap, lineChart, PALETTE, type Series } from './svg';
 
 /** A PNG file as a `data:` URL, so the report needs no side files. */
@@ -36,12 +37,50 @@ export function headline(summary: Pick<RunSummary, 'metrics'>): string {
 interface LoadedRun {
   dir: string;
   name: string;
-  summary: RunSummary;
+  /** Null while the run is still training (no summary.json yet). */
+  summary: RunSummary | null;
   records: MetricsRecord[];
 }
 
 function loadRun(dir: string): LoadedRun {
-  return { dir, name: path.basename(path.resolve(dir)), summary: readSummary(dir), records: readMetrics(dir) };
+  const finished = fs.existsSync(path.join(dir, RUN_FILES.summary));
+  const records = readRunRecords(dir);
+  if (!finished && records.length === 0) {
+    throw new Error(`${dir} has neither ${RUN_FILES.summary} nor metrics (metrics.jsonl or ${RUN_FILES.tensorboard}/): is it a run folder?`);
+  }
+  return { dir, name: path.basename(path.resolve(dir)), summary: finished ? readSummary(dir) : null, records };
+}
+
+/** Training and validation curves of a run (finished or not). */
+function curveCharts(records: MetricsRecord[]): string[] {
+  const charts: string[] = [];
+  const train = curves(records, 'train');
+  const lossSeries: Series[] = [...train].filter(([k]) => k !== 'weightU').map(([name, points]) => ({ name, points }));
+  charts.push(lineChart({ title: 'Training losses', xLabel: 'step', yLabel: 'loss', series: lossSeries }));
+  const lr = records.filter((r) => r.type === 'train' && typeof r.lr === 'number').map((r) => [r.step as number, r.lr as number] as [number, number]);
+  if (lr.length > 1) charts.push(lineChart({ title: 'Learning rate', xLabel: 'step', yLabel: 'lr', series: [{ name: 'lr', points: lr }] }));
+  const evals = curves(records, 'eval');
+  if (evals.size > 0) charts.push(lineChart({ title: 'Validation metrics', xLabel: 'step', yLabel: 'metric', series: [...evals].map(([name, points]) => ({ name, points })) }));
+  return charts;
+}
+
+/** The section of a run that is still training: its curves so far and where it stands. */
+function inProgressSection(run: LoadedRun): string {
+  let recipe = '';
+  try {
+    recipe = String(readResolvedConfig(run.dir)['recipe'] ?? '');
+  } catch {
+    // a folder with metrics but no resolved config (e.g. fit called from code): no recipe name
+  }
+  const last = run.records[run.records.length - 1];
+  const lastEval = [...run.records].reverse().find((r) => r.type === 'eval');
+  const evalLine = lastEval ? ` · last evaluation @ step ${lastEval.step}: ${Object.entries(lastEval).filter(([k, v]) => !NOT_CURVES.has(k) && typeof v === 'number').map(([k, v]) => `${esc(k)} ${fmt(v as number)}`).join(', ')}` : '';
+  return [
+    `<section class="run" id="run-${esc(run.name)}"><h2>${esc(run.name)} <small>${esc(recipe)} · in progress</small></h2>`,
+    `<p class="facts">still training: ${last ? `${last.step} steps logged, last record ${esc(String(last.time ?? ''))}` : 'no record yet'}${evalLine} · final metrics appear when the run finishes (summary.json)</p>`,
+    `<div class="charts">${curveCharts(run.records).filter(Boolean).join('')}</div>`,
+    '</section>',
+  ].join('\n');
 }
 
 function metricsTable(summary: RunSummary): string {
@@ -53,6 +92,7 @@ function metricsTable(summary: RunSummary): string {
 
 function runSection(run: LoadedRun): string {
   const s = run.summary;
+  if (!s) return inProgressSection(run);
   const parts: string[] = [];
   parts.push(`<section class="run" id="run-${esc(run.name)}"><h2>${esc(run.name)} <small>${esc(s.recipe)} · ${esc(s.package)} · ${esc(s.task)}</small></h2>`);
   parts.push(
@@ -60,14 +100,7 @@ function runSection(run: LoadedRun): string {
   );
   if (s.notes.length) parts.push(`<p class="notes">${s.notes.map(esc).join(' · ')}</p>`);
   parts.push(metricsTable(s));
-  const charts: string[] = [];
-  const train = curves(run.records, 'train');
-  const lossSeries: Series[] = [...train].filter(([k]) => k !== 'weightU').map(([name, points]) => ({ name, points }));
-  charts.push(lineChart({ title: 'Training losses', xLabel: 'step', yLabel: 'loss', series: lossSeries }));
-  const lr = run.records.filter((r) => r.type === 'train' && typeof r.lr === 'number').map((r) => [r.step as number, r.lr as number] as [number, number]);
-  if (lr.length > 1) charts.push(lineChart({ title: 'Learning rate', xLabel: 'step', yLabel: 'lr', series: [{ name: 'lr', points: lr }] }));
-  const evals = curves(run.records, 'eval');
-  if (evals.size > 0) charts.push(lineChart({ title: 'Validation metrics', xLabel: 'step', yLabel: 'metric', series: [...evals].map(([name, points]) => ({ name, points })) }));
+  const charts = curveCharts(run.records);
   if (s.perClassIoU && s.classNames) {
     charts.push(barChart({ title: 'Per-class IoU', yLabel: 'IoU', yMax: 1, bars: s.perClassIoU.map((v, i) => ({ label: s.classNames![i] ?? String(i), value: v, colour: PALETTE[0] })) }));
   }
@@ -88,14 +121,16 @@ function runSection(run: LoadedRun): string {
   return parts.join('\n');
 }
 
-function comparison(runs: LoadedRun[]): string {
+function comparison(all: LoadedRun[]): string {
+  // Runs still training have no final metrics: they join the loss overlay only.
+  const runs = all.filter((r): r is LoadedRun & { summary: RunSummary } => r.summary !== null);
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.summary.metrics)))];
   const head = `<tr><th>run</th><th>recipe</th><th>trainable params</th>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
   const rows = runs
     .map((r) => `<tr><td><a href="#run-${esc(r.name)}">${esc(r.name)}</a></td><td>${esc(r.summary.recipe)}</td><td>${r.summary.params.trainable.toLocaleString('en-US')}</td>${keys.map((k) => `<td>${r.summary.metrics[k] === undefined ? '—' : fmt(r.summary.metrics[k]!)}</td>`).join('')}</tr>`)
     .join('');
   const charts: string[] = [];
-  const byMetric = new Map<string, LoadedRun[]>();
+  const byMetric = new Map<string, (LoadedRun & { summary: RunSummary })[]>();
   for (const r of runs) {
     const h = headline(r.summary);
     if (!byMetric.has(h)) byMetric.set(h, []);
@@ -111,7 +146,7 @@ function comparison(runs: LoadedRun[]): string {
     );
   }
   charts.push(barChart({ title: 'Trainable parameters (log scale)', yLabel: 'parameters', logY: true, bars: runs.map((r) => ({ label: r.name, value: r.summary.params.trainable })) }));
-  const lossSeries: Series[] = runs.map((r) => {
+  const lossSeries: Series[] = all.map((r) => {
     const c = curves(r.records, 'train');
     return { name: r.name, points: c.get('total') ?? c.get('loss') ?? [] };
   });
@@ -127,7 +162,8 @@ table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:
 .samples{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}img.sample{image-rendering:pixelated;width:300px;height:auto;border:1px solid #ccc}figcaption{font-size:11px;color:#666}`;
 
 /**
- * Write one self-contained HTML report for one or more finished runs: per run its losses and learning rate,
+ * Write one self-contained HTML report for one or more runs — finished, or still training (its curves so far from
+ * metrics.jsonl, or from `<run>/tensorboard` event files when that is all it has): per run its losses and learning rate,
  * validation curves, metrics, per-class IoU, confusion matrix, few-shot accuracy with its CI and segmentation
  * samples; with several runs, a comparison table, headline-metric bars, trainable-parameter bars (log scale) and
  * overlaid loss curves. Charts are inline SVG and images data URLs: the file works offline, without scripts.
