@@ -1,3 +1,4 @@
 import { libraryBuild } from '../../tsup.shared';
 
-export default libraryBuild();
+// pretraining-task is a separate file: @lel/core's DataParallel workers import it by path (pretrainBert).
+export default libraryBuild({ index: 'src/index.ts', 'pretraining-task': 'src/pretraining/pretraining-task.ts' });

@@ -43,6 +43,17 @@ export type { TrainWordPieceOptions } from './tokenizer/train-vocab';
 export { pretrainMlm, chunkCorpus, BERT_MINI_CONFIG } from './pretraining/mlm-pretrain';
 export type { MlmPretrainOptions, MlmPretrainResult } from './pretraining/mlm-pretrain';
 export { maskTokens } from './pretraining/mask-tokens';
+export { BertForPreTraining, BertPreTrainingHeads } from './bert/pre-training';
+export type { PretrainingLogits } from './bert/pre-training';
+export { samplePairs } from './pretraining/sentence-pairs';
+export type { PairBatch, PairTokens } from './pretraining/sentence-pairs';
+export { makePretrainingBatch, sliceBatch } from './pretraining/pretraining-batch';
+export type { PretrainingBatch } from './pretraining/pretraining-batch';
+export { pretrainingLoss } from './pretraining/pretraining-loss';
+export type { PretrainingLossParts } from './pretraining/pretraining-loss';
+export { pretrainBert } from './pretraining/pretrain-bert';
+export type { PretrainBertOptions } from './pretraining/pretrain-bert';
+export { heldOutPretrainingLoss } from './pretraining/held-out';
 export type { MaskTokensOptions, MaskedBatch } from './pretraining/mask-tokens';
 
 // ResNet-12 (SCL)

@@ -6,6 +6,7 @@ import type { WordPieceTokenizer } from '../tokenizer/wordpiece';
 import { bertConfigFromHf, bertConfigToHf, type BertConfig } from './config';
 import { bertWeightsToHf, loadBertWeights, type BertLoadReport, type CheckpointTensor, type LoadBertWeightsOptions } from './checkpoint';
 import { BertForMaskedLM } from './masked-lm';
+import { BertForPreTraining } from './pre-training';
 import { BertModel } from './model';
 import { BertForSequenceClassification } from './sequence-classification';
 
@@ -108,6 +109,8 @@ export interface SaveBertPretrainedOptions {
   extraConfig?: Record<string, unknown>;
   /** Backbone name prefix (default `bert.` for models with a head, none for BertModel). */
   prefix?: string;
+  /** Storage dtype of the weights: F32 (default) or F16 (half the size; loaders widen it back to float32). */
+  dtype?: 'F32' | 'F16';
 }
 
 /**
@@ -117,6 +120,8 @@ export interface SaveBertPretrainedOptions {
 export async function saveBertPretrained(model: BertModel, dir: string, options: SaveBertPretrainedOptions = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const weights = bertWeightsToHf(model, { prefix: options.prefix });
+  // F16 storage: same values, rounded to nearest even by the serialiser.
+  if (options.dtype === 'F16') for (const [k, t] of weights) weights.set(k, { ...t, dtype: 'F16' as 'F32' });
   const written: string[] = [];
   const metadata = { format: 'pt' };
   if (options.maxShardBytes === undefined) {
@@ -151,7 +156,13 @@ export async function saveBertPretrained(model: BertModel, dir: string, options:
     written.push(indexPath);
   }
   const architectures =
-    model instanceof BertForSequenceClassification ? ['BertForSequenceClassification'] : model instanceof BertForMaskedLM ? ['BertForMaskedLM'] : ['BertModel'];
+    model instanceof BertForSequenceClassification
+      ? ['BertForSequenceClassification']
+      : model instanceof BertForPreTraining
+        ? ['BertForPreTraining']
+        : model instanceof BertForMaskedLM
+          ? ['BertForMaskedLM']
+          : ['BertModel'];
   const extra: Record<string, unknown> = { architectures, ...options.extraConfig };
   if (model instanceof BertForSequenceClassification && extra['num_labels'] === undefined && extra['id2label'] === undefined) {
     extra['id2label'] = Object.fromEntries(Array.from({ length: model.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
