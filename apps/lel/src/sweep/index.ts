@@ -1,5 +1,6 @@
 export { SweepSpecSchema, checkSpec, flattenSets, loadSweepSpec, readSpecFile, seedList, specFromFlags, type LoadedSpec, type SpecFlags, type SweepSpec } from './spec';
-export { cellLabel, planSweep, pointLabel, readManifest, writeManifest, SWEEP_MANIFEST, type GridPoint, type PlannedRun, type SweepCell, type SweepManifest, type SweepPlan } from './plan';
+export { planSweep, type PlannedRun, type SweepCell, type SweepPlan } from './plan';
+export { cellLabel, pointLabel, readManifest, writeManifest, SWEEP_MANIFEST, type GridPoint, type SweepManifest } from './manifest';
 export { canonicalJson, runId, withoutRunDirKeys, RUN_DIR_ONLY_KEYS } from './run-id';
 export { checkpointStep, lastLoggedStep, readRunRecord, runStatus, writeRunRecord, RUN_LOG, RUN_RECORD, type AttemptOutcome, type RunAttempt, type RunRecord, type RunStatus } from './run-record';
 export { errorFromLog, runTrainProcess, SWEEP_CONFIG, type AttemptResult, type RunJob, type TrainProcessOptions } from './train-process';

@@ -6,7 +6,7 @@ import { headline, REPORT_CSS } from '../report';
 import { barChart, esc, fmt } from '../report/svg';
 import { RUN_FILES, readSummary } from '../run-dir';
 import { canonicalJson, runId } from './run-id';
-import { pointLabel, readManifest, type GridPoint, type SweepManifest } from './plan';
+import { pointLabel, readManifest, type GridPoint, type SweepManifest } from './manifest';
 import { runStatus, type RunStatus } from './run-record';
 
 /** One cell of a grid with its run's outcome: the unit the report aggregates. */

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readPointer, writeFileAtomicSync } from '@lel/core';
 import { RUN_FILES } from '../run-dir';
-import type { GridPoint } from './plan';
+import type { GridPoint } from './manifest';
 
 /** File a sweep keeps in each of its run folders: who ran it, how often, and how it ended. */
 export const RUN_RECORD = 'sweep-run.json';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { openQueue, type QueuedRun, type QueueTarget, queueStates } from './queue';
-import { pointLabel } from './plan';
+import { pointLabel } from './manifest';
 import { gatherSweep, type CellResult } from './report';
 import { headline } from '../report';
 

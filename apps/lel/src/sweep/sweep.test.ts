@@ -3,7 +3,11 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { meanConfidenceInterval } from '@lel/core';
 import { tempDir } from '../testing';
+import { stringify as stringifyYaml } from 'yaml';
+import { sweepReportCommand, sweepStatusCommand } from './command';
+import { writeManifest } from './manifest';
 import { planSweep } from './plan';
+import { writeRunRecord } from './run-record';
 import { buildSweepReport, gatherRunDirs, reportMarkdown, type CellResult } from './report';
 import { canonicalJson, runId } from './run-id';
 import { checkSpec, flattenSets, loadSweepSpec, specFromFlags } from './spec';
@@ -187,6 +191,46 @@ describe('buildSweepReport', () => {
     expect(r.paired[0]).toMatchObject({ arm: 'cct', baseline: 'cct-supervised', seeds: [0, 1] });
     expect(r.paired[0]!.diff.mean).toBeCloseTo(0.125, 12);
     expect(() => gatherRunDirs([dir])).toThrow(/is not a run folder/);
+  });
+});
+
+describe('lel sweep status / report on a sweep folder', () => {
+  it('show every cell: finished ones with their metrics, a failed one with its error, a pending one', async () => {
+    const plan = planSweep(spec({ recipe: 'mil-ib', set: TINY, arms: [{ label: 'clam-sb', set: { 'mil.useIb': false } }, { label: 'mil-ib' }], seeds: 2, report: { baseline: 'clam-sb' } }));
+    const runsDir = tempDir('sweep-folder');
+    const sweepDir = writeManifest(plan, runsDir);
+    const acc: Record<string, number> = {};
+    plan.runs.forEach((run, i) => {
+      const dir = path.join(runsDir, ...run.dir.split('/'));
+      const cell = run.cells[0]!;
+      if (cell.arm === 'mil-ib' && cell.seed === 1) return; // pending: never started
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'config.resolved.yaml'), stringifyYaml(run.config));
+      const record = { id: run.id, sweep: plan.name, recipe: run.recipe, sets: run.sets, cells: run.cells, attempts: [], updated: '' };
+      if (cell.arm === 'clam-sb' && cell.seed === 1) {
+        writeRunRecord(dir, { ...record, state: 'failed', error: 'crossEntropy: logits contains NaN (shape [1,2])' });
+        return;
+      }
+      acc[run.id] = 0.5 + i / 10;
+      fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ metrics: { bag_accuracy: acc[run.id], bag_auc: 0.5 }, steps: 3, wallSeconds: 1 }));
+      writeRunRecord(dir, { ...record, state: 'done' });
+    });
+    const status = await sweepStatusCommand(sweepDir);
+    expect(status).toMatch(/sweep t: 4 cells, 4 runs in .* — 2 done · 0 running · 1 failed · 0 stopped · 1 pending/);
+    expect(status).toMatch(/clam-sb +— +1 +[0-9a-f]{12} +failed +crossEntropy: logits contains NaN/);
+    expect(status).toMatch(/mil-ib +— +1 +[0-9a-f]{12} +pending/);
+    expect(status).toMatch(new RegExp(`clam-sb +— +0 +[0-9a-f]{12} +done +3 +${Object.values(acc)[0]!.toFixed(4)}`));
+    const { report, files } = sweepReportCommand([sweepDir]);
+    expect(report.title).toBe('Sweep t');
+    expect(report.rows.map((r) => [r.arm, r.finished, r.cells])).toEqual([
+      ['clam-sb', 1, 2],
+      ['mil-ib', 1, 2],
+    ]);
+    expect(report.paired.find((p) => p.metric === 'bag_accuracy')).toMatchObject({ arm: 'mil-ib', baseline: 'clam-sb', seeds: [0] });
+    expect(fs.readFileSync(files.markdown, 'utf8')).toContain('| clam-sb | — | 1 |');
+    expect(fs.readFileSync(files.html, 'utf8')).toContain('<h2>Paired by seed: bag_accuracy</h2>');
+    expect(path.dirname(files.json)).toBe(sweepDir);
+    expect(() => sweepReportCommand([path.join(runsDir, 'nope')])).toThrow(/is not a run folder/);
   });
 });
 

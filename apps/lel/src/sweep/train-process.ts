@@ -10,7 +10,7 @@ import type { ConfigTree } from '../config/overrides';
 import { RUN_FILES, readSummary } from '../run-dir';
 import { INTERRUPTED_EXIT_CODE } from '../signals';
 import { EXIT_WITH_PARENT_ENV } from './parent-watch';
-import type { GridPoint } from './plan';
+import type { GridPoint } from './manifest';
 import { runId } from './run-id';
 import { checkpointStep, readRunRecord, RUN_LOG, writeRunRecord, type AttemptOutcome, type RunAttempt, type RunRecord } from './run-record';
 
