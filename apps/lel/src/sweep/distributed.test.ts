@@ -169,70 +169,76 @@ describe.skipIf(!server)('lel sweep on BullMQ (real redis-server on loopback)', 
     fs.writeFileSync(path.join(root, 'grid.yaml'), SPEC);
     fs.writeFileSync(path.join(root, 'diverges.yaml'), BAD_SPEC);
 
+    // The two sweeps run side by side (each is mostly one process at a time: together they use both cores).
     // ---- locally, one worker; its training process is killed mid-run and retried from the checkpoint ----
-    const local = lel(['sweep', 'grid.yaml', '--workers', '1', '--runs-dir', 'local', '--progress', 'lines'], root);
-    const localVictim = await until('a local run past a checkpoint', 300_000, () => runMidway(path.join(root, 'local', 'grid')), local.output);
-    const localKill = Date.now();
-    process.kill(localVictim.record.attempts.at(-1)!.trainPid!, 'SIGKILL');
-    const l = await local.done;
-    expect(l.code, l.stderr).toBe(0);
-    expect(l.stderr).toMatch(/\[sweep\] retry {3}\S+ .*was killed \(SIGKILL\) — starting it again from its last checkpoint/);
-    expectResumed(localVictim.dir, localVictim.step, localKill);
-    expect(l.stdout).toContain('| mil-ib − clam-sb | 2 |');
+    const localSweep = async () => {
+      const local = lel(['sweep', 'grid.yaml', '--workers', '1', '--runs-dir', 'local', '--progress', 'lines'], root);
+      const localVictim = await until('a local run past a checkpoint', 300_000, () => runMidway(path.join(root, 'local', 'grid')), local.output);
+      const localKill = Date.now();
+      process.kill(localVictim.record.attempts.at(-1)!.trainPid!, 'SIGKILL');
+      const l = await local.done;
+      expect(l.code, l.stderr).toBe(0);
+      expect(l.stderr).toMatch(/\[sweep\] retry {3}\S+ .*was killed \(SIGKILL\) — starting it again from its last checkpoint/);
+      expectResumed(localVictim.dir, localVictim.step, localKill);
+      expect(l.stdout).toContain('| mil-ib − clam-sb | 2 |');
+    };
 
     // ---- the same sweep on three workers through a real Redis ----
-    const redis = await startRedis(root);
-    try {
-      const submit = lel(['sweep', 'grid.yaml', '--queue', redis.url, '--runs-dir', 'shared', '--progress', 'lines'], root);
-      const bad = lel(['sweep', 'diverges.yaml', '--queue', redis.url, '--runs-dir', 'shared', '--progress', 'lines'], root);
-      // Short locks so a dead worker's run moves on within seconds (BullMQ's default is 30 s).
-      // One of them ends by itself once the queue is empty (as a batch job would).
-      const workers = [0, 1, 2].map((i) => lel(['worker', '--queue', redis.url, '--runs-dir', 'shared', '--lock-duration', '3000', '--stalled-interval', '1000', ...(i === 0 ? ['--exit-when-idle', '2'] : [])], root));
-      const victim = await until('a distributed run past a checkpoint', 300_000, () => runMidway(path.join(root, 'shared', 'grid')), () => [submit, ...workers].map((p) => p.output()).join('\n'));
-      const killedWorker = victim.record.attempts.at(-1)!.pid;
-      const killedTrain = victim.record.attempts.at(-1)!.trainPid!;
-      const kill = Date.now();
-      process.kill(killedWorker, 'SIGKILL');
-      // The training process dies with its worker (it must not train on beside the next one).
-      await until('the killed worker’s training process to die', 10_000, () => (alive(killedTrain) ? undefined : true));
-      const s = await submit.done;
-      expect(s.code, s.stderr).toBe(0);
-      expect(s.stderr).toMatch(/4 enqueued/);
-      expect(s.stderr).toMatch(new RegExp(`done {4}${path.basename(victim.dir)} .* \\(resumed from step \\d+\\)`));
-      expectResumed(victim.dir, victim.step, kill);
-      const record = readRunRecord(victim.dir)!;
-      expect(record.attempts.at(-1)!.pid).not.toBe(killedWorker);
+    const distributedSweep = async () => {
+      const redis = await startRedis(root);
+      try {
+        const submit = lel(['sweep', 'grid.yaml', '--queue', redis.url, '--runs-dir', 'shared', '--progress', 'lines'], root);
+        const bad = lel(['sweep', 'diverges.yaml', '--queue', redis.url, '--runs-dir', 'shared', '--progress', 'lines'], root);
+        // Short locks so a dead worker's run moves on within seconds (BullMQ's default is 30 s).
+        // One of them ends by itself once the queue is empty (as a batch job would).
+        const workers = [0, 1, 2].map((i) => lel(['worker', '--queue', redis.url, '--runs-dir', 'shared', '--lock-duration', '3000', '--stalled-interval', '1000', ...(i === 0 ? ['--exit-when-idle', '2'] : [])], root));
+        const victim = await until('a distributed run past a checkpoint', 300_000, () => runMidway(path.join(root, 'shared', 'grid')), () => [submit, ...workers].map((p) => p.output()).join('\n'));
+        const killedWorker = victim.record.attempts.at(-1)!.pid;
+        const killedTrain = victim.record.attempts.at(-1)!.trainPid!;
+        const kill = Date.now();
+        process.kill(killedWorker, 'SIGKILL');
+        // The training process dies with its worker (it must not train on beside the next one).
+        await until('the killed worker’s training process to die', 10_000, () => (alive(killedTrain) ? undefined : true));
+        const s = await submit.done;
+        expect(s.code, s.stderr).toBe(0);
+        expect(s.stderr).toMatch(/4 enqueued/);
+        expect(s.stderr).toMatch(new RegExp(`done {4}${path.basename(victim.dir)} .* \\(resumed from step \\d+\\)`));
+        expectResumed(victim.dir, victim.step, kill);
+        const record = readRunRecord(victim.dir)!;
+        expect(record.attempts.at(-1)!.pid).not.toBe(killedWorker);
 
-      // Same seeds, same numbers: the gathered table equals the local one.
-      expect(tables(path.join(root, 'shared', 'grid', 'report.json'))).toEqual(tables(path.join(root, 'local', 'grid', 'report.json')));
-      expect(fs.readFileSync(path.join(root, 'shared', 'grid', 'report.md'), 'utf8')).toBe(fs.readFileSync(path.join(root, 'local', 'grid', 'report.md'), 'utf8'));
+        // The diverging run failed once, with its error, and was not retried.
+        const b = await bad.done;
+        expect(b.code).toBe(1);
+        expect(b.stderr).toMatch(/FAILED {2}\S+ mil-ib seed=0: .*NaN/);
+        const badDir = path.join(root, 'shared', 'diverges', fs.readdirSync(path.join(root, 'shared', 'diverges')).find((f) => /^[0-9a-f]{12}$/.test(f))!);
+        const badRecord = readRunRecord(badDir)!;
+        expect(badRecord.state).toBe('failed');
+        expect(badRecord.attempts).toHaveLength(1);
+        expect(badRecord.error).toMatch(/NaN/);
+        const status = lel(['sweep', 'status', 'shared/diverges', '--queue', redis.url], root);
+        const st = await status.done;
+        expect(st.code, st.stderr).toBe(0);
+        expect(st.stdout).toMatch(/mil-ib +— +0 +[0-9a-f]{12} +failed \(failed\) .*NaN/);
 
-      // The diverging run failed once, with its error, and was not retried.
-      const b = await bad.done;
-      expect(b.code).toBe(1);
-      expect(b.stderr).toMatch(/FAILED {2}\S+ mil-ib seed=0: .*NaN/);
-      const badDir = path.join(root, 'shared', 'diverges', fs.readdirSync(path.join(root, 'shared', 'diverges')).find((f) => /^[0-9a-f]{12}$/.test(f))!);
-      const badRecord = readRunRecord(badDir)!;
-      expect(badRecord.state).toBe('failed');
-      expect(badRecord.attempts).toHaveLength(1);
-      expect(badRecord.error).toMatch(/NaN/);
-      const status = lel(['sweep', 'status', 'shared/diverges', '--queue', redis.url], root);
-      const st = await status.done;
-      expect(st.code, st.stderr).toBe(0);
-      expect(st.stdout).toMatch(/mil-ib +— +0 +[0-9a-f]{12} +failed \(failed\) .*NaN/);
+        // A re-submitted sweep skips the finished runs.
+        const again = lel(['sweep', 'grid.yaml', '--queue', redis.url, '--runs-dir', 'shared', '--detach'], root);
+        const a = await again.done;
+        expect(a.code, a.stderr).toBe(0);
+        expect(a.stderr).toMatch(/0 enqueued, 0 failed before and queued again, 0 already queued, 4 finished/);
 
-      // A re-submitted sweep skips the finished runs.
-      const again = lel(['sweep', 'grid.yaml', '--queue', redis.url, '--runs-dir', 'shared', '--detach'], root);
-      const a = await again.done;
-      expect(a.code, a.stderr).toBe(0);
-      expect(a.stderr).toMatch(/0 enqueued, 0 failed before and queued again, 0 already queued, 4 finished/);
+        // Workers stop on SIGTERM (or stopped by themselves, idle).
+        for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+        const exits = await Promise.all(workers.map((w) => w.done));
+        expect(exits.filter((e) => e.code === 0)).toHaveLength(2); // the killed one's launcher died with it
+      } finally {
+        await redis.stop();
+      }
+    };
 
-      // Workers stop on SIGTERM (or stopped by themselves, idle).
-      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
-      const exits = await Promise.all(workers.map((w) => w.done));
-      expect(exits.filter((e) => e.code === 0)).toHaveLength(2); // the killed one's launcher died with it
-    } finally {
-      await redis.stop();
-    }
+    await Promise.all([localSweep(), distributedSweep()]);
+    // Same seeds, same numbers: the gathered table equals the local one.
+    expect(tables(path.join(root, 'shared', 'grid', 'report.json'))).toEqual(tables(path.join(root, 'local', 'grid', 'report.json')));
+    expect(fs.readFileSync(path.join(root, 'shared', 'grid', 'report.md'), 'utf8')).toBe(fs.readFileSync(path.join(root, 'local', 'grid', 'report.md'), 'utf8'));
   });
 });
