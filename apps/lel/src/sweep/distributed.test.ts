@@ -143,18 +143,25 @@ function runMidway(sweepDir: string): { dir: string; record: RunRecord; step: nu
   return undefined;
 }
 
-/** The killed run continued from its checkpoint: the records up to it are the first attempt's, one per step. */
-function expectResumed(dir: string, killedAt: number, firstAttemptEnded: number): void {
+/**
+ * The killed run continued from its checkpoint: one metrics record per step; those up to the checkpoint written by
+ * the killed attempt (before the next one started), the rest by the attempt that resumed.
+ */
+function expectResumed(dir: string, killedAt: number): void {
   const record = readRunRecord(dir)!;
   expect(record.state).toBe('done');
   const last = record.attempts.at(-1)!;
+  expect(record.attempts.length).toBeGreaterThanOrEqual(2);
   expect(last.outcome).toBe('done');
+  // The training may finish a step (and write a checkpoint) between the kill and its own death.
   expect(last.resumedFromStep).toBeGreaterThanOrEqual(killedAt);
+  expect(last.resumedFromStep).toBeLessThan(MAX_STEPS);
   expect(fs.readFileSync(path.join(dir, 'train.log'), 'utf8')).toMatch(new RegExp(`resuming from the checkpoint of step ${last.resumedFromStep}`));
   const train = readMetrics(dir).filter((r) => r.type === 'train');
   expect(train.map((r) => r.step)).toEqual(Array.from({ length: MAX_STEPS }, (_, i) => i + 1));
-  for (const r of train.filter((x) => x.step <= last.resumedFromStep!)) expect(Date.parse(r.time)).toBeLessThanOrEqual(firstAttemptEnded);
-  for (const r of train.filter((x) => x.step > last.resumedFromStep!)) expect(Date.parse(r.time)).toBeGreaterThan(firstAttemptEnded);
+  const resumedAt = Date.parse(last.started);
+  for (const r of train.filter((x) => x.step <= last.resumedFromStep!)) expect(Date.parse(r.time)).toBeLessThan(resumedAt);
+  for (const r of train.filter((x) => x.step > last.resumedFromStep!)) expect(Date.parse(r.time)).toBeGreaterThan(resumedAt);
 }
 
 /** The parts of a report that must not depend on where or how the runs ran. */
@@ -174,12 +181,11 @@ describe.skipIf(!server)('lel sweep on BullMQ (real redis-server on loopback)', 
     const localSweep = async () => {
       const local = lel(['sweep', 'grid.yaml', '--workers', '1', '--runs-dir', 'local', '--progress', 'lines'], root);
       const localVictim = await until('a local run past a checkpoint', 300_000, () => runMidway(path.join(root, 'local', 'grid')), local.output);
-      const localKill = Date.now();
       process.kill(localVictim.record.attempts.at(-1)!.trainPid!, 'SIGKILL');
       const l = await local.done;
       expect(l.code, l.stderr).toBe(0);
       expect(l.stderr).toMatch(/\[sweep\] retry {3}\S+ .*was killed \(SIGKILL\) — starting it again from its last checkpoint/);
-      expectResumed(localVictim.dir, localVictim.step, localKill);
+      expectResumed(localVictim.dir, localVictim.step);
       expect(l.stdout).toContain('| mil-ib − clam-sb | 2 |');
     };
 
@@ -195,15 +201,14 @@ describe.skipIf(!server)('lel sweep on BullMQ (real redis-server on loopback)', 
         const victim = await until('a distributed run past a checkpoint', 300_000, () => runMidway(path.join(root, 'shared', 'grid')), () => [submit, ...workers].map((p) => p.output()).join('\n'));
         const killedWorker = victim.record.attempts.at(-1)!.pid;
         const killedTrain = victim.record.attempts.at(-1)!.trainPid!;
-        const kill = Date.now();
-        process.kill(killedWorker, 'SIGKILL');
+          process.kill(killedWorker, 'SIGKILL');
         // The training process dies with its worker (it must not train on beside the next one).
         await until('the killed worker’s training process to die', 10_000, () => (alive(killedTrain) ? undefined : true));
         const s = await submit.done;
         expect(s.code, s.stderr).toBe(0);
         expect(s.stderr).toMatch(/4 enqueued/);
         expect(s.stderr).toMatch(new RegExp(`done {4}${path.basename(victim.dir)} .* \\(resumed from step \\d+\\)`));
-        expectResumed(victim.dir, victim.step, kill);
+        expectResumed(victim.dir, victim.step);
         const record = readRunRecord(victim.dir)!;
         expect(record.attempts.at(-1)!.pid).not.toBe(killedWorker);
 
