@@ -58,6 +58,8 @@ export { streamImageBatches, loadImageBatches, streamStats, batchCount } from '.
 export type { ImageBatchArrays, ImageStreamOptions, LoadBatchOptions, StreamStats, SampleAugment } from './sources/image-stream';
 export { scanMasks, rarestClassLabels } from './sources/mask-scan';
 export { unlabelledPool } from './sources/combine-sources';
+export { listBagFolders } from './sources/bag-folders';
+export type { BagFolder } from './sources/bag-folders';
 export type { SourcePart } from './sources/combine-sources';
 export type { MaskScan, MaskScanOptions } from './sources/mask-scan';
 
