@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { setGlobalSeed } from '@lel/core';
+import { CachedLogits } from '@lel/distill';
 import type { TextClassificationData } from '@lel/datasets';
 import { loadPretrainedBert, type BertForSequenceClassification } from '@lel/models';
 import { fineTuneSequenceClassification } from '@lel/peft';
@@ -15,7 +17,9 @@ export const TEXT_JOB = { batchSize: 16, maxLength: 48, schedule: 'linear' as co
 
 /** What one PEFT job measured. */
 export interface PeftJobResult {
-  dev: TextScore;
+  dev?: TextScore;
+  /** The model's score on the whole training pool (when its logits were cached for KD). */
+  pool?: TextScore;
   test?: TextScore;
   train: TextScore;
   trainable: number;
@@ -30,7 +34,18 @@ export interface PeftJobResult {
  * labelled subset, classifier initialisation, data order and dropout for every arm of a seed), through
  * `@lel/peft`'s recipe, and score it on the dev set (and the test set unless `devOnly`).
  */
-export async function runPeftJob(o: { encoderDir: string; task: SentimentTask; arm: PeftArm; perClass: number | 'all'; seed: number; lr: number; devOnly: boolean }): Promise<PeftJobResult> {
+export async function runPeftJob(o: {
+  encoderDir: string;
+  task: SentimentTask;
+  arm: PeftArm;
+  perClass: number | 'all';
+  seed: number;
+  lr: number;
+  /** Score the dev split only (the learning-rate sweep); otherwise the test split and the training labels. */
+  devOnly: boolean;
+  /** Write the fine-tuned model's logits on the whole training pool here (a KD teacher cache, `@lel/distill`'s CachedLogits). */
+  poolLogits?: { path: string; fingerprint: string };
+}): Promise<PeftJobResult> {
   const t0 = performance.now();
   const { labeled } = fewLabels(o.task, o.perClass, o.seed);
   // The classifier's fresh weights come from the global generator: same seed, same head for every arm.
@@ -66,7 +81,7 @@ export async function runPeftJob(o: { encoderDir: string; task: SentimentTask; a
       }
     }
     const out: PeftJobResult = {
-      dev: await score(o.task.dev),
+      ...(o.devOnly ? { dev: await score(o.task.dev) } : {}),
       train: await score(labeled),
       trainable: r.trainable,
       all: r.all,
@@ -75,6 +90,13 @@ export async function runPeftJob(o: { encoderDir: string; task: SentimentTask; a
       seconds: 0,
     };
     if (!o.devOnly) out.test = await score(o.task.test);
+    if (o.poolLogits) {
+      const pool = await scoreText((x) => bert.forward(x).logits, tokenizer!, o.task.pool, { maxLength: TEXT_JOB.maxLength, logits: true });
+      const cache = new CachedLogits(tf.tensor2d(pool.logits!, [o.task.pool.texts.length, 2]), o.poolLogits.fingerprint);
+      await cache.save(o.poolLogits.path);
+      cache.dispose();
+      out.pool = { accuracy: pool.accuracy, loss: pool.loss };
+    }
     out.seconds = (performance.now() - t0) / 1000;
     r.peft?.dispose();
     return out;

@@ -34,6 +34,18 @@ export const SWEEP_SEEDS = [100];
 export const SWEEP_N = [16, 64];
 export const SEEDS = [0, 1, 2, 3, 4];
 export const GRID_N = [16, 64, 256];
+/** The KD teacher is the all-label full fine-tuning of this seed (the ceiling row of the PEFT table). */
+export const TEACHER_SEED = 0;
+
+/** Where the KD teacher's logits on the training pool are cached. */
+export function teacherLogitsPath(out: string): string {
+  return path.join(out, `teacher-ceiling-s${TEACHER_SEED}.safetensors`);
+}
+
+/** What the teacher cache was made from (CachedLogits refuses a cache of another teacher). */
+export function teacherFingerprint(lr: number): string {
+  return `bert-l4-h256-lel/full/all/s${TEACHER_SEED}/lr${lr}/len${48}/pool1800`;
+}
 
 /**
  * The learning rates the dev sweep tries for `arm` at N per class: the full ladder at N = 16; at N = 64 the ladder
@@ -86,7 +98,15 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
           });
     const full = PEFT_ARMS[0]!;
     for (const seed of SEEDS)
-      list.push({ key: `peft/ceiling/all/s${seed}`, run: async () => ({ arm: 'full', perClass: 'all', seed, lr: chosenLr(sweep, full, 'all'), ...(await runPeftJob({ encoderDir, task, arm: full, perClass: 'all', seed, lr: chosenLr(sweep, full, 'all'), devOnly: false })) }) });
+      list.push({
+        key: `peft/ceiling/all/s${seed}`,
+        run: async () => {
+          const lr = chosenLr(sweep, full, 'all');
+          // Seed 0's ceiling is the KD teacher: its logits on the whole pool are cached for the kd setting.
+          const poolLogits = seed === TEACHER_SEED ? { path: teacherLogitsPath(out), fingerprint: teacherFingerprint(lr) } : undefined;
+          return { arm: 'full', perClass: 'all', seed, lr, ...(await runPeftJob({ encoderDir, task, arm: full, perClass: 'all', seed, lr, devOnly: false, poolLogits })) };
+        },
+      });
     return list;
   }
   if (setting === 'probe') {
