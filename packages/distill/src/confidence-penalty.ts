@@ -34,7 +34,8 @@ export function confidencePenaltyLoss(logits: tf.Tensor, labels: tf.Tensor, opti
     throw new Error(`confidencePenaltyLoss: threshold must be >= 0 nats, got ${options.threshold}`);
   }
   checkLogits('logits', logits);
-  checkLabels(labels, logits.shape[0], logits.shape[1]);
+  // A regulariser of the labelled loss: every row needs its label.
+  checkLabels(labels, logits.shape[0], logits.shape[1], { unlabelled: false });
   return scoped('confidencePenaltyLoss', () => {
     const logp = tf.logSoftmax(logits);
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor1D;

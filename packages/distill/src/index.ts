@@ -12,6 +12,7 @@ export { labelSmoothingCrossEntropy } from './label-smoothing';
 export { confidencePenaltyLoss, annealedBeta } from './confidence-penalty';
 export type { ConfidencePenaltyOptions, ConfidencePenaltyParts, BetaAnnealing } from './confidence-penalty';
 export type { DistillLossParts } from './types';
+export { UNLABELLED } from './validate';
 
 // Schedules
 export { continuationSchedule } from './continuation-schedule';

@@ -6,6 +6,11 @@ import { useBackend } from '@lel/core';
 import { expectNoLeaks, gradCheck } from '@lel/core/testing';
 import { kdLoss } from './kd-loss';
 import { ensembleSoftTargets } from './ensemble';
+import { continuationKdLoss } from './continuation-loss';
+import { annealingKdLoss } from './annealing';
+import { labelSmoothingCrossEntropy } from './label-smoothing';
+import { confidencePenaltyLoss } from './confidence-penalty';
+import { UNLABELLED } from './validate';
 
 /** Plain-JS reference: mean CE of row-major logits. */
 function refCe(logits: number[][], labels: number[]): number {
@@ -119,6 +124,53 @@ describe('kdLoss', () => {
       // And it is not the single-teacher loss.
       const c = kdLoss({ studentLogits: s, teacherLogits: t1, labels }, { temperature: 2 });
       expect(Math.abs(a.total.dataSync()[0]! - c.total.dataSync()[0]!)).toBeGreaterThan(1e-3);
+    });
+  });
+
+  test('unlabelled rows (transfer set): the hard CE averages the labelled rows, the soft term every row', () => {
+    tf.tidy(() => {
+      const s = tf.tensor2d(S);
+      const t = tf.tensor2d(Tl);
+      const mixed = tf.tensor1d([Y[0]!, UNLABELLED, Y[2]!], 'int32');
+      const r = kdLoss({ studentLogits: s, teacherLogits: t, labels: mixed }, { alpha: 0.3, temperature: 2 });
+      const full = kdLoss({ studentLogits: s, teacherLogits: t, labels: tf.tensor1d(Y, 'int32') }, { alpha: 0.3, temperature: 2 });
+      expect(r.hard.dataSync()[0]).toBeCloseTo(refCe([S[0]!, S[2]!], [Y[0]!, Y[2]!]), 5);
+      expect(r.soft.dataSync()[0]).toBeCloseTo(full.soft.dataSync()[0]!, 6);
+      expect(r.total.dataSync()[0]).toBeCloseTo(0.3 * r.hard.dataSync()[0]! + 0.7 * 4 * r.soft.dataSync()[0]!, 5);
+      // A batch of transfer rows only: no hard term at all (not NaN).
+      const none = kdLoss({ studentLogits: s, teacherLogits: t, labels: tf.tensor1d([UNLABELLED, UNLABELLED, UNLABELLED], 'int32') }, { alpha: 0.3, temperature: 2 });
+      expect(none.hard.dataSync()[0]).toBe(0);
+      expect(none.total.dataSync()[0]).toBeCloseTo(0.7 * 4 * full.soft.dataSync()[0]!, 5);
+    });
+  });
+
+  test('unlabelled rows get gradient only from the teacher', () => {
+    const s = tf.tensor2d(S);
+    const t = tf.tensor2d(Tl);
+    const labels = tf.tensor1d([Y[0]!, UNLABELLED, Y[2]!], 'int32');
+    // α = 1: only the hard term, so the unlabelled row's logits get no gradient.
+    const g = tf.grad((z: tf.Tensor) => kdLoss({ studentLogits: z, teacherLogits: t, labels }, { alpha: 1 }).total)(s);
+    const rows = g.arraySync() as number[][];
+    expect(rows[1]!.every((v) => v === 0)).toBe(true);
+    expect(Math.max(...rows[0]!.map(Math.abs))).toBeGreaterThan(1e-3);
+    gradCheck((z) => kdLoss({ studentLogits: z, teacherLogits: t, labels }, { alpha: 0.4, temperature: 3 }).total, [s]);
+    tf.dispose([s, t, labels, g]);
+  });
+
+  test('Continuation-KD and Annealing-KD take unlabelled rows; label smoothing and the confidence penalty refuse them', () => {
+    tf.tidy(() => {
+      const s = tf.tensor2d(S);
+      const t = tf.tensor2d(Tl);
+      const mixed = tf.tensor1d([UNLABELLED, Y[1]!, UNLABELLED], 'int32');
+      const c = continuationKdLoss({ studentLogits: s, teacherLogits: t, labels: mixed }, { psi: 0.25, phi: 0.5, margin: 0.1 });
+      expect(c.hard.dataSync()[0]).toBeCloseTo(refCe([S[1]!], [Y[1]!]), 5);
+      expect(c.hinge.shape).toEqual([3]);
+      expect(c.total.dataSync()[0]).toBeCloseTo(0.25 * c.hard.dataSync()[0]! + 0.75 * c.soft.dataSync()[0]!, 5);
+      const a = annealingKdLoss({ studentLogits: s, teacherLogits: t, labels: tf.tensor1d([UNLABELLED, UNLABELLED, UNLABELLED], 'int32') }, { stage: 2, phi: 1 });
+      expect(a.total.dataSync()[0]).toBe(0);
+      expect(() => labelSmoothingCrossEntropy(s, mixed)).toThrow(/row 0 is UNLABELLED, but this loss needs a label on every row/);
+      expect(() => confidencePenaltyLoss(s, mixed)).toThrow(/UNLABELLED/);
+      expect(() => kdLoss({ studentLogits: s, teacherLogits: t, labels: tf.tensor1d([0, -2, 1], 'int32') })).toThrow(/label -2 at row 1 is outside \[0, 4\) and is not UNLABELLED \(-1\)/);
     });
   });
 

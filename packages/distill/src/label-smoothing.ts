@@ -14,7 +14,8 @@ export function labelSmoothingCrossEntropy(logits: tf.Tensor, labels: tf.Tensor,
   const eps = options.epsilon ?? 0.1;
   checkRange('labelSmoothingCrossEntropy: epsilon', eps, 0, 1);
   checkLogits('logits', logits);
-  checkLabels(labels, logits.shape[0], logits.shape[1]);
+  // A regulariser of the labelled loss: every row needs its label.
+  checkLabels(labels, logits.shape[0], logits.shape[1], { unlabelled: false });
   return scoped('labelSmoothingCrossEntropy', () => {
     const hard = meanCrossEntropy(logits, labels as tf.Tensor1D);
     const soft = tf.neg(tf.mean(tf.logSoftmax(logits))) as tf.Scalar;

@@ -9,6 +9,8 @@ import { expectNoLeaks } from '@lel/core/testing';
 import { distill, distillationStep } from './recipe';
 import { frozenTeacher } from './teacher';
 import { CachedLogits, computeTeacherLogits, loadOrComputeTeacherLogits } from './cached-logits';
+import { kdLoss } from './kd-loss';
+import { UNLABELLED } from './validate';
 
 /** An MLP classifier of a given width (teacher and student differ in size). */
 class Mlp extends Module {
@@ -79,6 +81,48 @@ describe('distill recipe', () => {
     expect(Object.keys(logged)).toEqual(expect.arrayContaining(method.method === 'none' ? ['hard'] : ['hard', 'soft']));
     teacherModel.dispose();
     student.dispose();
+  });
+
+  test('an unlabelled transfer set: rows labelled UNLABELLED are distilled from the teacher, the labelled few train the hard term', async () => {
+    const teacherModel = new Mlp(16, 3, 7);
+    // A confident teacher (its logits × 4), so there is something to transfer.
+    const teacherLogits = (x: tf.Tensor) => tf.tidy(() => tf.mul(teacherModel.forward(x), 4));
+    const teacher = frozenTeacher(teacherModel, (_m, b: Batch) => teacherLogits(b.x));
+    // 4 labelled examples; the other 20 only as transfer rows (label UNLABELLED), mixed in every batch.
+    const mixed: DataSource<Batch> = (_e, rng) => {
+      const order = rng.permutation(N);
+      return [0, 1, 2].map((b) => {
+        const ids = Array.from(order.slice(8 * b, 8 * b + 8));
+        return { x: tf.tensor2d(ids.map((i) => X[i]!)), y: tf.tensor1d(ids.map((i) => (i < 4 ? Y[i]! : UNLABELLED)), 'int32'), ids };
+      });
+    };
+    const all = batchOf(Array.from({ length: N }, (_, i) => i));
+    const run = async (method: 'none' | 'kd') => {
+      const student = new Mlp(8, 3, 2);
+      const result = await distill({
+        student,
+        teacher,
+        method: method === 'kd' ? { method, alpha: 0.2, temperature: 1 } : { method },
+        ...access,
+        epochs: 20,
+        optimizer: new SGD(student.trainableParameters(), { lr: 0.2 }),
+        data: { labeled: mixed },
+        progress: 'none',
+      });
+      const kl = tf.tidy(() => kdLoss({ studentLogits: student.forward(all.x), teacherLogits: teacherLogits(all.x) }, { alpha: 0, temperature: 1 }).soft.dataSync()[0]!);
+      student.dispose();
+      return { result, kl };
+    };
+    const kd = await run('kd');
+    const none = await run('none');
+    expect(kd.result.steps).toBe(60);
+    // Batches with no labelled row give a zero hard term, never NaN.
+    expect(kd.result.history.filter((r) => r.type === 'train').every((r) => Number.isFinite(r.hard as number))).toBe(true);
+    expect(none.result.history.filter((r) => r.type === 'train').every((r) => Number.isFinite(r.hard as number))).toBe(true);
+    // The transfer rows carry the teacher: the KD student ends much closer to it than the labels-only one.
+    expect(kd.kl).toBeLessThan(0.5 * none.kl);
+    tf.dispose([all.x, all.y]);
+    teacherModel.dispose();
   });
 
   test('teacher/student class-count mismatch is a clear error before any update', async () => {

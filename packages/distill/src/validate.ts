@@ -34,11 +34,19 @@ export function checkPair(student: tf.Tensor2D, teacher: tf.Tensor, teacherName 
 }
 
 /**
- * Labels must be integer class indices in [0, classes), one per row. The values are read back (a
- * batch of integers is cheap) because tfjs's `oneHot` silently turns an out-of-range label into an
+ * The label of a row without one (a transfer-set sample). Only the soft (teacher) terms use such a row; the hard
+ * cross-entropy averages over the labelled rows of the batch (0 when it has none). Hinton et al. distil on a
+ * transfer set that may be unlabelled.
+ */
+export const UNLABELLED = -1;
+
+/**
+ * Labels must be integer class indices in [0, classes), or {@link UNLABELLED} (unless `unlabelled: false`), one per row. The values are read
+ * back (a batch of integers is cheap) because tfjs's `oneHot` silently turns an out-of-range label into an
  * all-zero row, i.e. a zero loss.
  */
-export function checkLabels(labels: tf.Tensor, batch: number, classes: number): asserts labels is tf.Tensor1D {
+export function checkLabels(labels: tf.Tensor, batch: number, classes: number, options: { unlabelled?: boolean } = {}): asserts labels is tf.Tensor1D {
+  const allowUnlabelled = options.unlabelled ?? true;
   if (labels.rank !== 1 || labels.shape[0] !== batch) {
     throw new Error(`labels must be a [${batch}] vector of class indices, got shape [${labels.shape}]`);
   }
@@ -46,7 +54,8 @@ export function checkLabels(labels: tf.Tensor, batch: number, classes: number): 
   const v = labels.dataSync();
   for (let i = 0; i < v.length; i++) {
     const y = v[i]!;
-    if (!(y >= 0 && y < classes)) throw new Error(`label ${y} at row ${i} is outside [0, ${classes})`);
+    if (y === UNLABELLED && !allowUnlabelled) throw new Error(`label ${y} at row ${i} is UNLABELLED, but this loss needs a label on every row`);
+    if (!((y >= 0 && y < classes) || y === UNLABELLED)) throw new Error(`label ${y} at row ${i} is outside [0, ${classes}) and is not UNLABELLED (${UNLABELLED})`);
   }
 }
 
