@@ -43,6 +43,8 @@ export async function runPeftJob(o: {
   lr: number;
   /** Score the dev split only (the learning-rate sweep); otherwise the test split and the training labels. */
   devOnly: boolean;
+  /** Override the epochs of `epochsFor(perClass)` (smoke tests). */
+  epochs?: number;
   /** Write the fine-tuned model's logits on the whole training pool here (a KD teacher cache, `@lel/distill`'s CachedLogits). */
   poolLogits?: { path: string; fingerprint: string };
 }): Promise<PeftJobResult> {
@@ -52,7 +54,7 @@ export async function runPeftJob(o: {
   setGlobalSeed(o.seed);
   const { model, tokenizer } = await loadPretrainedBert(o.encoderDir, { numLabels: 2 });
   const bert = model as BertForSequenceClassification;
-  const epochs = epochsFor(o.perClass);
+  const epochs = o.epochs ?? epochsFor(o.perClass);
   try {
     const r = await fineTuneSequenceClassification({
       model: bert,

@@ -4,7 +4,8 @@
 //     <setting> [--out /work/runs/text] [--encoder <HF BERT folder>] [--backend wasm] [--only <key regex>]
 //
 // settings: peft-sweep (dev-split learning-rate sweep), peft (the table, 5 seeds × N = 16, 64, 256 + ceiling),
-// probe (linear probes of the shipped encoders).
+// vib (VIBERT beside the table's full fine-tuning), swa (last iterate / SWA / EMA of one constant-rate run),
+// kd (KD / Annealing-KD / Continuation-KD from the seed-0 ceiling on the unlabelled pool), probe (linear probes).
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
@@ -16,6 +17,10 @@ import { linearProbe } from './linear-probe';
 import { PEFT_ARMS, type PeftArm } from './peft-arms';
 import { runPeftJob } from './peft-job';
 import { ResultStore } from './result-store';
+import { runVibJob } from './vib-job';
+import { runSwaJob } from './swa-job';
+import { KD_METHODS, runKdJob } from './kd-job';
+import { CachedLogits } from '@lel/distill';
 import { sentimentTask } from './sentiment-task';
 
 const { values: args, positionals } = parseArgs({
@@ -34,6 +39,9 @@ export const SWEEP_SEEDS = [100];
 export const SWEEP_N = [16, 64];
 export const SEEDS = [0, 1, 2, 3, 4];
 export const GRID_N = [16, 64, 256];
+/** N of the averaging and distillation tables (N = 256 left out for the machine's budget). */
+export const SWA_N = [16, 64];
+export const KD_N = [16, 64];
 /** The KD teacher is the all-label full fine-tuning of this seed (the ceiling row of the PEFT table). */
 export const TEACHER_SEED = 0;
 
@@ -96,7 +104,6 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
               return { arm: arm.label, perClass: n, seed, lr, ...(await runPeftJob({ encoderDir, task, arm, perClass: n, seed, lr, devOnly: false })) };
             },
           });
-    const full = PEFT_ARMS[0]!;
     for (const seed of SEEDS)
       list.push({
         key: `peft/ceiling/all/s${seed}`,
@@ -109,13 +116,47 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
       });
     return list;
   }
+  const full = PEFT_ARMS[0]!;
+  const sweepStore = () => new ResultStore(path.join(out, 'peft-sweep.jsonl'));
+  if (setting === 'vib') {
+    // VIBERT vs the PEFT table's full fine-tuning (its paired baseline: same seed, lr, batches, epochs).
+    const sweep = sweepStore();
+    for (const n of GRID_N)
+      for (const seed of SEEDS)
+        list.push({ key: `vib/vib/n${n}/s${seed}`, run: async () => { const lr = chosenLr(sweep, full, n); return { arm: 'vib', perClass: n, seed, lr, ...(await runVibJob({ encoderDir, task, perClass: n, seed, lr })) }; } });
+    return list;
+  }
+  if (setting === 'swa') {
+    const sweep = sweepStore();
+    for (const n of SWA_N)
+      for (const seed of SEEDS)
+        list.push({ key: `swa/n${n}/s${seed}`, run: async () => { const lr = chosenLr(sweep, full, n); return { perClass: n, seed, lr, ...(await runSwaJob({ encoderDir, task, perClass: n, seed, lr })) }; } });
+    return list;
+  }
+  if (setting === 'kd') {
+    const sweep = sweepStore();
+    let teacher: CachedLogits | undefined;
+    const loadTeacher = async () => (teacher ??= await CachedLogits.load(teacherLogitsPath(out), { fingerprint: teacherFingerprint(chosenLr(sweep, full, 'all')) }));
+    for (const n of KD_N)
+      for (const seed of SEEDS)
+        for (const method of Object.keys(KD_METHODS))
+          list.push({
+            key: `kd/${method}/n${n}/s${seed}`,
+            run: async () => {
+              // The student trains on ~1,800 pool rows: the full fine-tuning rate chosen at N = 64 (the largest swept N).
+              const lr = chosenLr(sweep, full, 64);
+              return { arm: method, perClass: n, seed, lr, ...(await runKdJob({ encoderDir, task, perClass: n, seed, lr, method, teacher: await loadTeacher() })) };
+            },
+          });
+    return list;
+  }
   if (setting === 'probe') {
     // Linear probes of the shipped encoders (and of --encoder when given).
     const dirs = [pretrainedBertPath('bert-mini-lel'), pretrainedBertPath('bert-l4-h256-lel'), ...(args.encoder ? [args.encoder] : [])];
     for (const dir of dirs) list.push({ key: `probe/${path.basename(dir)}`, run: async () => ({ encoderDir: dir, ...(await linearProbe(dir, task)) }) });
     return list;
   }
-  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, probe)`);
+  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, vib, swa, kd, probe)`);
 }
 
 async function main(): Promise<void> {
