@@ -88,6 +88,7 @@ interface Job {
 function jobs(setting: string, encoderDir: string, out: string): Job[] {
   const task = sentimentTask();
   const list: Job[] = [];
+  const full = PEFT_ARMS[0]!;
   if (setting === 'peft-sweep') {
     for (const n of SWEEP_N)
       for (const seed of SWEEP_SEEDS)
@@ -120,7 +121,6 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
       });
     return list;
   }
-  const full = PEFT_ARMS[0]!;
   const sweepStore = () => new ResultStore(path.join(out, 'peft-sweep.jsonl'));
   if (setting === 'vib') {
     // VIBERT vs the PEFT table's full fine-tuning (its paired baseline: same seed, lr, batches, epochs).
