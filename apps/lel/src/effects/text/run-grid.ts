@@ -5,13 +5,17 @@
 //
 // settings: peft-sweep (dev-split learning-rate sweep), peft (the table, 5 seeds × N = 16, 64, 256 + ceiling),
 // vib (VIBERT beside the table's full fine-tuning), swa (last iterate / SWA / EMA of one constant-rate run),
-// kd (KD / Annealing-KD / Continuation-KD from the seed-0 ceiling on the unlabelled pool), probe (linear probes).
+// kd (KD / Annealing-KD / Continuation-KD from the seed-0 ceiling on the unlabelled pool), probe (linear probes);
+// `report` trains nothing: it writes <docs>/text-effects.md and .json from the stores in --out.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '@lel/core';
+import { useBackend, writeFileAtomicSync } from '@lel/core';
 import { pretrainedBertPath } from '@lel/models';
 import { linearProbe } from './linear-probe';
 import { PEFT_ARMS, type PeftArm } from './peft-arms';
@@ -22,6 +26,7 @@ import { runSwaJob } from './swa-job';
 import { KD_METHODS, runKdJob } from './kd-job';
 import { CachedLogits } from '@lel/distill';
 import { sentimentTask } from './sentiment-task';
+import { textSettings, textTablesMarkdown } from './text-tables';
 
 const { values: args, positionals } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -31,6 +36,7 @@ const { values: args, positionals } = parseArgs({
     encoder: { type: 'string', default: '' },
     backend: { type: 'string', default: 'wasm' },
     only: { type: 'string', default: '' },
+    docs: { type: 'string', default: fileURLToPath(new URL('../../../../../docs', import.meta.url)) },
   },
 });
 
@@ -163,9 +169,33 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
   throw new Error(`unknown setting "${setting}" (peft-sweep, peft, vib, swa, kd, probe)`);
 }
 
+/** What the budget of the shared 2-core machine cut, printed above the tables. */
+const BUDGET_NOTE =
+  'Budget (one shared 2-core CPU, wasm backend, ≈ 5 min per N = 16 run): the dev sweep ran once (seed 100) at N = 16 over a ' +
+  'factor-of-3 ladder of three rates per arm, and every row uses the rate it chose; the tables cover the arms, N and seeds listed ' +
+  'in them (the ceiling\'s seeds are stated on its headroom line).';
+
+/** Writes the tables of every setting the stores in `out` hold (markdown + JSON, atomically). */
+function report(out: string, docs: string): void {
+  const results = textSettings(out);
+  const backends = new Set(['peft', 'vib', 'swa', 'kd'].flatMap((s) => new ResultStore(path.join(out, `${s}.jsonl`)).all().map((r) => String(r.backend))));
+  const facts = {
+    command: `node --conditions=@lel/source --import tsx --import @lel/core/node-hook src/effects/text/run-grid.ts report --out ${out} (in apps/lel)`,
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, shared with other jobs`,
+    backend: [...backends].join(', ') || 'none',
+    preamble: BUDGET_NOTE,
+  };
+  fs.mkdirSync(docs, { recursive: true });
+  writeFileAtomicSync(path.join(docs, 'text-effects.md'), textTablesMarkdown(results, facts));
+  writeFileAtomicSync(path.join(docs, 'text-effects.json'), JSON.stringify({ facts, results }, null, 2) + '\n');
+  console.error(`[report] ${results.length} settings → ${path.join(docs, 'text-effects.md')} (+ .json)`);
+}
+
 async function main(): Promise<void> {
   const setting = positionals[0];
-  if (!setting) throw new Error('usage: run-grid.ts <setting> [--out dir] [--encoder dir]');
+  if (!setting) throw new Error('usage: run-grid.ts <setting|report> [--out dir] [--encoder dir] [--docs dir]');
+  if (setting === 'report') return report(args.out!, args.docs!);
   await useBackend(args.backend as 'wasm' | 'cpu');
   const encoderDir = args.encoder || pretrainedBertPath('bert-l4-h256-lel');
   const store = new ResultStore(path.join(args.out!, `${setting}.jsonl`));

@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../testing';
+import { ResultStore } from './result-store';
+import { textSettingMarkdown, textSettings, textTablesMarkdown } from './text-tables';
+
+const score = (accuracy: number, loss: number) => ({ accuracy, loss });
+
+/** A result store under `dir` with the given rows (what run-grid.ts writes). */
+function store(dir: string, name: string, rows: Record<string, unknown>[]): void {
+  const s = new ResultStore(path.join(dir, `${name}.jsonl`));
+  for (const r of rows) s.add(r as { key: string });
+}
+
+function peftRow(arm: string, n: number | 'all', seed: number, acc: number, trainable = 6_000_000): Record<string, unknown> {
+  return { key: n === 'all' ? `peft/ceiling/all/s${seed}` : `peft/${arm}/n${n}/s${seed}`, arm, perClass: n, seed, lr: 3e-4, test: score(acc, 0.9), train: score(1, 0.1), trainable, all: 6_000_000, adapterBytes: 4 * trainable, seconds: 10, backend: 'wasm' };
+}
+
+describe('text-effects tables', () => {
+  it('pairs arms by seed, applies the headroom rule and reads SWA/VIB/KD stores into three-row settings', () => {
+    const dir = tempDir('text-tables');
+    // full FT at N = 16: seeds 0..4; BitFit has seeds 4..0 in another order plus a seed full FT lacks (dropped from the pairing).
+    const full = [0.6, 0.58, 0.62, 0.59, 0.61];
+    const bitfit = [0.55, 0.57, 0.6, 0.56, 0.6, 0.7];
+    store(dir, 'peft', [
+      ...full.map((a, s) => peftRow('full', 16, s, a)),
+      ...[5, 4, 3, 2, 1, 0].map((s) => peftRow('bitfit', 16, s, bitfit[s]!, 12_000)),
+      peftRow('full', 'all', 0, 0.8),
+    ]);
+    store(dir, 'vib', full.map((a, s) => ({ key: `vib/vib/n16/s${s}`, lr: 3e-4, test: score(a + 0.01, 0.7), train: score(0.9, 0.3), gap: 0.4, seconds: 12 })));
+    store(dir, 'swa', [0, 1].map((s) => ({ key: `swa/n16/s${s}`, lr: 3e-4, last: { test: score(0.6, 1), train: score(1, 0) }, swa: { test: score(s === 0 ? 0.62 : 0.58, 0.8), train: score(1, 0), models: 12 }, ema: { test: score(0.6, 0.9), train: score(1, 0), models: 25 }, seconds: 20 })));
+
+    const results = textSettings(dir);
+    expect(results.map((r) => r.id)).toEqual(['peft-n16', 'vib-n16', 'swa-n16']);
+
+    const peft = results[0]!;
+    expect(peft.arms.map((a) => [a.id, a.role])).toEqual([
+      ['full', 'baseline'],
+      ['bitfit', 'method'],
+      ['ceiling', 'ceiling'],
+    ]);
+    const c = peft.comparisons[0]!;
+    expect(c.seeds).toEqual([0, 1, 2, 3, 4]);
+    const diffs = [0, 1, 2, 3, 4].map((s) => bitfit[s]! - full[s]!);
+    expect(c.differences).toEqual(diffs);
+    expect(c.meanDifference).toBeCloseTo(-0.024, 12);
+    expect(c.interval[1]).toBeLessThan(0);
+    expect(c.verdict).toBe('worse');
+    // ceiling 0.80 vs baseline 0.60: margin 0.20 ≥ min(1.5 × 0.10, 0.15)
+    expect(peft.headroom!.counts).toBe(true);
+    expect(peft.extra.bitfit!.trainable).toBe(12_000);
+
+    const vib = results[1]!;
+    expect(vib.comparisons[0]!.meanDifference).toBeCloseTo(0.01, 12);
+    expect(vib.notes).toMatch(/full FT 0\.800, VIB 0\.400; paired difference VIB − full -0\.400 .*\(VIB narrows the gap\)/);
+
+    const swa = results[2]!;
+    expect(swa.arms.map((a) => a.id)).toEqual(['last', 'swa', 'ema', 'full-linear', 'ceiling']);
+    expect(swa.comparisons.map((x) => [x.method, x.seeds.length, x.verdict])).toEqual([
+      ['swa', 2, 'no clear difference'],
+      ['ema', 2, 'no clear difference'],
+    ]);
+
+    const md = textTablesMarkdown(results, { command: 'cmd', date: 'd', machine: 'm', backend: 'wasm' });
+    expect(md).toContain('| bitfit − full FT, N = 16 | −2.4 |');
+    expect(md).toContain('**the setting counts**');
+    expect(md).toContain('12.0 k (0.20%)');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes no headroom claim without a ceiling and counts no setting whose ceiling is not clearly above the baseline', () => {
+    const dir = tempDir('text-tables');
+    store(dir, 'peft', [0, 1].map((s) => peftRow('full', 16, s, 0.6)));
+    expect(textSettingMarkdown(textSettings(dir)[0]!)).toContain('no ceiling run yet, so **no claim**');
+    store(dir, 'peft', [peftRow('full', 'all', 0, 0.66)]);
+    const r = textSettings(dir)[0]!;
+    expect(r.headroom!.counts).toBe(false);
+    expect(textSettingMarkdown(r)).toContain('**the setting does not count**');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
