@@ -29,6 +29,10 @@ describe('lel demo --quick', () => {
     expect(r.summaries.find((s) => s.stage.name === 'mil-ib')!.summary.notes.join(' ')).toMatch(/Bernoulli-mask IB/);
     expect(r.summaries.find((s) => s.stage.name === 'clam-sb')!.summary.notes.join(' ')).toMatch(/CLAM-SB baseline/);
     expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| mil-ib \| .* \| bag accuracy \d\.\d{3} \(AUC/);
+    // The text stages fine-tune the 4 × 256 shipped BERT; the PEFT stages keep full fine-tuning's linear head and are compared with it.
+    expect(lines.some((l) => l.includes('text stages fine-tune bert-l4-h256-lel'))).toBe(true);
+    for (const name of ['peft-relbitfit', 'peft-krona']) expect(r.summaries.find((s) => s.stage.name === name)!.summary.notes.join(' ')).toMatch(/linear head/);
+    expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| peft-krona \| .* points vs finetune-full \(1 seed\) \|/);
     // A second run reuses the finished stages instead of training again.
     const again = await demoCommand({ out, quick: true, backend: 'wasm', log: (l) => lines.push(l) });
     expect(again.summaries).toHaveLength(expected.length);

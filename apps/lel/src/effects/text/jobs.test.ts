@@ -57,7 +57,7 @@ describe('text effects jobs (tiny budget)', () => {
 
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      for (const method of ['kd', 'annealing-kd', 'continuation-kd']) {
+      for (const method of ['none', 'kd', 'annealing-kd', 'continuation-kd']) {
         const kd = await runKdJob({ encoderDir, task, perClass: 2, seed: 1, lr: 1e-3, method, teacher, plan: { epochs: 2, stepsPerEpoch: 1 } });
         expect(kd.steps).toBe(2);
         expect(Number.isFinite(kd.test.loss)).toBe(true);

@@ -15,8 +15,13 @@ import { scoreText, type TextScore } from './text-eval';
  */
 export const KD_JOB = { epochs: 20, stepsPerEpoch: 6, labelled: 4, transfer: 12 };
 
-/** The distillation arms, with `@lel/distill`'s defaults (KD α 0.5, T 4; T_max 10; CKD ψ Eq. 8, m 1; AKD half the epochs in stage 1). */
+/**
+ * The distillation arms, with `@lel/distill`'s defaults (KD α 0.5, T 4; T_max 10; CKD ψ Eq. 8, m 1; AKD half the
+ * epochs in stage 1), and `none`: the same run without the teacher (hard CE on the labelled rows of the same
+ * batches; the transfer rows are ignored), the paired no-KD baseline.
+ */
 export const KD_METHODS: Record<string, DistillMethodInput> = {
+  none: { method: 'none' },
   kd: { method: 'kd', alpha: 0.5, temperature: 4 },
   'annealing-kd': { method: 'annealing-kd', tMax: 10, stage1Fraction: 0.5 },
   'continuation-kd': { method: 'continuation-kd', tMax: 10, psi: { kind: 'paper-nlu' }, margin: 1 },

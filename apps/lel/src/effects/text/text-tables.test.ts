@@ -69,6 +69,29 @@ describe('text-effects tables', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('pairs the distillation arms with the same-batch no-KD run and compares Continuation-KD with KD', () => {
+    const dir = tempDir('text-tables');
+    store(dir, 'peft', [...[0, 1, 2].map((s) => peftRow('full', 16, s, 0.6)), peftRow('full', 'all', 0, 0.85)]);
+    const acc: Record<string, number[]> = { none: [0.6, 0.61, 0.59], kd: [0.65, 0.66, 0.63], 'continuation-kd': [0.68, 0.7, 0.64] };
+    store(dir, 'kd', Object.entries(acc).flatMap(([m, v]) => v.map((a, s) => ({ key: `kd/${m}/n16/s${s}`, lr: 3e-4, test: score(a, 0.6), train: score(1, 0.2), seconds: 30 }))));
+    const kd = textSettings(dir).find((r) => r.id === 'kd-n16')!;
+    expect(kd.arms.map((a) => [a.id, a.role])).toEqual([
+      ['none', 'baseline'],
+      ['kd', 'method'],
+      ['continuation-kd', 'method'],
+      ['teacher', 'reference'],
+      ['ceiling', 'ceiling'],
+    ]);
+    expect(kd.comparisons.map((c) => [c.method, c.baseline])).toEqual([
+      ['kd', 'none'],
+      ['continuation-kd', 'none'],
+      ['continuation-kd', 'kd'],
+    ]);
+    expect(kd.comparisons[2]!.differences.map((d) => +d.toFixed(6))).toEqual([0.03, 0.04, 0.01]);
+    expect(kd.headroom!.baseline).toBeCloseTo(0.6, 12);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('makes no headroom claim without a ceiling and counts no setting whose ceiling is not clearly above the baseline', () => {
     const dir = tempDir('text-tables');
     store(dir, 'peft', [0, 1].map((s) => peftRow('full', 16, s, 0.6)));

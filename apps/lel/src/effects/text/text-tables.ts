@@ -200,15 +200,21 @@ export function textSettings(out: string): SettingResult[] {
     }
     const kdArms: ArmRows[] = ['kd', 'annealing-kd', 'continuation-kd'].map((m) => ({ id: m, label: m, role: 'method', rows: rowsBySeed(kd, new RegExp(`^kd/${m}/n${n}/s(\\d+)$`)), value: testAcc, extra: fitExtra }));
     if (kdArms.some((a) => a.rows.size > 0)) {
+      // The paired baseline is the kd setting's own no-teacher run (same batches); without it, the PEFT table's full FT.
+      const none: ArmRows = { id: 'none', label: `no KD (same batches), N = ${n}`, role: 'baseline', rows: rowsBySeed(kd, new RegExp(`^kd/none/n${n}/s(\\d+)$`)), value: testAcc, extra: fitExtra };
+      const base = none.rows.size > 0 ? none : full('baseline');
+      const teacher: ArmRows = { ...ceiling, id: 'teacher', label: 'teacher (ceiling, seed 0)', role: 'reference', rows: new Map([...ceiling.rows].filter(([s]) => s === 0)) };
       results.push(
         textSetting({
           id: `kd-n${n}`,
           method: 'kd',
           package: '@lel/distill',
           title: `KD / Annealing-KD / Continuation-KD vs no KD, N = ${n} per class`,
-          notes: 'Teacher: the seed-0 ceiling; transfer set: the unlabelled rest of the pool. The no-KD baseline is the PEFT table\'s full FT (same subset and head initialisation, not the same batches).',
-          arms: [full('baseline'), ...kdArms, ceiling],
-          compare: kdArms.map((a) => [a.id, 'full']),
+          notes:
+            'Teacher: the seed-0 all-label full FT (its logits on the pool cached); every step sees 4 labelled rows and 12 unlabelled rows of the rest of the pool (the transfer set). ' +
+            (none.rows.size > 0 ? 'The no-KD baseline trains on the same batches with the labelled rows\' CE only.' : 'No same-batch no-KD run yet: the baseline is the PEFT table\'s full FT (same subset and head initialisation, other batches).'),
+          arms: [base, ...kdArms, teacher, ceiling],
+          compare: [...kdArms.map((a): [string, string] => [a.id, base.id]), ['continuation-kd', 'kd']],
         }),
       );
     }
