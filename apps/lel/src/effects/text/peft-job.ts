@@ -12,7 +12,7 @@ import { epochsFor } from './peft-arms';
 import { fewLabels, type SentimentTask } from './sentiment-task';
 import { scoreText, type TextScore } from './text-eval';
 
-/** Settings shared by every fine-tuning job of the text effects. */
+/** Settings shared by every fine-tuning job of the text effects (spread into `fineTuneSequenceClassification`'s options). */
 export const TEXT_JOB = { batchSize: 16, maxLength: 48, schedule: 'linear' as const, weightDecay: 0, gradClipNorm: 1 };
 
 /** What one PEFT job measured. */
@@ -63,11 +63,7 @@ export async function runPeftJob(o: {
       peft: o.arm.peft,
       lr: o.lr,
       epochs,
-      batchSize: TEXT_JOB.batchSize,
-      maxLength: TEXT_JOB.maxLength,
-      schedule: TEXT_JOB.schedule,
-      weightDecay: TEXT_JOB.weightDecay,
-      gradClipNorm: TEXT_JOB.gradClipNorm,
+      ...TEXT_JOB,
       seed: o.seed,
     });
     bert.eval();

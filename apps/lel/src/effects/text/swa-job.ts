@@ -69,11 +69,8 @@ export async function runSwaJob(o: { encoderDir: string; task: SentimentTask; pe
       peft: null,
       lr: o.lr,
       epochs,
-      batchSize: TEXT_JOB.batchSize,
-      maxLength: TEXT_JOB.maxLength,
+      ...TEXT_JOB,
       schedule: 'constant',
-      weightDecay: TEXT_JOB.weightDecay,
-      gradClipNorm: TEXT_JOB.gradClipNorm,
       seed: o.seed,
       callbacks,
     });

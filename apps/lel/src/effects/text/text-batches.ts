@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@lel/core';
 import type { BertInputs, WordPieceTokenizer } from '@lel/models';
+import { encodeTexts } from './text-eval';
 
 /** A training batch of the text effects: BERT inputs, int32 labels and the rows' ids in their source set. */
 export interface TextBatch extends BertInputs {
@@ -13,15 +14,8 @@ export interface TextBatch extends BertInputs {
 
 /** Encode rows `ids` of `texts` with their `labels` (padded to the batch's longest, at most `maxLength` tokens). */
 export function textBatch(tokenizer: WordPieceTokenizer, texts: readonly string[], ids: readonly number[], labels: readonly number[], maxLength: number): TextBatch {
-  const e = tokenizer.encodeBatch(
-    ids.map((i) => texts[i]!),
-    { maxLength, truncation: 'longest_first', padding: 'longest' },
-  );
-  const t = e.inputIds[0]!.length;
   return {
-    inputIds: tf.tensor2d(e.inputIds, [ids.length, t], 'int32'),
-    attentionMask: tf.tensor2d(e.attentionMask, [ids.length, t], 'int32'),
-    tokenTypeIds: tf.tensor2d(e.tokenTypeIds, [ids.length, t], 'int32'),
+    ...encodeTexts(tokenizer, ids.map((i) => texts[i]!), maxLength),
     labels: tf.tensor1d(labels as number[], 'int32'),
     ids: [...ids],
   };
