@@ -12,7 +12,8 @@ export function lelProject(name: string, extra: { testTimeout?: number } = {}) {
       name,
       environment: 'node',
       pool: 'forks',
-      testTimeout: extra.testTimeout ?? 60_000,
+      // Under `pnpm fuzz` each property runs for LEL_FUZZ_TIME_MS: give its test that long and more.
+      testTimeout: process.env.LEL_FUZZ === '1' ? Number(process.env.LEL_FUZZ_TIME_MS ?? 0) + 120_000 : (extra.testTimeout ?? 60_000),
       hookTimeout: 60_000,
     },
   });

@@ -94,10 +94,10 @@ export type { ParamUpdate, SGDOptions, AdamOptions, LrSchedule, PolyLrOptions, C
 export type { ClipGradNormResult, LossOutput, ComputedGradients } from './optim/index';
 // </optim>
 // <io>
-export { parseSafetensors, serializeSafetensors, toTensorMap, safetensorsDtypeSize, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './io/index';
+export { parseSafetensors, serializeSafetensors, toTensorMap, safetensorsDtypeSize, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE, SAFETENSORS_DEFAULT_LIMITS } from './io/index';
 export { readSafetensorsFile, writeSafetensorsFile, writeFileAtomic, writeFileAtomicSync } from './io/index';
 export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from './io/index';
-export type { SafetensorsDtype, SafetensorsData, SafetensorsTensor, ParsedSafetensor, ParsedSafetensors, SafetensorsErrorCode } from './io/index';
+export type { SafetensorsDtype, SafetensorsData, SafetensorsTensor, ParsedSafetensor, ParsedSafetensors, SafetensorsErrorCode, SafetensorsLimitName, SafetensorsLimits, ParseSafetensorsOptions } from './io/index';
 export type { SafetensorsInput, SerializeSafetensorsOptions } from './io/index';
 // </io>
 // <tensorboard>

@@ -1,5 +1,13 @@
 // Barrel of io: explicit named exports only.
-export { parseSafetensors, serializeSafetensors, toTensorMap, safetensorsDtypeSize, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './safetensors';
+export {
+  parseSafetensors,
+  serializeSafetensors,
+  toTensorMap,
+  safetensorsDtypeSize,
+  SafetensorsError,
+  SAFETENSORS_MAX_HEADER_SIZE,
+  SAFETENSORS_DEFAULT_LIMITS,
+} from './safetensors';
 export type {
   SafetensorsDtype,
   SafetensorsData,
@@ -7,6 +15,9 @@ export type {
   ParsedSafetensor,
   ParsedSafetensors,
   SafetensorsErrorCode,
+  SafetensorsLimitName,
+  SafetensorsLimits,
+  ParseSafetensorsOptions,
   SafetensorsInput,
   SerializeSafetensorsOptions,
 } from './safetensors';

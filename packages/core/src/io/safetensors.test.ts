@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend } from '../backend';
 import { expectNoLeaks } from '../testing/leaks';
+import { measureInChild } from '../testing/measure';
+import { readSafetensorsFile } from './safetensors-file';
 import { bf16BitsToFloat, f16BitsToFloat, floatToBf16Bits, floatToF16Bits } from './float16';
 import { parseSafetensors, serializeSafetensors, toTensorMap, type SafetensorsDtype, type SafetensorsError, type SafetensorsInput } from './safetensors';
 
@@ -11,7 +15,7 @@ const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtur
 
 /** A file from a header (object or raw string) and a byte buffer; `n` overrides the length field. */
 function file(header: unknown, buffer: number[] | Uint8Array = [], n?: number): Uint8Array {
-  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const json = header instanceof Uint8Array ? header : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + buffer.length);
   new DataView(out.buffer).setUint32(0, n ?? json.length, true);
   out.set(json, 8);
@@ -36,7 +40,8 @@ describe('parseSafetensors rejects each defect with its own error naming the ten
     ['header over 100 MB', file('{}', [], 100_000_001), 'HeaderTooLarge', /100000001 exceeds/],
     ['header length past the end', file('{}', [], 3), 'InvalidHeaderLength', /8 \+ 3 > 10 bytes/],
     ['header not UTF-8', file('{"a":1}').map((b, i) => (i === 10 ? 0xff : b)), 'InvalidHeaderUtf8', /not valid UTF-8/],
-    ['header not starting with {', file(' {}'), 'InvalidHeaderStart', /must start with "\{"/],
+    ['header not starting with {', file('x{}'), 'InvalidHeaderStart', /must start with "\{"/],
+    ['header that is a JSON array', file('[{}]'), 'InvalidHeaderStart', /must start with "\{"/],
     ['header not JSON', file('{"a":'), 'InvalidHeaderJson', /not valid JSON/],
     ['metadata not a string map', file({ __metadata__: { a: 1 } }), 'InvalidHeaderJson', /__metadata__/],
     ['entry without dtype', file({ w: { shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0]), 'InvalidTensorEntry', /tensor "w": no "dtype"/],
@@ -63,6 +68,130 @@ describe('parseSafetensors rejects each defect with its own error naming the ten
 
   test('the fixture file truncated by 4 bytes is rejected', () => {
     expect(errorOf(fixture('dtypes.safetensors').slice(0, 709)).code).toBe('MetadataIncompleteBuffer');
+  });
+});
+
+describe('hostile headers: limits, duplicates, BOM, BOOL bytes, overflowing shapes', () => {
+  const entry = (extra: string) => `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]${extra}}}`;
+  test('a dtype/shape/data_offsets nested 200,000 deep is a typed HeaderTooDeep naming the limit, not a stack overflow', () => {
+    for (const key of ['dtype', 'shape', 'data_offsets']) {
+      const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+      const e = errorOf(file(`{"w":{"${key}":${deep}}}`));
+      expect(e).toBeInstanceOf(Error);
+      expect(e.code).toBe('HeaderTooDeep');
+      expect(e.limit).toEqual({ name: 'maxDepth', max: 128, value: 129 });
+      expect(e.message).toMatch(/over the limit maxDepth = 128/);
+    }
+  });
+
+  test('depth up to the limit (serde_json recursion limit 128) is accepted; the limit is configurable', () => {
+    const nested = (d: number) => '['.repeat(d) + ']'.repeat(d);
+    // Unknown entry fields are ignored, as serde ignores them; the header object itself is depth 1, the entry 2.
+    expect(() => parseSafetensors(file(entry(`,"x":${nested(126)}`), [0, 0, 0, 0]))).not.toThrow();
+    expect(errorOf(file(entry(`,"x":${nested(127)}`), [0, 0, 0, 0])).code).toBe('HeaderTooDeep');
+    const e = (() => {
+      try {
+        parseSafetensors(file(entry(''), [0, 0, 0, 0]), { maxDepth: 1, file: 'm.safetensors' });
+      } catch (err) {
+        return err as SafetensorsError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(e.message).toMatch(/^m\.safetensors: safetensors: header nests .* over the limit maxDepth = 1/);
+  });
+
+  test('more tensors than maxTensors is TooManyTensors, before JSON.parse', () => {
+    const header = { ...f32('a', 0, 0, [0]), ...f32('b', 0, 0, [0]), ...f32('c', 0, 0, [0]), __metadata__: { k: 'v' } };
+    expect(() => parseSafetensors(file(header), { maxTensors: 3 })).not.toThrow();
+    expect(() => parseSafetensors(file(header), { maxTensors: 2 })).toThrow(/more than the limit maxTensors = 2 tensors/);
+  });
+
+  test('duplicate keys are refused wherever they are (JSON.parse would keep the last)', () => {
+    // The same entry twice with F32 then I32: JSON.parse alone decodes it as I32.
+    const dupField = `{"w":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}`;
+    const e1 = errorOf(file(dupField, [0, 0, 128, 63]));
+    expect(e1.code).toBe('DuplicateKey');
+    expect(e1.message).toMatch(/tensor "w" has the key "dtype" twice/);
+    const dupTensor = `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}`;
+    expect(errorOf(file(dupTensor, [0, 0, 128, 63])).message).toMatch(/the header has the key "w" twice/);
+    // Escaped spellings of one key are the same key.
+    expect(errorOf(file(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0077":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, [0, 0, 0, 0])).code).toBe('DuplicateKey');
+    expect(errorOf(file(`{"__metadata__":{"a":"1","a":"2"}}`)).message).toMatch(/"__metadata__" has the key "a" twice/);
+    // The same key in two different objects is fine.
+    expect(() => parseSafetensors(file({ ...f32('a', 0, 4), ...f32('b', 4, 8) }, new Array(8).fill(0)))).not.toThrow();
+  });
+
+  test('a UTF-8 byte order mark is refused; JSON whitespace padding is accepted (as the reference reader)', () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(entry(''))]);
+    const e = errorOf(file(bom, [0, 0, 0, 0]));
+    expect(e.code).toBe('InvalidHeaderStart');
+    expect(e.message).toMatch(/byte order mark/);
+    expect(parseSafetensors(file(` \t\n${entry('')}\r `, [0, 0, 0, 0])).tensors.get('w')!.shape).toEqual([1]);
+  });
+
+  test('BOOL bytes other than 0 and 1 are refused naming the tensor and index', () => {
+    for (const b of [2, 255]) {
+      const e = errorOf(file({ m: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [1, 0, b]));
+      expect(e.code).toBe('InvalidBool');
+      expect(e.message).toMatch(new RegExp(`tensor "m": BOOL byte ${b} at index 2`));
+    }
+  });
+
+  test('a zero-element shape whose dimensions overflow u64 before the zero is refused (checked product, as the reference)', () => {
+    const big = 2 ** 40;
+    const e = errorOf(file({ z: { dtype: 'F32', shape: [big, big, 0], data_offsets: [0, 0] } }));
+    expect(e.code).toBe('ValidationOverflow');
+    expect(e.message).toMatch(/tensor "z": shape \[1099511627776, 1099511627776, 0\] of F32 overflows/);
+    // A zero first keeps every partial product at 0: accepted by the reference reader, and here.
+    expect(parseSafetensors(file({ z: { dtype: 'F32', shape: [0, big, big], data_offsets: [0, 0] } })).tensors.get('z')!.data.length).toBe(0);
+  });
+
+  test('messages stay short whatever the header holds', () => {
+    const e = errorOf(file({ ['n'.repeat(100_000)]: { dtype: 'x'.repeat(1_000_000), shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0]));
+    expect(e.code).toBe('UnknownDtype');
+    expect(e.message.length).toBeLessThan(300);
+  });
+
+  test('lone surrogate escapes in names are refused (not Unicode); the serializer refuses them too', () => {
+    expect(errorOf(file(`{"\\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, [0, 0, 0, 0])).code).toBe('InvalidHeaderJson');
+    expect(() => serializeSafetensors(new Map([['\ud800', { dtype: 'U8', shape: [1], data: [1] }]]))).toThrow(/lone UTF-16 surrogate/);
+  });
+
+  test('a tensor named "__proto__" round-trips', () => {
+    const parsed = parseSafetensors(serializeSafetensors(new Map([['__proto__', { dtype: 'U8', shape: [2], data: [1, 2] }]])));
+    expect([...parsed.tensors.keys()]).toEqual(['__proto__']);
+    expect(Array.from(parsed.tensors.get('__proto__')!.data)).toEqual([1, 2]);
+  });
+
+  test('readSafetensorsFile checks the header length before reading the file and names it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lel-st-'));
+    const path = join(dir, 'big-header.safetensors');
+    writeFileSync(path, file('{}', [], 200_000_000));
+    await expect(readSafetensorsFile(path)).rejects.toThrow(`${path}: safetensors: header length 200000000 exceeds the limit maxHeaderSize = 100000000 bytes`);
+    await expect(readSafetensorsFile(join(dir, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: cannot read safetensors file \(ENOENT\)/);
+  });
+
+  test('a 98 MB header nested 49 M deep is refused within the limits of time and memory (measured in a fresh process)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lel-st-'));
+    const path = join(dir, 'deep.safetensors');
+    const depth = 49_000_000;
+    const open = Buffer.from('{"w":{"dtype":');
+    const length = Buffer.alloc(8);
+    length.writeUInt32LE(open.length + 2 * depth + 2, 0);
+    const fd = openSync(path, 'w');
+    writeSync(fd, Buffer.concat([length, open]));
+    for (const ch of ['[', ']']) {
+      const chunk = Buffer.alloc(1_000_000, ch);
+      for (let left = depth; left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+    }
+    writeSync(fd, Buffer.from('}}'));
+    closeSync(fd);
+    const m = await measureInChild(new URL('./safetensors-file.ts', import.meta.url), 'readSafetensorsFile', [path], { timeoutMs: 30_000 });
+    expect(m.ok).toBe(false);
+    expect(m.error!.message).toMatch(/HeaderTooDeep|over the limit maxDepth = 128/);
+    // Reading the 98 MB file is most of it; before the limits this took 22 s and 5 GB.
+    expect(m.ms).toBeLessThan(3000);
+    expect(m.peakRssDeltaMb).toBeLessThan(400);
   });
 });
 

@@ -8,3 +8,7 @@ export { describeMethodMatrix } from './method-matrix';
 export type { MethodCase, MethodSetup } from './method-matrix';
 export { readTrajectoryFixture, compareTrajectory, maxAbsDiff } from './trajectory';
 export type { TrajectoryDoc, TrajectoryTensor, TrajectoryTolerance } from './trajectory';
+export { fuzzParameters, runProperty, isFuzzMode, PROPERTY_TEST_SEED } from './fuzz';
+export type { FuzzParameters, PropertyRunDetails } from './fuzz';
+export { measureInChild } from './measure';
+export type { ChildMeasurement, MeasureInChildOptions } from './measure';

@@ -6,13 +6,8 @@ export async function encodeTensors(map: Map<string, tf.Tensor>, metadata: Recor
   return serializeSafetensors(map, metadata);
 }
 
-/** Decode safetensors bytes into new tensors (owned by the caller); errors name the file. */
+/** Decode safetensors bytes into new tensors (owned by the caller); errors (`SafetensorsError`) name the file. */
 export function decodeTensors(bytes: Uint8Array, file: string): { tensors: Map<string, tf.Tensor>; metadata: Record<string, string> } {
-  let parsed: ReturnType<typeof parseSafetensors>;
-  try {
-    parsed = parseSafetensors(bytes);
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
-  }
+  const parsed = parseSafetensors(bytes, { file });
   return { tensors: toTensorMap(parsed), metadata: parsed.metadata };
 }
