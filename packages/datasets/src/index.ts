@@ -2,16 +2,18 @@
 
 // Core types and validation
 export { DatasetError } from './errors';
+export { LimitExceededError, DEFAULT_LOADER_LIMITS, resolveLimits } from './limits';
+export type { LoaderLimits, LoaderLimitName } from './limits';
 export { IGNORE_LABEL, validateImageClassification, validateSegmentation, validateTextClassification } from './types';
 export type { ImageClassificationData, SegmentationData, TextClassificationData, DecodedImage } from './types';
 
 // Image loaders
 export { parseIdx, readIdx, isGzip, loadIdxImageClassification } from './loaders/idx';
-export type { IdxArray, IdxLoadOptions } from './loaders/idx';
+export type { IdxArray, IdxLoadOptions, IdxParseOptions } from './loaders/idx';
 export {
   decodeImage, readImage, decodeMaskPng, readMaskPng, sniffImageFormat, encodePng, encodeJpeg, encodePalettePng, vocPalette,
 } from './loaders/image';
-export type { DecodeOptions, DecodedMask } from './loaders/image';
+export type { DecodeOptions, DecodeMaskOptions, DecodedMask } from './loaders/image';
 export { loadImageFolder } from './loaders/image-folder';
 export type { ImageFolderOptions } from './loaders/image-folder';
 export { loadVocSegmentation, readSplitList, vocSamplePaths, VOC_CLASS_NAMES } from './loaders/voc';
@@ -22,7 +24,7 @@ export type { CifarOptions } from './loaders/cifar';
 
 // Text loaders
 export { parseDelimited, loadDelimited, parseRows, labelIndexer } from './loaders/delimited';
-export type { DelimitedOptions } from './loaders/delimited';
+export type { DelimitedOptions, LabelIndexerOptions } from './loaders/delimited';
 export { parseJsonl, loadJsonl } from './loaders/jsonl';
 export type { JsonlOptions } from './loaders/jsonl';
 

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { DatasetError } from '../errors';
+import { resolveLimits, type LoaderLimits } from '../limits';
+import { readFileOrThrow } from '../loaders/read-file';
 
 /** A closed outline: polyline points in font units (y up), the last joined to the first. */
 export type Contour = [number, number][];
@@ -24,6 +25,24 @@ interface Table {
  * (`OTTO`) and collections (`ttcf`) are rejected with a message naming the file.
  */
 export function parseTrueType(bytes: Uint8Array, file = '<font>'): TrueTypeFont {
+  // Offsets come from the file: a read outside it (DataView's RangeError) is a damaged font, named as such.
+  const font = guarded(file, () => parseTables(bytes, file));
+  return { ...font, outline: (g) => guarded(file, () => font.outline(g)) };
+}
+
+function guarded<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError) throw new DatasetError(file, `unreadable font: an offset in the file points outside it (${e.message})`);
+    throw e;
+  }
+}
+
+// Composite glyphs may reference other glyphs (up to 8 deep); a hostile font could make that exponential.
+const MAX_COMPONENTS = 10_000;
+
+function parseTables(bytes: Uint8Array, file: string): TrueTypeFont {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail = (what: string): never => {
     throw new DatasetError(file, `unreadable font: ${what}`);
@@ -59,7 +78,9 @@ export function parseTrueType(bytes: Uint8Array, file = '<font>'): TrueTypeFont 
   };
   const cmap = parseCmap(view, need('cmap').offset, fail);
 
+  let components = 0;
   const outline = (g: number, depth = 0): Contour[] => {
+    if (depth === 0) components = 0;
     if (depth > 8) fail('composite glyphs nested too deeply');
     const [start, end] = glyphRange(g);
     if (end <= start) return [];
@@ -134,6 +155,7 @@ export function parseTrueType(bytes: Uint8Array, file = '<font>'): TrueTypeFont 
         [a, b, c, d] = [f2dot14(at), f2dot14(at + 2), f2dot14(at + 4), f2dot14(at + 6)];
         at += 8;
       }
+      if (++components > MAX_COMPONENTS) fail(`glyph ${g} references more than ${MAX_COMPONENTS} component glyphs`);
       for (const contour of outline(child, depth + 1)) contours.push(contour.map(([x, y]) => [a * x + c * y + dx, b * x + d * y + dy]));
       if (!(flags & 0x20)) break;
     }
@@ -232,15 +254,9 @@ function flattenQuadratic(pts: { x: number; y: number; on: boolean }[]): Contour
   return out;
 }
 
-/** Reads and parses a `.ttf` file; see {@link parseTrueType}. */
-export function readTrueType(path: string): TrueTypeFont {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new DatasetError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseTrueType(bytes, path);
+/** Reads and parses a `.ttf` file (at most `limits.maxFileBytes`); see {@link parseTrueType}. */
+export function readTrueType(path: string, limits: LoaderLimits = {}): TrueTypeFont {
+  return parseTrueType(readFileOrThrow(path, resolveLimits(limits).maxFileBytes), path);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DatasetError } from '../errors';
+import { LimitExceededError, resolveLimits, type LoaderLimits } from '../limits';
 import type { ImageClassificationData } from '../types';
-import { readFileOrThrow } from './image';
+import { readFileOrThrow } from './read-file';
 
 /** The CIFAR-10 class names in label order. */
 export const CIFAR10_CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -13,6 +14,8 @@ export interface CifarOptions {
   labelKind?: 'coarse' | 'fine';
   /** Class names; default CIFAR-10's, or "0".."99" / "0".."19" for CIFAR-100. */
   classNames?: string[];
+  /** Limits ({@link LoaderLimits}): each batch file may hold at most `maxFileBytes`. */
+  limits?: LoaderLimits;
 }
 
 /**
@@ -22,6 +25,9 @@ export interface CifarOptions {
  */
 export function parseCifarBinary(bytes: Uint8Array, file = '<cifar>', options: CifarOptions = {}): ImageClassificationData {
   const variant = options.variant ?? 10;
+  if (variant !== 10 && variant !== 100) throw new DatasetError(file, `options.variant must be 10 or 100, got ${String(variant)}`);
+  const { maxFileBytes } = resolveLimits(options.limits);
+  if (bytes.length > maxFileBytes) throw new LimitExceededError(file, 'maxFileBytes', maxFileBytes, bytes.length, `a CIFAR batch of ${bytes.length.toLocaleString('en-US')} bytes`);
   const labelBytes = variant === 10 ? 1 : 2;
   const record = labelBytes + 3072;
   if (bytes.length === 0 || bytes.length % record !== 0) {
@@ -46,10 +52,11 @@ export function parseCifarBinary(bytes: Uint8Array, file = '<cifar>', options: C
   return { images, labels, n, height: 32, width: 32, channels: 3, classNames: [...classNames] };
 }
 
-/** Reads and concatenates CIFAR binary batch files; see {@link parseCifarBinary}. */
+/** Reads and concatenates CIFAR binary batch files (each at most `options.limits.maxFileBytes`); see {@link parseCifarBinary}. */
 export function loadCifarBinary(paths: string[], options: CifarOptions = {}): ImageClassificationData {
   if (paths.length === 0) throw new DatasetError('<cifar>', 'no batch files given');
-  const parts = paths.map((p) => parseCifarBinary(readFileOrThrow(p), p, options));
+  const { maxFileBytes } = resolveLimits(options.limits);
+  const parts = paths.map((p) => parseCifarBinary(readFileOrThrow(p, maxFileBytes), p, options));
   const n = parts.reduce((a, d) => a + d.n, 0);
   const images = new Float32Array(n * 3072);
   const labels = new Int32Array(n);

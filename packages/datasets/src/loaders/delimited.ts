@@ -1,6 +1,7 @@
 import { DatasetError } from '../errors';
+import { LimitExceededError, resolveLimits, type LoaderLimits } from '../limits';
 import type { TextClassificationData } from '../types';
-import { readFileOrThrow } from './image';
+import { readTextOrThrow } from './read-file';
 
 /** Options for {@link parseDelimited}. */
 export interface DelimitedOptions {
@@ -18,6 +19,18 @@ export interface DelimitedOptions {
   labelColumn: string | number;
   /** Label names in index order. Cells may hold a name or its index. By default they are inferred (see {@link labelIndexer}). */
   labelNames?: string[];
+  /** Limits on the file size and the labels ({@link LoaderLimits}: `maxFileBytes`, `maxLabelValue`, `maxDistinctLabels`). */
+  limits?: LoaderLimits;
+}
+
+/** Options of {@link labelIndexer}. */
+export interface LabelIndexerOptions {
+  /** File named in errors. */
+  file?: string;
+  /** `maxLabelValue` and `maxDistinctLabels` ({@link LoaderLimits}) bound what inference may build. */
+  limits?: LoaderLimits;
+  /** Where cell `i` is, for errors (e.g. `on line 12`). */
+  where?: (i: number) => string;
 }
 
 /** Splits delimited text into rows of fields, honouring quotes (which may span lines). Reports rows with 1-based line numbers. */
@@ -65,20 +78,49 @@ export function parseRows(text: string, file: string, delimiter: string, quote: 
   return rows;
 }
 
+/** A cell as quoted in messages (bounded). */
+const cellText = (c: string): string => JSON.stringify(c.length > 40 ? `${c.slice(0, 40)}…` : c);
+
 /**
  * Builds a function from raw label cells to label indices. With `labelNames`, a cell may be a name or an
  * index into it. Without, labels are inferred from all cells: if every cell is an integer in 0..k-1 the
- * names are "0".."k-1", otherwise the sorted distinct strings.
+ * names are "0".."k-1", otherwise the sorted distinct strings. Inference is bounded by the
+ * `maxDistinctLabels` and `maxLabelValue` limits ({@link LoaderLimits}): a cell past either throws a
+ * {@link LimitExceededError} naming the file, where the cell is and the limit, before any names are built.
  */
-export function labelIndexer(cells: string[], labelNames?: string[]): { names: string[]; index: (cell: string) => number | undefined } {
+export function labelIndexer(cells: string[], labelNames?: string[], options: LabelIndexerOptions = {}): { names: string[]; index: (cell: string) => number | undefined } {
   let names = labelNames;
   if (!names) {
-    const distinct = [...new Set(cells)];
-    const ints = distinct.every((c) => /^\d+$/.test(c));
-    if (ints) {
-      const max = Math.max(...distinct.map(Number));
-      names = Array.from({ length: max + 1 }, (_, i) => String(i));
-    } else names = distinct.sort();
+    const limits = resolveLimits(options.limits);
+    const file = options.file ?? '<labels>';
+    const where = options.where ?? ((i: number) => `at row ${i + 1}`);
+    const distinct = new Set<string>();
+    let ints = true;
+    let max = -1;
+    let tooLarge = -1; // first integer cell over maxLabelValue (an error only if every cell is an integer)
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i]!;
+      if (!distinct.has(c)) {
+        distinct.add(c);
+        if (distinct.size > limits.maxDistinctLabels) {
+          throw new LimitExceededError(file, 'maxDistinctLabels', limits.maxDistinctLabels, distinct.size, `the number of distinct labels (reached with label ${cellText(c)} ${where(i)})`);
+        }
+      }
+      if (!ints) continue;
+      if (!/^\d+$/.test(c)) {
+        ints = false;
+        continue;
+      }
+      const v = Number(c);
+      if (v > limits.maxLabelValue && tooLarge < 0) tooLarge = i;
+      if (v > max) max = v;
+    }
+    if (ints && tooLarge >= 0) {
+      const c = cells[tooLarge]!;
+      throw new LimitExceededError(file, 'maxLabelValue', limits.maxLabelValue, Number(c), `label value ${cellText(c)} ${where(tooLarge)}`);
+    }
+    if (ints) names = Array.from({ length: max + 1 }, (_, i) => String(i));
+    else names = [...distinct].sort();
   }
   const byName = new Map(names.map((n, i) => [n, i]));
   const k = names.length;
@@ -121,11 +163,11 @@ export function parseDelimited(text: string, file: string, options: DelimitedOpt
     if (r.fields.length !== width) throw new DatasetError(file, `ragged row on line ${r.line}: ${r.fields.length} fields, expected ${width}`);
   }
   const cells = rows.map((r) => r.fields[lCol]!.trim());
-  const { names, index } = labelIndexer(cells, options.labelNames);
+  const { names, index } = labelIndexer(cells, options.labelNames, { file, ...(options.limits ? { limits: options.limits } : {}), where: (i) => `on line ${rows[i]!.line}` });
   const labels = new Int32Array(rows.length);
   rows.forEach((r, i) => {
     const y = index(cells[i]!);
-    if (y === undefined) throw new DatasetError(file, `label "${cells[i]}" on line ${r.line} is not one of [${names.join(', ')}]`);
+    if (y === undefined) throw new DatasetError(file, `label ${cellText(cells[i]!)} on line ${r.line} is not one of ${namesText(names)}`);
     labels[i] = y;
   });
   const out: TextClassificationData = { texts: rows.map((r) => r.fields[tCol]!), labels, labelNames: names };
@@ -133,7 +175,13 @@ export function parseDelimited(text: string, file: string, options: DelimitedOpt
   return out;
 }
 
-/** Reads a CSV/TSV file (UTF-8); see {@link parseDelimited}. */
+/** Label names as listed in messages (the first few). */
+export function namesText(names: readonly string[]): string {
+  const shown = names.slice(0, 20).map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n));
+  return `[${shown.join(', ')}${names.length > 20 ? `, … ${names.length} labels` : ''}]`;
+}
+
+/** Reads a CSV/TSV file (UTF-8, at most `options.limits.maxFileBytes`); see {@link parseDelimited}. */
 export function loadDelimited(path: string, options: DelimitedOptions): TextClassificationData {
-  return parseDelimited(readFileOrThrow(path).toString('utf8'), path, options);
+  return parseDelimited(readTextOrThrow(path, resolveLimits(options.limits).maxFileBytes), path, options);
 }

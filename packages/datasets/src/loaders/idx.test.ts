@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../errors';
 import { idxBytes } from '../fixtures/idx';
-import { loadIdxImageClassification, parseIdx } from './idx';
+import { LimitExceededError } from '../limits';
+import { loadIdxImageClassification, parseIdx, readIdx } from './idx';
 
 describe('parseIdx', () => {
   it('reads uint8 images, plain and gzip-compressed alike', () => {
@@ -72,5 +73,44 @@ describe('loadIdxImageClassification', () => {
     writeFileSync(big, idxBytes(0x08, [3], [1, 12, 2]));
     expect(() => loadIdxImageClassification(images, big)).toThrow(/big-labels\.idx: label 12 at index 1 is out of range \[0, 10\)/);
     expect(() => loadIdxImageClassification(join(dir, 'nope.gz'), labels)).toThrow(/nope\.gz: cannot read file \(ENOENT\)/);
+  });
+});
+
+describe('IDX limits', () => {
+  it('a gzip that expands past maxIdxBytes stops there with a LimitExceededError', () => {
+    // ~200 KB of gzip inflating to 200 MB, with the limit at 50 MB.
+    const payload = gzipSync(Buffer.alloc(200_000_000));
+    let e: unknown;
+    try {
+      parseIdx(payload, 'bomb.gz', { limits: { maxIdxBytes: 50_000_000 } });
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(LimitExceededError);
+    expect((e as Error).message).toBe('bomb.gz: the decompressed IDX data exceeds the limit maxIdxBytes = 50,000,000 (options.limits.maxIdxBytes raises it)');
+  });
+
+  it('dimensions (2^32 - 1) × (2^32 - 1) × 0 are refused though the tensor is empty', () => {
+    const absurd = idxBytes(0x08, [2 ** 32 - 1, 2 ** 32 - 1, 0], []);
+    expect(() => parseIdx(absurd, 'dims.idx')).toThrow(/dims\.idx: IDX shape \[4294967295, 4294967295, 0\] of uint8 .* exceeds the limit maxIdxBytes/);
+    // An honest empty tensor is fine.
+    expect(parseIdx(idxBytes(0x08, [0, 28, 28], []), 'empty.idx').shape).toEqual([0, 28, 28]);
+  });
+
+  it('maxIdxBytes bounds the file read and a header declaring more than it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lel-idx-'));
+    const path = join(dir, 'a.idx');
+    writeFileSync(path, idxBytes(0x08, [4, 4], new Array(16).fill(1)));
+    expect(() => readIdx(path, { limits: { maxIdxBytes: 20 } })).toThrow(/a\.idx: file size 28 bytes exceeds the limit maxIdxBytes = 20/);
+    expect(() => parseIdx(idxBytes(0x0c, [1000, 1000], []), 'h.idx', { limits: { maxIdxBytes: 1000 } })).toThrow(/h\.idx: IDX shape \[1000, 1000\] of int32 \(4,000,000 bytes without its zero dimensions\) exceeds the limit/);
+  });
+
+  it('a NaN float label is out of range, not class 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lel-idx-'));
+    const images = join(dir, 'i.idx');
+    const labels = join(dir, 'l.idx');
+    writeFileSync(images, idxBytes(0x08, [1, 1, 1], [0]));
+    writeFileSync(labels, idxBytes(0x0d, [1], [NaN]));
+    expect(() => loadIdxImageClassification(images, labels)).toThrow(/l\.idx: label NaN at index 0 is out of range/);
   });
 });

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { DatasetError } from '../errors';
+import { LimitExceededError, resolveLimits, type LoaderLimits } from '../limits';
 import type { ImageClassificationData } from '../types';
+import { readFileOrThrow } from './read-file';
 
 /** A parsed IDX tensor (the MNIST file format): its shape and values in file order. */
 export interface IdxArray {
@@ -24,19 +26,32 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** Options of {@link parseIdx} / {@link readIdx}. */
+export interface IdxParseOptions {
+  /** Limits ({@link LoaderLimits}): the file and its decompressed payload may hold at most `maxIdxBytes`. */
+  limits?: LoaderLimits;
+}
+
 /**
  * Parses an IDX file (gzip-compressed or not). IDX is big-endian: a 4-byte magic `0 0 type ndim`, then
- * `ndim` uint32 dimensions, then the values.
+ * `ndim` uint32 dimensions, then the values. Decompression stops at `maxIdxBytes` ({@link LoaderLimits}), and
+ * a header declaring more than that (even an empty tensor with absurd dimensions) is refused before any
+ * allocation, each a {@link LimitExceededError} naming the file.
  * @param bytes file contents
  * @param file name used in error messages
  */
-export function parseIdx(bytes: Uint8Array, file = '<idx>'): IdxArray {
+export function parseIdx(bytes: Uint8Array, file = '<idx>', options: IdxParseOptions = {}): IdxArray {
+  const { maxIdxBytes } = resolveLimits(options.limits);
+  if (bytes.length > maxIdxBytes) throw new LimitExceededError(file, 'maxIdxBytes', maxIdxBytes, bytes.length, `an IDX file of ${bytes.length.toLocaleString('en-US')} bytes`);
   let buf = bytes;
   if (isGzip(buf)) {
     try {
-      buf = gunzipSync(buf);
+      // maxOutputLength stops inflating there: a gzip bomb costs at most the limit.
+      buf = gunzipSync(buf, { maxOutputLength: Math.max(1, Math.min(maxIdxBytes, bufferConstants.MAX_LENGTH)) });
     } catch (e) {
-      throw new DatasetError(file, `corrupt gzip stream (${(e as Error).message})`);
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ERR_BUFFER_TOO_LARGE') throw new LimitExceededError(file, 'maxIdxBytes', maxIdxBytes, maxIdxBytes + 1, 'the decompressed IDX data');
+      throw new DatasetError(file, `corrupt gzip stream (${err.message})`);
     }
   }
   if (buf.length < 4) throw new DatasetError(file, `too short for an IDX header (${buf.length} bytes)`);
@@ -50,6 +65,11 @@ export function parseIdx(bytes: Uint8Array, file = '<idx>'): IdxArray {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const shape: number[] = [];
   for (let d = 0; d < ndim; d++) shape.push(view.getUint32(4 + 4 * d, false));
+  // Non-zero dimensions alone must fit the limit: [2^32 - 1, 2^32 - 1, 0] is empty but no real tensor.
+  const declared = shape.reduce((a, b) => (b === 0 ? a : a * b), 1) * type.bytes;
+  if (declared > maxIdxBytes) {
+    throw new LimitExceededError(file, 'maxIdxBytes', maxIdxBytes, declared, `IDX shape [${shape.join(', ')}] of ${type.name} (${declared.toLocaleString('en-US')} bytes without its zero dimensions)`);
+  }
   const count = shape.reduce((a, b) => a * b, 1);
   const expected = headerBytes + count * type.bytes;
   if (buf.length !== expected) {
@@ -81,15 +101,9 @@ export function parseIdx(bytes: Uint8Array, file = '<idx>'): IdxArray {
   }
 }
 
-/** Reads and parses an IDX file from disk; see {@link parseIdx}. */
-export function readIdx(path: string): IdxArray {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new DatasetError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseIdx(bytes, path);
+/** Reads and parses an IDX file from disk (at most `maxIdxBytes`); see {@link parseIdx}. */
+export function readIdx(path: string, options: IdxParseOptions = {}): IdxArray {
+  return parseIdx(readFileOrThrow(path, resolveLimits(options.limits).maxIdxBytes, 'maxIdxBytes'), path, options);
 }
 
 /** Options for {@link loadIdxImageClassification}. */
@@ -98,6 +112,8 @@ export interface IdxLoadOptions {
   classNames?: string[];
   /** Keep only the first `limit` samples. */
   limit?: number;
+  /** Limits ({@link LoaderLimits}): each file and its decompressed payload may hold at most `maxIdxBytes`. */
+  limits?: LoaderLimits;
 }
 
 /**
@@ -105,8 +121,9 @@ export interface IdxLoadOptions {
  * {@link ImageClassificationData} with one channel and values scaled to [0, 1].
  */
 export function loadIdxImageClassification(imagesPath: string, labelsPath: string, options: IdxLoadOptions = {}): ImageClassificationData {
-  const images = readIdx(imagesPath);
-  const labels = readIdx(labelsPath);
+  const idxOptions = options.limits ? { limits: options.limits } : {};
+  const images = readIdx(imagesPath, idxOptions);
+  const labels = readIdx(labelsPath, idxOptions);
   if (images.shape.length !== 3) throw new DatasetError(imagesPath, `expected a 3-D images tensor [n, h, w], got shape [${images.shape.join(', ')}]`);
   if (!(images.data instanceof Uint8Array)) throw new DatasetError(imagesPath, 'expected uint8 pixel values');
   if (labels.shape.length !== 1) throw new DatasetError(labelsPath, `expected a 1-D labels tensor, got shape [${labels.shape.join(', ')}]`);
@@ -117,7 +134,7 @@ export function loadIdxImageClassification(imagesPath: string, labelsPath: strin
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const y = labels.data[i]!;
-    if (y < 0 || y >= classNames.length) throw new DatasetError(labelsPath, `label ${y} at index ${i} is out of range [0, ${classNames.length})`);
+    if (!Number.isInteger(y) || y < 0 || y >= classNames.length) throw new DatasetError(labelsPath, `label ${y} at index ${i} is out of range [0, ${classNames.length})`);
     out[i] = y;
   }
   const px = new Float32Array(n * height * width);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { resizeBilinear } from '../augment/resize';
 import { DatasetError } from '../errors';
 import { IMAGE_FILE, isDirectory, listDirSorted } from '../sources/list-files';
+import type { LoaderLimits } from '../limits';
 import type { DecodedImage, ImageClassificationData } from '../types';
 import { readImage } from './image';
 
@@ -13,6 +14,8 @@ export interface ImageFolderOptions {
   channels?: 1 | 3;
   /** Class names in label order; by default the sub-directory names, sorted. Listed directories must exist. */
   classNames?: string[];
+  /** Limits on every image ({@link LoaderLimits}: `maxImageBytes`, `maxImagePixels`). */
+  limits?: LoaderLimits;
 }
 
 /**
@@ -32,7 +35,7 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
     if (files.length === 0) throw new DatasetError(dir, `class "${name}" has no .png/.jpg images`);
     for (const f of files) {
       const path = join(dir, f);
-      let img = readImage(path, options.channels ? { channels: options.channels } : {});
+      let img = readImage(path, { ...(options.channels ? { channels: options.channels } : {}), ...(options.limits ? { limits: options.limits } : {}) });
       if (options.size) img = resizeBilinear(img, options.size.height, options.size.width);
       const first = decoded[0];
       if (first) {

@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pngjs from 'pngjs';
-import { decodeImage, decodeMaskPng, encodeJpeg, encodePalettePng, encodePng, readImage, vocPalette } from './image';
+import { greyScanlines, jpegDeclaring, pngChunk, pngFrom, pngHeaderOver } from '../fixtures/hostile';
+import { LimitExceededError } from '../limits';
+import { decodeImage, decodeMaskPng, encodeJpeg, encodePalettePng, encodePng, readImage, readMaskPng, vocPalette } from './image';
 
 function ramp(h: number, w: number, c: number): Float32Array {
   return Float32Array.from({ length: h * w * c }, (_, i) => Math.round(((i * 37) % 256)) / 255);
@@ -40,7 +42,7 @@ describe('PNG and JPEG decoding', () => {
     const png = encodePng({ data: ramp(8, 8, 3), height: 8, width: 8, channels: 3 });
     expect(() => decodeImage(png.subarray(0, png.length - 30), 'cut.png')).toThrow(/cut\.png: unreadable image/);
     const jpg = encodeJpeg({ data: ramp(8, 8, 3), height: 8, width: 8, channels: 3 });
-    expect(() => decodeImage(jpg.subarray(0, 40), 'cut.jpg')).toThrow(/cut\.jpg: unreadable image: corrupt JPEG/);
+    expect(() => decodeImage(jpg.subarray(0, 40), 'cut.jpg')).toThrow(/cut\.jpg: unreadable image: (corrupt|truncated) JPEG/);
     expect(() => decodeImage(Buffer.from('GIF89a....'), 'a.gif')).toThrow(/a\.gif: unreadable image: not a PNG or JPEG/);
     const dir = mkdtempSync(join(tmpdir(), 'lel-img-'));
     expect(() => readImage(join(dir, 'missing.png'))).toThrow(/missing\.png: cannot read file \(ENOENT\)/);
@@ -70,5 +72,84 @@ describe('mask PNGs', () => {
     expect(() => decodeMaskPng(rgb, 'rgb.png')).toThrow(/rgb\.png: mask must be a palette \(colour type 3\) or 8-bit greyscale PNG, got colour type 2/);
     const jpg = encodeJpeg({ data: new Float32Array(3 * 64), height: 8, width: 8, channels: 3 });
     expect(() => decodeMaskPng(jpg, 'm.jpg')).toThrow(/m\.jpg: unreadable mask: not a PNG/);
+  });
+});
+
+describe('hostile images: refused before or instead of being misread', () => {
+  const scan = greyScanlines(8, 8, (x, y) => 10 + x + 8 * y); // 72 bytes of filtered scanlines
+
+  it('a PNG holding 45 of its 72 image-data bytes is an error, not an image with zero rows', () => {
+    const whole = decodeImage(pngFrom({ width: 8, height: 8 }, scan), 'ok.png');
+    expect(Math.round(whole.data[63]! * 255)).toBe(73);
+    const short = pngFrom({ width: 8, height: 8 }, scan.subarray(0, 45));
+    expect(() => decodeImage(short, 'short.png')).toThrow(/short\.png: unreadable image: truncated PNG: the image data decompresses to 45 bytes but its 8×8 header implies 72/);
+  });
+
+  it('a mask holding 1 of its 72 image-data bytes is an error, not all background', () => {
+    const mask = pngFrom({ width: 8, height: 8, colorType: 3, palette: vocPalette() }, scan.subarray(0, 1));
+    expect(() => decodeMaskPng(mask, 'm.png')).toThrow(/m\.png: unreadable mask: truncated PNG: the image data decompresses to 1 bytes/);
+  });
+
+  it('a truncated mask file names the defect, not the decoder\'s stream message', () => {
+    const png = encodePalettePng(new Array(64).fill(3), 8, 8);
+    for (const cut of [40, png.length - 12, png.length - 5]) {
+      let message = '';
+      try {
+        decodeMaskPng(png.subarray(0, cut), 'cut.png');
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/^cut\.png: unreadable mask: truncated PNG/);
+      expect(message).not.toMatch(/waitng|stream/);
+    }
+  });
+
+  it('extra image data, a bad CRC, a missing palette and a broken zlib stream are refused', () => {
+    expect(() => decodeImage(pngFrom({ width: 8, height: 7 }, scan), 'long.png')).toThrow(/long\.png: unreadable image: corrupt PNG: the image data decompresses to more than the 63 bytes/);
+    const png = Buffer.from(pngFrom({ width: 8, height: 8 }, scan));
+    png[45]! ^= 0x01; // inside IDAT's data
+    expect(() => decodeImage(png, 'crc.png')).toThrow(/crc\.png: unreadable image: corrupt PNG: chunk IDAT at byte 33 fails its CRC check/);
+    expect(() => decodeImage(pngFrom({ width: 8, height: 8, colorType: 3 }, scan), 'pal.png')).toThrow(/pal\.png: unreadable image: corrupt PNG: palette image \(colour type 3\) without a PLTE chunk/);
+    const idat = Buffer.from(pngFrom({ width: 8, height: 8 }, scan));
+    const bad = Buffer.concat([idat.subarray(0, 33), pngChunk('IDAT', new Uint8Array([0x78, 0x9c, 0xff, 0xff, 0xff])), idat.subarray(idat.length - 12)]);
+    expect(() => decodeImage(bad, 'z.png')).toThrow(/z\.png: unreadable image: corrupt PNG: image data does not decompress/);
+  });
+
+  it('a 20000×20000 header over 100 bytes of data is over maxImagePixels; with the limit raised it is still refused, as truncated', () => {
+    const bomb = pngHeaderOver(20_000, 20_000);
+    let e: unknown;
+    try {
+      decodeImage(bomb, 'bomb.png');
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(LimitExceededError);
+    expect((e as LimitExceededError).limit).toBe('maxImagePixels');
+    expect((e as Error).message).toMatch(/^bomb\.png: a PNG of 20000×20000 = 400,000,000 pixels exceeds the limit maxImagePixels = 89,478,485 \(options\.limits\.maxImagePixels raises it\)/);
+    expect(() => decodeImage(bomb, 'bomb.png', { limits: { maxImagePixels: 1e9 } })).toThrow(/bomb\.png: unreadable image: truncated PNG: the image data decompresses to 100 bytes but its 20000×20000 header implies 400020000/);
+  });
+
+  it('a 100000×100000 PNG is a LimitExceededError naming the file (not Node\'s "size out of range")', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lel-img-'));
+    const path = join(dir, 'huge.png');
+    writeFileSync(path, pngHeaderOver(100_000, 100_000));
+    expect(() => readImage(path)).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a PNG of 100000×100000 = 10,000,000,000 pixels exceeds the limit maxImagePixels`));
+    expect(() => readMaskPng(path)).toThrow(LimitExceededError);
+  });
+
+  it('a JPEG declaring 60000×60000 pixels is over maxImagePixels before decoding; a cut JPEG is truncated', () => {
+    const jpg = encodeJpeg({ data: ramp(16, 16, 3), height: 16, width: 16, channels: 3 });
+    expect(() => decodeImage(jpegDeclaring(jpg, 60_000, 60_000), 'big.jpg')).toThrow(/big\.jpg: a JPEG of 60000×60000 = 3,600,000,000 pixels exceeds the limit maxImagePixels/);
+    expect(() => decodeImage(jpg.subarray(0, jpg.length - 2), 'cut.jpg')).toThrow(/cut\.jpg: unreadable image: truncated JPEG: no EOI marker/);
+  });
+
+  it('maxImageBytes bounds the file read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lel-img-'));
+    const path = join(dir, 'a.png');
+    const png = pngFrom({ width: 8, height: 8 }, scan);
+    writeFileSync(path, png);
+    expect(() => readImage(path, { limits: { maxImageBytes: png.length - 1 } })).toThrow(/a\.png: file size \d+ bytes exceeds the limit maxImageBytes/);
+    expect(readImage(path, { limits: { maxImageBytes: png.length } }).width).toBe(8);
+    expect(() => readImage(dir)).toThrow(/is a directory, not a file/);
   });
 });

@@ -1,16 +1,26 @@
-import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { DatasetError } from '../errors';
+import { LimitExceededError, resolveLimits, type LoaderLimits } from '../limits';
 import type { DecodedImage } from '../types';
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+import { crc32 } from './crc32';
+import { inspectJpeg } from './jpeg-structure';
+import { checkDecodedSize, inspectPng, PNG_SIGNATURE, type PngInfo } from './png-structure';
+import { readFileOrThrow } from './read-file';
 
 /** Options for {@link decodeImage}. */
 export interface DecodeOptions {
   /** Convert to this many channels (1 = luminance, 3 = RGB); by default keep the file's own (alpha dropped). */
   channels?: 1 | 3;
+  /** Limits on the file ({@link LoaderLimits}: `maxImageBytes`, `maxImagePixels`). */
+  limits?: LoaderLimits;
+}
+
+/** Options for {@link decodeMaskPng}. */
+export interface DecodeMaskOptions {
+  /** Limits on the file ({@link LoaderLimits}: `maxImageBytes`, `maxImagePixels`). */
+  limits?: LoaderLimits;
 }
 
 /** Recognised image container, from the first bytes of a file. */
@@ -20,53 +30,36 @@ export function sniffImageFormat(bytes: Uint8Array): 'png' | 'jpeg' | null {
   return null;
 }
 
-interface PngChunkInfo {
-  width: number;
-  height: number;
-  bitDepth: number;
-  colorType: number;
-  palette: Uint8Array | null;
+function checkImageBytes(bytes: Uint8Array, file: string, maxImageBytes: number): void {
+  if (bytes.length > maxImageBytes) throw new LimitExceededError(file, 'maxImageBytes', maxImageBytes, bytes.length, `an image file of ${bytes.length.toLocaleString('en-US')} bytes`);
 }
 
-/** Reads IHDR and PLTE straight from the chunk list (pngjs expands palettes to RGBA and drops the indices). */
-function readPngChunks(bytes: Uint8Array, file: string): PngChunkInfo {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 8;
-  let info: PngChunkInfo | null = null;
-  while (at + 8 <= bytes.length) {
-    const len = view.getUint32(at, false);
-    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
-    const body = at + 8;
-    if (body + len > bytes.length) throw new DatasetError(file, `unreadable image: PNG chunk ${type} runs past the end of the file`);
-    if (type === 'IHDR') {
-      info = { width: view.getUint32(body, false), height: view.getUint32(body + 4, false), bitDepth: bytes[body + 8]!, colorType: bytes[body + 9]!, palette: null };
-    } else if (type === 'PLTE' && info) {
-      info.palette = bytes.slice(body, body + len);
-    } else if (type === 'IDAT' || type === 'IEND') {
-      break;
-    }
-    at = body + len + 4;
-  }
-  if (!info) throw new DatasetError(file, 'unreadable image: PNG has no IHDR chunk');
-  return info;
-}
-
-function decodePngRgba(bytes: Uint8Array, file: string): { rgba: ArrayLike<number>; max: number; width: number; height: number } {
+// The structure (and the size the header declares) is checked by inspectPng before this runs; the decoder's
+// output is checked against that header after.
+function decodePngRgba(bytes: Uint8Array, file: string, info: PngInfo, what: string): { rgba: ArrayLike<number>; max: number; width: number; height: number } {
+  let png: pngjs.PNGWithMetadata;
   try {
-    const png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const max = png.data instanceof Uint16Array ? 65535 : 255;
-    return { rgba: png.data, max, width: png.width, height: png.height };
+    png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
-    throw new DatasetError(file, `unreadable image: corrupt PNG (${(e as Error).message})`);
+    throw new DatasetError(file, `unreadable ${what}: corrupt PNG (${(e as Error).message})`);
   }
+  checkDecodedSize(file, what, info, { width: png.width, height: png.height, values: png.data.length }, 4);
+  const max = png.data instanceof Uint16Array ? 65535 : 255;
+  return { rgba: png.data, max, width: png.width, height: png.height };
 }
 
 /**
- * Decodes a PNG or JPEG (pure JS: pngjs, jpeg-js) to floats in [0, 1], HWC order.
+ * Decodes a PNG or JPEG (pure JS: pngjs, jpeg-js) to floats in [0, 1], HWC order. The file is checked
+ * before decoding (see {@link LoaderLimits}): at most `maxImageBytes` long, at most `maxImagePixels`
+ * declared, every PNG chunk inside the file with its CRC, PNG image data decompressing to exactly the size
+ * its header implies, a JPEG not cut short before its EOI marker; the decoder's output is then checked
+ * against the header. Any defect is a {@link DatasetError} naming the file.
  * @param bytes file contents
  * @param file name used in error messages
  */
 export function decodeImage(bytes: Uint8Array, file = '<image>', options: DecodeOptions = {}): DecodedImage {
+  const limits = resolveLimits(options.limits);
+  checkImageBytes(bytes, file, limits.maxImageBytes);
   const format = sniffImageFormat(bytes);
   let rgba: ArrayLike<number>;
   let max = 255;
@@ -74,19 +67,28 @@ export function decodeImage(bytes: Uint8Array, file = '<image>', options: Decode
   let height: number;
   let sourceChannels: 1 | 3;
   if (format === 'png') {
-    const info = readPngChunks(bytes, file);
-    ({ rgba, max, width, height } = decodePngRgba(bytes, file));
+    const info = inspectPng(bytes, file, limits.maxImagePixels);
+    ({ rgba, max, width, height } = decodePngRgba(bytes, file, info, 'image'));
     // Colour types 0 (grey) and 4 (grey + alpha) are single-channel images.
     sourceChannels = info.colorType === 0 || info.colorType === 4 ? 1 : 3;
   } else if (format === 'jpeg') {
+    const info = inspectJpeg(bytes, file, limits.maxImagePixels);
+    let img: { width: number; height: number; data: Uint8Array };
     try {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      rgba = img.data;
-      width = img.width;
-      height = img.height;
+      img = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: limits.maxImagePixels / 1e6,
+        // jpeg-js's own allocation cap: RGBA output plus component planes, with room to spare.
+        maxMemoryUsageInMB: Math.max(1024, Math.ceil((limits.maxImagePixels * 16) / 2 ** 20)),
+      });
     } catch (e) {
       throw new DatasetError(file, `unreadable image: corrupt JPEG (${(e as Error).message})`);
     }
+    checkDecodedSize(file, 'image', info, { width: img.width, height: img.height, values: img.data.length }, 4);
+    rgba = img.data;
+    width = img.width;
+    height = img.height;
     sourceChannels = 3;
   } else {
     throw new DatasetError(file, 'unreadable image: not a PNG or JPEG (unknown signature)');
@@ -107,9 +109,9 @@ export function decodeImage(bytes: Uint8Array, file = '<image>', options: Decode
   return { data, height, width, channels };
 }
 
-/** Reads and decodes an image file; see {@link decodeImage}. */
+/** Reads and decodes an image file (at most `options.limits.maxImageBytes`); see {@link decodeImage}. */
 export function readImage(path: string, options: DecodeOptions = {}): DecodedImage {
-  return decodeImage(readFileOrThrow(path), path, options);
+  return decodeImage(readFileOrThrow(path, resolveLimits(options.limits).maxImageBytes, 'maxImageBytes'), path, options);
 }
 
 /** A decoded label mask: H·W class indices. */
@@ -121,20 +123,26 @@ export interface DecodedMask {
 
 /**
  * Decodes a segmentation mask PNG to class indices. Palette PNGs (PASCAL VOC `SegmentationClass/`) give the
- * palette index of each pixel; 8-bit greyscale PNGs (e.g. SegmentationClassAug) give the grey value.
+ * palette index of each pixel; 8-bit greyscale PNGs (e.g. SegmentationClassAug) give the grey value. The
+ * file is checked as in {@link decodeImage} before decoding (a truncated mask is an error, never background).
  */
-export function decodeMaskPng(bytes: Uint8Array, file = '<mask>'): DecodedMask {
+export function decodeMaskPng(bytes: Uint8Array, file = '<mask>', options: DecodeMaskOptions = {}): DecodedMask {
+  const limits = resolveLimits(options.limits);
+  checkImageBytes(bytes, file, limits.maxImageBytes);
   if (sniffImageFormat(bytes) !== 'png') throw new DatasetError(file, 'unreadable mask: not a PNG file (masks must be lossless palette or greyscale PNGs)');
-  const info = readPngChunks(bytes, file);
-  const { rgba, width, height } = decodePngRgba(bytes, file);
+  const info = inspectPng(bytes, file, limits.maxImagePixels, 'mask');
+  if (!(info.colorType === 3 || (info.colorType === 0 && info.bitDepth === 8))) {
+    throw new DatasetError(file, `mask must be a palette (colour type 3) or 8-bit greyscale PNG, got colour type ${info.colorType} at ${info.bitDepth} bits`);
+  }
+  const { rgba, width, height } = decodePngRgba(bytes, file, info, 'mask');
   const data = new Int32Array(width * height);
   if (info.colorType === 3) {
-    if (!info.palette) throw new DatasetError(file, 'unreadable mask: palette PNG without a PLTE chunk');
+    const palette = info.palette!;
     // Map each RGB colour back to its palette index; the first index wins, so unused trailing entries that
     // repeat colour 0 (common in VOC files) do not shadow real classes.
     const lookup = new Map<number, number>();
-    for (let i = info.palette.length / 3 - 1; i >= 0; i--) {
-      lookup.set((info.palette[3 * i]! << 16) | (info.palette[3 * i + 1]! << 8) | info.palette[3 * i + 2]!, i);
+    for (let i = palette.length / 3 - 1; i >= 0; i--) {
+      lookup.set((palette[3 * i]! << 16) | (palette[3 * i + 1]! << 8) | palette[3 * i + 2]!, i);
     }
     for (let p = 0; p < width * height; p++) {
       const key = (rgba[4 * p]! << 16) | (rgba[4 * p + 1]! << 8) | rgba[4 * p + 2]!;
@@ -142,26 +150,15 @@ export function decodeMaskPng(bytes: Uint8Array, file = '<mask>'): DecodedMask {
       if (idx === undefined) throw new DatasetError(file, `mask pixel ${p} has a colour missing from the palette`);
       data[p] = idx;
     }
-  } else if (info.colorType === 0 && info.bitDepth === 8) {
-    for (let p = 0; p < width * height; p++) data[p] = rgba[4 * p]!;
   } else {
-    throw new DatasetError(file, `mask must be a palette (colour type 3) or 8-bit greyscale PNG, got colour type ${info.colorType} at ${info.bitDepth} bits`);
+    for (let p = 0; p < width * height; p++) data[p] = rgba[4 * p]!;
   }
   return { data, height, width };
 }
 
-/** Reads and decodes a mask PNG; see {@link decodeMaskPng}. */
-export function readMaskPng(path: string): DecodedMask {
-  return decodeMaskPng(readFileOrThrow(path), path);
-}
-
-/** Reads a file, turning I/O errors into a {@link DatasetError} naming it. */
-export function readFileOrThrow(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new DatasetError(path, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+/** Reads and decodes a mask PNG (at most `options.limits.maxImageBytes`); see {@link decodeMaskPng}. */
+export function readMaskPng(path: string, options: DecodeMaskOptions = {}): DecodedMask {
+  return decodeMaskPng(readFileOrThrow(path, resolveLimits(options.limits).maxImageBytes, 'maxImageBytes'), path, options);
 }
 
 /** Encodes an HWC float image in [0, 1] (1 or 3 channels) as an 8-bit greyscale or RGB PNG. */
@@ -199,22 +196,6 @@ export function vocPalette(): Uint8Array {
     pal[3 * i + 2] = b;
   }
   return pal;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 function chunk(type: string, body: Uint8Array): Buffer {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LimitExceededError } from '../limits';
 import { parseJsonl } from './jsonl';
 
 describe('parseJsonl', () => {
@@ -19,5 +20,25 @@ describe('parseJsonl', () => {
     expect(() => parseJsonl('{"text":"a","label":-1}\n', 'e.jsonl')).toThrow(/e\.jsonl: line 1: field "label" must be a string or a non-negative integer/);
     expect(() => parseJsonl('{"text":"a","label":"maybe"}\n', 'f.jsonl', { labelNames: ['no', 'yes'] })).toThrow(/f\.jsonl: line 1: label "maybe" is not one of \[no, yes\]/);
     expect(() => parseJsonl('\n\n', 'g.jsonl')).toThrow(/g\.jsonl: no records/);
+  });
+});
+
+describe('parseJsonl label limits', () => {
+  it('an integer label of 100000000 or 1e12 is a LimitExceededError naming the line (not out of memory or an untyped RangeError)', () => {
+    for (const y of ['100000000', '1e12']) {
+      let e: unknown;
+      try {
+        parseJsonl(`{"text":"a","label":0}\n{"text":"hello","label":${y}}\n`, 'big.jsonl');
+      } catch (err) {
+        e = err;
+      }
+      expect(e).toBeInstanceOf(LimitExceededError);
+      expect((e as Error).message).toMatch(/^big\.jsonl: label value "\d+" on line 2 exceeds the limit maxLabelValue = 99,999/);
+    }
+  });
+
+  it('a deeply nested label is described briefly, not stringified', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(() => parseJsonl(`{"text":"a","label":${deep}}`, 'deep.jsonl')).toThrow(/deep\.jsonl: line 1: field "label" must be a string or a non-negative integer, got an array of 1$/);
   });
 });

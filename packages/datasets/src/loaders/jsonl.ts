@@ -1,7 +1,8 @@
 import { DatasetError } from '../errors';
+import { resolveLimits, type LoaderLimits } from '../limits';
 import type { TextClassificationData } from '../types';
-import { labelIndexer } from './delimited';
-import { readFileOrThrow } from './image';
+import { labelIndexer, namesText } from './delimited';
+import { readTextOrThrow } from './read-file';
 
 /** Options for {@link parseJsonl}. */
 export interface JsonlOptions {
@@ -13,6 +14,17 @@ export interface JsonlOptions {
   labelField?: string;
   /** Label names in index order; inferred when absent (see {@link labelIndexer}). */
   labelNames?: string[];
+  /** Limits on the file size and the labels ({@link LoaderLimits}: `maxFileBytes`, `maxLabelValue`, `maxDistinctLabels`). */
+  limits?: LoaderLimits;
+}
+
+/** A JSON value as shown in messages: short, and without recursing into (possibly very deep) structures. */
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object' && v !== null) return 'an object';
+  const s = JSON.stringify(v);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
 /** Parses JSON Lines (one object per line) into {@link TextClassificationData}, naming the line of any defect. */
@@ -43,18 +55,18 @@ export function parseJsonl(text: string, file: string, options: JsonlOptions = {
     }
     const y = rec[labelField];
     if (typeof y !== 'string' && !(typeof y === 'number' && Number.isInteger(y) && y >= 0)) {
-      throw new DatasetError(file, `line ${line}: field "${labelField}" must be a string or a non-negative integer, got ${JSON.stringify(y)}`);
+      throw new DatasetError(file, `line ${line}: field "${labelField}" must be a string or a non-negative integer, got ${describe(y)}`);
     }
     texts.push(t);
     cells.push(String(y));
     lines.push(line);
   });
   if (texts.length === 0) throw new DatasetError(file, 'no records');
-  const { names, index } = labelIndexer(cells, options.labelNames);
+  const { names, index } = labelIndexer(cells, options.labelNames, { file, ...(options.limits ? { limits: options.limits } : {}), where: (i) => `on line ${lines[i]}` });
   const labels = new Int32Array(texts.length);
   cells.forEach((c, i) => {
     const y = index(c);
-    if (y === undefined) throw new DatasetError(file, `line ${lines[i]}: label "${c}" is not one of [${names.join(', ')}]`);
+    if (y === undefined) throw new DatasetError(file, `line ${lines[i]}: label ${JSON.stringify(c.length > 40 ? `${c.slice(0, 40)}…` : c)} is not one of ${namesText(names)}`);
     labels[i] = y;
   });
   const out: TextClassificationData = { texts, labels, labelNames: names };
@@ -62,7 +74,7 @@ export function parseJsonl(text: string, file: string, options: JsonlOptions = {
   return out;
 }
 
-/** Reads a JSONL file (UTF-8); see {@link parseJsonl}. */
+/** Reads a JSONL file (UTF-8, at most `options.limits.maxFileBytes`); see {@link parseJsonl}. */
 export function loadJsonl(path: string, options: JsonlOptions = {}): TextClassificationData {
-  return parseJsonl(readFileOrThrow(path).toString('utf8'), path, options);
+  return parseJsonl(readTextOrThrow(path, resolveLimits(options.limits).maxFileBytes), path, options);
 }

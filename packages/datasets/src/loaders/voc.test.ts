@@ -59,4 +59,17 @@ describe('loadVocSegmentation', () => {
     expect(() => loadVocSegmentation(root)).toThrow(/JPEGImages\/2007_000009\.jpg: missing image for id "2007_000009"/);
     expect(() => loadVocSegmentation(root, { split: 'test' })).toThrow(/test\.txt: split list not found/);
   });
+
+  it('a corrupt (truncated) mask names the file and the defect', () => {
+    const root = makeVoc();
+    const mask = encodePalettePng(new Array(H * W).fill(15), H, W);
+    writeFileSync(join(root, 'SegmentationClass', '2007_000002.png'), mask.subarray(0, mask.length - 12));
+    expect(() => loadVocSegmentation(root)).toThrow(/SegmentationClass\/2007_000002\.png: unreadable mask: truncated PNG: the file ends before its IEND chunk$/);
+  });
+
+  it('limits reach the images, masks and split list', () => {
+    const root = makeVoc();
+    expect(() => loadVocSegmentation(root, { limits: { maxImagePixels: H * W - 1 } })).toThrow(/2007_000001\.jpg: a JPEG of 6×4 = 24 pixels exceeds the limit maxImagePixels = 23/);
+    expect(() => loadVocSegmentation(root, { limits: { maxFileBytes: 5 } })).toThrow(/train\.txt: file size 25 bytes exceeds the limit maxFileBytes = 5/);
+  });
 });

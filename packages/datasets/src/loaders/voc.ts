@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resizeBilinear, resizeNearest } from '../augment/resize';
 import { DatasetError } from '../errors';
+import { resolveLimits, type LoaderLimits } from '../limits';
 import type { SegmentationData } from '../types';
 import { readImage, readMaskPng } from './image';
 import { checkMaskSize, checkMaskValues } from './mask-check';
+import { readTextOrThrow } from './read-file';
 
 /** The 21 PASCAL VOC 2012 class names (background + 20 objects). */
 export const VOC_CLASS_NAMES = [
@@ -24,12 +26,14 @@ export interface VocOptions {
   maskDir?: string;
   /** Keep only the first `limit` ids of the split. */
   limit?: number;
+  /** Limits ({@link LoaderLimits}) on the split list (`maxFileBytes`), images and masks (`maxImageBytes`, `maxImagePixels`). */
+  limits?: LoaderLimits;
 }
 
-/** Reads a split list (one id per line, blank lines ignored). */
-export function readSplitList(path: string): string[] {
+/** Reads a split list (one id per line, blank lines ignored; at most `limits.maxFileBytes`). */
+export function readSplitList(path: string, limits: LoaderLimits = {}): string[] {
   if (!existsSync(path)) throw new DatasetError(path, 'split list not found');
-  const ids = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const ids = readTextOrThrow(path, resolveLimits(limits).maxFileBytes).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   if (ids.length === 0) throw new DatasetError(path, 'split list is empty');
   return ids;
 }
@@ -45,10 +49,10 @@ export interface VocSamplePaths {
  * The image and mask files of the ids of `ImageSets/Segmentation/<split>.txt`, checking that each exists: a missing
  * image or mask fails naming the file.
  */
-export function vocSamplePaths(root: string, options: Pick<VocOptions, 'split' | 'maskDir' | 'limit'> = {}): VocSamplePaths[] {
+export function vocSamplePaths(root: string, options: Pick<VocOptions, 'split' | 'maskDir' | 'limit' | 'limits'> = {}): VocSamplePaths[] {
   const split = options.split ?? 'train';
   const maskDir = options.maskDir ?? 'SegmentationClass';
-  let ids = readSplitList(join(root, 'ImageSets', 'Segmentation', `${split}.txt`));
+  let ids = readSplitList(join(root, 'ImageSets', 'Segmentation', `${split}.txt`), options.limits);
   if (options.limit !== undefined) ids = ids.slice(0, options.limit);
   return ids.map((id) => {
     const jpg = join(root, 'JPEGImages', `${id}.jpg`);
@@ -74,9 +78,10 @@ export function loadVocSegmentation(root: string, options: VocOptions = {}): Seg
   let height = 0;
   let width = 0;
   let firstPath = '';
+  const limits = options.limits ?? {};
   for (const { image: imagePath, mask: maskPath } of vocSamplePaths(root, options)) {
-    let img = readImage(imagePath, { channels: 3 });
-    const m = readMaskPng(maskPath);
+    let img = readImage(imagePath, { channels: 3, limits });
+    const m = readMaskPng(maskPath, { limits });
     checkMaskSize(m, img, maskPath, imagePath);
     checkMaskValues(m.data, m.width, numClasses, maskPath);
     let mask = m.data;
