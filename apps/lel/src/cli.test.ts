@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { PENDING_RECIPES, RECIPES } from './recipes';
 import { buildProgram } from './cli';
+import { tempDir } from './testing';
+import { trainCommand } from './train';
 
 /** Run a command in this process, returning what it printed on stdout. */
 async function inProcess(args: string[]): Promise<string> {
@@ -70,6 +72,22 @@ describe('lel CLI', () => {
     expect(schema.properties.cct!.properties!.train).toBeDefined();
     expect(JSON.stringify(schema.properties.cct)).toContain('"epochs":{"default":6');
     await expect(inProcess(['schema', 'nope'])).rejects.toThrow(/unknown recipe "nope"/);
+  });
+
+  it('resume and run-folder errors name the path at fault', async () => {
+    const dir = tempDir('cli-paths');
+    const quiet = { log: () => {} };
+    // Was: "<out> is not a run folder" though the resumed path is what does not exist.
+    await expect(trainCommand('cct', { ...quiet, resume: '/nonexistent', out: path.join(dir, 'x') })).rejects.toThrow('--resume /nonexistent: no such run or checkpoint folder');
+    await expect(trainCommand('cct', { ...quiet, resume: 'last', out: path.join(dir, 'missing') })).rejects.toThrow(`--resume last: the run folder ${path.join(dir, 'missing')} does not exist`);
+    fs.mkdirSync(path.join(dir, 'empty'));
+    await expect(trainCommand('cct', { ...quiet, resume: path.join(dir, 'empty') })).rejects.toThrow(
+      `--resume ${path.join(dir, 'empty')}: neither a run folder (no config.resolved.yaml) nor a checkpoint folder (no state.json)`,
+    );
+    fs.writeFileSync(path.join(dir, 'file'), '');
+    await expect(trainCommand('cct', { ...quiet, out: path.join(dir, 'file', 'run'), set: ['train.maxSteps=1'] })).rejects.toThrow(
+      `cannot create run folder ${path.join(dir, 'file', 'run')}: ${path.join(dir, 'file')} is a file, not a folder`,
+    );
   });
 
   it('documents every command in --help', () => {

@@ -8,7 +8,7 @@ import type { AnyRecipe, RunSummary } from './recipes/types';
 import { writeRunReport } from './report';
 import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
 import { Interrupt } from './signals';
-import { tensorBoardLogger, type Callback, type ProgressMode } from '@lel/core';
+import { makeDirs, tensorBoardLogger, type Callback, type ProgressMode } from '@lel/core';
 
 /** Metric loggers of `lel train`: `metrics.jsonl` is always written; `tensorboard` adds event files. */
 export const LOGGERS = ['jsonl', 'tensorboard'] as const;
@@ -64,15 +64,23 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   let resume = options.resume;
   let configFile = options.config;
   if (resume !== undefined) {
+    // The run whose resolved config the continuation uses: the resumed path's run, else --out.
+    let source: string;
     if (resume !== 'last' && resume !== 'best') {
-      // A path: a run folder or a checkpoint inside one.
       const p = path.resolve(resume);
-      const run = fs.existsSync(path.join(p, RESOLVED_CONFIG)) ? p : path.dirname(path.dirname(p));
-      runDir ??= run;
+      if (!fs.existsSync(p)) throw new Error(`--resume ${resume}: no such run or checkpoint folder`);
+      if (fs.existsSync(path.join(p, RESOLVED_CONFIG))) source = p; // a run folder
+      else if (fs.existsSync(path.join(p, 'state.json'))) source = path.dirname(path.dirname(p)); // run/checkpoints/step-N
+      else if (fs.existsSync(path.join(p, 'last'))) source = path.dirname(p); // run/checkpoints
+      else throw new Error(`--resume ${resume}: neither a run folder (no ${RESOLVED_CONFIG}) nor a checkpoint folder (no state.json)`);
+      runDir ??= source;
+    } else {
+      if (!runDir) throw new Error(`--resume ${resume} needs --out <run folder> (the run to continue)`);
+      if (!fs.existsSync(runDir)) throw new Error(`--resume ${resume}: the run folder ${runDir} does not exist`);
+      source = runDir;
     }
-    if (!runDir) throw new Error('--resume last needs --out <run folder> (the run to continue)');
-    if (!fs.existsSync(path.join(runDir, RESOLVED_CONFIG))) throw new Error(`--resume: ${runDir} is not a run folder (no ${RESOLVED_CONFIG})`);
-    configFile ??= path.join(runDir, RESOLVED_CONFIG);
+    if (!fs.existsSync(path.join(source, RESOLVED_CONFIG))) throw new Error(`--resume ${resume}: ${source} is not a run folder (no ${RESOLVED_CONFIG})`);
+    configFile ??= path.join(source, RESOLVED_CONFIG);
     if (!hasCheckpoints(runDir) && resume === 'last') {
       log(`[lel] ${runDir} has no checkpoint yet: starting it from scratch`);
       resume = undefined;
@@ -84,7 +92,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   }
   const config = resolveTrainConfig(recipe, { file: configFile, sets: options.set ?? [] }) as { seed: number };
   const backend = await setupBackend(parseBackend(options.backend), config.seed);
-  fs.mkdirSync(runDir, { recursive: true });
+  makeDirs(runDir, 'run folder');
   log(formatBanner({ command: 'train', recipe: recipe.name, methodPackage: recipe.package, backend, seed: config.seed, runDir, resume, data: dataLine(config) }));
   writeResolvedConfig(runDir, config);
   for (const l of options.loggers ?? []) if (!(LOGGERS as readonly string[]).includes(l)) throw new Error(`--logger ${l}: choose from ${LOGGERS.join(', ')}`);

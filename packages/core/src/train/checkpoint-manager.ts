@@ -10,6 +10,7 @@ import {
   type SaveCheckpointOptions,
 } from './checkpoint';
 import { writeFileAtomicSync } from '../io';
+import { makeDirs } from './fs-utils';
 
 /** Which evaluation metric picks the `best` checkpoint. */
 export interface BestCheckpointPolicy {
@@ -49,7 +50,7 @@ export class CheckpointManager {
     this.keepLast = options.keepLast ?? 3;
     if (!Number.isInteger(this.keepLast) || this.keepLast < 1) throw new Error(`checkpoint.keepLast must be an integer >= 1, got ${options.keepLast}`);
     this.bestPolicy = options.best;
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir, 'checkpoint folder');
     this.removeLeftovers();
     const best = readPointer(runDir, 'best');
     if (best && this.bestPolicy && best.metric === this.bestPolicy.metric && best.mode === this.bestPolicy.mode) this.bestPointer = best;

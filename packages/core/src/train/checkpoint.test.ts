@@ -17,7 +17,9 @@ import {
   resolveCheckpoint,
   saveCheckpoint,
   setCheckpointFaultHook,
+  verifyCheckpoint,
 } from './checkpoint';
+import { CheckpointIntegrityError } from './checkpoint-integrity';
 import { CheckpointManager } from './checkpoint-manager';
 import { NoisyNet, Pair, snapshot, TinyNet } from './fixtures/tiny';
 
@@ -164,21 +166,132 @@ describe('module generators and extra state in checkpoints', () => {
     tf.tidy(() => void noisy.forward(tf.ones([2, 3])));
     await saveCheckpoint(dir, { model: noisy });
     const file = path.join(dir, 'state.json');
-    const { moduleState: _dropped, ...old } = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // Older checkpoints had neither module state nor SHA-256 sums.
+    const { moduleState: _dropped, sha256: _sums, ...old } = JSON.parse(fs.readFileSync(file, 'utf8'));
     fs.writeFileSync(file, JSON.stringify(old));
 
     const fresh = new NoisyNet(1, 'fresh');
     const next = new Rng('fresh').next();
     const loaded = await loadCheckpoint(dir, { model: fresh });
     expect(snapshot(fresh)).toEqual(snapshot(noisy));
-    expect(loaded.warnings).toHaveLength(1);
-    expect(loaded.warnings[0]).toMatch(/has no module generator \/ counter state .*keep their current state, so this continuation is not bit-exact/);
+    expect(loaded.warnings).toHaveLength(2);
+    expect(loaded.warnings[0]).toMatch(/has no SHA-256 sums .*its files cannot be verified/);
+    expect(loaded.warnings[1]).toMatch(/has no module generator \/ counter state .*keep their current state, so this continuation is not bit-exact/);
     expect(fresh.calls).toBe(0);
     expect(fresh.noise.next()).toBe(next);
-    // A model without generators or extra state gets no warning.
+    // A model without generators or extra state gets no module-state warning.
     const plain = new TinyNet();
-    expect((await loadCheckpoint(dir, { model: plain })).warnings).toEqual([]);
+    expect((await loadCheckpoint(dir, { model: plain })).warnings).toEqual([loaded.warnings[0]]);
     for (const m of [noisy, fresh, plain]) m.dispose();
+  });
+});
+
+/** Flip one byte of `file` at `at` (negative: from the end). */
+function flipByte(file: string, at: number): void {
+  const bytes = fs.readFileSync(file);
+  const i = at < 0 ? bytes.length + at : at;
+  bytes[i] = bytes[i]! ^ 0x01;
+  fs.writeFileSync(file, bytes);
+}
+
+function integrityError(fn: () => unknown): CheckpointIntegrityError {
+  try {
+    fn();
+  } catch (e) {
+    return e as CheckpointIntegrityError;
+  }
+  throw new Error('the checkpoint was accepted');
+}
+
+describe('checkpoint integrity (SHA-256 of every file in the manifest)', () => {
+  test('the manifest records the SHA-256 of every file, its own included', async () => {
+    const dir = path.join(root, 'sums');
+    const model = new TinyNet();
+    const opt = new SGD(model.trainableParameters(), { lr: 0.1, momentum: 0.9 });
+    trainStep(model, opt);
+    await saveCheckpoint(dir, { model, optimizers: opt });
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { sha256: Record<string, string>; files: string[] };
+    expect(Object.keys(m.sha256)).toEqual(['model.safetensors', 'optimizer.safetensors', 'state.json']);
+    expect(m.sha256['model.safetensors']).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifyCheckpoint(dir)).toEqual([]);
+    model.dispose();
+    opt.dispose();
+  });
+
+  test('a flipped weight byte is refused naming the file, before anything is loaded', async () => {
+    const dir = path.join(root, 'flipped');
+    const model = new TinyNet();
+    await saveCheckpoint(dir, { model });
+    flipByte(path.join(dir, 'model.safetensors'), -2); // inside the last weight: still valid safetensors
+    const target = new TinyNet(3, 1, 42);
+    const before = snapshot(target);
+    const tensors = tf.memory().numTensors;
+    await expect(loadCheckpoint(dir, { model: target })).rejects.toThrow(
+      new RegExp(`Checkpoint ${dir} is corrupted: ${dir}/model\\.safetensors has SHA-256 [0-9a-f]{16}… but the manifest records [0-9a-f]{16}…; refusing to load it`),
+    );
+    expect(snapshot(target)).toEqual(before);
+    expect(tf.memory().numTensors).toBe(tensors);
+    const e = integrityError(() => readCheckpoint(dir));
+    expect(e).toBeInstanceOf(CheckpointIntegrityError);
+    expect(e.file).toBe(path.join(dir, 'model.safetensors'));
+    model.dispose();
+    target.dispose();
+  });
+
+  test('an edited or damaged state.json, a damaged optimiser file and a missing file are refused', async () => {
+    const model = new TinyNet();
+    const opt = new SGD(model.trainableParameters(), { lr: 0.1, momentum: 0.9 });
+    trainStep(model, opt);
+    const save = async (name: string) => {
+      const dir = path.join(root, name);
+      await saveCheckpoint(dir, { model, optimizers: opt }, { position: { step: 7 } });
+      return dir;
+    };
+    let dir = await save('edited-state');
+    const file = path.join(dir, 'state.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"step": 7', '"step": 8'));
+    expect(integrityError(() => verifyCheckpoint(dir)).message).toMatch(/state\.json does not match the SHA-256 it records for itself/);
+    dir = await save('truncated-state');
+    fs.writeFileSync(path.join(dir, 'state.json'), fs.readFileSync(path.join(dir, 'state.json'), 'utf8').slice(0, 100));
+    expect(integrityError(() => verifyCheckpoint(dir)).message).toMatch(/state\.json is unreadable \(is not valid JSON/);
+    dir = await save('bad-optimizer');
+    flipByte(path.join(dir, 'optimizer.safetensors'), -1);
+    expect(integrityError(() => verifyCheckpoint(dir)).file).toBe(path.join(dir, 'optimizer.safetensors'));
+    dir = await save('missing-optimizer');
+    fs.rmSync(path.join(dir, 'optimizer.safetensors'));
+    expect(integrityError(() => verifyCheckpoint(dir)).message).toMatch(/optimizer\.safetensors is missing/);
+    model.dispose();
+    opt.dispose();
+  });
+
+  test('loading `last` falls back to the newest intact checkpoint and says so; a damaged checkpoint named directly is refused', async () => {
+    const run = path.join(root, 'fallback-run');
+    const mgr = new CheckpointManager(run, { keepLast: 3 });
+    const model = new TinyNet();
+    const opt = new SGD(model.trainableParameters(), { lr: 0.1, momentum: 0.9 });
+    const weights: Record<number, ReturnType<typeof snapshot>> = {};
+    for (const step of [2, 4, 6]) {
+      trainStep(model, opt);
+      weights[step] = snapshot(model);
+      await mgr.save(step, { model, optimizers: opt });
+    }
+    flipByte(path.join(run, 'checkpoints', 'step-000006', 'model.safetensors'), -1);
+    const target = new TinyNet(3, 1, 42);
+    const o2 = new SGD(target.trainableParameters(), { lr: 0.5, momentum: 0.9 });
+    const loaded = await loadCheckpoint('last', { model: target, optimizers: o2 }, { runDir: run });
+    expect(loaded.dir).toBe(path.join(run, 'checkpoints', 'step-000004'));
+    expect(snapshot(target)).toEqual(weights[4]);
+    expect(loaded.warnings).toHaveLength(1);
+    expect(loaded.warnings[0]).toMatch(/step-000006 is corrupted: .*step-000006\/model\.safetensors has SHA-256 .*\. Resuming from the previous intact checkpoint, .*step-000004\./);
+    // The run folder itself means its last checkpoint: the same fallback.
+    expect(readCheckpoint(run).dir).toBe(path.join(run, 'checkpoints', 'step-000004'));
+    // Named directly, the damaged checkpoint is refused.
+    await expect(loadCheckpoint(path.join(run, 'checkpoints', 'step-000006'), { model: target })).rejects.toThrow(CheckpointIntegrityError);
+    // Nothing intact left: refused, listing every damaged file.
+    flipByte(path.join(run, 'checkpoints', 'step-000004', 'model.safetensors'), -1);
+    fs.rmSync(path.join(run, 'checkpoints', 'step-000002', 'state.json'));
+    await expect(loadCheckpoint('last', { model: target }, { runDir: run })).rejects.toThrow(/resume: no intact checkpoint in .*step-000006.*step-000004.*step-000002\/state\.json is missing/);
+    for (const x of [model, opt, target, o2]) x.dispose();
   });
 });
 

@@ -5,7 +5,8 @@ import { formatLoadReport, Module, type LoadReport, type ModuleExtraState } from
 import type { Optimizer } from '../optim/optimizer';
 import type { Rng, RngState } from '../random/rng';
 import { CallbackList } from './callbacks';
-import { fsyncDir, readJsonFile, writeFileSynced } from './fs-utils';
+import { checkFileDigest, CheckpointIntegrityError, manifestDigest, sealManifest, sha256Hex, unverifiedWarning } from './checkpoint-integrity';
+import { describeFsError, fsyncDir, makeDirs, readJsonFile, writeFileSynced } from './fs-utils';
 import { decodeTensors, encodeTensors } from './tensor-io';
 import type { Callback } from './types';
 import { lelVersion } from './version';
@@ -70,6 +71,12 @@ export interface CheckpointManifest extends TrainPosition {
   timestamp: string;
   /** Files of the folder besides state.json. */
   files: string[];
+  /**
+   * SHA-256 (hex) of every file of the folder, `state.json` included (hashed with its own entry empty);
+   * verified by {@link readCheckpoint} / {@link loadCheckpoint}. Absent in checkpoints written before
+   * @lel/core recorded them: those load with a warning.
+   */
+  sha256?: Record<string, string>;
 }
 
 /** What {@link saveCheckpoint} writes (and {@link loadCheckpoint} restores into). */
@@ -229,22 +236,26 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents, 
   const optimizers = optimizersOf(contents);
   const callbacks = new CallbackList(contents.callbacks ?? []);
   const parent = path.dirname(path.resolve(dir));
-  fs.mkdirSync(parent, { recursive: true });
+  makeDirs(parent, 'checkpoint folder');
   const tmp = path.join(parent, `.tmp-${path.basename(dir)}-${process.pid}-${Date.now()}`);
-  fs.mkdirSync(tmp);
   try {
-    const files: string[] = [CHECKPOINT_FILES.model];
+    fs.mkdirSync(tmp);
+  } catch (e) {
+    throw new Error(`cannot write checkpoint ${dir}: ${describeFsError(e)} (mkdir ${tmp})`, { cause: e });
+  }
+  try {
+    const files: string[] = [];
+    const sha256: Record<string, string> = {};
+    const write = (name: string, bytes: Uint8Array): void => {
+      writeFileSynced(path.join(tmp, name), bytes);
+      files.push(name);
+      sha256[name] = sha256Hex(bytes);
+    };
     const meta = { format: CHECKPOINT_FORMAT, step: String(options.position?.step ?? 0) };
-    writeFileSynced(path.join(tmp, CHECKPOINT_FILES.model), await encodeTensors(collectModelTensors(contents), meta));
-    if (optimizers.length > 0) {
-      writeFileSynced(path.join(tmp, CHECKPOINT_FILES.optimizer), await encodeTensors(collectOptimizerTensors(optimizers), meta));
-      files.push(CHECKPOINT_FILES.optimizer);
-    }
+    write(CHECKPOINT_FILES.model, await encodeTensors(collectModelTensors(contents), meta));
+    if (optimizers.length > 0) write(CHECKPOINT_FILES.optimizer, await encodeTensors(collectOptimizerTensors(optimizers), meta));
     const cbTensors = callbacks.tensors();
-    if (cbTensors.size > 0) {
-      writeFileSynced(path.join(tmp, CHECKPOINT_FILES.callbacks), await encodeTensors(cbTensors, meta));
-      files.push(CHECKPOINT_FILES.callbacks);
-    }
+    if (cbTensors.size > 0) write(CHECKPOINT_FILES.callbacks, await encodeTensors(cbTensors, meta));
     const p = options.position ?? {};
     const manifest: CheckpointManifest = {
       format: CHECKPOINT_FORMAT,
@@ -267,8 +278,9 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents, 
       backend: tf.getBackend() ?? 'unknown',
       timestamp: new Date().toISOString(),
       files,
+      sha256,
     };
-    writeFileSynced(path.join(tmp, CHECKPOINT_FILES.state), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSynced(path.join(tmp, CHECKPOINT_FILES.state), sealManifest(manifest).text);
     fsyncDir(tmp);
     checkpointFault('files-written', dir);
     commitFolder(tmp, path.resolve(dir));
@@ -296,12 +308,24 @@ function commitFolder(tmp: string, target: string): void {
   }
 }
 
-/** Read `state.json` of a checkpoint folder, checking its format. */
+/**
+ * Read `state.json` of a checkpoint folder, checking its format and, when the checkpoint records SHA-256
+ * sums, that the manifest itself is intact ({@link CheckpointIntegrityError} otherwise).
+ */
 export function readManifest(dir: string): CheckpointManifest {
   recoverMovedAside(dir);
   const file = path.join(dir, CHECKPOINT_FILES.state);
   if (!fs.existsSync(file)) throw new Error(`${dir} is not a checkpoint folder (no ${CHECKPOINT_FILES.state})`);
-  const m = readJsonFile<CheckpointManifest>(file);
+  let m: CheckpointManifest;
+  try {
+    m = readJsonFile<CheckpointManifest>(file);
+  } catch (e) {
+    throw new CheckpointIntegrityError(dir, CHECKPOINT_FILES.state, `is unreadable (${(e as Error).message.replace(`${file} `, '').replace(`${file}: `, '')})`);
+  }
+  if (typeof m !== 'object' || m === null) throw new CheckpointIntegrityError(dir, CHECKPOINT_FILES.state, 'is not a JSON object');
+  if (m.sha256 !== undefined && manifestDigest(m) !== m.sha256[CHECKPOINT_FILES.state]) {
+    throw new CheckpointIntegrityError(dir, CHECKPOINT_FILES.state, 'does not match the SHA-256 it records for itself (edited or damaged)');
+  }
   if (m.format !== CHECKPOINT_FORMAT) throw new Error(`${file}: not a LEL checkpoint (format ${JSON.stringify(m.format)})`);
   if (m.formatVersion > CHECKPOINT_FORMAT_VERSION) {
     throw new Error(`${file}: checkpoint format version ${m.formatVersion} is newer than this @lel/core understands (${CHECKPOINT_FORMAT_VERSION})`);
@@ -316,10 +340,34 @@ function recoverMovedAside(dir: string): void {
   if (!fs.existsSync(abs) && fs.existsSync(old)) fs.renameSync(old, abs);
 }
 
-function readTensorFile(dir: string, name: string): Map<string, tf.Tensor> {
+/** Bytes of a checkpoint file, checked against the manifest's SHA-256 when it records them. */
+function readCheckedFile(dir: string, name: string, manifest: CheckpointManifest): Uint8Array | undefined {
   const file = path.join(dir, name);
-  if (!fs.existsSync(file)) return new Map();
-  return decodeTensors(new Uint8Array(fs.readFileSync(file)), file).tensors;
+  const listed = manifest.files.includes(name);
+  if (!fs.existsSync(file)) {
+    if (listed && manifest.sha256) throw new CheckpointIntegrityError(dir, name, 'is missing');
+    return undefined;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    throw new CheckpointIntegrityError(dir, name, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (manifest.sha256) checkFileDigest(dir, name, bytes, manifest.sha256);
+  return bytes;
+}
+
+/**
+ * Check a checkpoint folder against the SHA-256 sums of its manifest without loading it: returns the
+ * warnings (a checkpoint written before sums were recorded cannot be verified), throws a
+ * {@link CheckpointIntegrityError} naming the first damaged, missing or unreadable file.
+ */
+export function verifyCheckpoint(dir: string): string[] {
+  const manifest = readManifest(dir);
+  if (!manifest.sha256) return [unverifiedWarning(dir, manifest.lelVersion)];
+  for (const name of manifest.files) readCheckedFile(dir, name, manifest);
+  return [];
 }
 
 /** Tensors of a checkpoint folder, as new tensors owned by the caller (dispose them). */
@@ -328,23 +376,39 @@ export interface CheckpointTensors {
   model: Map<string, tf.Tensor>;
   optimizer: Map<string, tf.Tensor>;
   callbacks: Map<string, tf.Tensor>;
+  /** E.g. a checkpoint without SHA-256 sums (written before they were recorded): loaded unverified. */
+  warnings: string[];
 }
 
 /**
  * Read a checkpoint folder without applying it (e.g. to inspect weights or load them into another
  * structure). `ref` is a checkpoint folder, a run folder (its last checkpoint), or `last` / `best` with
- * `runDir`. The caller owns (and disposes) the returned tensors.
+ * `runDir`. Every file is checked against the manifest's SHA-256 sums first: a damaged checkpoint throws a
+ * {@link CheckpointIntegrityError} naming the file (for `last` and run folders, the previous intact
+ * checkpoint is read instead, with a warning — see {@link resolveIntactCheckpoint}). The caller owns (and
+ * disposes) the returned tensors.
  */
 export function readCheckpoint(ref: string, runDir?: string): CheckpointTensors & { dir: string } {
-  const dir = resolveCheckpoint(ref, runDir);
+  const resolved = resolveIntactCheckpoint(ref, runDir);
+  const dir = resolved.dir;
   const manifest = readManifest(dir);
-  const model = readTensorFile(dir, CHECKPOINT_FILES.model);
+  const warnings = [...resolved.warnings];
+  if (!manifest.sha256 && !warnings.some((w) => w.includes('no SHA-256 sums'))) warnings.push(unverifiedWarning(dir, manifest.lelVersion));
+  // Verify every file before decoding any, so a damaged checkpoint allocates no tensors.
+  const bytes = new Map<string, Uint8Array | undefined>();
+  for (const name of [CHECKPOINT_FILES.model, CHECKPOINT_FILES.optimizer, CHECKPOINT_FILES.callbacks]) bytes.set(name, readCheckedFile(dir, name, manifest));
+  const decode = (name: string): Map<string, tf.Tensor> => {
+    const b = bytes.get(name);
+    return b === undefined ? new Map() : decodeTensors(b, path.join(dir, name)).tensors;
+  };
+  const model = decode(CHECKPOINT_FILES.model);
+  let optimizer = new Map<string, tf.Tensor>();
   try {
-    const optimizer = readTensorFile(dir, CHECKPOINT_FILES.optimizer);
-    const callbacks = readTensorFile(dir, CHECKPOINT_FILES.callbacks);
-    return { dir, manifest, model, optimizer, callbacks };
+    optimizer = decode(CHECKPOINT_FILES.optimizer);
+    const callbacks = decode(CHECKPOINT_FILES.callbacks);
+    return { dir, manifest, model, optimizer, callbacks, warnings };
   } catch (e) {
-    tf.dispose([...model.values()]);
+    tf.dispose([...model.values(), ...optimizer.values()]);
     throw e;
   }
 }
@@ -364,7 +428,10 @@ export function compareWithModel(saved: Map<string, tf.Tensor>, contents: Checkp
 
 /**
  * Load a checkpoint into model(s), optimisers, callbacks and generators. `ref` is a checkpoint folder, a
- * run folder, or `last` / `best` with `options.runDir`.
+ * run folder, or `last` / `best` with `options.runDir`. Its files are verified against the SHA-256 sums of
+ * its manifest first: a damaged checkpoint is refused naming the file ({@link CheckpointIntegrityError}),
+ * except that `last` (or a run folder) falls back to the newest intact checkpoint before it and says so in
+ * `warnings`; a checkpoint written before sums were recorded loads with a warning.
  *
  * A checkpoint from a different model (missing, unexpected or mis-shaped tensors) is refused with a
  * {@link CheckpointMismatchError} listing every difference, before anything is changed — unless
@@ -375,7 +442,7 @@ export function compareWithModel(saved: Map<string, tf.Tensor>, contents: Checkp
  * bit-exact for models that draw dropout masks from their own generators).
  */
 export async function loadCheckpoint(ref: string, target: CheckpointContents, options: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
-  const { dir, manifest, model, optimizer, callbacks: cbTensors } = readCheckpoint(ref, options.runDir);
+  const { dir, manifest, model, optimizer, callbacks: cbTensors, warnings: readWarnings } = readCheckpoint(ref, options.runDir);
   const all = [...model.values(), ...optimizer.values(), ...cbTensors.values()];
   try {
     const partial = options.partial ?? false;
@@ -416,7 +483,7 @@ export async function loadCheckpoint(ref: string, target: CheckpointContents, op
       if (!partial) throw new Error(`Checkpoint ${dir} does not match the callbacks:\n  ${cbProblems.join('\n  ')}`);
       skipped.push(...cbProblems);
     }
-    const warnings: string[] = [];
+    const warnings: string[] = [...readWarnings];
     const savedModuleState = manifest.moduleState;
     const moduleStates = savedModuleState ? named.map(([key]) => moduleStateOf(savedModuleState, key, prefixed)) : [];
     if (savedModuleState) {
@@ -523,4 +590,54 @@ export function resolveCheckpoint(ref: string, runDir?: string): string {
   if (fs.existsSync(path.join(ref, 'last'))) return resolveCheckpoint('last', path.dirname(path.resolve(ref)));
   if (fs.existsSync(path.join(checkpointsDir(ref), 'last'))) return resolveCheckpoint('last', ref);
   throw new Error(`resume: ${ref} is neither a checkpoint folder (no ${CHECKPOINT_FILES.state}) nor a run folder with checkpoints/last`);
+}
+
+/** The run folder whose `last` pointer `ref` stands for (`last` itself, a run folder, its checkpoints folder), if any. */
+function lastPointerRunDir(ref: string, runDir: string | undefined): string | undefined {
+  if (ref === 'last') return runDir;
+  if (ref === 'best' || !fs.existsSync(ref) || fs.existsSync(path.join(ref, CHECKPOINT_FILES.state))) return undefined;
+  if (fs.existsSync(path.join(ref, 'last'))) return path.dirname(path.resolve(ref));
+  if (fs.existsSync(path.join(checkpointsDir(ref), 'last'))) return ref;
+  return undefined;
+}
+
+/**
+ * Resolve `ref` as {@link resolveCheckpoint} does and verify the checkpoint's files against its SHA-256 sums.
+ * When `ref` means the run's latest checkpoint (`last`, a run folder or its `checkpoints/` folder) and that
+ * one is damaged or incomplete, the newest older `step-*` checkpoint that verifies is returned instead, with
+ * a warning naming the damaged file and the checkpoint used. A damaged checkpoint named directly (a folder,
+ * `best`) is refused with a {@link CheckpointIntegrityError}; so is a run with no intact checkpoint left.
+ */
+export function resolveIntactCheckpoint(ref: string, runDir?: string): { dir: string; warnings: string[] } {
+  const run = lastPointerRunDir(ref, runDir);
+  if (run === undefined) {
+    const dir = resolveCheckpoint(ref, runDir);
+    return { dir, warnings: verifyCheckpoint(dir) };
+  }
+  const pointer = readPointer(run, 'last');
+  if (!pointer) return { dir: resolveCheckpoint(ref, runDir), warnings: [] }; // resolveCheckpoint explains
+  const cdir = checkpointsDir(run);
+  const older = fs
+    .readdirSync(cdir)
+    .map((name) => ({ name, m: /^step-(\d+)$/.exec(name) }))
+    .filter((e) => e.m !== null && Number(e.m[1]) < pointer.step)
+    .sort((a, b) => Number(b.m![1]) - Number(a.m![1]))
+    .map((e) => e.name);
+  const problems: string[] = [];
+  for (const name of [pointer.name, ...older]) {
+    const dir = path.join(cdir, name);
+    recoverMovedAside(dir);
+    try {
+      if (!fs.existsSync(path.join(dir, CHECKPOINT_FILES.state))) throw new CheckpointIntegrityError(dir, CHECKPOINT_FILES.state, 'is missing (an incomplete checkpoint)');
+      const warnings = verifyCheckpoint(dir);
+      if (problems.length > 0) {
+        warnings.unshift(`${problems.join('; ')}. Resuming from the previous intact checkpoint, ${dir}.`);
+      }
+      return { dir, warnings };
+    } catch (e) {
+      if (!(e instanceof CheckpointIntegrityError)) throw e;
+      problems.push(e.message.replace(/; refusing to load it$/, ''));
+    }
+  }
+  throw new Error(`resume: no intact checkpoint in ${cdir}: ${problems.join('; ')}`);
 }

@@ -13,6 +13,8 @@ export {
   readCheckpoint,
   readManifest,
   resolveCheckpoint,
+  resolveIntactCheckpoint,
+  verifyCheckpoint,
   readPointer,
   checkpointName,
   checkpointsDir,
@@ -32,6 +34,8 @@ export type {
   SaveCheckpointOptions,
   TrainPosition,
 } from './checkpoint';
+export { CheckpointIntegrityError, sha256Hex } from './checkpoint-integrity';
+export { makeDirs, describeFsError } from './fs-utils';
 export { CheckpointManager } from './checkpoint-manager';
 export type { CheckpointManagerOptions, BestCheckpointPolicy } from './checkpoint-manager';
 export { NonFiniteLossError } from './nan-guard';

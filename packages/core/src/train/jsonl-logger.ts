@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { describeFsError, makeDirs } from './fs-utils';
 
 /** One line of `metrics.jsonl`. `type` is `train` (a logged step) or `eval` (an evaluation). */
 export interface MetricsRecord {
@@ -33,24 +34,36 @@ export class JsonlLogger {
 
   constructor(file: string, options: JsonlLoggerOptions = {}) {
     this.path = file;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     if (fs.existsSync(file)) {
       const records = readJsonl(file);
       const kept = options.keep ? records.filter(options.keep) : records;
       if (kept.length !== records.length) {
-        const tmp = `${file}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, kept.map((r) => JSON.stringify(r) + '\n').join(''));
-        fs.renameSync(tmp, file);
+        try {
+          const tmp = `${file}.tmp-${process.pid}`;
+          fs.writeFileSync(tmp, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+          fs.renameSync(tmp, file);
+        } catch (e) {
+          throw new Error(`cannot write ${file}: ${describeFsError(e)}`, { cause: e });
+        }
       }
       this.count = kept.length;
     }
-    this.fd = fs.openSync(file, 'a');
+    try {
+      this.fd = fs.openSync(file, 'a');
+    } catch (e) {
+      throw new Error(`cannot write ${file}: ${describeFsError(e)}`, { cause: e });
+    }
   }
 
   /** Append one record (non-finite numbers are written as strings: JSON has no NaN). */
   log(record: MetricsRecord): void {
     if (this.fd === undefined) throw new Error(`JsonlLogger: ${this.path} is closed`);
-    fs.writeSync(this.fd, JSON.stringify(record, jsonSafe) + '\n');
+    try {
+      fs.writeSync(this.fd, JSON.stringify(record, jsonSafe) + '\n');
+    } catch (e) {
+      throw new Error(`cannot write ${this.path}: ${describeFsError(e)}`, { cause: e });
+    }
     this.count++;
   }
 

@@ -410,18 +410,19 @@ describe('fit', () => {
     expect(b2.calls).toBe(a.calls);
     expect(b2.noise.state()).toEqual(a.noise.state());
 
-    // The same checkpoint without its module state (as written by an older @lel/core): resumed with a warning.
+    // The same checkpoint without its module state and SHA-256 sums (as written by an older @lel/core): resumed with warnings.
     const stateFile = path.join(cut, 'checkpoints', 'step-000004', 'state.json');
     fs.writeFileSync(path.join(cut, 'checkpoints', 'last'), JSON.stringify({ name: 'step-000004', step: 4 }));
-    const { moduleState: _dropped, ...old } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    const { moduleState: _dropped, sha256: _sums, ...old } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
     fs.writeFileSync(stateFile, JSON.stringify(old));
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const b3 = new NoisyNet(99, 'another generator');
       const oldResume = await fit(regressionOpts(b3, cut, { maxSteps: 9, resume: 'last' }));
-      expect(oldResume.warnings).toHaveLength(1);
-      expect(oldResume.warnings[0]).toMatch(/step-000004 has no module generator \/ counter state/);
-      expect(warn).toHaveBeenCalledWith(`[lel] warning: ${oldResume.warnings[0]}`);
+      expect(oldResume.warnings).toHaveLength(2);
+      expect(oldResume.warnings[0]).toMatch(/step-000004 has no SHA-256 sums/);
+      expect(oldResume.warnings[1]).toMatch(/step-000004 has no module generator \/ counter state/);
+      expect(warn).toHaveBeenCalledWith(`[lel] warning: ${oldResume.warnings[1]}`);
       expect(b3.calls).toBe(5); // counted from 0: the counter kept its current state
       expect(losses(oldResume, 4)).not.toEqual(losses(full, 4));
       b3.dispose();
