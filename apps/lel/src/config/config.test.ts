@@ -90,4 +90,21 @@ describe('schema validation errors', () => {
     expect(() => resolveConfig(cctRecipe.schema, { defaults: {}, file })).toThrow(/top level must be a mapping/);
     expect(() => resolveConfig(cctRecipe.schema, { defaults: {}, file: path.join(dir, 'nope.yaml') })).toThrow(/no such file/);
   });
+
+  it('a config nesting brackets 5,000 deep or indented past 128 columns is refused before the YAML parser recurses', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-config-'));
+    const file = path.join(dir, 'deep.yaml');
+    // Was: the yaml package's "Maximum call stack size exceeded" after seconds, and once a fatal V8 abort.
+    fs.writeFileSync(file, `train: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    const started = Date.now();
+    expect(() => resolveConfig(cctRecipe.schema, { defaults: cctRecipe.defaults, file })).toThrow(`--config ${file}: brackets nest more than 64 deep (line 1)`);
+    expect(Date.now() - started).toBeLessThan(500);
+    fs.writeFileSync(file, Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1\n');
+    expect(() => resolveConfig(cctRecipe.schema, { defaults: cctRecipe.defaults, file })).toThrow(`--config ${file}: line 130 is indented more than 128 columns (nesting too deep)`);
+    expect(() => parseOverride(`train.maxSteps=${'['.repeat(100)}`)).toThrow('--set train.maxSteps: brackets nest more than 64 deep (line 1)');
+    // An alias bomb stops at the parser's alias limit.
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${new Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n');
+    fs.writeFileSync(file, bomb);
+    expect(() => resolveConfig(cctRecipe.schema, { defaults: cctRecipe.defaults, file })).toThrow(new RegExp(`--config ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML: .*alias`, 'i'));
+  });
 });

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
 import { writeFileAtomicSync } from '@lel/core';
 import { applyOverrides, deepMerge, type ConfigTree } from './overrides';
 import { validateWithSchema } from './validate';
+import { CONFIG_MAX_BYTES, parseYamlGuarded } from './yaml-guard';
 
 /** File name of the resolved config inside a run folder. */
 export const RESOLVED_CONFIG = 'config.resolved.yaml';
@@ -12,11 +13,16 @@ export const RESOLVED_CONFIG = 'config.resolved.yaml';
 /** Read a YAML (or JSON, which is YAML) config file into a tree; errors name the file and the line. */
 export function readConfigFile(file: string): ConfigTree {
   if (!fs.existsSync(file)) throw new Error(`--config ${file}: no such file`);
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw new Error(`--config ${file}: not a regular file`);
+  if (stat.size > CONFIG_MAX_BYTES) throw new Error(`--config ${file}: ${stat.size} bytes, more than a config may hold (${CONFIG_MAX_BYTES})`);
+  const text = fs.readFileSync(file, 'utf8');
   let parsed: unknown;
   try {
-    parsed = parseYaml(fs.readFileSync(file, 'utf8'));
+    parsed = parseYamlGuarded(text, `--config ${file}`);
   } catch (e) {
-    throw new Error(`--config ${file}: not valid YAML: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    throw new Error(message.startsWith(`--config ${file}`) ? message : `--config ${file}: not valid YAML: ${message}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`--config ${file}: the top level must be a mapping of keys, got ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);

@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseYamlGuarded } from './yaml-guard';
 
 /** A plain config tree (what YAML/JSON parse to). */
 export type ConfigTree = Record<string, unknown>;
@@ -19,8 +19,9 @@ export function parseOverride(arg: string): { path: string[]; value: unknown } {
   let value: unknown = raw;
   if (raw.trim() !== '') {
     try {
-      value = parseYaml(raw);
-    } catch {
+      value = parseYamlGuarded(raw, `--set ${key}`);
+    } catch (e) {
+      if ((e as Error).message.startsWith(`--set ${key}:`)) throw e; // over a limit
       value = raw; // not YAML: keep the text as given
     }
   }
