@@ -2,7 +2,7 @@
 // `pnpm fuzz`: run every property-based test (`*.property.test.ts`) with a random seed and as many cases
 // as a time limit allows, then print cases per property and, for any failure, the seed and replay command.
 //
-//   pnpm fuzz                      10 minutes in all, random seed
+//   pnpm fuzz                      10 minutes of cases in all (vitest start-up on top), random seed
 //   pnpm fuzz --time 60            one minute
 //   pnpm fuzz --seed 1234          a given seed (replays a reported run)
 //   pnpm fuzz --only "safetensors mutations" --seed S --path P
@@ -50,39 +50,42 @@ const files = ['packages', 'apps', 'examples'].filter((d) => existsSync(join(roo
 const count = values.only ? 1 : files.reduce((n, f) => n + (readFileSync(f, 'utf8').match(/runProperty\(/g) ?? []).length, 0);
 if (count === 0) throw new Error('no property tests found (*.property.test.ts calling runProperty)');
 
-// Vitest start-up and module loading take their share; the rest is split evenly between the properties.
-const startup = Math.min(60, seconds * 0.15);
-const perProperty = Math.max(1000, Math.floor(((seconds - startup) * 1000) / count));
+// One vitest run per file, in turn. `--time` is the time spent generating and checking cases, split evenly
+// between the properties; vitest's start-up for each file (seconds, more on a busy machine) comes on top.
 const report = join(mkdtempSync(join(tmpdir(), 'lel-fuzz-')), 'report.jsonl');
-process.stdout.write(
-  `[fuzz] seed ${seed}, ${count} properties in ${files.length} files, ~${(perProperty / 1000).toFixed(1)} s each (time limit ${seconds} s)\n`,
-);
-
-const args = ['exec', 'vitest', 'run', '--no-file-parallelism', ...files.map((f) => relative(root, f))];
+const perFile = files.map((f) => ({ file: f, count: values.only ? 1 : (readFileSync(f, 'utf8').match(/runProperty\(/g) ?? []).length })).filter((f) => f.count > 0);
+const perProperty = Math.max(500, Math.floor((seconds * 1000) / count));
+process.stdout.write(`[fuzz] seed ${seed}, ${count} properties in ${perFile.length} files, ${(perProperty / 1000).toFixed(1)} s each (${seconds} s in all, start-up on top)\n`);
 const started = Date.now();
-const child = spawn('pnpm', args, {
-  cwd: root,
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: {
-    ...process.env,
-    LEL_FUZZ: '1',
-    LEL_FUZZ_SEED: String(seed),
-    LEL_FUZZ_TIME_MS: String(perProperty),
-    LEL_FUZZ_REPORT: report,
-    ...(values.only ? { LEL_FUZZ_ONLY: values.only } : {}),
-    ...(values.path ? { LEL_FUZZ_PATH: values.path } : {}),
-  },
-});
-// A hard stop a little past the limit (a property that hangs is itself a finding).
+let code = 0;
 let killed = false;
-const hard = setTimeout(() => {
-  killed = true;
-  child.kill('SIGKILL');
-}, (seconds + 120) * 1000);
-const code = await new Promise((res) => child.on('close', (c) => res(c ?? 1)));
-clearTimeout(hard);
+const readRows = () => (existsSync(report) ? readFileSync(report, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+for (const { file, count: n } of perFile) {
+  const child = spawn('pnpm', ['exec', 'vitest', 'run', relative(root, file)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      LEL_FUZZ: '1',
+      LEL_FUZZ_SEED: String(seed),
+      LEL_FUZZ_TIME_MS: String(perProperty),
+      LEL_FUZZ_REPORT: report,
+      ...(values.only ? { LEL_FUZZ_ONLY: values.only } : {}),
+      ...(values.path ? { LEL_FUZZ_PATH: values.path } : {}),
+    },
+  });
+  // A hard stop well past this file's share (a property that hangs is itself a finding).
+  const hard = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, n * perProperty + 180_000);
+  const c = await new Promise((res) => child.on('close', (x) => res(x ?? 1)));
+  clearTimeout(hard);
+  if (c !== 0) code = c;
+  if (killed) break;
+}
 
-const rows = existsSync(report) ? readFileSync(report, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const rows = readRows();
 const total = rows.reduce((n, r) => n + r.runs, 0);
 const w = Math.max(8, ...rows.map((r) => r.name.length));
 process.stdout.write(`\n[fuzz] ${'property'.padEnd(w)}  ${'cases'.padStart(9)}  ${'seconds'.padStart(8)}  result\n`);
@@ -91,8 +94,9 @@ for (const r of rows) {
 }
 const failed = rows.filter((r) => r.failed);
 process.stdout.write(
-  `[fuzz] ${rows.length}/${count} properties ran, ${total.toLocaleString('en-US')} cases in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${seed}: ` +
-    `${failed.length === 0 && code === 0 && !killed ? 'no failure' : `${failed.length} failed${killed ? ', run killed at the time limit' : ''}${code !== 0 && failed.length === 0 ? `, vitest exited ${code}` : ''}`}\n`,
+  `[fuzz] ${rows.length}/${count} properties ran, ${total.toLocaleString('en-US')} cases in ${(rows.reduce((a, r) => a + r.ms, 0) / 1000).toFixed(0)} s ` +
+    `(${((Date.now() - started) / 1000).toFixed(0)} s with start-up), seed ${seed}: ` +
+    `${failed.length === 0 && code === 0 && !killed ? 'no failure' : `${failed.length} failed${killed ? ', a file ran far past its share and was killed (a hang?)' : ''}${code !== 0 && failed.length === 0 ? `, vitest exited ${code}` : ''}`}\n`,
 );
 for (const r of failed) {
   process.stdout.write(`[fuzz] replay: pnpm fuzz --only ${JSON.stringify(r.name)} --seed ${r.seed} --path ${r.path}\n`);
