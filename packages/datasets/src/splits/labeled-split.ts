@@ -127,3 +127,49 @@ export function loadSplit(path: string, expectedN?: number): LabeledSplit & { me
   if (f.meta) out.meta = f.meta;
   return out;
 }
+
+/** Options for {@link labeledSplitCoveringClasses}; give exactly one of `fraction` and `count`. */
+export interface CoveringSplitOptions {
+  /** The classes present in each sample (e.g. the classes of a segmentation mask, background included or not). */
+  classesOf: readonly ArrayLike<number>[];
+  fraction?: number;
+  count?: number;
+  seed: number | string;
+}
+
+/**
+ * A labelled/unlabelled split for multi-label samples (segmentation scenes holding several classes) in which
+ * every class present in the data appears in the labelled part whenever the budget allows: classes are covered
+ * rarest first, each by a random sample that contains it, then the budget is filled with random samples.
+ * Deterministic from `seed`.
+ */
+export function labeledSplitCoveringClasses(options: CoveringSplitOptions): LabeledSplit {
+  const { classesOf, fraction, count } = options;
+  const n = classesOf.length;
+  if ((fraction === undefined) === (count === undefined)) throw new Error('labeledSplitCoveringClasses: give exactly one of fraction and count');
+  if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) throw new Error(`labeledSplitCoveringClasses: fraction must be in [0, 1], got ${fraction}`);
+  const total = count ?? Math.round(fraction! * n);
+  if (!Number.isInteger(total) || total < 0 || total > n) throw new Error(`labeledSplitCoveringClasses: count must be an integer in [0, ${n}], got ${total}`);
+  const rng = new Rng(`covering-split/${options.seed}`);
+  const order = rng.permutation(n);
+  const holders = new Map<number, number[]>();
+  for (const i of order) for (const c of new Set(Array.from(classesOf[i]!))) (holders.get(c) ?? holders.set(c, []).get(c)!).push(i);
+  const chosen = new Set<number>();
+  const covered = new Set<number>();
+  const byRarity = [...holders.entries()].sort((a, b) => a[1].length - b[1].length || a[0] - b[0]);
+  for (const [c, items] of byRarity) {
+    if (chosen.size >= total) break;
+    if (covered.has(c)) continue;
+    const pick = items[0]!;
+    chosen.add(pick);
+    for (const k of Array.from(classesOf[pick]!)) covered.add(k);
+  }
+  for (const i of order) {
+    if (chosen.size >= total) break;
+    chosen.add(i);
+  }
+  const labeled = [...chosen].sort((a, b) => a - b);
+  const unlabeled: number[] = [];
+  for (let i = 0; i < n; i++) if (!chosen.has(i)) unlabeled.push(i);
+  return { labeled, unlabeled };
+}
