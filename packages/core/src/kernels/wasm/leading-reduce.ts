@@ -8,6 +8,9 @@ import type { Stock, WasmBackend } from './backend';
  * 1024×512 bias gradient). Here rows are accumulated in order into a float32 output, the same additions in
  * the same order as the transposed innermost reduction. Other reductions use tfjs's kernel.
  */
+/** Rows per block of the cascaded sum (see below). */
+const BLOCK = 64;
+
 export function makeWasmLeadingReduce(stock: Stock, mean: boolean): Stock {
   return (args) => {
     const x = (args.inputs as { x: tf.TensorInfo }).x;
@@ -25,8 +28,20 @@ export function makeWasmLeadingReduce(stock: Stock, mean: boolean): Stock {
     const out = backend.makeOutput(outShape, 'float32');
     const simd = lelSimdFor(backend);
     if (simd) {
-      // The same float32 row-by-row additions, four or sixteen columns at a time.
-      simd.colsum(heapOffset(backend, x.dataId), outer, inner, heapOffset(backend, out.dataId));
+      // Float32 row-by-row additions, four or sixteen columns at a time, cascaded: blocks of BLOCK rows are summed
+      // into partial rows, then the partial rows are summed. A plain sequential float32 sum over N rows has an
+      // error growing like N·ε (BatchNorm statistics and bias gradients sum N·H·W rows: 16k at batch 16, 32 × 32),
+      // which made wasm gradients drift from PyTorch's (trajectory tests); the cascade bounds it by (BLOCK + N/BLOCK)·ε.
+      const xOff = heapOffset(backend, x.dataId);
+      if (outer <= 2 * BLOCK) simd.colsum(xOff, outer, inner, heapOffset(backend, out.dataId));
+      else {
+        const blocks = Math.ceil(outer / BLOCK);
+        const partial = backend.makeOutput([blocks, inner], 'float32');
+        const pOff = heapOffset(backend, partial.dataId);
+        for (let b = 0; b < blocks; b++) simd.colsum(xOff + b * BLOCK * inner * 4, Math.min(BLOCK, outer - b * BLOCK), inner, pOff + b * inner * 4);
+        simd.colsum(pOff, blocks, inner, heapOffset(backend, out.dataId));
+        backend.disposeData(partial.dataId);
+      }
       if (mean) {
         const o = backend.typedArrayFromHeap(out) as Float32Array;
         for (let j = 0; j < inner; j++) o[j]! /= outer;
@@ -35,10 +50,16 @@ export function makeWasmLeadingReduce(stock: Stock, mean: boolean): Stock {
     }
     const o = backend.typedArrayFromHeap(out) as Float32Array;
     const xv = backend.typedArrayFromHeap(x) as Float32Array;
-    o.set(xv.subarray(0, inner));
-    for (let i = 1; i < outer; i++) {
-      const base = i * inner;
-      for (let j = 0; j < inner; j++) o[j]! += xv[base + j]!;
+    // The same cascade as the SIMD path, in float32 (Math.fround keeps JavaScript's doubles out of it).
+    const part = new Float32Array(inner);
+    o.fill(0);
+    for (let b = 0; b < outer; b += BLOCK) {
+      part.set(xv.subarray(b * inner, (b + 1) * inner));
+      for (let i = b + 1; i < Math.min(outer, b + BLOCK); i++) {
+        const base = i * inner;
+        for (let j = 0; j < inner; j++) part[j] = Math.fround(part[j]! + xv[base + j]!);
+      }
+      for (let j = 0; j < inner; j++) o[j] = Math.fround(o[j]! + part[j]!);
     }
     if (mean) for (let j = 0; j < inner; j++) o[j]! /= outer;
     return out;
