@@ -12,3 +12,5 @@ export { fuzzParameters, runProperty, isFuzzMode, PROPERTY_TEST_SEED } from './f
 export type { FuzzParameters, PropertyRunDetails } from './fuzz';
 export { measureInChild } from './measure';
 export type { ChildMeasurement, MeasureInChildOptions } from './measure';
+export { describeTrajectory, loadSuiteFixture, compareStepParts, compareFinalState, disposeSuiteFixture } from './trajectory-suite';
+export type { SuiteFixture, SuiteRun, SuiteTolerance } from './trajectory-suite';
