@@ -53,10 +53,11 @@ describe('text-effects tables', () => {
 
     const vib = results[1]!;
     expect(vib.comparisons[0]!.meanDifference).toBeCloseTo(0.01, 12);
-    expect(vib.notes).toMatch(/full FT 0\.800, VIB 0\.400; paired difference VIB − full -0\.400 .*\(VIB narrows the gap\)/);
+    expect(vib.notes).toMatch(/full FT 0\.800, VIB 0\.400; paired difference -0\.400 .*\(VIB lowers it\)/);
 
     const swa = results[2]!;
     expect(swa.arms.map((a) => a.id)).toEqual(['last', 'swa', 'ema', 'full-linear', 'ceiling']);
+    expect(swa.notes).toMatch(/Test cross-entropy, SWA vs last iterate: last iterate 1\.000, SWA 0\.800; paired difference -0\.200/);
     expect(swa.comparisons.map((x) => [x.method, x.seeds.length, x.verdict])).toEqual([
       ['swa', 2, 'no clear difference'],
       ['ema', 2, 'no clear difference'],

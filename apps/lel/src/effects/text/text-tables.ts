@@ -137,7 +137,7 @@ export function textSettings(out: string): SettingResult[] {
   const vib = store('vib');
   const swa = store('swa');
   const kd = store('kd');
-  const ceiling: ArmRows = { id: 'ceiling', label: 'full FT, all 1,800 labels (ceiling)', role: 'ceiling', rows: rowsBySeed(peft, /^peft\/ceiling\/all\/s(\d+)$/), value: testAcc, extra: fitExtra };
+  const ceiling: ArmRows = { id: 'ceiling', label: 'full FT, all 1,800 labels (ceiling)', role: 'ceiling', rows: rowsBySeed(peft, /^peft\/ceiling\/all\/s(\d+)$/), value: testAcc, extra: peftExtra };
   const results: SettingResult[] = [];
   for (const n of [16, 64, 256]) {
     const full = (role: ArmRole, id = 'full'): ArmRows => ({ id, label: `full FT, N = ${n}`, role, rows: rowsBySeed(peft, new RegExp(`^peft/full/n${n}/s(\\d+)$`)), value: testAcc, extra: peftExtra });
@@ -181,9 +181,13 @@ export function textSettings(out: string): SettingResult[] {
           method: 'swa',
           package: '@lel/swa',
           title: `SWA / EMA vs the last iterate (constant rate), N = ${n} per class`,
-          notes:
+          notes: [
             'One run per seed at the full-FT arm\'s dev-chosen peak rate held constant; SWA averages every 2 steps and EMA (0.95) every step over the ' +
-            'second half, so last iterate, SWA and EMA are paired by construction. The decayed-rate full FT of the PEFT table is shown for reference.',
+              'second half, so last iterate, SWA and EMA are paired by construction. The decayed-rate full FT of the PEFT table is shown for reference.',
+            ...(['swa', 'ema'] as const).map((k) =>
+              pairedLossNote(`Test cross-entropy, ${k.toUpperCase()} vs last iterate`, { label: k.toUpperCase(), rows: swaRows, f: (r) => (r[k] as { test: Score }).test.loss }, { label: 'last iterate', rows: swaRows, f: (r) => (r.last as { test: Score }).test.loss }),
+            ),
+          ].join('\n\n'),
           arms: [
             { id: 'last', label: 'last iterate (constant rate)', role: 'baseline', rows: swaRows, value: part('last'), extra: partExtra('last') },
             { id: 'swa', label: 'SWA (every 2 steps, 2nd half)', role: 'method', rows: swaRows, value: part('swa'), extra: partExtra('swa') },
@@ -222,20 +226,30 @@ export function textSettings(out: string): SettingResult[] {
   return results;
 }
 
+/**
+ * A paired comparison of a secondary number (a loss, a gap; lower is better) as one sentence: both means, the mean
+ * paired difference `method − baseline` with its 95% t-interval, and whether the method lowers or raises it.
+ */
+export function pairedLossNote(what: string, method: { label: string; rows: Map<number, JobResult>; f: (r: JobResult) => number }, base: { label: string; rows: Map<number, JobResult>; f: (r: JobResult) => number }): string {
+  const as = (a: typeof method, id: string) => {
+    const seeds = [...a.rows.keys()];
+    return { id, seeds, values: seeds.map((s) => a.f(a.rows.get(s)!)) };
+  };
+  const m = as(method, 'method');
+  const b = as(base, 'baseline');
+  const c = pairedComparison(m, b, '');
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '—');
+  const word = c.verdict === 'better' ? `${method.label} raises it` : c.verdict === 'worse' ? `${method.label} lowers it` : c.verdict;
+  return (
+    `${what}: ${base.label} ${f(meanStd(b.values).mean)}, ${method.label} ${f(meanStd(m.values).mean)}; ` +
+    `paired difference ${f(c.meanDifference)} [${f(c.interval[0])}, ${f(c.interval[1])}] over ${c.seeds.length} seeds (${word}).`
+  );
+}
+
 /** VIB's promise besides accuracy: the train–test cross-entropy gap, paired by seed (negative = VIB narrows it). */
 function gapNote(full: ArmRows, vib: ArmRows): string {
   const gap = (r: JobResult) => score(r, 'test').loss - score(r, 'train').loss;
-  const as = (a: ArmRows) => {
-    const seeds = [...a.rows.keys()];
-    return { id: a.id, seeds, values: seeds.map((s) => gap(a.rows.get(s)!)) };
-  };
-  const c = pairedComparison(as(vib), as(full), '');
-  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '—');
-  const word = c.verdict === 'better' ? 'VIB widens the gap' : c.verdict === 'worse' ? 'VIB narrows the gap' : c.verdict;
-  return (
-    `Train–test cross-entropy gap (test CE − train CE, eval mode): full FT ${f(meanStd(as(full).values).mean)}, VIB ${f(meanStd(as(vib).values).mean)}; ` +
-    `paired difference VIB − full ${f(c.meanDifference)} [${f(c.interval[0])}, ${f(c.interval[1])}] over ${c.seeds.length} seeds (${word}).`
-  );
+  return pairedLossNote('Train–test cross-entropy gap (test CE − train CE, eval mode)', { label: 'VIB', rows: vib.rows, f: gap }, { label: 'full FT', rows: full.rows, f: gap });
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '—');
