@@ -89,7 +89,7 @@ export type { ConfusionMatrixOptions, LabelInput, HungarianMatch, MeanConfidence
 // </metrics>
 // <optim>
 export { STEP_KEY, SGD, Adam, AdamW, polyLr, cosineWithWarmup, linearWithWarmup, stepLr, constantLr } from './optim/index';
-export { clipGradNorm, computeGradients, hasNonFinite } from './optim/index';
+export { clipGradNorm, computeGradients, hasNonFinite, stopGradient } from './optim/index';
 export type { ParamUpdate, SGDOptions, AdamOptions, LrSchedule, PolyLrOptions, CosineWithWarmupOptions, LinearWithWarmupOptions, StepLrOptions } from './optim/index';
 export type { ClipGradNormResult, LossOutput, ComputedGradients } from './optim/index';
 // </optim>
@@ -175,6 +175,10 @@ export type {
   ConfigIssue,
 } from './train';
 // </train>
+// <method>
+export { defineMethod, runMethod } from './method';
+export type { AnyMethod, Method, MethodConfig, MethodConfigInput, MethodData, MethodDefinition, MethodParts, MethodRun, MethodRunOptions, Metrics } from './method';
+// </method>
 // <kernels>
 export { registerLelKernels } from './kernels';
 export type { LelKernelRegistry } from './kernels';

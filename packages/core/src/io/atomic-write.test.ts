@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend } from '../backend';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
+import { fsyncDir, writeFileAtomic, writeFileAtomicSync } from './atomic-write';
 import { readSafetensorsFile, writeSafetensorsFile } from './safetensors-file';
 
 // Lets a test make `rename` fail, simulating a crash between writing the temporary file and renaming it.
@@ -33,6 +33,12 @@ describe('writeFileAtomic', () => {
     writeFileAtomicSync(path, new Uint8Array([1, 2, 3]));
     expect([...readFileSync(path)]).toEqual([1, 2, 3]);
     await expect(writeFileAtomic(join(dir, 'missing', 'x.json'), 'x')).rejects.toThrow(/cannot write .*x.json/);
+  });
+
+  test('fsyncDir syncs a folder and rethrows real failures (a missing folder) instead of swallowing them', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lel-atomic-'));
+    expect(() => fsyncDir(dir)).not.toThrow();
+    expect(() => fsyncDir(join(dir, 'missing'))).toThrow(/ENOENT/);
   });
 
   test('safetensors files: atomic write, read back, errors name the file', async () => {

@@ -11,9 +11,12 @@ function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
-// fsync of the directory makes the rename itself durable; some platforms (Windows) cannot open a
-// directory for it, which is not an error there.
-function fsyncDirSync(dir: string): void {
+/**
+ * fsync a directory so the renames inside it are durable. Platforms and file systems that cannot open or sync
+ * a directory (Windows: EISDIR/EPERM/EACCES, some FUSE mounts: EINVAL) are not an error; anything else (a missing
+ * folder, an I/O error) is rethrown, since the write it was meant to make durable may not be.
+ */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
@@ -47,7 +50,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await unlink(tmp).catch(() => undefined);
     throw new Error(`writeFileAtomic: cannot write ${path}: ${(e as Error).message}`, { cause: e });
   }
-  fsyncDirSync(dirname(path));
+  fsyncDir(dirname(path));
 }
 
 /** Synchronous {@link writeFileAtomic}. */
@@ -72,5 +75,5 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
     }
     throw new Error(`writeFileAtomic: cannot write ${path}: ${(e as Error).message}`, { cause: e });
   }
-  fsyncDirSync(dirname(path));
+  fsyncDir(dirname(path));
 }

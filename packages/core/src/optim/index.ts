@@ -11,4 +11,5 @@ export type { LrSchedule, PolyLrOptions, CosineWithWarmupOptions, LinearWithWarm
 export { clipGradNorm } from './clip-grad-norm';
 export type { ClipGradNormResult } from './clip-grad-norm';
 export { computeGradients, hasNonFinite } from './gradients';
+export { stopGradient } from './stop-gradient';
 export type { LossOutput, ComputedGradients } from './gradients';

@@ -5,7 +5,7 @@ export { expectNoLeaks, expectFlatMemory } from './leaks';
 export { gradCheck } from './gradcheck';
 export type { GradCheckOptions } from './gradcheck';
 export { describeMethodMatrix } from './method-matrix';
-export type { MethodCase, MethodSetup } from './method-matrix';
+export type { MethodCase, MethodRunCase, MethodSetup } from './method-matrix';
 export { readTrajectoryFixture, compareTrajectory, maxAbsDiff } from './trajectory';
 export type { TrajectoryDoc, TrajectoryTensor, TrajectoryTolerance } from './trajectory';
 export { fuzzParameters, runProperty, isFuzzMode, PROPERTY_TEST_SEED } from './fuzz';

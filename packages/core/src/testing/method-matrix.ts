@@ -1,12 +1,17 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import type { Module } from '../module/module';
+import type { AnyMethod } from '../method/define-method';
+import { runMethod, type MethodRunOptions } from '../method/run-method';
 import { useBackend } from '../backend';
 import { setGlobalSeed } from '../random/rng';
 import { Adam } from '../optim/adam';
 import { computeGradients } from '../optim/gradients';
 import { parseSafetensors, serializeSafetensors, toTensorMap } from '../io/safetensors';
-import type { LossParts } from '../train/types';
+import type { Callback, LossParts } from '../train/types';
 import { testBackends } from './backends';
 
 /** One method instance built for the matrix. */
@@ -29,6 +34,135 @@ export interface MethodCase {
    * number (init, data, method noise) from seeded generators so equal seeds give equal numbers.
    */
   setup: (seed: number) => MethodSetup | Promise<MethodSetup>;
+}
+
+/**
+ * A row that trains a whole method through `runMethod` (a method package's `defineMethod`, an app recipe):
+ * a few steps on tiny data, checked for finite named losses, leaks, determinism, frozen parameters and a
+ * bit-exact resume from a checkpoint.
+ */
+export interface MethodRunCase<D = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  name: string;
+  method: AnyMethod;
+  /** The method config (input form: defaults are filled in by the method's schema). */
+  config: unknown;
+  /**
+   * Fresh data for one run (called once per run, after `setGlobalSeed`): tensors, and any model or teacher the
+   * method takes. Must be deterministic: equal calls give equal data.
+   */
+  data: () => D | Promise<D>;
+  /** Free what `data` created, except a model the method hands back as its trained model (the matrix disposes that). */
+  dispose?: (data: D) => void;
+  /** Steps per run. Default 3. */
+  steps?: number;
+  /** The interrupted run stops (checkpointed) after this many steps, then resumes. Default 1. */
+  resumeAt?: number;
+  /** Further run options (e.g. `evaluate: false` to skip a slow evaluation). */
+  run?: MethodRunOptions;
+}
+
+type Snapshot = Map<string, Float32Array | Int32Array | Uint8Array>;
+
+async function snapshotAsync(model: Module): Promise<Snapshot> {
+  const out: Snapshot = new Map();
+  for (const [n, t] of model.stateDict()) out.set(n, ((await t.data()) as Float32Array).slice());
+  return out;
+}
+
+async function modulesSnapshot(modules: Record<string, Module>): Promise<Snapshot> {
+  const out: Snapshot = new Map();
+  for (const [k, m] of Object.entries(modules)) for (const [n, v] of await snapshotAsync(m)) out.set(`${k}.${n}`, v);
+  return out;
+}
+
+/** Records the frozen parameters at the start of training and checks them at its end. */
+function frozenWatch(): { callback: Callback<never>; problems: string[]; frozen: () => number } {
+  const before = new Map<string, Float32Array>();
+  const problems: string[] = [];
+  return {
+    problems,
+    frozen: () => before.size,
+    callback: {
+      async onTrainStart(ctx) {
+        for (const [k, m] of Object.entries(ctx.modules)) {
+          for (const [n, p] of m.namedParameters()) if (!p.trainable) before.set(`${k}.${n}`, ((await p.variable.data()) as Float32Array).slice());
+        }
+      },
+      async onTrainEnd(ctx) {
+        for (const [k, m] of Object.entries(ctx.modules)) {
+          for (const [n, p] of m.namedParameters()) {
+            const b = before.get(`${k}.${n}`);
+            if (b && !sameBits(b, (await p.variable.data()) as Float32Array)) problems.push(`frozen ${k}.${n} changed`);
+          }
+        }
+      },
+    },
+  };
+}
+
+function disposeRun(modules: Record<string, Module>): void {
+  for (const m of new Set(Object.values(modules))) m.dispose();
+}
+
+function describeRunRow(row: MethodRunCase, backend: string, timeout: number): void {
+  const steps = row.steps ?? 3;
+  const resumeAt = row.resumeAt ?? 1;
+  if (!(Number.isInteger(resumeAt) && resumeAt >= 1 && resumeAt < steps)) throw new Error(`method matrix ${row.name}: resumeAt must be in [1, steps)`);
+  const quiet = { progress: 'none' as const, logEvery: 1 };
+  /** One run: fresh data, runMethod, the final weights; everything but the returned snapshot is freed. */
+  const once = async (run: MethodRunOptions, maxSteps: number) => {
+    await useBackend(backend as never);
+    setGlobalSeed(0);
+    const data = await row.data();
+    let modules: Record<string, Module> | undefined;
+    try {
+      const r = await runMethod(row.method, row.config as never, data, { ...quiet, ...row.run, ...run, maxSteps });
+      modules = r.modules;
+      return { result: r.result, weights: await modulesSnapshot(r.modules) };
+    } finally {
+      row.dispose?.(data);
+      if (modules) disposeRun(modules);
+    }
+  };
+  const expectSame = (a: Snapshot, b: Snapshot, what: string) => {
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [n, v] of a) expect(sameBits(v, b.get(n)!), `${n} differs: ${what}`).toBe(true);
+  };
+
+  describe(`method run ${row.name} [${backend}]`, () => {
+    test('runMethod trains: finite named losses, frozen parameters untouched, no tensor leaked, the same seed gives the same weights', async () => {
+      const first = await once({}, steps); // warm-up: kernels and persistent caches
+      expect(first.result.steps).toBe(steps);
+      const train = first.result.history.filter((r) => r.type === 'train');
+      expect(train.length, 'no train record').toBeGreaterThan(0);
+      for (const r of train) {
+        for (const [k, v] of Object.entries(r)) if (typeof v === 'number') expect(Number.isFinite(v), `step ${r.step}: ${k} = ${v}`).toBe(true);
+        expect(typeof (r.loss ?? r.total), `step ${r.step} logged no loss`).toBe('number');
+      }
+      const watch = frozenWatch();
+      const before = tf.memory().numTensors;
+      const second = await once({ callbacks: [watch.callback] }, steps);
+      expect(tf.memory().numTensors - before, 'tensors leaked by a run').toBe(0);
+      expect(watch.problems).toEqual([]);
+      expectSame(first.weights, second.weights, 'two runs with the same seed');
+    }, timeout);
+
+    test(`an interrupted run resumed from its checkpoint (step ${resumeAt}) ends bit-identical to an uninterrupted one`, async () => {
+      const whole = await once({}, steps);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-method-matrix-'));
+      try {
+        const checkpoint = { every: { steps: 1 } };
+        const cut = await once({ runDir: dir, checkpoint }, resumeAt);
+        expect(cut.result.steps).toBe(resumeAt);
+        const resumed = await once({ runDir: dir, checkpoint, resume: 'last' }, steps);
+        expect(resumed.result.resumedFrom, 'did not resume').toBeDefined();
+        expect(resumed.result.steps).toBe(steps);
+        expectSame(whole.weights, resumed.weights, `resumed at step ${resumeAt}`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }, timeout);
+  });
 }
 
 function snapshot(model: Module): Map<string, Float32Array | Int32Array | Uint8Array> {
@@ -56,14 +190,20 @@ async function trainStep(s: MethodSetup, opt: Adam): Promise<number> {
 }
 
 /**
- * The shared method test matrix: every method package runs it on its own rows. For each row and backend:
- * one training step leaks no tensors; the loss is finite; frozen parameters stay bit-identical while some
- * trainable parameter moves; weights round-trip through safetensors into a fresh instance with equal loss;
- * the same seed gives the same numbers.
+ * The shared method test matrix: every method package runs it on its own rows. For each {@link MethodCase} row
+ * and backend: one training step leaks no tensors; the loss is finite; frozen parameters stay bit-identical while
+ * some trainable parameter moves; weights round-trip through safetensors into a fresh instance with equal loss;
+ * the same seed gives the same numbers. For each {@link MethodRunCase} row (a method trained through `runMethod`):
+ * finite named losses, untouched frozen parameters, no leaked tensor and equal weights for equal seeds over a few
+ * steps, and a run interrupted after a checkpoint and resumed ends bit-identical to an uninterrupted one.
  */
-export function describeMethodMatrix(rows: MethodCase[], options: { backends?: string[]; timeout?: number } = {}): void {
+export function describeMethodMatrix(allRows: (MethodCase | MethodRunCase)[], options: { backends?: string[]; timeout?: number } = {}): void {
   const backends = options.backends ?? testBackends().slice(0, 1);
+  const rows = allRows.filter((r): r is MethodCase => !('method' in r));
+  const runRows = allRows.filter((r): r is MethodRunCase => 'method' in r);
   for (const backend of backends) {
+    for (const row of runRows) describeRunRow(row, backend, options.timeout ?? 120_000);
+    if (rows.length === 0) continue;
     describe.each(rows.map((r) => [r.name, r] as const))(`method matrix %s [${backend}]`, (_name, row) => {
       const make = async (seed: number) => {
         await useBackend(backend as never);

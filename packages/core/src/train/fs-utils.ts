@@ -63,19 +63,6 @@ export function makeDirs(dir: string, what = 'folder'): void {
   }
 }
 
-/** fsync a directory so renames inside it are durable (ignored where the OS does not support it). */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Windows and some file systems cannot fsync directories.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
 /** Read and parse a JSON file, naming the file on failure. */
 export function readJsonFile<T = unknown>(file: string): T {
   let text: string;
