@@ -14,8 +14,11 @@ export const EntropyMinConfigSchema = z.object({
   steps: z.number().int().positive().default(200),
   /** Labelled and unlabelled batch size (ours). */
   batchSize: z.number().int().positive().default(32),
+  /** Seed of the initialisation and the data order (ours). */
   seed: z.number().int().default(0),
-});
+}).strict();
 
 /** Resolved config of @lel/entropy-min. */
-export type EntropyMinConfig = z.infer<typeof EntropyMinConfigSchema>;
+export type EntropyMinConfig = z.output<typeof EntropyMinConfigSchema>;
+/** What users write: every option optional. */
+export type EntropyMinConfigInput = z.input<typeof EntropyMinConfigSchema>;

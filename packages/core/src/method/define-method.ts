@@ -14,11 +14,11 @@ export type Metrics = Record<string, number>;
  * What a method's `build` returns: one training run's modules, optimisers, data streams and step — everything
  * `fit` needs that is not about the run (folder, resume, logging, callbacks: those are {@link MethodRunOptions}).
  *
- * Type parameters: `L` labelled batch, `U` unlabelled batch (`never` without an unlabelled stream), `M` the
+ * Type parameters: `L` labelled batch, `U` unlabelled batch (`undefined` without an unlabelled stream), `M` the
  * trained model, `I` what the method wants to report besides the fit result ({@link info}), `P` its prediction
  * function ({@link predict}).
  */
-export interface MethodParts<L, U = never, M extends Module = Module, I = undefined, P = undefined> {
+export interface MethodParts<L, U = undefined, M extends Module = Module, I = undefined, P = undefined> {
   /**
    * The trained model: its parameters are what the optimisers update, its tensors are checkpointed under their
    * own names, and it is what {@link runMethod} hands back. Give this or {@link modules}.
@@ -38,7 +38,9 @@ export interface MethodParts<L, U = never, M extends Module = Module, I = undefi
    * Labelled batches (they drive the epochs) and, for semi-supervised methods, unlabelled batches cycling beside
    * them (`ctx.unlabeled` in the step). Sources are re-invoked every epoch with that epoch's generator and must be
    * deterministic functions of it (bit-exact resume). An unsupervised method yields its unlabelled images as
-   * `labeled` batches: "labelled" means "drives the epochs".
+   * `labeled` batches: "labelled" means "drives the epochs". Leave the sources' `(epoch, rng)` parameters
+   * unannotated (or give `data` a `TrainData<L, U>` type): TypeScript then infers the batch types of `loss`,
+   * `ctx.unlabeled` and `batchSize` from them.
    */
   data: TrainData<L, U>;
   /**
@@ -84,7 +86,7 @@ export interface MethodParts<L, U = never, M extends Module = Module, I = undefi
 }
 
 /** The definition {@link defineMethod} takes. `S`: the config schema; `D`: the data (and objects) the method is given. */
-export interface MethodDefinition<S extends z.ZodType, D, L, U = never, M extends Module = Module, I = undefined, P = undefined> {
+export interface MethodDefinition<S extends z.ZodType, D, L, U = undefined, M extends Module = Module, I = undefined, P = undefined> {
   /** Short name (`cct`, `entropy-min`): error messages and logs use it. */
   name: string;
   /** One line on what the method does (shown by tools listing methods). */
@@ -104,7 +106,7 @@ export interface MethodDefinition<S extends z.ZodType, D, L, U = never, M extend
 }
 
 /** A method defined with {@link defineMethod}: its name and config schema, a config parser, and its `build`. */
-export interface Method<S extends z.ZodType = z.ZodType, D = unknown, L = unknown, U = never, M extends Module = Module, I = undefined, P = undefined>
+export interface Method<S extends z.ZodType = z.ZodType, D = unknown, L = unknown, U = undefined, M extends Module = Module, I = undefined, P = undefined>
   extends MethodDefinition<S, D, L, U, M, I, P> {
   /** Validate a config and fill in its defaults; throws a `ConfigValidationError` naming every bad key. */
   parseConfig(input: z.input<S>): z.output<S>;
@@ -145,7 +147,7 @@ export type AnyMethod = Method<any, any, any, any, any, any, any>; // eslint-dis
  *   },
  * });
  */
-export function defineMethod<S extends z.ZodType, D, L, U = never, M extends Module = Module, I = undefined, P = undefined>(
+export function defineMethod<S extends z.ZodType, D, L, U = undefined, M extends Module = Module, I = undefined, P = undefined>(
   definition: MethodDefinition<S, D, L, U, M, I, P>,
 ): Method<S, D, L, U, M, I, P> {
   const { name, configSchema } = definition;
