@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { scoped } from '@lel/core';
-import { stopGradient } from './detach';
+import { scoped, stopGradient } from '@lel/core';
 
 /** Consistency losses between an auxiliary prediction and the main one. Official `un_loss` "MSE" [configs/config.json]. */
 export type ConsistencyType = 'mse' | 'kl' | 'js';

@@ -15,7 +15,8 @@ export { guidedCutout, guidedCutoutParts, connectedComponents } from './perturba
 export type { GuidedCutoutOptions, GuidedCutoutParts, Component } from './perturbations/guided-cutout';
 export { vatPerturbation, vatPerturbationParts, l2NormalizePerSample, klBatchmean } from './perturbations/vat';
 export type { VatOptions, VatParts } from './perturbations/vat';
-export { stopGradient } from './detach';
+// One stop-gradient for every package: @lel/core's (re-exported for compatibility).
+export { stopGradient } from '@lel/core';
 export { consistencyTerm, unsupervisedLoss } from './consistency';
 export type { ConsistencyType, ConsistencyOptions } from './consistency';
 export { segmentationCrossEntropy, pixelCrossEntropy, validateLabels } from './cross-entropy';
@@ -26,7 +27,9 @@ export { rampUpWeight, sigmoidRampup, logRampup } from './ramp-up';
 export type { RampUpOptions } from './ramp-up';
 export { cctLoss } from './loss';
 export type { CctLossInputs, CctLossOptions, CctLossParts, SupervisedLossType } from './loss';
-export { SegmentationDecoder, AuxiliaryDecoder } from './decoders';
+// The one CCT decoder is @lel/models' CctDecoder (SegmentationDecoder is its former name here).
+export { CctDecoder as SegmentationDecoder } from '@lel/models';
+export { AuxiliaryDecoder } from './decoders';
 export type { AuxContext } from './decoders';
 export { CctModel } from './model';
 export type { SegmentationEncoder, UnsupervisedOutputs } from './model';
@@ -38,7 +41,9 @@ export { segmentationSet, imageSet, epochBatches, labelledBatches, randomHorizon
 export type { SegmentationSet, ImageSet, SegmentationBatch, ImageBatch, StreamingSet, LabelledSource, UnlabelledSource, SegmentationArrays, BatchAugment, AugmentBatch } from './data';
 export { predictLogits, evaluateSegmentation } from './inference';
 export type { Segmenter, PredictOptions, EvaluateOptions } from './inference';
+export { cct } from './method';
+export type { CctData, CctInfo } from './method';
 export { trainCct } from './train';
 export type { TrainCctOptions, TrainCctResult } from './train';
-export { trainCamClassifier, pseudoLabelsFor } from './weak-training';
+export { camClassifierTraining, CamTrainingConfigSchema, trainCamClassifier, pseudoLabelsFor } from './weak-training';
 export type { TrainCamOptions } from './weak-training';

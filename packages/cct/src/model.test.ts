@@ -9,7 +9,7 @@ import { unsupervisedLoss } from './consistency';
 import { SmallConvEncoder } from './encoder';
 import { segmentationCrossEntropy } from './cross-entropy';
 import { cctLoss } from './loss';
-import { SegmentationDecoder } from './decoders';
+import { CctDecoder as SegmentationDecoder } from '@lel/models';
 import { CctModel } from './model';
 import { SegEncoder } from '@lel/models';
 

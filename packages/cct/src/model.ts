@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, ModuleList, globalRng, resizeBilinear, scoped, type ParamGroup, type Rng, type TensorModule } from '@lel/core';
+import { Module, ModuleList, globalRng, resizeBilinear, scoped, stopGradient, type ParamGroup, type Rng, type TensorModule } from '@lel/core';
 import { type CctConfig, type CctConfigInput, PERTURBATIONS, parseCctConfig } from './config';
-import { AuxiliaryDecoder, SegmentationDecoder } from './decoders';
-import { stopGradient } from './detach';
+import { CctDecoder } from '@lel/models';
+import { AuxiliaryDecoder } from './decoders';
 
 /** An encoder mapping images [B, H, W, 3] to features [B, H/s, W/s, F] (s = the config's `upscale`). */
 export interface SegmentationEncoder extends TensorModule {
@@ -27,7 +27,7 @@ export interface UnsupervisedOutputs {
 export class CctModel extends Module {
   readonly config: CctConfig;
   readonly encoder: SegmentationEncoder;
-  readonly mainDecoder: SegmentationDecoder;
+  readonly mainDecoder: CctDecoder;
   readonly auxDecoders: ModuleList<AuxiliaryDecoder>;
 
   constructor(encoder: SegmentationEncoder, config: CctConfigInput | CctConfig, rng?: Rng) {
@@ -35,7 +35,7 @@ export class CctModel extends Module {
     this.config = parseCctConfig(config);
     const { numClasses, upscale } = this.config;
     this.encoder = this.registerModule('encoder', encoder);
-    this.mainDecoder = this.registerModule('mainDecoder', new SegmentationDecoder(encoder.outChannels, numClasses, upscale, rng, this.config.decoderFinalRelu));
+    this.mainDecoder = this.registerModule('mainDecoder', new CctDecoder(encoder.outChannels, numClasses, upscale, rng ?? globalRng(), this.config.decoderFinalRelu));
     this.auxDecoders = this.registerModule('auxDecoders', new ModuleList<AuxiliaryDecoder>());
     if (this.config.mode === 'semi') {
       // Order as the official constructor: vat, drop, cutout, context, object, feature_drop, feature_noise.

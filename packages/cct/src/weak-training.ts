@@ -1,60 +1,69 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SGD, fit, polyLr, type FitResult } from '@lel/core';
+import { SGD, defineMethod, polyLr, runMethod, type FitResult, type Rng } from '@lel/core';
+import { z } from 'zod';
 import { epochBatches, randomHorizontalFlip, type SegmentationBatch, type SegmentationSet } from './data';
 import { CamClassifier, camsForImages, camsToPseudoLabels, imageLevelLabels, multiLabelBCE, type CamOptions, type PseudoLabelOptions } from './weak-labels';
 
-/** Options of {@link trainCamClassifier}. Defaults from the official pseudo_labels/run.py (IRN's train_cam). */
-export interface TrainCamOptions {
-  /** `cam_num_epoches` 5. */
-  epochs?: number;
-  /** `cam_learning_rate` 0.1 (the classifier; the encoder gets lr/10 as IRN's param groups). */
-  lr?: number;
-  /** `cam_batch_size` 16. */
-  batchSize?: number;
-  /** `cam_weight_decay` 1e-4. */
-  weightDecay?: number;
-  seed?: number;
+/** Config of the CAM classifier's training. Defaults from the official pseudo_labels/run.py (IRN's train_cam). */
+export const CamTrainingConfigSchema = z
+  .object({
+    /** `cam_num_epoches` 5. */
+    epochs: z.number().int().min(1).default(5),
+    /** `cam_learning_rate` 0.1 (the classifier; the encoder gets lr/10 as IRN's param groups). */
+    lr: z.number().positive().default(0.1),
+    /** `cam_batch_size` 16. */
+    batchSize: z.number().int().min(1).default(16),
+    /** `cam_weight_decay` 1e-4. */
+    weightDecay: z.number().min(0).default(1e-4),
+    /** Seed of the data order and augmentation (ours). */
+    seed: z.number().int().default(0),
+  })
+  .strict();
+
+/** Options of {@link trainCamClassifier}: the {@link CamTrainingConfigSchema} keys plus a step budget. */
+export interface TrainCamOptions extends Partial<z.output<typeof CamTrainingConfigSchema>> {
   maxSteps?: number;
 }
 
 /**
- * Train the CAM classifier on image-level labels only: the set's masks are reduced to the multi-hot
- * list of present foreground classes (`imageLevelLabels`) before they reach the loss, so no pixel label
- * is used. Multi-label BCE, SGD with poly decay.
+ * The CAM classifier of CCT's weak-label variant as a method: trained on image-level labels only — the set's masks
+ * are reduced to the multi-hot list of present foreground classes (`imageLevelLabels`) before they reach the loss,
+ * so no pixel label is used. Multi-label BCE, SGD with poly decay, the encoder at lr/10.
  */
-export async function trainCamClassifier(classifier: CamClassifier, set: SegmentationSet, options: TrainCamOptions = {}): Promise<FitResult> {
-  const lr = options.lr ?? 0.1;
-  const epochs = options.epochs ?? 5;
-  const bs = options.batchSize ?? 16;
-  const steps = epochs * Math.ceil(set.images.shape[0] / bs);
-  const enc = classifier.encoder.namedParameters('encoder');
-  const head = classifier.classifier.namedParameters('classifier');
-  const optimizer = new SGD(
-    [
-      { params: enc, lrScale: 0.1 },
-      { params: head, lrScale: 1 },
-    ],
-    { lr, momentum: 0, weightDecay: options.weightDecay ?? 1e-4 },
-  );
-  try {
-    return await fit<SegmentationBatch>({
+export const camClassifierTraining = defineMethod({
+  name: 'cct-cam',
+  description: "CCT's CAM classifier for pseudo-labels: multi-label BCE on image-level labels",
+  configSchema: CamTrainingConfigSchema,
+  build(config, data: { classifier: CamClassifier; set: SegmentationSet }) {
+    const { classifier, set } = data;
+    const steps = config.epochs * Math.ceil(set.images.shape[0] / config.batchSize);
+    const optimizer = new SGD(
+      [
+        { params: classifier.encoder.namedParameters('encoder'), lrScale: 0.1 },
+        { params: classifier.classifier.namedParameters('classifier'), lrScale: 1 },
+      ],
+      { lr: config.lr, momentum: 0, weightDecay: config.weightDecay },
+    );
+    return {
       model: classifier,
-      optimizer,
-      schedule: polyLr({ baseLr: lr, maxIter: steps, power: 0.9 }),
-      step: (b) => {
+      optimizers: optimizer,
+      schedule: polyLr({ baseLr: config.lr, maxIter: steps, power: 0.9 }),
+      data: { labeled: (_e: number, rng: Rng) => epochBatches(set, config.batchSize, rng, randomHorizontalFlip) },
+      loss: (b: SegmentationBatch) => {
         const y = imageLevelLabels(b.labels, classifier.numClasses);
-        const loss = multiLabelBCE(classifier.forward(b.images), y);
-        return { total: loss };
+        return { total: multiLabelBCE(classifier.forward(b.images), y) };
       },
-      data: { labeled: (_e, rng) => epochBatches(set, bs, rng, randomHorizontalFlip) },
-      epochs,
-      maxSteps: options.maxSteps,
-      seed: options.seed ?? 0,
-      progress: 'none',
-    });
-  } finally {
-    optimizer.dispose();
-  }
+      epochs: config.epochs,
+      seed: config.seed,
+    };
+  },
+});
+
+/** Train the CAM classifier in place on image-level labels (see {@link camClassifierTraining}). */
+export async function trainCamClassifier(classifier: CamClassifier, set: SegmentationSet, options: TrainCamOptions = {}): Promise<FitResult> {
+  const { maxSteps, ...config } = options;
+  const r = await runMethod(camClassifierTraining, config, { classifier, set }, { progress: 'none', ...(maxSteps !== undefined ? { maxSteps } : {}) });
+  return r.result;
 }
 
 /**

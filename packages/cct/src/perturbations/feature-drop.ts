@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { globalRng, scoped, type Rng } from '@lel/core';
-import { stopGradient } from '../detach';
+import { globalRng, scoped, stopGradient, type Rng } from '@lel/core';
 
 /** Options of {@link featureDrop}. */
 export interface FeatureDropOptions {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { scoped } from '@lel/core';
-import { stopGradient } from '../detach';
+import { scoped, stopGradient } from '@lel/core';
 
 /**
  * Foreground of a prediction: 1 where argmax over classes (last axis) is not class 0 (background),

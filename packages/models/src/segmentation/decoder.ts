@@ -44,16 +44,39 @@ export function cctUpsample(inChannels: number, numClasses: number, upscale = 8,
 }
 
 /**
- * CCT's main decoder (and the shape of every auxiliary decoder): `upsample` = conv1×1 to classes, then
- * 3 × [conv1×1 → ReLU → pixel shuffle ×2]. [B, h, w, in] → logits [B, 8h, 8w, classes]; the last ReLU makes the
- * logits non-negative, as in CCT.
+ * CCT's decoder — the main one and every auxiliary one (`upsample()` [models/decoders.py]): conv1×1 in → classes
+ * (no bias, Kaiming-normal), then log2(upscale) × [conv1×1 C → 4C (ICNR) → ReLU → pixel shuffle ×2].
+ * [B, h, w, in] → logits [B, h·upscale, w·upscale, classes]. The last ReLU makes the logits non-negative, as in the
+ * official code, unless `finalRelu` is false (from scratch, a class whose logits die at 0 never recovers).
  */
 export class CctDecoder extends Module implements TensorModule {
-  constructor(inChannels: number, readonly numClasses: number, readonly upscale = 8, rng: Rng = globalRng()) {
+  readonly upsample: Sequential;
+
+  constructor(
+    readonly inChannels: number,
+    readonly numClasses: number,
+    readonly upscale = 8,
+    rng: Rng = globalRng(),
+    /** Apply the ReLU after the last 1×1 conv too (official: yes, so logits are ≥ 0). */
+    readonly finalRelu = true,
+  ) {
     super();
-    this.registerModule('upsample', cctUpsample(inChannels, numClasses, upscale, rng));
+    this.upsample = this.registerModule('upsample', cctUpsample(inChannels, numClasses, upscale, rng));
   }
-  forward(x: tf.Tensor): tf.Tensor {
-    return scoped('CctDecoder', () => (this.children()[0]![1] as TensorModule).forward(x));
+
+  forward(x: tf.Tensor): tf.Tensor4D {
+    if (this.finalRelu) return scoped('CctDecoder', () => this.upsample.forward(x) as tf.Tensor4D);
+    return scoped('CctDecoder', () => {
+      const items = this.upsample.items;
+      let y: tf.Tensor = x;
+      items.forEach((m, i) => {
+        if (i === items.length - 1 && m instanceof PixelShuffleUp) {
+          // The last block without its ReLU: its conv, then the shuffle.
+          const conv = m.children()[0]![1] as TensorModule;
+          y = pixelShuffle(conv.forward(y), m.scale);
+        } else y = m.forward(y);
+      });
+      return y as tf.Tensor4D;
+    });
   }
 }
