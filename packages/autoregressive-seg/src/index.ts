@@ -26,6 +26,6 @@ export { imageBatch, validateImageSet } from './data';
 export type { ImageSet, LabelledImageSet } from './data';
 export { ArSegArchitectureSchema, ArSegTrainingSchema, ArSegConfigSchema } from './config';
 export type { ArSegArchitecture, ArSegArchitectureInput, ArSegConfig, ArSegConfigInput } from './config';
-export { trainArSeg, arSegStepLoss } from './train';
-export type { TrainArSegOptions, TrainArSegResult } from './train';
+export { arSeg, trainArSeg, arSegStepLoss } from './train';
+export type { ArSegData, TrainArSegOptions, TrainArSegResult } from './train';
 export { saveArEncoder, loadArEncoder, AR_ENCODER_FORMAT } from './export';

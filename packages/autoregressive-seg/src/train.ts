@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, fit, Rng, validateConfig } from '@lel/core';
-import type { Callback, FitResult } from '@lel/core';
+import { Adam, defineMethod, Rng, runMethod } from '@lel/core';
+import type { Callback, FitResult, MethodRunOptions } from '@lel/core';
 import { ArSegConfigSchema, type ArSegConfig, type ArSegConfigInput } from './config';
 import { iicViews, unflip } from './augment';
 import { imageBatch, validateImageSet, type ImageSet, type LabelledImageSet } from './data';
@@ -47,53 +47,83 @@ export function arSegStepLoss(model: ArSegModel, x: tf.Tensor4D, config: ArSegCo
   return arSegLoss(a, b, lossOptions);
 }
 
+/** The data of {@link arSeg}: unlabelled images, and optionally labelled ones only to score the clusters. */
+export interface ArSegData {
+  /** Training images (no labels). */
+  images: ImageSet;
+  /** Labelled images used only to log Hungarian pixel accuracy / mIoU (never for training). */
+  evalData?: LabelledImageSet;
+}
+
 /**
- * Train the autoregressive clustering network (Ouali et al., ECCV 2020) — or, with `mode: 'iic'`, the IIC baseline on
- * the same network — on unlabelled images with Adam on core's `fit` (JSONL logs, checkpoints, resume, NaN guard).
- * Batches are random permutations per epoch (last partial batch dropped).
+ * The autoregressive clustering network (Ouali et al., ECCV 2020) — or, with `mode: 'iic'`, the IIC baseline on
+ * the same network — as a method: Adam on the MI loss between two orderings (AC) or two augmented views (IIC) of
+ * unlabelled images, batches are random permutations per epoch (last partial batch dropped), `config.steps` steps.
+ * With `evalData`, the clusters are scored (`pixelAccuracy`, `miou`) once at the end (`evalEvery` to change).
+ * `predict` gives cluster probabilities [B, H, W, K] (the unmasked network, eval mode).
  */
-export async function trainArSeg(data: ImageSet, rawConfig: ArSegConfigInput = {}, options: TrainArSegOptions = {}): Promise<TrainArSegResult> {
-  const config = validateConfig(ArSegConfigSchema, rawConfig);
-  validateImageSet('trainArSeg', data);
-  if (data.channels !== config.inChannels) throw new Error(`trainArSeg: data has ${data.channels} channels, config.inChannels is ${config.inChannels}`);
-  if (config.halfT >= Math.min(data.height, data.width)) throw new Error(`trainArSeg: halfT (${config.halfT}) must be smaller than the image size ${data.height} × ${data.width}`);
-  const bs = Math.min(config.batchSize, data.n);
-  const model = new ArSegModel(architectureOf(config), new Rng(config.seed));
-  const optimizer = new Adam(model.trainableParameters(), { lr: config.lr });
-  const evalData = options.evalData;
-  try {
-    const result = await fit<tf.Tensor4D>({
+export const arSeg = defineMethod({
+  name: 'autoregressive-seg',
+  description: 'unsupervised segmentation: mutual information between two masked-convolution orderings (or IIC views)',
+  configSchema: ArSegConfigSchema,
+  build(config, data: ArSegData) {
+    const images = data.images;
+    validateImageSet('autoregressive-seg', images);
+    if (images.channels !== config.inChannels) throw new Error(`autoregressive-seg: data has ${images.channels} channels, config.inChannels is ${config.inChannels}`);
+    if (config.halfT >= Math.min(images.height, images.width)) {
+      throw new Error(`autoregressive-seg: halfT (${config.halfT}) must be smaller than the image size ${images.height} × ${images.width}`);
+    }
+    const bs = Math.min(config.batchSize, images.n);
+    const model = new ArSegModel(architectureOf(config), new Rng(config.seed));
+    const evalData = data.evalData;
+    return {
       model,
-      optimizer,
-      maxSteps: config.steps,
-      seed: config.seed,
-      config,
-      ...(options.runDir ? { runDir: options.runDir } : {}),
-      ...(options.resume ? { resume: options.resume } : {}),
-      ...(options.callbacks ? { callbacks: options.callbacks } : {}),
-      progress: options.progress ?? 'none',
+      optimizers: new Adam(model.trainableParameters(), { lr: config.lr }),
       data: {
-        labeled: function* (_epoch, rng) {
-          const order = rng.permutation(data.n);
-          for (let s = 0; s + bs <= data.n; s += bs) yield imageBatch(data, order.slice(s, s + bs));
+        labeled: function* (_epoch: number, rng: Rng) {
+          const order = rng.permutation(images.n);
+          for (let s = 0; s + bs <= images.n; s += bs) yield imageBatch(images, order.slice(s, s + bs));
         },
       },
-      step: (x, ctx) => arSegStepLoss(model, x, config, ctx.rng),
+      loss: (x: tf.Tensor4D, ctx: { rng: Rng }) => arSegStepLoss(model, x, config, ctx.rng),
+      maxSteps: config.steps,
+      seed: config.seed,
       ...(evalData
         ? {
             evaluate: () => {
               const r = evaluateArSeg(model, evalData);
               return { pixelAccuracy: r.accuracy, miou: r.miou };
             },
-            evalEvery: options.evalEvery ?? config.steps,
+            evalEvery: config.steps,
           }
         : {}),
-    });
-    return { model, result, config };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
+      /** Cluster probabilities [B, H, W, K] of images [B, H, W, C] (unmasked network, eval mode). */
+      predict: (x: tf.Tensor4D): tf.Tensor4D => {
+        const was = model.training;
+        model.eval();
+        try {
+          return tf.tidy(() => model.forward(x, 0).probs as tf.Tensor4D);
+        } finally {
+          model.train(was);
+        }
+      },
+      cleanup: ({ failed }: { failed: boolean }) => {
+        if (failed) model.dispose();
+      },
+    };
+  },
+});
+
+/**
+ * Train the autoregressive clustering network (or the IIC baseline) on unlabelled images: `runMethod(arSeg, …)`
+ * with the run options (folder, resume, callbacks, progress, evaluation period).
+ */
+export async function trainArSeg(data: ImageSet, rawConfig: ArSegConfigInput = {}, options: TrainArSegOptions = {}): Promise<TrainArSegResult> {
+  const { evalData, evalEvery, ...run } = options;
+  const r = await runMethod(arSeg, rawConfig, { images: data, ...(evalData ? { evalData } : {}) }, {
+    progress: 'none',
+    ...run,
+    ...(evalEvery !== undefined ? { evalEvery } : {}),
+  } satisfies MethodRunOptions);
+  return { model: r.model, result: r.result, config: r.config };
 }
