@@ -29,7 +29,7 @@ export function makePackage({ dir, name, description, deps = {}, keywords = [], 
       },
       './package.json': './package.json',
     },
-    files: ['dist', 'src', '!src/**/*.test.ts', '!src/**/fixtures'],
+    files: ['dist', 'src', '!src/**/*.test.ts', '!src/**/fixtures', '!src/**/*.fixture.ts'],
     scripts: {
       build: 'tsup',
       typecheck: 'tsc --noEmit -p tsconfig.json',

@@ -6,7 +6,7 @@ import { describeMethodMatrix } from '@lel/core/testing';
 import type { MethodCase } from '@lel/core/testing';
 import { applyPeft } from './peft-model';
 import type { PeftConfig } from './config';
-import { tinyBatch, tinyBert } from './test-utils';
+import { tinyBatch, tinyBert } from './test-utils.fixture';
 
 // The shared method matrix on a tiny BERT, one row per PEFT method: the frozen base must stay bit-identical.
 const configs: Record<string, PeftConfig> = {

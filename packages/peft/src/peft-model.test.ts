@@ -8,7 +8,7 @@ import { AdamW, computeGradients, crossEntropy, useBackend } from '@lel/core';
 import { BertForSequenceClassification, loadBertWeightsFromFile } from '@lel/models';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { applyPeft, PeftModel, type PeftConfig } from './index';
-import { TINY_BERT, logitsOf, snapshot, tinyBatch, tinyBert } from './test-utils';
+import { TINY_BERT, logitsOf, snapshot, tinyBatch, tinyBert } from './test-utils.fixture';
 
 const METHODS: Record<string, PeftConfig> = {
   bitfit: { method: 'bitfit' },

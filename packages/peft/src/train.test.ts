@@ -5,7 +5,7 @@ import { useBackend } from '@lel/core';
 import { WordPieceTokenizer } from '@lel/models';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { fineTuneSequenceClassification } from './train';
-import { snapshot, tinyBert } from './test-utils';
+import { snapshot, tinyBert } from './test-utils.fixture';
 
 const WORDS = ['good', 'great', 'fine', 'bad', 'awful', 'poor', 'movie', 'food', 'the', 'was', 'very'];
 const tokenizer = new WordPieceTokenizer(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS]);

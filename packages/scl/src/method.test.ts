@@ -9,7 +9,7 @@ import { describeMethodMatrix, expectFlatMemory } from '@lel/core/testing';
 import { describe, expect, test } from 'vitest';
 import { sclLoss } from './loss';
 import { SclModel } from './model';
-import { loadSclWeights, multiStepEpochLr, saveSclWeights, sclDistillLoss, trainScl, trainSclDistill } from './train';
+import { loadSclWeights, multiStepEpochLr, saveSclWeights, scl, sclDistill, sclDistillLoss, trainScl, trainSclDistill } from './train';
 import { toyData } from './toy-data.fixture';
 
 const TINY = { channels: [4, 4, 8, 8] as [number, number, number, number], inChannels: 1, featDim: 4, dropBlockSize: 1 };
@@ -21,8 +21,21 @@ function tinyModel(seed: number | string, opts: Partial<ConstructorParameters<ty
 
 const lossOptions = { lambdaCls: 1, spatialContLoss: true, lambdaSpatial: 1, globalContLoss: true, lambdaGlobal: 1 };
 
-// The shared method matrix: leaks, frozen parameters, checkpoint round trip, finiteness, determinism.
+const RUN = { channels: TINY.channels, featDim: 4, dropBlockSize: 1, dropRate: 0.1, batchSize: 4, epochs: 2, lrMilestones: [1], imageSize: 16, seed: 3 };
+
+// The shared method matrix: leaks, frozen parameters, checkpoint round trip, finiteness, determinism; and both methods
+// through runMethod (named losses, leaks, determinism, a bit-exact resume mid-epoch with DropBlock).
 describeMethodMatrix([
+  { name: 'scl through runMethod', method: scl, config: RUN, data: () => toyData(8, 2, 1), steps: 3, resumeAt: 1 },
+  {
+    name: 'scl-distill through runMethod (frozen teacher)',
+    method: sclDistill,
+    config: { channels: TINY.channels, dropBlockSize: 1, batchSize: 4, epochs: 2, lrMilestones: [1], imageSize: 16, lambdaSpatial: 1, seed: 4 },
+    data: () => ({ data: toyData(8, 2, 2), teacher: tinyModel('teacher', { numClasses: 2 }) }),
+    dispose: (d: { teacher: SclModel }) => d.teacher.dispose(),
+    steps: 3,
+    resumeAt: 2,
+  },
   {
     name: 'scl CE+SC+GC (layer1 frozen)',
     setup: (seed) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, fit, readSafetensorsFile, Rng, SGD, toTensorMap, validateConfig, writeSafetensorsFile } from '@lel/core';
-import type { FitOptions, FitResult, LossParts, LrScheduleLike, ProgressMode } from '@lel/core';
+import { crossEntropy, defineMethod, readSafetensorsFile, Rng, runMethod, SGD, toTensorMap, writeSafetensorsFile } from '@lel/core';
+import type { FitResult, LossParts, LrScheduleLike, MethodRunOptions } from '@lel/core';
 import { batches, EpisodeSampler } from '@lel/datasets';
 import type { ImageClassificationData } from '@lel/datasets';
 import { imageAt, sclViewA, stackImages, twoViewBatch } from './augment';
@@ -26,60 +26,15 @@ export function multiStepEpochLr(options: { baseLr: number; milestones: readonly
   };
 }
 
-/** Options of the training recipes besides the config. */
-export interface SclTrainOptions {
-  /** Run folder (metrics.jsonl, checkpoints); nothing is written without it. */
-  runDir?: string;
-  progress?: ProgressMode;
-  /** Stop after this many steps (a time budget; the schedule still follows `epochs`). */
-  maxSteps?: number;
-  /** Log a train record every this many steps. Default 10. */
-  logEvery?: number;
-  /**
-   * Continue a run from `'last'` / `'best'` (of `runDir`) or a checkpoint or run folder path (`fit`'s `resume`):
-   * weights, BatchNorm statistics, momentum buffers, step, data position, the run's generators and the ResNet-12's
-   * dropout / DropBlock generator and batch counter are restored, so the run continues bit-exactly on the same
-   * backend (any `dropRate`). Give the same data, config and options as the run that wrote it. A checkpoint written
-   * before @lel/core saved module generator state resumes with a warning (`result.warnings`) and is not bit-exact
-   * when `dropRate` > 0. Default: a fresh run.
-   */
-  resume?: FitOptions<unknown>['resume'];
-  /** `fit` callbacks (Ctrl-C handling, SWA, …); stateful ones are saved in checkpoints and restored on resume. */
-  callbacks?: FitOptions<unknown>['callbacks'];
-  /**
-   * Evaluation (`fit`'s `evaluate`, in eval mode; `ctx.model` is the model being trained), returning metrics by
-   * name; they are logged and can pick the best checkpoint (`checkpoint.best`). Default: none.
-   */
-  evaluate?: FitOptions<unknown>['evaluate'];
-  /** How often `evaluate` runs, in steps or epochs (`fit`'s `evalEvery`). Default `{ epochs: 1 }`. */
-  evalEvery?: FitOptions<unknown>['evalEvery'];
-  /**
-   * Checkpointing in `runDir` (`fit`'s `checkpoint`: `every`, `keepLast`, `best`); `false` turns it off.
-   * Default `fit`'s: every epoch and at the end, the last 3 kept, when `runDir` is set.
-   */
-  checkpoint?: FitOptions<unknown>['checkpoint'];
-  /**
-   * The config saved as `config.json` and hashed into checkpoints (a resume with a different hash is refused).
-   * An app that embeds the SCL config in a larger one passes the larger one. Default: the resolved config.
-   */
-  config?: unknown;
-}
-
-/** The `fit` options every recipe takes from {@link SclTrainOptions} (the run folder, logging, resume, hooks). */
-function runOptions(options: SclTrainOptions, config: unknown) {
-  return {
-    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-    ...(options.runDir ? { runDir: options.runDir } : {}),
-    progress: options.progress ?? 'none',
-    logEvery: options.logEvery ?? 10,
-    resume: options.resume,
-    callbacks: options.callbacks,
-    evaluate: options.evaluate,
-    evalEvery: options.evalEvery,
-    checkpoint: options.checkpoint,
-    config: options.config ?? config,
-  };
-}
+/**
+ * Options of the training recipes besides the config: the run options of `@lel/core`'s `runMethod` (run folder,
+ * `progress` (default `'none'`), `maxSteps` (a time budget; the schedule still follows `epochs`), `logEvery`,
+ * `resume`, `callbacks`, `evaluate` / `evalEvery`, `checkpoint`, and `config` — the config saved and hashed, when an
+ * app embeds SCL's in a larger one). Resume restores weights, BatchNorm statistics, momentum buffers, step, data
+ * position, the run's generators and the ResNet-12's dropout / DropBlock generator and batch counter, so the run
+ * continues bit-exactly on the same backend (any `dropRate`).
+ */
+export type SclTrainOptions = MethodRunOptions;
 
 /** A trained model with its fit result and resolved config. */
 export interface SclTrainResult<C> {
@@ -109,58 +64,55 @@ function epochBatches(data: ImageClassificationData, config: Pick<SclConfig, 'ba
   return [...batches(Array.from({ length: data.n }, (_, i) => i), bs, rng, { dropLast: true })];
 }
 
+function newModel(config: Pick<SclConfig, 'channels' | 'dropRate' | 'dropBlockSize'>, numClasses: number, inChannels: number, extra: Partial<ConstructorParameters<typeof SclModel>[0]>, seed: string): SclModel {
+  return new SclModel({ numClasses, inChannels, channels: config.channels, dropRate: config.dropRate, dropBlockSize: config.dropBlockSize, ...extra, rng: new Rng(seed) });
+}
+
 /**
- * SCL pre-training (train_contrastive.py): a ResNet-12 with a base-class classifier on the merged base classes,
- * two views per image, λ_cls·CE + λ_sp·SC + λ_gl·GC (+ the optional ProtoNet episodic term), SGD with momentum,
- * weight decay and SCL's step decay. `data` holds the base classes (labels 0..numClasses−1).
+ * SCL pre-training (train_contrastive.py) as a method: a ResNet-12 with a base-class classifier on the merged base
+ * classes, two views per image, λ_cls·CE + λ_sp·SC + λ_gl·GC (+ the optional ProtoNet episodic term), SGD with
+ * momentum, weight decay and SCL's step decay. The data holds the base classes (labels 0..numClasses−1).
  */
-export async function trainScl(data: ImageClassificationData, rawConfig: SclConfigInput = {}, options: SclTrainOptions = {}): Promise<SclTrainResult<SclConfig>> {
-  const config = validateConfig(SclConfigSchema, rawConfig);
-  checkData('trainScl', data);
-  const numClasses = data.classNames.length;
-  const model = new SclModel({
-    numClasses,
-    inChannels: data.channels,
-    channels: config.channels,
-    dropRate: config.dropRate,
-    dropBlockSize: config.dropBlockSize,
-    featDim: config.featDim,
-    projection: config.globalContLoss,
-    attention: config.spatialContLoss,
-    aggregation: config.aggregation,
-    rng: new Rng(`scl-init/${config.seed}`),
-  });
-  const view = { size: config.imageSize, padding: config.cropPadding };
-  const stepsPerEpoch = epochBatches(data, config, 0, new Rng(0)).length;
-  if (stepsPerEpoch === 0) throw new Error(`trainScl: ${data.n} images make no full batch of ${config.batchSize}`);
-  const optimizer = new SGD(model.trainableParameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
-  try {
-    const result = await fit({
+export const scl = defineMethod({
+  name: 'scl',
+  description: 'spatial contrastive learning for few-shot classification: CE + spatial and global contrastive terms on two views',
+  configSchema: SclConfigSchema,
+  build(config, data: ImageClassificationData) {
+    checkData('scl', data);
+    const stepsPerEpoch = epochBatches(data, config, 0, new Rng(0)).length;
+    if (stepsPerEpoch === 0) throw new Error(`scl: ${data.n} images make no full batch of ${config.batchSize}`);
+    const model = newModel(config, data.classNames.length, data.channels, { featDim: config.featDim, projection: config.globalContLoss, attention: config.spatialContLoss, aggregation: config.aggregation }, `scl-init/${config.seed}`);
+    const view = { size: config.imageSize, padding: config.cropPadding };
+    return {
       model,
-      optimizer,
+      optimizers: new SGD(model.trainableParameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
       schedule: multiStepEpochLr({ baseLr: config.lr, milestones: config.lrMilestones, rate: config.lrDecayRate, stepsPerEpoch }),
       epochs: config.epochs,
       stepsPerEpoch,
       seed: config.seed,
-      ...runOptions(options, config),
       ...(config.gradClipNorm ? { gradClipNorm: config.gradClipNorm } : {}),
       // Augmentation draws come from a per-epoch generator, so an epoch is a pure function of (seed, epoch) and a
       // resumed run replays it exactly.
-      data: { labeled: function* (epoch, rng) {
-        const augRng = new Rng(`scl-aug/${config.seed}/${epoch}`);
-        for (const idx of epochBatches(data, config, epoch, rng)) yield twoViewBatch(data, idx, augRng, view);
-      } },
-      batchSize: (b) => b.y.shape[0],
-      step: (batch) => sclLoss(model, batch.x, batch.y, config) as LossParts,
-    });
-    return { model, result, config };
-  } catch (e) {
-    // The caller never gets the model of a failed run.
-    model.dispose();
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
+      data: {
+        labeled: function* (epoch: number, rng: Rng) {
+          const augRng = new Rng(`scl-aug/${config.seed}/${epoch}`);
+          for (const idx of epochBatches(data, config, epoch, rng)) yield twoViewBatch(data, idx, augRng, view);
+        },
+      },
+      batchSize: (b: { y: tf.Tensor }) => b.y.shape[0]!,
+      loss: (batch: { x: tf.Tensor; y: tf.Tensor }) => sclLoss(model, batch.x, batch.y, config) as LossParts,
+      cleanup: ({ failed }: { failed: boolean }) => {
+        // The caller never gets the model of a failed run.
+        if (failed) model.dispose();
+      },
+    };
+  },
+});
+
+/** SCL pre-training: `runMethod(scl, config, data, options)` (progress off by default). */
+export async function trainScl(data: ImageClassificationData, rawConfig: SclConfigInput = {}, options: SclTrainOptions = {}): Promise<SclTrainResult<SclConfig>> {
+  const r = await runMethod(scl, rawConfig, data, { progress: 'none', ...options });
+  return { model: r.model, result: r.result, config: r.config };
 }
 
 /** The SCL distillation objective by named part. */
@@ -196,61 +148,63 @@ export function sclDistillLoss(
   }) as SclDistillLossParts;
 }
 
+/** The data of {@link sclDistill}: the base classes and the frozen teacher (not trained, not checkpointed). */
+export interface SclDistillData {
+  data: ImageClassificationData;
+  teacher: SclModel;
+}
+
 /**
- * SCL distillation (train_distillation.py): a student of the same architecture, trained from scratch on the base
- * classes (single view, augmentation A) from the frozen teacher. The teacher is put in eval mode.
+ * SCL distillation (train_distillation.py) as a method: a student of the same architecture, trained from scratch on
+ * the base classes (single view, augmentation A) from the frozen teacher, which is put in eval mode.
  */
+export const sclDistill = defineMethod({
+  name: 'scl-distill',
+  description: "SCL's self-distillation: a student trained from a frozen teacher (CE + KD + feature distances)",
+  configSchema: SclDistillConfigSchema,
+  build(config, { data, teacher }: SclDistillData) {
+    checkData('scl-distill', data);
+    const numClasses = data.classNames.length;
+    if (teacher.options.numClasses !== numClasses) throw new Error(`scl-distill: the teacher has ${teacher.options.numClasses} classes, data has ${numClasses}`);
+    teacher.eval();
+    const student = newModel(config, numClasses, data.channels, { projection: false, attention: false }, `scl-student-init/${config.seed}`);
+    const view = { size: config.imageSize, padding: config.cropPadding };
+    const bs = Math.min(config.batchSize, data.n);
+    const stepsPerEpoch = Math.floor(data.n / bs);
+    return {
+      model: student,
+      optimizers: new SGD(student.trainableParameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
+      schedule: multiStepEpochLr({ baseLr: config.lr, milestones: config.lrMilestones, rate: config.lrDecayRate, stepsPerEpoch }),
+      epochs: config.epochs,
+      stepsPerEpoch,
+      seed: config.seed,
+      data: {
+        labeled: function* (epoch: number, rng: Rng) {
+          const augRng = new Rng(`scl-distill-aug/${config.seed}/${epoch}`);
+          for (const idx of batches(Array.from({ length: data.n }, (_, i) => i), bs, rng, { dropLast: true })) {
+            const x = stackImages(idx.map((i) => sclViewA(imageAt(data, i), augRng, view)));
+            yield { x, y: tf.tensor1d(Int32Array.from(idx, (i) => data.labels[i]!), 'int32') };
+          }
+        },
+      },
+      batchSize: (b: { y: tf.Tensor }) => b.y.shape[0]!,
+      loss: (batch: { x: tf.Tensor; y: tf.Tensor }) => sclDistillLoss(student, teacher, batch.x, batch.y, config) as LossParts,
+      cleanup: ({ failed }: { failed: boolean }) => {
+        if (failed) student.dispose();
+      },
+    };
+  },
+});
+
+/** SCL distillation: `runMethod(sclDistill, config, { data, teacher }, options)` (progress off by default). */
 export async function trainSclDistill(
   data: ImageClassificationData,
   teacher: SclModel,
   rawConfig: SclDistillConfigInput = {},
   options: SclTrainOptions = {},
 ): Promise<SclTrainResult<SclDistillConfig>> {
-  const config = validateConfig(SclDistillConfigSchema, rawConfig);
-  checkData('trainSclDistill', data);
-  const numClasses = data.classNames.length;
-  if (teacher.options.numClasses !== numClasses) throw new Error(`trainSclDistill: the teacher has ${teacher.options.numClasses} classes, data has ${numClasses}`);
-  teacher.eval();
-  const student = new SclModel({
-    numClasses,
-    inChannels: data.channels,
-    channels: config.channels,
-    dropRate: config.dropRate,
-    dropBlockSize: config.dropBlockSize,
-    projection: false,
-    attention: false,
-    rng: new Rng(`scl-student-init/${config.seed}`),
-  });
-  const view = { size: config.imageSize, padding: config.cropPadding };
-  const bs = Math.min(config.batchSize, data.n);
-  const stepsPerEpoch = Math.floor(data.n / bs);
-  const optimizer = new SGD(student.trainableParameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
-  try {
-    const result = await fit({
-      model: student,
-      optimizer,
-      schedule: multiStepEpochLr({ baseLr: config.lr, milestones: config.lrMilestones, rate: config.lrDecayRate, stepsPerEpoch }),
-      epochs: config.epochs,
-      stepsPerEpoch,
-      seed: config.seed,
-      ...runOptions(options, config),
-      data: { labeled: function* (epoch, rng) {
-        const augRng = new Rng(`scl-distill-aug/${config.seed}/${epoch}`);
-        for (const idx of batches(Array.from({ length: data.n }, (_, i) => i), bs, rng, { dropLast: true })) {
-          const x = stackImages(idx.map((i) => sclViewA(imageAt(data, i), augRng, view)));
-          yield { x, y: tf.tensor1d(Int32Array.from(idx, (i) => data.labels[i]!), 'int32') };
-        }
-      } },
-      batchSize: (b) => b.y.shape[0],
-      step: (batch) => sclDistillLoss(student, teacher, batch.x, batch.y, config) as LossParts,
-    });
-    return { model: student, result, config };
-  } catch (e) {
-    student.dispose();
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
+  const r = await runMethod(sclDistill, rawConfig, { data, teacher }, { progress: 'none', ...options });
+  return { model: r.model, result: r.result, config: r.config };
 }
 
 /**

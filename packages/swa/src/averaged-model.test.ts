@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend, type Module } from '@lel/core';
 import { expectFlatMemory, expectNoLeaks } from '@lel/core/testing';
 import { AveragedModel } from './averaged-model';
-import { TestNet } from './test-models';
+import { TestNet } from './test-models.fixture';
 
 beforeAll(async () => {
   await useBackend('cpu');

@@ -8,7 +8,7 @@ import { crossEntropy, fit, readSafetensorsFile, SGD, useBackend, type Callback,
 import { expectNoLeaks } from '@lel/core/testing';
 import { SwaCallback } from './callback';
 import { swaLrSchedule } from './swa-lr-schedule';
-import { TestNet } from './test-models';
+import { TestNet } from './test-models.fixture';
 
 type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
 

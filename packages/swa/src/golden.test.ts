@@ -6,7 +6,7 @@ import { AveragedModel } from './averaged-model';
 import { swaLrSchedule } from './swa-lr-schedule';
 import { swaAveragingSteps } from './swa-start-schedule';
 import { updateBn } from './update-bn';
-import { BnOnly, SingleParameter } from './test-models';
+import { BnOnly, SingleParameter } from './test-models.fixture';
 
 /** Feed each snapshot into a one-parameter model, average it, and collect the averages. */
 function runAveraging(ctx: GoldenContext, options: ConstructorParameters<typeof AveragedModel>[1]): { averages: tf.Tensor; n: number[] } {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { useBackend } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
 import { updateBn } from './update-bn';
-import { LnNet, TestNet } from './test-models';
+import { LnNet, TestNet } from './test-models.fixture';
 
 beforeAll(async () => {
   await useBackend('cpu');

@@ -5,7 +5,7 @@ import { Adam } from '../optim/adam';
 import { AdamW } from '../optim/adamw';
 import { expectNoLeaks } from '../testing/leaks';
 import { ADAM_UPDATE } from './adam-update';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 /** Three Adam(W) steps on a 37-element and a 5×4 parameter; returns the final values of both and the slots. */
 function run(make: (p: [string, Parameter][]) => Adam): number[][] {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 const cases = [
   { name: '2-D plain', a: [3, 4], b: [4, 5], ta: false, tb: false },

@@ -3,7 +3,7 @@ import { expect, test } from 'vitest';
 import { compareClose } from '../testing/golden';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 type Case = { name: string; x: number[]; w: number[]; strides: number; pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding; dil: number };
 const cases: Case[] = [

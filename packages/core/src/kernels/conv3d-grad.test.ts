@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 const cases = [
   { name: 'stride 2 same', x: [1, 5, 5, 4, 2], w: [3, 3, 3, 2, 2], s: 2, pad: 'same' as const },

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 const cases = [
   { name: '3x3 stride 1 same, multiplier 2', x: [2, 5, 5, 3], w: [3, 3, 3, 2], s: 1, pad: 'same' as const, dil: 1 },

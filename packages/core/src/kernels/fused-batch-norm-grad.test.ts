@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 describeEachBackend('batchNorm gradient (no Tile)', (backend) => {
   test('all five inputs match finite differences', async () => {

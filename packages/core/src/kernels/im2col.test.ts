@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
 import { im2colInfo, im2colT, im2colTranspose, type Im2ColAttrs } from './im2col';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 const cases: [string, number[], Im2ColAttrs][] = [
   ['3×3 same', [2, 7, 9, 5], { filterShape: [3, 3, 5, 4], strides: 1, pad: 'same', dilations: 1 }],

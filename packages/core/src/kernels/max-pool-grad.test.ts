@@ -3,7 +3,7 @@ import { expect, test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
 import { MAX_POOL_GRAD, maxPoolGradValues } from './max-pool-grad';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 const cases = [
   { name: '2x2 stride 2, all negative', shape: [2, 4, 6, 3], f: 2, s: 2, pad: 'valid' as const, shift: -10 },

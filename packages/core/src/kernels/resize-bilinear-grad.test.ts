@@ -3,7 +3,7 @@ import { expect, test } from 'vitest';
 import { gradCheck } from '../testing/gradcheck';
 import { expectNoLeaks } from '../testing/leaks';
 import { RESIZE_BILINEAR_GRAD, resizeBilinearGradValues } from './resize-bilinear-grad';
-import { describeEachBackend, onBackend, randn } from './test-util';
+import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 
 const cases = [
   { name: 'x2 halfPixelCenters, batch 2', shape: [2, 3, 4, 2], size: [6, 8] as [number, number], ac: false, hp: true },

@@ -4,7 +4,7 @@ import { compareClose } from '../testing/golden';
 import { expectNoLeaks } from '../testing/leaks';
 import { transposeValues } from './transpose';
 import { applyWasmOverrides, removeWasmOverrides } from './wasm-overrides';
-import { describeEachBackend, onBackend, onCpu, randn } from './test-util';
+import { describeEachBackend, onBackend, onCpu, randn } from './test-util.fixture';
 
 const mm: [number[], number[], boolean, boolean][] = [
   [[5, 7], [7, 3], false, false],

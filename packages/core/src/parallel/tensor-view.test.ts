@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { describeEachBackend, onBackend } from '../kernels/test-util';
+import { describeEachBackend, onBackend } from '../kernels/test-util.fixture';
 import { float32View } from './tensor-view';
 
 describeEachBackend('float32View', (backend) => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
 import { expectNoLeaks } from '../../testing/leaks';
 import { useBackend } from '../../backend';
-import { describeEachBackend, onBackend, randn } from '../test-util';
+import { describeEachBackend, onBackend, randn } from '../test-util.fixture';
 import { splitSizes } from './copy-kernels';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
