@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { scoped } from '@lel/core';
+import { scoped, stopGradient as detach } from '@lel/core';
 import { checkLogits } from './validate';
-import { detach } from './detach';
 
 /**
  * Soft targets of a teacher ensemble (multi-teacher / ensemble distillation, Hinton et al. 2015 §2):

@@ -25,11 +25,12 @@ export { frozenTeacher } from './teacher';
 export type { Teacher } from './teacher';
 export { CachedLogits, computeTeacherLogits, loadOrComputeTeacherLogits } from './cached-logits';
 export type { IndexedBatch } from './cached-logits';
-export { detach } from './detach';
+// One stop-gradient for every package: @lel/core's `stopGradient` (PyTorch's `detach()`), re-exported under its former name.
+export { stopGradient as detach } from '@lel/core';
 
 // Recipe on the @lel/core runtime
-export { distill, distillationStep, AnnealingStageCallback } from './recipe';
-export type { DistillOptions, DistillStepOptions, DistillStep, DistillBatchAccess } from './recipe';
+export { distill, distillation, distillationStep, AnnealingStageCallback, DistillConfigSchema } from './recipe';
+export type { DistillConfig, DistillConfigInput, DistillData, DistillOptions, DistillStepOptions, DistillStep, DistillBatchAccess } from './recipe';
 
 // Configuration
 export {

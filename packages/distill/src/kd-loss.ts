@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { scoped } from '@lel/core';
+import { scoped, stopGradient as detach } from '@lel/core';
 import type { DistillLossParts } from './types';
 import { checkLabels, checkLogits, checkPair, checkRange } from './validate';
-import { detach } from './detach';
 import { meanCrossEntropy, negEntropyRows } from './cross-entropy';
 import { ensembleSoftTargets } from './ensemble';
 

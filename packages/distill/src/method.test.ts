@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { Linear, Module, Rng, relu } from '@lel/core';
+import { Linear, Module, Rng, SGD, relu } from '@lel/core';
 import { describeMethodMatrix } from '@lel/core/testing';
-import type { MethodCase, MethodSetup } from '@lel/core/testing';
+import type { MethodCase, MethodRunCase, MethodSetup } from '@lel/core/testing';
+import { distillation, type DistillConfigInput, type DistillData } from './recipe';
+import { frozenTeacher } from './teacher';
 import { confidencePenaltyLoss } from './confidence-penalty';
 import { continuationKdLoss } from './continuation-loss';
 import { kdLoss } from './kd-loss';
@@ -54,7 +56,47 @@ function row(name: string, loss: (pair: Pair, x: tf.Tensor, y: tf.Tensor) => tf.
   };
 }
 
+type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
+
+/** The whole method through runMethod: a student, a frozen teacher (not in the checkpoint), 8 points in batches of 4. */
+function runRow(config: DistillConfigInput): MethodRunCase<DistillData<Batch> & { teacherNet: Mlp }> {
+  return {
+    name: `distill ${config.method} through runMethod`,
+    method: distillation,
+    config,
+    data: () => {
+      const rng = new Rng(11);
+      const student = new Mlp(6, 8, 4, rng);
+      const teacherNet = new Mlp(6, 16, 4, rng);
+      const xs = rng.normalArray(8 * 6);
+      const ys = Array.from({ length: 8 }, (_, i) => i % 4);
+      return {
+        student,
+        teacherNet,
+        teacher: frozenTeacher<Mlp, Batch>(teacherNet, (m, b) => m.forward(b.x)),
+        studentLogits: (m, b) => (m as Mlp).forward((b as Batch).x),
+        labels: (b) => (b as Batch).y,
+        data: {
+          labeled: function* (_e, r) {
+            const order = r.permutation(8);
+            for (let s = 0; s < 8; s += 4) {
+              const idx = order.slice(s, s + 4);
+              yield { x: tf.tensor2d(idx.flatMap((i) => Array.from(xs.slice(6 * i, 6 * i + 6))), [4, 6]), y: tf.tensor1d(idx.map((i) => ys[i]!), 'int32') };
+            }
+          },
+        },
+        optimizer: new SGD(student.trainableParameters(), { lr: 0.1, momentum: 0.9 }),
+      };
+    },
+    dispose: (d) => d.teacherNet.dispose(),
+    steps: 4,
+    resumeAt: 3,
+  };
+}
+
 describeMethodMatrix([
+  runRow({ method: 'kd', epochs: 2, seed: 1 }),
+  runRow({ method: 'annealing-kd', tMax: 2, epochs: 2, seed: 2, stage1Selection: { metric: 'loss' } }),
   row('distill kd', (p, x, y) => kdLoss({ studentLogits: p.student.forward(x), teacherLogits: p.teacher.forward(x), labels: y }, { alpha: 0.5, temperature: 4 })),
   row('distill continuation-kd', (p, x, y) =>
     continuationKdLoss({ studentLogits: p.student.forward(x), teacherLogits: p.teacher.forward(x), labels: y }, { psi: 0.5, phi: 0.5, margin: 1 }),

@@ -1,6 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fit, type Callback, type FitOptions, type FitResult, type LossParts as CoreLossParts, type Module, type TrainContext } from '@lel/core';
-import { DistillMethodConfig, type DistillMethodInput } from './config';
+import { z } from 'zod';
+import {
+  defineMethod,
+  runMethod,
+  type Callback,
+  type FitOptions,
+  type FitResult,
+  type LossParts as CoreLossParts,
+  type LrScheduleLike,
+  type Module,
+  type Optimizer,
+  type TrainContext,
+  type TrainData,
+} from '@lel/core';
+import { AnnealingKdConfig, ConfidencePenaltyConfig, ContinuationKdConfig, DistillMethodConfig, KdConfig, LabelSmoothingConfig, NoneConfig, type DistillMethodInput } from './config';
 import { kdLoss } from './kd-loss';
 import { continuationSchedule, type ContinuationSchedule } from './continuation-schedule';
 import { continuationKdLoss } from './continuation-loss';
@@ -175,6 +188,84 @@ export class AnnealingStageCallback implements Callback {
   }
 }
 
+/** The run keys of {@link distillation}'s config, beside the method's own. */
+const runKeys = {
+  /** Training epochs: the temperature / ψ / stage schedules are laid out over them. */
+  epochs: z.number().int().min(1),
+  /** Seed of the data order and `ctx.rng`. Default 0. */
+  seed: z.union([z.number(), z.string()]).default(0),
+  /** For `annealing-kd`: the evaluation metric that picks the best stage-1 weights. Default `{ metric: 'accuracy', mode: 'max' }`. */
+  stage1Selection: z.object({ metric: z.string().min(1), mode: z.enum(['max', 'min']).optional() }).strict().optional(),
+};
+
+/** Config of the {@link distillation} method: one distillation method's options (flat, by `method`) plus `epochs` and `seed`. */
+export const DistillConfigSchema = z.discriminatedUnion('method', [
+  NoneConfig.extend(runKeys),
+  KdConfig.extend(runKeys),
+  AnnealingKdConfig.extend(runKeys),
+  ContinuationKdConfig.extend(runKeys),
+  LabelSmoothingConfig.extend(runKeys),
+  ConfidencePenaltyConfig.extend(runKeys),
+]);
+export type DistillConfig = z.output<typeof DistillConfigSchema>;
+export type DistillConfigInput = z.input<typeof DistillConfigSchema>;
+
+/**
+ * What a student is distilled from and on: the student (any architecture; trained, checkpointed, returned), the
+ * teacher (a frozen model or cached logits; neither trained nor checkpointed), how to read a batch, the batch
+ * streams, and the student's optimiser(s) and schedule — the student is yours, so is its optimiser (`runMethod`
+ * disposes it when the run ends).
+ */
+export interface DistillData<B> extends DistillBatchAccess<B> {
+  student: Module;
+  teacher?: Teacher<B>;
+  data: TrainData<B>;
+  optimizer: Optimizer | Optimizer[];
+  schedule?: LrScheduleLike | LrScheduleLike[];
+  /** Steps per epoch when known (progress, SWA's plan). */
+  stepsPerEpoch?: number;
+  /** Examples in a batch (progress). */
+  batchSize?: (batch: B) => number;
+  gradClipNorm?: number;
+}
+
+/**
+ * Knowledge distillation and its label-only baselines as one method (`kd`, `annealing-kd`, `continuation-kd`,
+ * `label-smoothing`, `confidence-penalty`, `none`): the student's loss with the epoch's schedule values, logged as
+ * `{ hard, soft }`; Annealing-KD's switch to stage 2 from the best stage-1 weights is part of the method (a
+ * callback). The teacher only supplies logits, so teacher and student may differ in size and architecture as long
+ * as they share the label set.
+ */
+export const distillation = defineMethod({
+  name: 'distill',
+  description: 'knowledge distillation (KD, Annealing-KD, Continuation-KD) and label-only regularisers into a student',
+  configSchema: DistillConfigSchema,
+  build(config, d: DistillData<unknown>) {
+    const { epochs, seed, stage1Selection, ...method } = config;
+    const built = distillationStep({ student: d.student, teacher: d.teacher, studentLogits: d.studentLogits, labels: d.labels, method, epochs });
+    let stage: AnnealingStageCallback | undefined;
+    if (built.annealing) {
+      const n1 = built.annealing.filter((e) => e.stage === 1).length;
+      if (n1 < epochs) stage = new AnnealingStageCallback(d.student, n1, stage1Selection ?? { metric: 'accuracy', mode: 'max' });
+    }
+    return {
+      model: d.student,
+      optimizers: d.optimizer,
+      ...(d.schedule ? { schedule: d.schedule } : {}),
+      data: d.data,
+      loss: built.step as (batch: unknown, ctx: TrainContext<unknown>) => CoreLossParts,
+      epochs,
+      seed,
+      ...(d.stepsPerEpoch !== undefined ? { stepsPerEpoch: d.stepsPerEpoch } : {}),
+      ...(d.batchSize ? { batchSize: d.batchSize } : {}),
+      ...(d.gradClipNorm !== undefined ? { gradClipNorm: d.gradClipNorm } : {}),
+      ...(stage ? { callbacks: [stage as Callback<unknown>] } : {}),
+      info: { method: built.method },
+      cleanup: () => stage?.dispose(),
+    };
+  },
+});
+
 /** Options of {@link distill}: `fit`'s options minus the step, plus the method, student and teacher. */
 export interface DistillOptions<B> extends DistillStepOptions<B>, Omit<FitOptions<B>, 'step' | 'trainStep' | 'model' | 'modules' | 'epochs'> {
   /** For `annealing-kd`: the evaluation metric that picks the best stage-1 weights. Default `{ metric: 'accuracy', mode: 'max' }`. */
@@ -182,26 +273,32 @@ export interface DistillOptions<B> extends DistillStepOptions<B>, Omit<FitOption
 }
 
 /**
- * Distil a student on `@lel/core`'s training runtime: checkpoints, resume, logging and callbacks are the
- * runtime's; the teacher (frozen model or cached logits) only supplies logits, so teacher and student
- * may differ in size and architecture as long as they share the label set.
+ * Distil a student on `@lel/core`'s training runtime: `runMethod(distillation, …)` with the method, `epochs` and
+ * `seed` as config, the student, teacher, batch access, streams and optimiser as data, and the rest of the options
+ * (run folder, resume, callbacks, evaluation, checkpoints…) as the run.
  */
 export async function distill<B>(options: DistillOptions<B>): Promise<FitResult & { method: DistillMethodConfig }> {
-  const { student, method: _m, teacher: _t, studentLogits: _s, labels: _l, stage1Selection, ...fitOptions } = options;
-  const built = distillationStep(options);
-  const callbacks: Callback[] = [...((fitOptions.callbacks as Callback[] | undefined) ?? [])];
-  let stage: AnnealingStageCallback | undefined;
-  if (built.annealing) {
-    const n1 = built.annealing.filter((e) => e.stage === 1).length;
-    if (n1 < options.epochs) {
-      stage = new AnnealingStageCallback(student, n1, stage1Selection ?? { metric: 'accuracy', mode: 'max' });
-      callbacks.push(stage);
-    }
-  }
-  try {
-    const result = await fit<B>({ ...fitOptions, model: student, epochs: options.epochs, step: built.step, callbacks });
-    return { ...result, method: built.method };
-  } finally {
-    stage?.dispose();
-  }
+  const { student, method, teacher, studentLogits, labels, stage1Selection, epochs, seed, data, optimizer, schedule, stepsPerEpoch, batchSize, gradClipNorm, step: _s, trainStep: _t, model: _m, modules: _ms, configSchema: _cs, ...run } =
+    options as DistillOptions<B> & Partial<Pick<FitOptions<B>, 'step' | 'trainStep' | 'model' | 'modules'>>;
+  if (optimizer === undefined) throw new Error('distill: give an optimizer for the student');
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`distill: epochs must be a positive integer, got ${epochs}`);
+  const config = { ...DistillMethodConfig.parse(method), epochs, seed: seed ?? 0, ...(stage1Selection ? { stage1Selection } : {}) } as DistillConfigInput;
+  const r = await runMethod(
+    distillation,
+    config,
+    {
+      student,
+      teacher: teacher as Teacher<unknown> | undefined,
+      studentLogits: studentLogits as DistillBatchAccess<unknown>['studentLogits'],
+      labels: labels as DistillBatchAccess<unknown>['labels'],
+      data: data as TrainData<unknown>,
+      optimizer,
+      ...(schedule ? { schedule } : {}),
+      ...(stepsPerEpoch !== undefined ? { stepsPerEpoch } : {}),
+      ...(batchSize ? { batchSize: batchSize as (b: unknown) => number } : {}),
+      ...(gradClipNorm !== undefined ? { gradClipNorm } : {}),
+    },
+    run as never,
+  );
+  return { ...r.result, method: r.info.method };
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@lel/core';
-import { detach } from './detach';
+import { stopGradient as detach, type Module } from '@lel/core';
 
 /** Where the teacher's logits for a batch come from: a frozen model or a cache. */
 export interface Teacher<B> {

@@ -27,4 +27,5 @@ export { milIbLoss } from './mil-loss';
 export type { MilIbLossOptions, MilIbLossParts } from './mil-loss';
 export { makeMilBags } from './bags';
 export type { MilBag, MakeMilBagsOptions } from './bags';
-export { trainMilIb, evaluateMil } from './train-mil';
+export { milIb, trainMilIb, evaluateMil, predictBag, bagTensor } from './train-mil';
+export type { MilIbData, MilBagPrediction } from './train-mil';

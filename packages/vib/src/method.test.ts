@@ -4,15 +4,29 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Linear, Module, Rng, Sequential, Tanh } from '@lel/core';
 import { describeMethodMatrix } from '@lel/core/testing';
 import { VibClassifier, vibBert } from './classifier';
+import { makeMilBags } from './bags';
 import { milIbLoss } from './mil-loss';
+import { milIb } from './train-mil';
 import { BernoulliMaskMil } from './mil-model';
 import { VibHead } from './vib-head';
 import { vibLoss } from './vib-loss';
 
 const TINY_BERT = { vocabSize: 30, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 };
 
-// The shared method matrix: leaks, frozen parameters, safetensors round trip, finite loss, determinism.
+/** 6 bags of 3–5 instances of 6 random features (a bag is positive when it holds a class-1 instance). */
+function milBags() {
+  const rng = new Rng(21);
+  const n = 40;
+  const features = Float32Array.from({ length: n * 6 }, () => rng.normal());
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+  return { bags: makeMilBags(features, labels, 6, { numBags: 6, bagSize: [3, 5], positiveClass: 1, seed: 'matrix' }), validation: makeMilBags(features, labels, 6, { numBags: 4, bagSize: [3, 5], positiveClass: 1, seed: 'matrix-val' }) };
+}
+
+// The shared method matrix: leaks, frozen parameters, safetensors round trip, finite loss, determinism; and the MIL
+// methods through runMethod (one bag per step, dropout and mask noise, a bit-exact resume mid-epoch).
 describeMethodMatrix([
+  { name: 'Bernoulli-mask IB MIL through runMethod', method: milIb, config: { inputDim: 6, hiddenDim: 8, attentionDim: 4, numSamples: 3, topK: 2, epochs: 2, lr: 1e-2, seed: 2 }, data: milBags, steps: 5, resumeAt: 4 },
+  { name: 'CLAM-SB (useIb: false) through runMethod', method: milIb, config: { inputDim: 6, hiddenDim: 8, attentionDim: 4, useIb: false, epochs: 1, lr: 1e-2, seed: 3 }, data: milBags, steps: 4, resumeAt: 2 },
   {
     name: 'VIB head on an MLP encoder (encoder frozen)',
     setup: (seed) => {
