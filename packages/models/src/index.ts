@@ -41,6 +41,8 @@ export type { TrainWordPieceOptions } from './tokenizer/train-vocab';
 
 // MLM pretraining
 export { pretrainMlm, chunkCorpus, BERT_MINI_CONFIG } from './pretraining/mlm-pretrain';
+export { TextFineTuneConfigSchema, encodeTextBatch, logitsOutput, textAccuracy, textClassifierParts, fineTuneClassifier, textPredictor } from './fine-tuning/text-classification';
+export type { TextFineTuneConfig, TextFineTuneConfigInput, TextExamples, TextClassificationBatch, TextInputs, TextLogitsFn, TextClassifierData } from './fine-tuning/text-classification';
 export type { MlmPretrainOptions, MlmPretrainResult } from './pretraining/mlm-pretrain';
 export { maskTokens } from './pretraining/mask-tokens';
 export { BertForPreTraining, BertPreTrainingHeads } from './bert/pre-training';

@@ -57,5 +57,5 @@ export { injectLora } from './tuners/lora/model';
 export type { LinearLike } from './tuners/linear-base';
 
 // Fine-tuning recipe (BERT sequence classification on @lel/core's fit)
-export { fineTuneSequenceClassification, evaluateAccuracy } from './train';
-export type { FineTuneOptions, FineTuneResult, TextExamples } from './train';
+export { fineTuneSequenceClassification, evaluateAccuracy, peftFineTune, PeftFineTuneConfigSchema } from './train';
+export type { FineTuneOptions, FineTuneResult, TextExamples, PeftFineTuneConfig, PeftFineTuneConfigInput, PeftFineTuneInfo } from './train';

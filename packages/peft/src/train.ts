@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, constantLr, crossEntropy, fit, linearWithWarmup, type Callback, type FitResult, type LossParts, type ProgressMode } from '@lel/core';
-import type { BertForSequenceClassification, WordPieceTokenizer } from '@lel/models';
+import { z } from 'zod';
+import { defineMethod, runMethod, type Callback, type FitResult, type Module, type ProgressMode } from '@lel/core';
+import { TextFineTuneConfigSchema, textAccuracy, textClassifierParts, textPredictor, type BertForSequenceClassification, type TextClassifierData, type WordPieceTokenizer } from '@lel/models';
 import { applyPeft, type PeftModel } from './peft-model';
-import type { PeftConfig } from './config';
+import { peftConfigSchema, type PeftConfig } from './config';
 
 /** Sentences and their class ids (e.g. @lel/datasets' `TextClassificationData`). */
 export interface TextExamples {
@@ -66,125 +66,108 @@ export interface FineTuneResult {
   stepMs: number;
 }
 
-interface Batch {
-  inputIds: tf.Tensor;
-  attentionMask: tf.Tensor;
-  tokenTypeIds: tf.Tensor;
-  labels: tf.Tensor;
+/** Accuracy of `model` (eval mode) on `data`, in batches (`@lel/models`' `textAccuracy`, longest padding). */
+export function evaluateAccuracy(model: BertForSequenceClassification, tokenizer: WordPieceTokenizer, data: TextExamples, options: { batchSize?: number; maxLength?: number } = {}): Promise<number> {
+  return textAccuracy(model, tokenizer, data, { maxLength: options.maxLength ?? 64, ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
 }
 
-function encode(tokenizer: WordPieceTokenizer, texts: readonly string[], labels: readonly number[], maxLength: number): Batch {
-  const enc = tokenizer.encodeBatch(texts, { maxLength, truncation: 'longest_first', padding: 'longest' });
-  const t = enc.inputIds[0]!.length;
-  return {
-    inputIds: tf.tensor2d(enc.inputIds, [texts.length, t], 'int32'),
-    attentionMask: tf.tensor2d(enc.attentionMask, [texts.length, t], 'int32'),
-    tokenTypeIds: tf.tensor2d(enc.tokenTypeIds, [texts.length, t], 'int32'),
-    labels: tf.tensor1d(labels as number[], 'int32'),
-  };
-}
-
-/** Accuracy of `model` (eval mode) on `data`, in batches. */
-export function evaluateAccuracy(model: BertForSequenceClassification, tokenizer: WordPieceTokenizer, data: TextExamples, options: { batchSize?: number; maxLength?: number } = {}): number {
-  const bs = options.batchSize ?? 64;
-  const wasTraining = model.training;
-  model.eval();
-  let correct = 0;
-  for (let i = 0; i < data.texts.length; i += bs) {
-    const texts = data.texts.slice(i, i + bs);
-    const labels = Array.from({ length: texts.length }, (_, j) => data.labels[i + j]!);
-    const b = encode(tokenizer, texts, labels, options.maxLength ?? 64);
-    const pred = tf.tidy(() => tf.argMax(model.forward(b).logits, -1));
-    const p = pred.dataSync();
-    labels.forEach((l, j) => (correct += p[j] === l ? 1 : 0));
-    tf.dispose([pred, b.inputIds, b.attentionMask, b.tokenTypeIds, b.labels]);
-  }
-  model.train(wasTraining);
-  return data.texts.length === 0 ? 0 : correct / data.texts.length;
-}
-
-function defaultLr(peft: PeftConfig | null): number {
+function defaultLr(peft: { method: string } | null): number {
   if (peft === null) return 2e-5;
   return peft.method === 'bitfit' || peft.method === 'relbitfit' ? 1e-3 : 5e-4;
 }
 
 /**
- * Fine-tune a BERT sequence classifier with a PEFT method (or fully) on core's `fit`: cross-entropy on
- * the [CLS] head, AdamW (official BitFit: lr 1e-3, no weight decay, clip 1.0, batch 8, constant lr),
- * data reshuffled every epoch from `seed`, accuracy on every evaluation set at the end.
+ * Config of {@link peftFineTune}: `@lel/models`' text fine-tuning keys with the official BitFit recipe's defaults, plus
+ * the PEFT method (`null`: full fine-tuning) and the adapter seed.
+ */
+export const PeftFineTuneConfigSchema = TextFineTuneConfigSchema.extend({
+  /** The PEFT method and its options (`@lel/peft`'s config, discriminated by `method`); null: every parameter trains. */
+  peft: peftConfigSchema.nullable().default(null),
+  /**
+   * Peak learning rate. Default: 1e-3 for BitFit/RelBitFit (official BitFit `--learning_rate`), 5e-4 for LoRA/KronA
+   * (LoRA's GLUE range, RoBERTa-base), 2e-5 for full fine-tuning (BERT paper / HF run_glue).
+   */
+  lr: z.number().positive().optional(),
+  /** Official BitFit: 16 epochs. */
+  epochs: z.number().int().min(1).default(16),
+  /** Tokens per example, special tokens included. Ours: 64 (official: 128). */
+  maxLength: z.number().int().min(2).default(64),
+  /** Official BitFit: AdamW without weight decay groups (its weight decay is 0). */
+  noDecayOnBiasAndNorm: z.boolean().default(false),
+  /** Official BitFit: constant; `linear` decays after a 6% warm-up (HF's default for full fine-tuning). */
+  schedule: z.enum(['linear', 'constant']).default('constant'),
+  warmupFraction: z.number().min(0).max(1).default(0.06),
+  /** Adapter initialisation seed (default: `seed`). */
+  adapterSeed: z.number().int().optional(),
+}).strict();
+export type PeftFineTuneConfig = z.output<typeof PeftFineTuneConfigSchema>;
+export type PeftFineTuneConfigInput = z.input<typeof PeftFineTuneConfigSchema>;
+
+/** What {@link peftFineTune} reports besides the fit result: the PEFT wrapper (null for full fine-tuning). */
+export interface PeftFineTuneInfo {
+  peft: PeftModel<Module> | null;
+}
+
+/**
+ * Parameter-efficient fine-tuning of a text classifier as a method: the PEFT method (BitFit, RelBitFit, KronA, LoRA)
+ * is applied to `data.model` (in place; `null`: full fine-tuning), then its trainable parameters train with `@lel/models`'
+ * text fine-tuning (AdamW, the official BitFit defaults: lr by method, no weight decay, clip 1.0, batch 8, constant lr,
+ * data reshuffled every epoch). The loss is cross-entropy unless `data.loss` says otherwise (e.g. a VIB head's).
+ * `info.peft` is the wrapper (adapters, merge, save); `predict(texts)` gives class probabilities.
+ */
+export const peftFineTune = defineMethod({
+  name: 'peft',
+  description: 'parameter-efficient fine-tuning (BitFit, RelBitFit, KronA, LoRA) of a text classifier',
+  configSchema: PeftFineTuneConfigSchema,
+  build(config, data: TextClassifierData) {
+    const { peft: method, adapterSeed, lr, ...rest } = config;
+    const peft = method ? applyPeft(data.model, { seed: adapterSeed ?? config.seed, ...method }) : null;
+    const parts = textClassifierParts({ ...rest, lr: lr ?? defaultLr(method) }, data);
+    const info: PeftFineTuneInfo = { peft };
+    return { ...parts, info, predict: textPredictor(data.model, data.tokenizer, config, data.logits) };
+  },
+});
+
+/**
+ * Fine-tune a BERT sequence classifier with a PEFT method (or fully) — `runMethod(peftFineTune, …)` — then report
+ * the accuracy of every evaluation set, the parameter counts and the mean step time.
  */
 export async function fineTuneSequenceClassification(o: FineTuneOptions): Promise<FineTuneResult> {
-  if (o.train.texts.length !== o.train.labels.length) throw new Error(`fineTune: train has ${o.train.texts.length} texts but ${o.train.labels.length} labels`);
-  if (o.train.texts.length === 0) throw new Error('fineTune: train is empty');
-  const seed = o.seed ?? 0;
-  const batchSize = o.batchSize ?? 8;
-  const maxLength = o.maxLength ?? 64;
-  const epochs = o.epochs ?? 16;
-  const lr = o.lr ?? defaultLr(o.peft);
-  const model = o.model;
-  const peft = o.peft ? applyPeft(model, { seed: o.adapterSeed ?? seed, ...o.peft }) : null;
-  model.train();
-  const params = model.trainableParameters();
-  const optimizer = new AdamW(params, { lr, weightDecay: o.weightDecay ?? 0 });
-  const stepsPerEpoch = Math.ceil(o.train.texts.length / batchSize);
-  const total = stepsPerEpoch * epochs;
-  const schedule = o.schedule === 'linear' ? linearWithWarmup({ baseLr: lr, warmupSteps: Math.round(0.06 * total), totalSteps: total }) : constantLr({ baseLr: lr });
-  const n = o.train.texts.length;
   const stepTimes: number[] = [];
   let t0 = 0;
-  const evaluate = () => {
-    const out: Record<string, number> = {};
-    for (const [name, d] of Object.entries(o.eval ?? {})) out[`${name}/accuracy`] = evaluateAccuracy(model, o.tokenizer, d, { maxLength });
-    return out;
+  const timer: Callback = {
+    onStepStart: () => {
+      t0 = performance.now();
+    },
+    onStepEnd: () => {
+      stepTimes.push(performance.now() - t0);
+    },
   };
-  try {
-    const result = await fit<Batch>({
-      model,
-      optimizer,
-      schedule,
-      epochs,
-      seed,
-      gradClipNorm: o.gradClipNorm ?? 1.0,
-      runDir: o.runDir,
-      progress: o.progress ?? 'none',
-      stepsPerEpoch,
-      batchSize: (b) => b.labels.shape[0]!,
-      data: {
-        labeled: function* (_epoch, rng) {
-          const order = o.shuffle === false ? Array.from({ length: n }, (_, i) => i) : rng.permutation(n);
-          for (let i = 0; i < n; i += batchSize) {
-            const idx = Array.from(order.slice(i, i + batchSize));
-            yield encode(o.tokenizer, idx.map((j) => o.train.texts[j]!), idx.map((j) => o.train.labels[j]!), maxLength);
-          }
-        },
-      },
-      step: (b): LossParts => {
-        const out = model.forward(b);
-        // One tensor per part: core's computeGradients disposes parts separately from `total`.
-        return { total: crossEntropy(out.logits, b.labels) as tf.Scalar };
-      },
-      callbacks: [
-        ...(o.callbacks ?? []),
-        {
-          onStepStart: () => {
-            t0 = performance.now();
-          },
-          onStepEnd: () => {
-            stepTimes.push(performance.now() - t0);
-          },
-        },
-      ],
-      evaluate: o.evalEveryEpoch && o.eval ? evaluate : undefined,
-    });
-    const metrics = evaluate();
-    const accuracy = Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k.replace(/\/accuracy$/, ''), v]));
-    const c = model.countParameters();
-    // Skip the first (warm-up, kernel compilation) steps when there are enough.
-    const timed = stepTimes.length > 10 ? stepTimes.slice(5) : stepTimes;
-    const stepMs = timed.reduce((s, v) => s + v, 0) / Math.max(1, timed.length);
-    model.eval();
-    return { peft, fit: result, accuracy, trainable: c.trainable, all: c.all, stepMs };
-  } finally {
-    optimizer.dispose();
-  }
+  const config: PeftFineTuneConfigInput = {
+    peft: o.peft,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.maxLength !== undefined ? { maxLength: o.maxLength } : {}),
+    ...(o.gradClipNorm !== undefined ? { gradClipNorm: o.gradClipNorm } : {}),
+    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(o.schedule !== undefined ? { schedule: o.schedule } : {}),
+    ...(o.shuffle !== undefined ? { shuffle: o.shuffle } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.adapterSeed !== undefined ? { adapterSeed: o.adapterSeed } : {}),
+  };
+  const r = await runMethod(peftFineTune, config, { model: o.model, tokenizer: o.tokenizer, train: o.train, ...(o.eval ? { eval: o.eval } : {}) }, {
+    ...(o.runDir ? { runDir: o.runDir } : {}),
+    progress: o.progress ?? 'none',
+    callbacks: [...(o.callbacks ?? []), timer],
+    ...(o.evalEveryEpoch && o.eval ? {} : { evaluate: false as const }),
+  });
+  const accuracy: Record<string, number> = {};
+  for (const [name, d] of Object.entries(o.eval ?? {})) accuracy[name] = await evaluateAccuracy(o.model, o.tokenizer, d, { maxLength: r.config.maxLength });
+  const c = o.model.countParameters();
+  // Skip the first (warm-up, kernel compilation) steps when there are enough.
+  const timed = stepTimes.length > 10 ? stepTimes.slice(5) : stepTimes;
+  const stepMs = timed.reduce((s, v) => s + v, 0) / Math.max(1, timed.length);
+  o.model.eval();
+  return { peft: r.info.peft as PeftModel<BertForSequenceClassification> | null, fit: r.result, accuracy, trainable: c.trainable, all: c.all, stepMs };
 }

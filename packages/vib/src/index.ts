@@ -13,8 +13,8 @@ export { vibLoss, klWeight } from './vib-loss';
 export type { KlAnnealing, VibLossInputs, VibLossOptions, VibLossParts } from './vib-loss';
 export { VibClassifier, vibBert, bertPooledOutput } from './classifier';
 export type { PoolFn } from './classifier';
-export { fineTuneText, evaluateText } from './train-vib';
-export type { TextTask, TextMethod, TextClassifier, FineTuneTextOptions } from './train-vib';
+export { fineTuneText, evaluateText, vibert, vibTextLoss, VibFineTuneConfigSchema } from './train-vib';
+export type { TextTask, TextMethod, TextClassifier, FineTuneTextOptions, VibFineTuneConfig, VibFineTuneConfigInput, VibTextData } from './train-vib';
 
 // Bernoulli-mask IB for multiple-instance learning
 export { relaxedBernoulliMask, infoLoss, PROB_EPS } from './bernoulli-mask';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, crossEntropy, fit, linearWithWarmup, Rng, setGlobalSeed, validateConfig } from '@lel/core';
-import type { FitResult, NamedParameter, ProgressMode } from '@lel/core';
-import { BertForSequenceClassification } from '@lel/models';
+import { z } from 'zod';
+import { crossEntropy, defineMethod, Rng, runMethod, setGlobalSeed, type LossParts, type TrainContext } from '@lel/core';
+import type { FitResult, ProgressMode } from '@lel/core';
+import { BertForSequenceClassification, TextFineTuneConfigSchema, textClassifierParts, textPredictor, type TextClassificationBatch, type TextInputs } from '@lel/models';
 import type { BertConfig, BertInputs, WordPieceTokenizer } from '@lel/models';
 import { VibClassifier, vibBert } from './classifier';
 import { VibConfigSchema } from './config';
@@ -102,87 +103,160 @@ function evaluateEncoded(model: TextClassifier, enc: Encoded, labels: ArrayLike<
 }
 
 /**
- * Fine-tune BERT on a text classification task with VIBERT (Mahabadi et al., ICLR 2021), its deterministic
- * ablation, or plain fine-tuning — the official recipe on `fit`: AdamW (eps 1e-8, no weight decay by default),
- * linear schedule, gradient clipping 1.0, S = 5 samples, β annealed linearly per (1-based) epoch. Like the
- * official `set_seed`, it seeds the process-wide generator (BERT's dropout masks) with `config.seed`, so a run is
- * reproducible whatever ran before it.
+ * Config of {@link vibert}: VIBERT's options ({@link VibConfigSchema}, official defaults) plus the head (`vib`, or
+ * `plain` BERT + dropout + linear) and the text fine-tuning keys of `@lel/models` that the official recipe fixes:
+ * padding, decay groups, the warm-up as a fraction, shuffling; `gradClipNorm` may be null (no clipping).
  */
-export async function fineTuneText(
-  train: TextTask,
-  options: FineTuneTextOptions,
-): Promise<{ model: TextClassifier; result: FitResult; config: VibConfig }> {
-  const config = validateConfig(VibConfigSchema, { ...options.config, deterministic: options.method === 'deterministic' });
-  const n = train.texts.length;
-  if (n === 0) throw new Error('fineTuneText: train has no texts');
-  if (train.labels.length !== n) throw new Error(`fineTuneText: train has ${train.labels.length} labels for ${n} texts`);
-  if (!['vib', 'deterministic', 'plain'].includes(options.method)) throw new Error(`fineTuneText: method must be 'vib', 'deterministic' or 'plain', got ${JSON.stringify(options.method)}`);
-  const numLabels = options.numLabels ?? 2;
-  const tok = options.tokenizer;
+export const VibFineTuneConfigSchema = VibConfigSchema.extend({
+  /** `vib`: VIBERT (or its β = 0 ablation with `deterministic`); `plain`: BERT + dropout + linear, plain CE. */
+  head: z.enum(['vib', 'plain']).default('vib'),
+  /** Gradient clipping norm (run_glue.py default 1.0); null: none. */
+  gradClipNorm: z.number().positive().nullable().default(1.0),
+  /** Linear-schedule warm-up steps (run_glue.py default 0); unset: `warmupFraction` of the total steps. */
+  warmupSteps: z.number().int().nonnegative().optional(),
+  warmupFraction: TextFineTuneConfigSchema.shape.warmupFraction,
+  padding: TextFineTuneConfigSchema.shape.padding,
+  /** AdamW decay on every parameter (ours, as the official `weight_decay` default 0 makes it moot); true: HF's groups. */
+  noDecayOnBiasAndNorm: z.boolean().default(false),
+  shuffle: TextFineTuneConfigSchema.shape.shuffle,
+}).strict();
+export type VibFineTuneConfig = z.output<typeof VibFineTuneConfigSchema>;
+export type VibFineTuneConfigInput = z.input<typeof VibFineTuneConfigSchema>;
+
+/** The data of {@link vibert}: texts, the tokenizer, and a classifier — given, or built here from a BERT config. */
+export interface VibTextData {
+  train: TextTask;
+  /** Scored at every evaluation (accuracy and CE, eval mode), logged as `val_acc` and `val_loss`. */
+  validation?: TextTask;
+  tokenizer: WordPieceTokenizer;
+  /**
+   * The classifier to fine-tune (e.g. `vibBert` on a pretrained encoder). Its head must match the config; the
+   * caller's generator state is kept. Give this or `bert`.
+   */
+  model?: TextClassifier;
+  /** BERT size (vocabSize from the tokenizer): the method builds the classifier, seeding the process-wide generator as the official `set_seed`. */
+  bert?: Partial<BertConfig>;
+  /** Pretrained encoder weights by BertModel name (`embeddings.*`, `encoder.*`, `pooler.*`); extra names are ignored. */
+  encoderWeights?: Map<string, tf.Tensor>;
+  /** Number of classes (default 2). */
+  numLabels?: number;
+}
+
+/** Logits of a VIB classifier on text inputs (the posterior mean's prediction in eval mode); the rest is freed. */
+function vibTextLogits(model: TextClassifier, inputs: TextInputs): tf.Tensor2D {
+  return logitsOf(model, inputs as unknown as BertInputs);
+}
+
+/** VIBERT's loss of a batch: CE (or MSE) over S samples of z + β_eff·KL, β annealed per 1-based epoch; β = 0 when deterministic. */
+export function vibTextLoss(config: Pick<VibConfig, 'beta' | 'deterministic' | 'klAnnealing' | 'task'>) {
+  return (model: Pick<VibClassifier<BertInputs>, 'forward'>, batch: TextClassificationBatch, ctx: Pick<TrainContext<unknown>, 'rng' | 'epoch'>): LossParts =>
+    vibLoss(model.forward(batch as unknown as BertInputs, { rng: ctx.rng }), batch.labels, {
+      beta: config.deterministic ? 0 : config.beta,
+      epoch: ctx.epoch + 1,
+      klAnnealing: config.klAnnealing,
+      task: config.task,
+    }) as unknown as LossParts;
+}
+
+function buildClassifier(config: VibFineTuneConfig, data: VibTextData): TextClassifier {
+  if (!data.bert) throw new Error('vib: give the data a model or a bert config');
   setGlobalSeed(`vib-train/${config.seed}`);
   const initRng = new Rng(`vib-init/${config.seed}`);
-  const bertCfg = { ...options.bert, vocabSize: tok.vocabSize };
+  const bertCfg = { ...data.bert, vocabSize: data.tokenizer.vocabSize };
+  const numLabels = data.numLabels ?? 2;
   const model: TextClassifier =
-    options.method === 'plain'
+    config.head === 'plain'
       ? new BertForSequenceClassification(bertCfg, { numLabels, rng: initRng })
       : vibBert(bertCfg, numLabels, {
           bert: { rng: initRng },
           head: { ibDim: config.ibDim, activation: config.activation, dropout: config.dropout, sampleSize: config.sampleSize, deterministic: config.deterministic, initStd: config.headInitStd, rng: initRng },
         });
-  if (options.encoderWeights) {
+  if (data.encoderWeights) {
     const prefix = model instanceof VibClassifier ? 'encoder.' : '';
     const mine = new Set(model.stateDict().keys());
-    const wanted = new Map([...options.encoderWeights].map(([k, v]) => [prefix + k, v] as const).filter(([k]) => mine.has(k)));
-    if (wanted.size === 0) throw new Error('fineTuneText: encoderWeights has no tensor named like a BertModel parameter');
+    const wanted = new Map([...data.encoderWeights].map(([k, v]) => [prefix + k, v] as const).filter(([k]) => mine.has(k)));
+    if (wanted.size === 0) {
+      model.dispose();
+      throw new Error('vib: encoderWeights has no tensor named like a BertModel parameter');
+    }
     model.loadStateDict(wanted, { strict: false });
   }
-  model.train();
-  const enc = encodeAll(tok, train.texts, config.maxLength);
-  const bs = Math.min(config.batchSize, n);
-  const stepsPerEpoch = Math.ceil(n / bs);
-  const optimizer = new AdamW(model.trainableParameters() as NamedParameter[], { lr: config.lr, eps: 1e-8, weightDecay: config.weightDecay });
-  const schedule = linearWithWarmup({ baseLr: config.lr, warmupSteps: config.warmupSteps, totalSteps: stepsPerEpoch * config.epochs });
-  const val = options.validation;
-  if (val && val.labels.length !== val.texts.length) throw new Error(`fineTuneText: validation has ${val.labels.length} labels for ${val.texts.length} texts`);
-  const valEnc = val ? encodeAll(tok, val.texts, config.maxLength) : undefined;
-  try {
-    const result = await fit({
-      model,
-      optimizer,
-      schedule,
-      epochs: config.epochs,
-      seed: config.seed,
-      config,
-      gradClipNorm: config.gradClipNorm,
-      progress: options.progress ?? 'none',
-      ...(options.runDir ? { runDir: options.runDir } : {}),
-      data: {
-        labeled: function* (_epoch, rng) {
-          const order = rng.permutation(n);
-          for (let s = 0; s < n; s += bs) {
-            const idx = order.slice(s, s + bs);
-            yield { inputs: toInputs(enc, idx, tok.padId), y: tf.tensor1d(idx.map((i) => train.labels[i]!), config.task === 'regression' ? 'float32' : 'int32') };
-          }
-        },
+  return model;
+}
+
+/**
+ * VIBERT (Mahabadi et al., ICLR 2021) — or its deterministic ablation, or plain fine-tuning (`head: 'plain'`) — as a
+ * method: the official recipe on `@lel/models`' text fine-tuning: AdamW (eps 1e-8, no weight decay by default),
+ * linear schedule, gradient clipping 1.0, S = 5 samples, β annealed linearly per (1-based) epoch. Built from `bert`,
+ * it seeds the process-wide generator (BERT's dropout masks) with `config.seed` like the official `set_seed`.
+ * `predict(texts)` gives class probabilities (the posterior mean's prediction, eval mode).
+ */
+export const vibert = defineMethod({
+  name: 'vib',
+  description: 'VIBERT: a variational information bottleneck head for low-resource text classification (CE + β·KL)',
+  configSchema: VibFineTuneConfigSchema,
+  build(config, data: VibTextData) {
+    const n = data.train.texts.length;
+    if (n === 0) throw new Error('vib: train has no texts');
+    if (data.train.labels.length !== n) throw new Error(`vib: train has ${data.train.labels.length} labels for ${n} texts`);
+    const val = data.validation;
+    if (val && val.labels.length !== val.texts.length) throw new Error(`vib: validation has ${val.labels.length} labels for ${val.texts.length} texts`);
+    if (!data.model === !data.bert) throw new Error('vib: give the data exactly one of model or bert');
+    const built = !data.model;
+    const model = data.model ?? buildClassifier(config, data);
+    const tok = data.tokenizer;
+    const parts = textClassifierParts<TextClassifier>(
+      { ...config, warmupFraction: config.warmupFraction, schedule: 'linear' },
+      {
+        model,
+        tokenizer: tok,
+        train: data.train,
+        regression: config.task === 'regression',
+        logits: vibTextLogits,
+        loss: (m, b, ctx) => (m instanceof VibClassifier ? vibTextLoss(config)(m, b, ctx) : { total: crossEntropy(vibTextLogits(m, b), b.labels) as tf.Scalar }),
       },
-      step: (batch, ctx) => {
-        if (model instanceof VibClassifier) {
-          const out = model.forward(batch.inputs, { rng: ctx.rng });
-          return vibLoss(out, batch.y, { beta: config.deterministic ? 0 : config.beta, epoch: ctx.epoch + 1, klAnnealing: config.klAnnealing, task: config.task });
-        }
-        return { total: crossEntropy(logitsOf(model, batch.inputs), batch.y) as tf.Scalar };
-      },
+    );
+    return {
+      ...parts,
       ...(val
         ? {
             evaluate: () => {
-              const r = evaluateEncoded(model, valEnc!, val.labels, tok.padId, 64);
+              const r = evaluateText(model, tok, val, { maxLength: config.maxLength });
               return { val_acc: r.accuracy, val_loss: r.loss };
             },
           }
         : {}),
-    });
-    return { model, result, config };
-  } finally {
-    optimizer.dispose();
-  }
+      predict: textPredictor(model, tok, config, vibTextLogits),
+      cleanup: ({ failed }: { failed: boolean }) => {
+        if (failed && built) model.dispose();
+      },
+    };
+  },
+});
+
+/**
+ * Fine-tune BERT on a text classification task with VIBERT, its deterministic ablation, or plain fine-tuning:
+ * `runMethod(vibert, …)` with the classifier built from `options.bert` (and `encoderWeights`).
+ */
+export async function fineTuneText(
+  train: TextTask,
+  options: FineTuneTextOptions,
+): Promise<{ model: TextClassifier; result: FitResult; config: VibConfig }> {
+  if (!['vib', 'deterministic', 'plain'].includes(options.method)) throw new Error(`fineTuneText: method must be 'vib', 'deterministic' or 'plain', got ${JSON.stringify(options.method)}`);
+  const config: VibFineTuneConfigInput = { ...options.config, deterministic: options.method === 'deterministic', head: options.method === 'plain' ? 'plain' : 'vib' };
+  const r = await runMethod(
+    vibert,
+    config,
+    {
+      train,
+      tokenizer: options.tokenizer,
+      bert: options.bert,
+      ...(options.encoderWeights ? { encoderWeights: options.encoderWeights } : {}),
+      ...(options.numLabels !== undefined ? { numLabels: options.numLabels } : {}),
+      ...(options.validation ? { validation: options.validation } : {}),
+    },
+    { progress: options.progress ?? 'none', ...(options.runDir ? { runDir: options.runDir } : {}) },
+  );
+  const { head: _h, warmupFraction: _w, padding: _p, noDecayOnBiasAndNorm: _n, shuffle: _s, ...vib } = r.config;
+  return { model: r.model, result: r.result, config: { ...vib, warmupSteps: vib.warmupSteps ?? 0, gradClipNorm: vib.gradClipNorm ?? 0 } as VibConfig };
 }
