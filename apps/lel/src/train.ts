@@ -4,6 +4,7 @@ import { formatBanner } from './banner';
 import { parseBackend, setupBackend } from './backend';
 import { RESOLVED_CONFIG, resolveConfig, writeResolvedConfig } from './config/load';
 import { getRecipe } from './recipes';
+import { runRecipe } from './recipes/run-recipe';
 import type { AnyRecipe, RunSummary } from './recipes/types';
 import { writeRunReport } from './report';
 import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
@@ -101,9 +102,9 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
     : [];
   const interrupt = new Interrupt().install();
   const started = Date.now();
-  let summary: RunSummary | undefined;
+  let summary: RunSummary;
   try {
-    const out = await recipe.run(config, { runDir, resume, progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[])], log });
+    const out = await runRecipe(recipe, config as unknown as Parameters<typeof runRecipe>[1], { runDir, resume, progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[])], log });
     if (out.stopReason === 'interrupted') {
       log(`[lel] interrupted: checkpoint saved in ${path.join(runDir, 'checkpoints')}; continue with \`lel train ${recipe.name} --resume last --out ${runDir}\``);
       return { runDir, summary: undefined, interrupted: true };
@@ -126,7 +127,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
  * the recipe's schema (`lel sweep` resolves every run of a grid with it, so a run's id is the hash of exactly this).
  */
 export function resolveTrainConfig(recipe: AnyRecipe, inputs: { file?: string | undefined; sets?: readonly string[] }): unknown {
-  return resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: inputs.file, sets: inputs.sets ?? [] });
+  return resolveConfig(recipe.schema, { defaults: { ...recipe.defaults, recipe: recipe.name }, file: inputs.file, sets: inputs.sets ?? [], ...(recipe.moved ? { moved: recipe.moved } : {}) });
 }
 
 /** One banner line describing the data section of a config. */

@@ -97,8 +97,8 @@ export const PeftFineTuneConfigSchema = TextFineTuneConfigSchema.extend({
   /** Official BitFit: constant; `linear` decays after a 6% warm-up (HF's default for full fine-tuning). */
   schedule: z.enum(['linear', 'constant']).default('constant'),
   warmupFraction: z.number().min(0).max(1).default(0.06),
-  /** Adapter initialisation seed (default: `seed`). */
-  adapterSeed: z.number().int().optional(),
+  /** Adapter initialisation seed (default: `seed`; null: the process-wide generator, as `applyPeft` without a seed). */
+  adapterSeed: z.number().int().nullable().optional(),
 }).strict();
 export type PeftFineTuneConfig = z.output<typeof PeftFineTuneConfigSchema>;
 export type PeftFineTuneConfigInput = z.input<typeof PeftFineTuneConfigSchema>;
@@ -121,7 +121,8 @@ export const peftFineTune = defineMethod({
   configSchema: PeftFineTuneConfigSchema,
   build(config, data: TextClassifierData) {
     const { peft: method, adapterSeed, lr, ...rest } = config;
-    const peft = method ? applyPeft(data.model, { seed: adapterSeed ?? config.seed, ...method }) : null;
+    const seed = adapterSeed === null ? {} : { seed: adapterSeed ?? config.seed };
+    const peft = method ? applyPeft(data.model, { ...seed, ...method }) : null;
     const parts = textClassifierParts({ ...rest, lr: lr ?? defaultLr(method) }, data);
     const info: PeftFineTuneInfo = { peft };
     return { ...parts, info, predict: textPredictor(data.model, data.tokenizer, config, data.logits) };

@@ -4,7 +4,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
 import { writeFileAtomicSync } from '@lel/core';
 import { applyOverrides, deepMerge, type ConfigTree } from './overrides';
-import { validateWithSchema } from './validate';
+import { ConfigError, validateWithSchema } from './validate';
 import { CONFIG_MAX_BYTES, parseYamlGuarded } from './yaml-guard';
 
 /** File name of the resolved config inside a run folder. */
@@ -37,6 +37,18 @@ export interface ResolveInputs {
   file?: string;
   /** `--set a.b=c`, applied last. */
   sets?: readonly string[];
+  /** Keys of earlier config versions and where they live now: a config that still sets one is a clear error. */
+  moved?: Readonly<Record<string, string>>;
+}
+
+/** The value at a dotted key of a config tree, or undefined. */
+function valueAt(tree: ConfigTree, key: string): unknown {
+  let v: unknown = tree;
+  for (const k of key.split('.')) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
 }
 
 /** defaults ← file ← --set, then schema validation (every error names the key and the allowed values). */
@@ -51,6 +63,10 @@ export function resolveConfig<S extends z.ZodType>(schema: S, inputs: ResolveInp
     tree = applyOverrides(tree, inputs.sets);
     source = inputs.file ? `${inputs.file} with --set overrides` : 'config (defaults with --set overrides)';
   }
+  const moved = Object.entries(inputs.moved ?? {}).filter(([key]) => valueAt(tree, key) !== undefined);
+  // The most specific key first (`cct.train.epochs` before `cct.train`), one problem per key the user set.
+  const problems = moved.filter(([key]) => !moved.some(([other]) => other !== key && other.startsWith(`${key}.`)));
+  if (problems.length > 0) throw new ConfigError(problems.map(([key, message]) => ({ key, message })), source);
   return validateWithSchema(schema, tree, source);
 }
 

@@ -2,14 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { Rng, type Callback, type Module } from '@lel/core';
-import { ArSegArchitectureSchema, ArSegModel, ArSegTrainingSchema, architectureOf, evaluateArSeg, remapClusters, saveArEncoder, trainArSeg, type LabelledImageSet } from '@lel/autoregressive-seg';
+import { Rng, type Module } from '@lel/core';
+import { ArSegArchitectureSchema, ArSegModel, ArSegTrainingSchema, arSeg, architectureOf, evaluateArSeg, remapClusters, saveArEncoder, type LabelledImageSet } from '@lel/autoregressive-seg';
 import { makeDigitScenes, readImage, encodePalettePng } from '@lel/datasets';
-import { commonShape, interruptedRun } from './common';
+import { commonShape } from './common';
 import { writeStrips } from './segmentation';
-import { swaCallback } from './swa';
 import type { EvalResult, Recipe } from './types';
-import { bestDir, loadBest, saveBest } from '../weights';
+import { bestDir, loadBest } from '../weights';
 
 /** Unlabelled digit scenes; masks are used only to score the clusters (Hungarian matching, as IIC). */
 const ArData = z
@@ -26,11 +25,24 @@ const ArData = z
   .prefault({});
 type ArData = z.output<typeof ArData>;
 
-/** Architecture and training keys of `@lel/autoregressive-seg` the app exposes (clusters, channels, mode and seed follow from the recipe). */
-const ArSection = ArSegArchitectureSchema.omit({ inChannels: true, numClusters: true }).extend(ArSegTrainingSchema.omit({ mode: true, seed: true }).shape).strict();
+/**
+ * Architecture and training keys of `@lel/autoregressive-seg` the app exposes (clusters, channels, mode and seed follow
+ * from the recipe; its length keys `steps` and `batchSize` are in `train`).
+ */
+const ArSection = ArSegArchitectureSchema.omit({ inChannels: true, numClusters: true })
+  .extend(ArSegTrainingSchema.omit({ mode: true, seed: true, steps: true, batchSize: true }).shape)
+  .strict();
+
+/** The training-length keys in the recipe's one `train` section, with @lel/autoregressive-seg's defaults. */
+const AR_DEFAULTS = ArSegTrainingSchema.parse({});
+const ArLength = {
+  /** Optimiser steps. */
+  steps: z.number().int().min(1).default(AR_DEFAULTS.steps),
+  batchSize: z.number().int().min(1).default(AR_DEFAULTS.batchSize),
+};
 
 function schemaFor(name: string) {
-  return z.object({ ...commonShape(name), data: ArData, arseg: ArSection.prefault({}) }).strict();
+  return z.object({ ...commonShape(name, ArLength), data: ArData, arseg: ArSection.prefault({}) }).strict();
 }
 type Config = z.output<ReturnType<typeof schemaFor>>;
 
@@ -48,8 +60,9 @@ function scenes(data: ArData, n: number, split: 'train' | 'test'): LabelledImage
   return { images: s.images, n: s.n, height: s.height, width: s.width, channels: 3, masks, numClasses: numClusters(data) };
 }
 
+/** The `@lel/autoregressive-seg` config of a run: the `arseg` section, the `train` length keys, the recipe's mode and the run seed. */
 function fullConfig(config: Config, mode: 'ac' | 'iic') {
-  return { ...config.arseg, mode, seed: config.seed, inChannels: 3, numClusters: numClusters(config.data) };
+  return { ...config.arseg, steps: config.train.steps, batchSize: config.train.batchSize, mode, seed: config.seed, inChannels: 3, numClusters: numClusters(config.data) };
 }
 
 /** Scores, per-class IoU, confusion (true class × matched cluster) and sample strips of the clusters on the validation scenes. */
@@ -88,34 +101,31 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
     // bench/oracle.ts: 40% reachable at stride 4 vs 62% at 2) and a stride-4 CCT decoder has a ReLU'd C → 4C block
     // whose 4-channel class groups died (26 of 44 channels), silencing those classes.
     defaults: { arseg: { stemChannels: 8, numBlocks: 2, stemStride: 1, halfT: 2, batchSize: 8, steps: 40, lr: 1e-3 } },
-    async run(config, ctx) {
+    moved: { 'arseg.steps': 'moved to train.steps', 'arseg.batchSize': 'moved to train.batchSize' },
+    async prepare(config, ctx) {
       const train = scenes(config.data, config.data.scenes, 'train');
       const val = scenes(config.data, config.data.valScenes, 'test');
       ctx.log(`[data] embedded digit scenes (${config.data.variant}, ${config.data.size}×${config.data.size}): ${train.n} unlabelled training scenes; clusters scored on ${val.n} validation scenes against ${config.data.target}`);
-      const swa = swaCallback<tf.Tensor4D>(config.swa, { evaluate: (m) => ({ miou: evaluateArSeg(m as ArSegModel, val).miou }) });
       const cfg = fullConfig(config, mode);
-      const { model, result } = await trainArSeg({ images: train.images, n: train.n, height: train.height, width: train.width, channels: 3 }, cfg, {
-        runDir: ctx.runDir,
-        progress: ctx.progress,
-        evalData: val,
-        evalEvery: config.train.evalEvery,
-        ...(ctx.resume ? { resume: ctx.resume } : {}),
-        callbacks: [...(ctx.callbacks as Callback[]), ...(swa ? [swa as Callback] : [])],
-      });
-      try {
-        if (result.stopReason === 'interrupted') return interruptedRun(result);
-        const bestFrom = config.swa.enabled ? 'SWA-averaged weights at the end of training' : 'weights at the end of training';
-        model.eval();
-        const ev = arEval(model, val, config.data, ctx.runDir);
-        await saveBest(ctx.runDir, model, { recipe: name, bestFrom, steps: result.steps });
-        // The encoder alone, for `lel train cct --set init.encoder=<this run>`.
-        await saveArEncoder(model, path.join(bestDir(ctx.runDir), 'encoder.safetensors'));
-        const c = model.countParameters();
-        return { ...ev, params: { total: c.all, trainable: c.trainable }, steps: result.steps, stopReason: result.stopReason, bestFrom, notes: [`${cfg.numClusters} clusters, mode ${mode}`, 'encoder exported to best/encoder.safetensors'] };
-      } finally {
-        swa?.dispose();
-        model.dispose();
-      }
+      return {
+        method: arSeg,
+        config: cfg,
+        data: { images: { images: train.images, n: train.n, height: train.height, width: train.width, channels: 3 } },
+        evaluate: (m) => {
+          const r = evaluateArSeg(m as ArSegModel, val);
+          return { pixelAccuracy: r.accuracy, miou: r.miou };
+        },
+        bestMetric: 'miou',
+        // Unsupervised: the masks only score the clusters, so they never pick the weights (no label leakage).
+        keep: 'last',
+        report: (m) => arEval(m as ArSegModel, val, config.data, ctx.runDir),
+        finish: async (m) => {
+          // The encoder alone, for `lel train cct --set init.encoder=<this run>`.
+          await saveArEncoder(m as ArSegModel, path.join(bestDir(ctx.runDir), 'encoder.safetensors'));
+          return { notes: [`${cfg.numClusters} clusters, mode ${mode}`, 'encoder exported to best/encoder.safetensors'] };
+        },
+        dispose: () => {},
+      };
     },
     async evaluate(config, runDir) {
       const model = new ArSegModel(architectureOf(fullConfig(config, mode)), new Rng(config.seed));

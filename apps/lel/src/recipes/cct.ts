@@ -1,67 +1,54 @@
-import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Callback, ProgressMode } from '@lel/core';
-import { CctConfigSchema, trainCct, type CctModel, type SegmentationBatch } from '@lel/cct';
-import { commonShape, interruptedRun, loopOptions } from './common';
+import { CctConfigSchema, cct, type CctConfig, type CctModel } from '@lel/cct';
+import { commonShape } from './common';
 import { buildSegNet, SegInit, disposeSegSets, evaluateSegmenter, predictMasks, segEvalResult, segmentationSets, SegData, SegModel, DIGIT_SCENE_CLASSES } from './segmentation';
-import { swaCallback } from './swa';
 import type { Recipe } from './types';
-import { loadBest, loadCheckpointWeights, saveBest } from '../weights';
+import { loadBest } from '../weights';
 
-/** The `cct` section: `@lel/cct`'s CctConfigSchema minus what the data and encoder decide (classes, stride). */
+/** The `cct` section: `@lel/cct`'s CctConfigSchema minus what the data and encoder decide (classes, stride) and its `train` keys (in `train`). */
 function cctSection(mode: 'semi' | 'supervised') {
-  return CctConfigSchema.omit({ numClasses: true, upscale: true }).extend({ mode: z.literal(mode).default(mode) });
+  return CctConfigSchema.omit({ numClasses: true, upscale: true, train: true }).extend({ mode: z.literal(mode).default(mode) });
 }
+
+/** CCT's training-length keys in the recipe's one `train` section, with @lel/cct's defaults (official configs/config.json). */
+const CCT_TRAIN = CctConfigSchema.shape.train.parse(undefined);
+const CctLength = {
+  /** Epochs (one pass over the unlabelled set in semi mode; over the labelled set for the baseline). */
+  epochs: z.number().int().min(1).default(CCT_TRAIN.epochs),
+  labelledBatchSize: z.number().int().min(1).default(CCT_TRAIN.labelledBatchSize),
+  unlabelledBatchSize: z.number().int().min(1).default(CCT_TRAIN.unlabelledBatchSize),
+};
 
 function schemaFor(name: string, mode: 'semi' | 'supervised') {
   return z
-    .object({ ...commonShape(name), data: SegData, model: SegModel, init: SegInit, cct: cctSection(mode).prefault({}) })
+    .object({ ...commonShape(name, CctLength), data: SegData, model: SegModel, init: SegInit, cct: cctSection(mode).prefault({}) })
     .strict();
 }
 
 type CctRecipeConfig = z.output<ReturnType<typeof schemaFor>>;
 
-/**
- * The `cct` section the network is built with: the run's `seed` seeds training (data order, perturbation noise) in
- * place of `cct.train.seed`, like every recipe's.
- */
-function cctModelConfig(config: CctRecipeConfig): CctRecipeConfig['cct'] {
-  return { ...config.cct, train: { ...config.cct.train, seed: config.seed } };
-}
+/** Where the keys of the former `cct.train` section live now. */
+export const CCT_MOVED: Record<string, string> = {
+  'cct.train.epochs': 'moved to train.epochs',
+  'cct.train.labelledBatchSize': 'moved to train.labelledBatchSize',
+  'cct.train.unlabelledBatchSize': 'moved to train.unlabelledBatchSize',
+  'cct.train.valEvery': 'moved to train.evalEvery (in steps)',
+  'cct.train.earlyStop': 'moved to train.earlyStop',
+  'cct.train.seed': 'moved to seed (the run seed)',
+  'cct.train.weakLabels': 'not available in the app (weak labels need pseudo-labels: use @lel/cct camClassifierTraining and cct directly)',
+  'cct.train': 'moved into train (epochs, labelledBatchSize, unlabelledBatchSize, evalEvery, earlyStop) and seed',
+};
 
 /**
- * `@lel/cct`'s `trainCct` with the app's loop: steps-based evaluation (mIoU on the validation scenes), checkpoints
- * (best by mIoU), `--resume`, the app's callbacks (Ctrl-C) and SWA; `cct.train.valEvery` / `earlyStop` give way to
- * the shared `train` keys.
+ * The `@lel/cct` config a run's network is built and trained with: the `cct` section, the `train` section's length
+ * keys and the run `seed` (the app evaluates and stops on its own schedule, so CCT's valEvery/earlyStop are moot).
  */
-export async function trainCctRun(model: CctModel, config: CctRecipeConfig, sets: ReturnType<typeof segmentationSets>, ctx: { runDir: string; resume?: string; callbacks: Callback<never>[]; progress: ProgressMode }) {
-  const swa = swaCallback<tf.Tensor4D>(config.swa, { evaluate: (m) => evaluateSegmenter(m as CctModel, sets.val, DIGIT_SCENE_CLASSES).metrics, bnData: () => [sets.unlabelled.images] });
-  const { evalEvery, ...loop } = loopOptions(config.train, 'miou');
-  const result = await trainCct({
-    model,
-    labelled: sets.labelled,
-    unlabelled: sets.unlabelled,
-    evaluate: () => evaluateSegmenter(model, sets.val, DIGIT_SCENE_CLASSES).metrics,
-    evalEvery,
-    earlyStopping: false,
-    ...loop,
-    runDir: ctx.runDir,
-    resume: ctx.resume,
-    config,
-    callbacks: [...(ctx.callbacks as Callback<SegmentationBatch>[]), ...(swa ? [swa as Callback<SegmentationBatch>] : [])],
-    progress: ctx.progress,
-  });
-  return { result, swa };
-}
-
-/** Pick the weights a run keeps: SWA's average when enabled, else the best-by-mIoU checkpoint, else the last. */
-export function keepWeights(model: CctModel | import('@lel/core').Module, result: { best?: { checkpoint?: string; step: number; value: number; metric: string } }, swaEnabled: boolean, prefix = ''): string {
-  if (swaEnabled) return 'SWA-averaged weights at the end of training';
-  if (result.best?.checkpoint) {
-    loadCheckpointWeights(result.best.checkpoint, model, prefix);
-    return `best ${result.best.metric} (${result.best.value.toFixed(4)}) at step ${result.best.step}`;
-  }
-  return 'weights at the end of training';
+export function cctMethodConfig(config: Pick<CctRecipeConfig, 'cct' | 'train' | 'seed'>): Omit<CctConfig, 'numClasses' | 'upscale'> {
+  const t = config.train;
+  return {
+    ...config.cct,
+    train: { epochs: t.epochs, labelledBatchSize: t.labelledBatchSize, unlabelledBatchSize: t.unlabelledBatchSize, valEvery: 1, earlyStop: 0, seed: config.seed, weakLabels: false },
+  };
 }
 
 function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervised'): Recipe<CctRecipeConfig> {
@@ -76,10 +63,10 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     task: 'segmentation',
     schema,
     defaults: {
+      train: mode === 'semi' ? { epochs: 6, labelledBatchSize: 4, unlabelledBatchSize: 8 } : { epochs: 20, labelledBatchSize: 4 },
       cct: {
         // Three cheap perturbations instead of the official 30 decoders: tiny and CPU-friendly.
         perturbations: { vat: 0, dropout: 1, cutout: 0, contextMasking: 0, objectMasking: 0, featureDrop: 1, featureNoise: 1 },
-        train: mode === 'semi' ? { epochs: 6, labelledBatchSize: 4, unlabelledBatchSize: 8, valEvery: 1, earlyStop: 0 } : { epochs: 20, labelledBatchSize: 4, valEvery: 1, earlyStop: 0 },
         // From scratch (no pretrained backbone) the encoder trains at the full rate (official lr 0.01: 0.1 kills decoder
         // channels), and the decoders end without the official final ReLU, whose dead logits never recover from random
         // init (see @lel/cct's README benchmark and diagnosis).
@@ -87,38 +74,27 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
         decoderFinalRelu: false,
       },
     },
-    async run(config, ctx) {
+    moved: CCT_MOVED,
+    async prepare(config, ctx) {
       const sets = segmentationSets(config.data);
       ctx.log(`[data] ${sets.describe}`);
-      const model = await buildSegNet(config.model, config.init, cctModelConfig(config), config.seed);
-      try {
-        const { result, swa } = await trainCctRun(model, config, sets, ctx);
-        if (result.stopReason === 'interrupted') {
-          swa?.dispose();
-          return interruptedRun(result);
-        }
-        const bestFrom = keepWeights(model, result, config.swa.enabled);
-        swa?.dispose();
-        model.eval();
-        const evalResult = segEvalResult(model, sets, ctx.runDir);
-        await saveBest(ctx.runDir, model, { recipe: name, bestFrom, steps: result.steps });
-        const counts = model.countParameters();
-        return {
-          ...evalResult,
-          params: { total: counts.all, trainable: counts.trainable },
-          steps: result.steps,
-          stopReason: result.stopReason,
-          bestFrom,
-          notes: [...(mode === 'semi' ? [`${model.auxDecoders.length} auxiliary decoders`] : []), ...(config.init.encoder ? [`encoder initialised from ${config.init.encoder} (autoregressive-seg, no labels)`] : [])],
-        };
-      } finally {
-        model.dispose();
-        disposeSegSets(sets);
-      }
+      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed);
+      return {
+        method: cct,
+        config: model.config,
+        data: { model, labelled: sets.labelled, unlabelled: sets.unlabelled },
+        evaluate: (m) => evaluateSegmenter(m as CctModel, sets.val, DIGIT_SCENE_CLASSES).metrics,
+        bestMetric: 'miou',
+        swaBnData: () => [sets.unlabelled.images],
+        report: (m) => segEvalResult(m as CctModel, sets, ctx.runDir),
+        notes: [...(mode === 'semi' ? [`${model.auxDecoders.length} auxiliary decoders`] : []), ...(config.init.encoder ? [`encoder initialised from ${config.init.encoder} (autoregressive-seg, no labels)`] : [])],
+        models: [model],
+        dispose: () => disposeSegSets(sets),
+      };
     },
     async evaluate(config, runDir) {
       const sets = segmentationSets(config.data);
-      const model = await buildSegNet(config.model, config.init, config.cct, config.seed);
+      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed);
       try {
         await loadBest(runDir, model);
         model.eval();
@@ -129,7 +105,7 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
       }
     },
     async predict(config, request) {
-      const model = await buildSegNet(config.model, config.init, config.cct, config.seed);
+      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed);
       try {
         await loadBest(request.runDir, model);
         model.eval();

@@ -11,45 +11,41 @@ export const SwaOption = z
   .prefault({});
 export type SwaOption = z.output<typeof SwaOption>;
 
-/** The training-loop keys every recipe shares. */
-export const TrainLoop = z
-  .object({
-    /** Stop after this many optimiser steps (the schedules still span the planned length). */
-    maxSteps: z.number().int().min(1).optional(),
-    /** Write a `train` record to metrics.jsonl every N steps. */
-    logEvery: z.number().int().min(1).default(5),
-    /** Save a full-state checkpoint every N steps (and at the end). */
-    checkpointEvery: z.number().int().min(1).default(20),
-    /** Evaluate every N steps (and at the end). */
-    evalEvery: z.number().int().min(1).default(20),
-    /** Recent checkpoints to keep (plus the best). */
-    keepLast: z.number().int().min(1).default(2),
-  })
-  .strict()
-  .prefault({});
-export type TrainLoop = z.output<typeof TrainLoop>;
+/** The run keys of every recipe's `train` section (how the run goes; the method's length keys sit beside them). */
+export const LOOP_KEYS = {
+  /** Stop after this many optimiser steps (a budget: the schedules still span the planned length). */
+  maxSteps: z.number().int().min(1).optional(),
+  /** Write a `train` record to metrics.jsonl every N steps. */
+  logEvery: z.number().int().min(1).default(5),
+  /** Save a full-state checkpoint every N steps (and at the end). */
+  checkpointEvery: z.number().int().min(1).default(20),
+  /** Evaluate every N steps (and at the end). */
+  evalEvery: z.number().int().min(1).default(20),
+  /** Recent checkpoints to keep (plus the best). */
+  keepLast: z.number().int().min(1).default(2),
+  /** Stop after this many evaluations without improvement of the recipe's best metric (0: never). */
+  earlyStop: z.number().int().min(0).default(0),
+};
 
-/** `fit` options derived from {@link TrainLoop}. */
-export function loopOptions(t: TrainLoop, bestMetric: string | undefined) {
-  return {
-    maxSteps: t.maxSteps,
-    logEvery: t.logEvery,
-    evalEvery: { steps: t.evalEvery },
-    checkpoint: { every: { steps: t.checkpointEvery }, keepLast: t.keepLast, ...(bestMetric ? { best: { metric: bestMetric, mode: 'max' as const } } : {}) },
-  };
+/**
+ * The one training section of a recipe: the method's length keys (epochs or steps, batch sizes — `length`, with the
+ * method package's defaults) and the run keys every recipe shares ({@link LOOP_KEYS}).
+ */
+export function trainSection<S extends z.ZodRawShape>(length: S) {
+  // Every key has a default (or is optional): an absent section is the defaults.
+  return z.object(length).extend(LOOP_KEYS).strict().prefault({} as never);
 }
 
-/** Top-level keys of every recipe config: `recipe`, `seed`, `train`, `swa`. */
-export function commonShape(name: string) {
+/** The run keys of a resolved `train` section. */
+export type TrainLoop = { [K in keyof typeof LOOP_KEYS]: z.output<(typeof LOOP_KEYS)[K]> };
+
+/** Top-level keys of every recipe config: `recipe`, `seed`, `train` (with the method's length keys), `swa`. */
+export function commonShape<S extends z.ZodRawShape>(name: string, length: S) {
   return {
     recipe: z.literal(name).default(name as never),
     seed: z.number().int().min(0).default(0),
-    train: TrainLoop,
+    train: trainSection(length),
     swa: SwaOption,
   };
 }
 
-/** What a recipe returns when Ctrl-C stopped its training (the CLI reports the checkpoint; nothing else is written). */
-export function interruptedRun(result: { steps: number }) {
-  return { metrics: {}, params: { total: 0, trainable: 0 }, steps: result.steps, stopReason: 'interrupted', bestFrom: '', notes: [] as string[] };
-}

@@ -2,16 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SGD, fit, polyLr, readSafetensorsFile, toTensorMap, type Callback, type Module } from '@lel/core';
-import { epochBatches, randomHorizontalFlip, type CctModel, type SegmentationBatch } from '@lel/cct';
-import { ContinuationKdConfig, KdConfig, distill, frozenTeacher } from '@lel/distill';
+import { SGD, polyLr, readSafetensorsFile, runMethod, toTensorMap, type Callback } from '@lel/core';
+import { cct, epochBatches, randomHorizontalFlip, type CctModel, type SegmentationBatch } from '@lel/cct';
+import { ContinuationKdConfig, KdConfig, distillation, frozenTeacher } from '@lel/distill';
 import { readResolvedConfig } from '../config/load';
 import { bestWeightsFile, loadBest, saveBest } from '../weights';
-import { keepWeights } from './cct';
-import { commonShape, interruptedRun, loopOptions } from './common';
+import { commonShape } from './common';
 import { DIGIT_SCENE_CLASSES, SegData, SegInit, SegModel, buildSegNet, buildSegmenter, disposeSegSets, evaluateSegmenter, predictMasks, segEvalResult, segmentationSets, type SegSets } from './segmentation';
-import { swaCallback } from './swa';
-import type { Recipe } from './types';
+import type { Recipe, RecipeContext } from './types';
 
 /** The teacher: a finished segmentation run (`teacher.run`), or one trained inside this run on the labelled scenes. */
 const Teacher = z
@@ -19,29 +17,35 @@ const Teacher = z
     /** A finished cct / cct-supervised / kd / ckd run folder whose best/ weights teach. Absent: train one here. */
     run: z.string().min(1).optional(),
     model: SegModel,
-    /** Supervised steps of the in-run teacher. */
+    /** Supervised steps of the in-run teacher (`@lel/cct`'s supervised baseline, batches of `train.batchSize`). */
     steps: z.number().int().min(1).default(40),
+    /** Its SGD learning rate (poly decay over `steps`, encoder at the same rate). */
     lr: z.number().positive().default(0.05),
   })
   .strict()
   .prefault({});
 
+/** The student's SGD (poly decay over the planned steps). */
 const Optim = z
   .object({
     lr: z.number().positive().default(0.05),
     momentum: z.number().min(0).lt(1).default(0.9),
     weightDecay: z.number().min(0).default(1e-4),
-    batchSize: z.number().int().min(1).default(4),
-    /** Distillation epochs over the labelled scenes (the temperature / ψ schedules are laid out over them). */
-    epochs: z.number().int().min(1).default(20),
   })
   .strict()
   .prefault({});
 
+/** The training-length keys in the recipe's one `train` section. */
+const KdLength = {
+  /** Distillation epochs over the labelled scenes (the temperature / ψ schedules are laid out over them). */
+  epochs: z.number().int().min(1).default(20),
+  batchSize: z.number().int().min(1).default(4),
+};
+
 function schemaFor(name: 'kd' | 'ckd') {
   return z
     .object({
-      ...commonShape(name),
+      ...commonShape(name, KdLength),
       data: SegData,
       /** The (smaller) student. */
       model: SegModel,
@@ -77,46 +81,48 @@ export async function loadSegmenterFromRun(runDir: string): Promise<CctModel> {
   return net;
 }
 
-/** Train a supervised teacher on the labelled scenes (its own run folder `<run>/teacher`, resumable). */
-async function trainTeacher(config: Config, sets: SegSets, runDir: string, resume: string | undefined, callbacks: Callback<never>[], progress: import('@lel/core').ProgressMode, log: (l: string) => void): Promise<CctModel> {
-  const teacher = buildSegmenter(config.teacher.model, { mode: 'supervised' }, config.seed + 1);
-  const dir = path.join(runDir, 'teacher');
+/**
+ * Train a supervised teacher on the labelled scenes in its own run folder `<run>/teacher` (resumable): `@lel/cct`'s
+ * supervised baseline through `runMethod`, `teacher.steps` steps of SGD at `teacher.lr` with poly decay. Returns
+ * undefined when Ctrl-C stopped it.
+ */
+async function trainTeacher(config: Config, sets: SegSets, ctx: RecipeContext): Promise<CctModel | undefined> {
+  const nl = sets.labelled.images.shape[0];
+  const bs = config.train.batchSize;
+  const epochs = Math.ceil(config.teacher.steps / Math.ceil(nl / bs));
+  const teacher = buildSegmenter(
+    config.teacher.model,
+    { mode: 'supervised', optim: { lr: config.teacher.lr, encoderLrScale: 1 }, train: { epochs, labelledBatchSize: bs, valEvery: 1, earlyStop: 0, seed: config.seed + 1, weakLabels: false } },
+    config.seed + 1,
+  );
+  const dir = path.join(ctx.runDir, 'teacher');
   if (fs.existsSync(bestWeightsFile(dir))) {
     await loadBest(dir, teacher);
-    log(`[kd] reusing the teacher trained in ${dir}`);
+    ctx.log(`[kd] reusing the teacher trained in ${dir}`);
     return teacher;
   }
-  log(`[kd] training a supervised teacher (widths ${config.teacher.model.widths.join('/')}) for ${config.teacher.steps} steps on the labelled scenes`);
-  const optimizer = new SGD(teacher.parameterGroups(), { lr: config.teacher.lr, momentum: 0.9, weightDecay: 1e-4 });
+  ctx.log(`[kd] training a supervised teacher (widths ${config.teacher.model.widths.join('/')}) for ${config.teacher.steps} steps on the labelled scenes`);
   try {
     const hasCk = fs.existsSync(path.join(dir, 'checkpoints', 'last'));
-    const r = await fit<SegmentationBatch>({
-      model: teacher,
-      optimizer,
-      schedule: polyLr({ baseLr: config.teacher.lr, maxIter: config.teacher.steps, power: 0.9 }),
-      step: (b) => ({ total: tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(b.labels, [-1]), DIGIT_SCENE_CLASSES), tf.reshape(teacher.forward(b.images), [-1, DIGIT_SCENE_CLASSES]))) as tf.Scalar }),
-      data: { labeled: (_e, rng) => epochBatches(sets.labelled, config.optim.batchSize, rng, randomHorizontalFlip) },
-      maxSteps: config.teacher.steps,
-      seed: config.seed + 1,
+    const r = await runMethod(cct, teacher.config, { model: teacher, labelled: sets.labelled }, {
       runDir: dir,
-      ...(resume !== undefined && hasCk ? { resume: 'last' } : {}),
+      ...(ctx.resume !== undefined && hasCk ? { resume: 'last' as const } : {}),
+      maxSteps: config.teacher.steps,
       checkpoint: { every: { steps: config.train.checkpointEvery }, keepLast: 1 },
       evaluate: () => evaluateSegmenter(teacher, sets.val, DIGIT_SCENE_CLASSES).metrics,
       evalEvery: { steps: config.teacher.steps },
-      callbacks: callbacks as Callback<SegmentationBatch>[],
-      progress,
+      callbacks: ctx.callbacks as Callback<SegmentationBatch>[],
+      progress: ctx.progress,
     });
-    if (r.stopReason === 'interrupted') throw new TeacherInterrupted(r.steps);
-    await saveBest(dir, teacher, { recipe: 'kd-teacher', steps: r.steps });
-  } finally {
-    optimizer.dispose();
-  }
-  return teacher;
-}
-
-class TeacherInterrupted extends Error {
-  constructor(readonly steps: number) {
-    super('teacher training interrupted');
+    if (r.result.stopReason === 'interrupted') {
+      teacher.dispose();
+      return undefined;
+    }
+    await saveBest(dir, teacher, { recipe: 'kd-teacher', steps: r.result.steps });
+    return teacher;
+  } catch (e) {
+    teacher.dispose();
+    throw e;
   }
 }
 
@@ -135,72 +141,58 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
     task: 'segmentation',
     schema,
     defaults: { model: { widths: [8, 16] }, teacher: { model: { widths: [16, 32] } }, distill: { method: name === 'kd' ? 'kd' : 'continuation-kd' } },
-    async run(config, ctx) {
+    moved: { 'optim.epochs': 'moved to train.epochs', 'optim.batchSize': 'moved to train.batchSize' },
+    async prepare(config, ctx) {
       const sets = segmentationSets(config.data);
       ctx.log(`[data] ${sets.describe}`);
-      let teacherNet: CctModel | undefined;
       const student = buildSegmenter(config.model, { mode: 'supervised' }, config.seed);
       const optimizer = new SGD(student.parameterGroups(), { lr: config.optim.lr, momentum: config.optim.momentum, weightDecay: config.optim.weightDecay });
+      let t: CctModel | undefined;
       try {
-        try {
-          teacherNet = config.teacher.run ? await loadSegmenterFromRun(config.teacher.run) : await trainTeacher(config, sets, ctx.runDir, ctx.resume, ctx.callbacks, ctx.progress, ctx.log);
-        } catch (e) {
-          if (e instanceof TeacherInterrupted) return interruptedRun(e);
-          throw e;
-        }
-        const t = teacherNet;
-        const teacherMiou = evaluateSegmenter(t, sets.val, DIGIT_SCENE_CLASSES).metrics.miou!;
-        ctx.log(`[kd] teacher mIoU ${teacherMiou.toFixed(4)} (${t.countParameters().all.toLocaleString('en-US')} parameters) → student ${student.countParameters().all.toLocaleString('en-US')} parameters`);
-        const teacher = frozenTeacher<CctModel, SegmentationBatch>(t, (m, b) => pixelRows(m.forward(b.images)), { numClasses: DIGIT_SCENE_CLASSES });
-        const stepsPerEpoch = Math.ceil(sets.labelled.images.shape[0] / config.optim.batchSize);
-        const evaluate = () => evaluateSegmenter(student, sets.val, DIGIT_SCENE_CLASSES).metrics;
-        const swa = swaCallback<tf.Tensor4D>(config.swa, { evaluate: (m) => evaluateSegmenter(m as CctModel, sets.val, DIGIT_SCENE_CLASSES).metrics, bnData: () => [sets.unlabelled.images] });
-        try {
-          const result = await distill<SegmentationBatch>({
-            student,
-            method: config.distill,
-            teacher,
-            studentLogits: (s, b) => pixelRows((s as CctModel).forward(b.images)),
-            labels: (b) => tf.reshape(b.labels, [-1]),
-            epochs: config.optim.epochs,
-            optimizer,
-            schedule: polyLr({ baseLr: config.optim.lr, maxIter: stepsPerEpoch * config.optim.epochs, power: 0.9 }),
-            data: { labeled: (_e, rng) => epochBatches(sets.labelled, config.optim.batchSize, rng, randomHorizontalFlip) },
-            stepsPerEpoch,
-            seed: config.seed,
-            evaluate,
-            ...loopOptions(config.train, 'miou'),
-            runDir: ctx.runDir,
-            resume: ctx.resume,
-            config,
-            callbacks: [...(ctx.callbacks as Callback<SegmentationBatch>[]), ...(swa ? [swa as Callback<SegmentationBatch>] : [])] as Callback[],
-            progress: ctx.progress,
-            batchSize: (b) => b.images.shape[0],
-          });
-          if (result.stopReason === 'interrupted') return interruptedRun(result);
-          const bestFrom = keepWeights(student as Module, result, config.swa.enabled);
-          student.eval();
-          const ev = segEvalResult(student, sets, ctx.runDir);
-          await saveBest(ctx.runDir, student, { recipe: name, bestFrom, teacher: config.teacher.run ?? path.join(ctx.runDir, 'teacher') });
-          const c = student.countParameters();
-          return {
-            ...ev,
-            metrics: { ...ev.metrics, teacher_miou: teacherMiou },
-            params: { total: c.all, trainable: c.trainable },
-            steps: result.steps,
-            stopReason: result.stopReason,
-            bestFrom,
-            notes: [`teacher ${t.countParameters().all.toLocaleString('en-US')} parameters, student ${c.all.toLocaleString('en-US')}`, `method ${result.method.method}`],
-          };
-        } finally {
-          swa?.dispose();
-        }
-      } finally {
+        t = config.teacher.run ? await loadSegmenterFromRun(config.teacher.run) : await trainTeacher(config, sets, ctx);
+      } catch (e) {
         optimizer.dispose();
         student.dispose();
-        teacherNet?.dispose();
         disposeSegSets(sets);
+        throw e;
       }
+      if (!t) {
+        optimizer.dispose();
+        student.dispose();
+        disposeSegSets(sets);
+        return { interrupted: 0 };
+      }
+      const teacherNet = t;
+      const teacherMiou = evaluateSegmenter(teacherNet, sets.val, DIGIT_SCENE_CLASSES).metrics.miou!;
+      ctx.log(`[kd] teacher mIoU ${teacherMiou.toFixed(4)} (${teacherNet.countParameters().all.toLocaleString('en-US')} parameters) → student ${student.countParameters().all.toLocaleString('en-US')} parameters`);
+      const stepsPerEpoch = Math.ceil(sets.labelled.images.shape[0] / config.train.batchSize);
+      return {
+        method: distillation,
+        config: { ...config.distill, epochs: config.train.epochs, seed: config.seed },
+        data: {
+          student,
+          // The teacher only gives logits: it is neither trained nor checkpointed.
+          teacher: frozenTeacher<CctModel, SegmentationBatch>(teacherNet, (m, b) => pixelRows(m.forward(b.images)), { numClasses: DIGIT_SCENE_CLASSES }),
+          studentLogits: (s: unknown, b: SegmentationBatch) => pixelRows((s as CctModel).forward(b.images)),
+          labels: (b: SegmentationBatch) => tf.reshape(b.labels, [-1]),
+          data: { labeled: (_e: number, rng: import('@lel/core').Rng) => epochBatches(sets.labelled, config.train.batchSize, rng, randomHorizontalFlip) },
+          optimizer,
+          schedule: polyLr({ baseLr: config.optim.lr, maxIter: stepsPerEpoch * config.train.epochs, power: 0.9 }),
+          stepsPerEpoch,
+          batchSize: (b: SegmentationBatch) => b.images.shape[0],
+        },
+        evaluate: (m) => evaluateSegmenter(m as CctModel, sets.val, DIGIT_SCENE_CLASSES).metrics,
+        bestMetric: 'miou',
+        swaBnData: () => [sets.unlabelled.images],
+        report: (m) => segEvalResult(m as CctModel, sets, ctx.runDir),
+        finish: () => ({
+          metrics: { teacher_miou: teacherMiou },
+          info: { teacher: config.teacher.run ?? path.join(ctx.runDir, 'teacher') },
+          notes: [`teacher ${teacherNet.countParameters().all.toLocaleString('en-US')} parameters, student ${student.countParameters().all.toLocaleString('en-US')}`, `method ${config.distill.method}`],
+        }),
+        models: [student, teacherNet],
+        dispose: () => disposeSegSets(sets),
+      };
     },
     async evaluate(config, runDir) {
       const sets = segmentationSets(config.data);

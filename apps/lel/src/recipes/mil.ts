@@ -2,14 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { Adam, Rng, fit, setGlobalSeed, type Callback } from '@lel/core';
+import { Rng } from '@lel/core';
 import { loadMnistDigits, readImage } from '@lel/datasets';
-import { BernoulliMaskMil, MilIbConfigSchema, makeMilBags, milIbLoss, type MilBag } from '@lel/vib';
-import { keepWeights } from './cct';
-import { commonShape, interruptedRun, loopOptions } from './common';
-import { swaCallback } from './swa';
+import { BernoulliMaskMil, MilIbConfigSchema, makeMilBags, milIb, predictBag, type MilBag } from '@lel/vib';
+import { commonShape } from './common';
 import type { EvalResult, Prediction, Recipe } from './types';
-import { loadBest, saveBest } from '../weights';
+import { loadBest } from '../weights';
 
 /** Side of the embedded MNIST digits. */
 const DIGIT = 28;
@@ -50,12 +48,15 @@ type MilData = z.output<typeof MilData>;
 
 /**
  * `@lel/vib`'s MilIbConfigSchema (defaults: the official WSI-finetuning code) minus what the data and the run decide:
- * `inputDim` ((28/pool)²), `numClasses` (2: the bag has the digit or not) and `seed` (the run's).
+ * `inputDim` ((28/pool)²), `numClasses` (2: the bag has the digit or not), `seed` (the run's) and `epochs` (in `train`).
  */
-const MilSection = MilIbConfigSchema.omit({ inputDim: true, numClasses: true, seed: true }).strict();
+const MilSection = MilIbConfigSchema.omit({ inputDim: true, numClasses: true, seed: true, epochs: true }).strict();
+
+/** The training-length key in the recipe's one `train` section, with @lel/vib's default (the official 50 epochs). */
+const MilLength = { epochs: z.number().int().min(1).default(MilIbConfigSchema.shape.epochs.parse(undefined)) };
 
 function schemaFor(name: string) {
-  return z.object({ ...commonShape(name), data: MilData, mil: MilSection.prefault({}) }).strict();
+  return z.object({ ...commonShape(name, MilLength), data: MilData, mil: MilSection.prefault({}) }).strict();
 }
 type Config = z.output<ReturnType<typeof schemaFor>>;
 
@@ -118,25 +119,15 @@ export function milSets(d: MilData): MilSets {
   };
 }
 
-function buildModel(config: Config, inputDim: number): BernoulliMaskMil {
-  const { lr: _lr, weightDecay: _wd, epochs: _e, bagWeight: _bw, infoWeight: _iw, ...arch } = config.mil;
-  // The same generators as @lel/vib's trainMilIb, so a run matches the package's recipe for the same seed.
-  return new BernoulliMaskMil({ ...arch, inputDim, numClasses: 2, rng: new Rng(`mil-init/${config.seed}`) });
+/** The `@lel/vib` milIb config of a run: the `mil` section, the `train` length key, the data's sizes and the run seed. */
+function methodConfig(config: Config, inputDim: number) {
+  return { ...config.mil, epochs: config.train.epochs, inputDim, numClasses: 2, seed: config.seed };
 }
 
-const bagTensor = (b: Pick<MilBag, 'features' | 'n' | 'dim'>) => tf.tensor2d(b.features, [b.n, b.dim]);
-
-/** Eval-mode outputs of one bag: P(positive) and the attention per instance of the bag (0 for instances top-k dropped). */
-function scoreBag(model: BernoulliMaskMil, bag: Pick<MilBag, 'features' | 'n' | 'dim'>): { probabilities: number[]; attention: number[] } {
-  return tf.tidy(() => {
-    const out = model.forward(bagTensor(bag));
-    const probabilities = Array.from(out.probabilities.dataSync());
-    const att = out.attention.dataSync();
-    const attention = new Array<number>(bag.n).fill(0);
-    const kept = out.kept ? Array.from(out.kept.dataSync()) : Array.from({ length: bag.n }, (_, i) => i);
-    kept.forEach((inst, j) => (attention[inst] = att[j]!));
-    return { probabilities, attention };
-  });
+/** The network of a run, for `lel eval` / `lel predict` (weights from best/). */
+function buildModel(config: Config, inputDim: number): BernoulliMaskMil {
+  const { lr: _lr, weightDecay: _wd, bagWeight: _bw, infoWeight: _iw, ...arch } = config.mil;
+  return new BernoulliMaskMil({ ...arch, inputDim, numClasses: 2, rng: new Rng(`mil-init/${config.seed}`) });
 }
 
 /** Area under the ROC curve of `scores` for the binary `labels` (Mann–Whitney, ties count one half). */
@@ -158,7 +149,7 @@ function rocAuc(scores: number[], labels: number[]): number {
  * Bag accuracy, ROC AUC and F1 (positive class) on the validation bags, the confusion matrix, and `localisation`:
  * the share of positive bags whose most-attended instance is a positive one (does the model find the digit?).
  */
-function milEval(model: BernoulliMaskMil, bags: readonly MilBag[], data: MilData): EvalResult {
+async function milEval(model: BernoulliMaskMil, bags: readonly MilBag[], data: MilData): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   try {
@@ -170,7 +161,7 @@ function milEval(model: BernoulliMaskMil, bags: readonly MilBag[], data: MilData
     let hits = 0;
     let positives = 0;
     for (const bag of bags) {
-      const { probabilities, attention } = scoreBag(model, bag);
+      const { probabilities, attention } = await predictBag(model, bag);
       const pred = probabilities[1]! > probabilities[0]! ? 1 : 0;
       confusion[bag.label]![pred]!++;
       scores.push(probabilities[1]!);
@@ -230,8 +221,6 @@ function bagFromInput(input: string, pool: number): { features: Float32Array; n:
   return { features, n: tiles.length, dim, instances: tiles.map((t) => t.name) };
 }
 
-type MilBatch = { x: tf.Tensor2D; y: tf.Tensor1D };
-
 function makeMilRecipe(name: 'mil-ib'): Recipe<Config> {
   const schema = schemaFor(name);
   return {
@@ -247,58 +236,25 @@ function makeMilRecipe(name: 'mil-ib'): Recipe<Config> {
       mil: { hiddenDim: 64, attentionDim: 32, topK: 8 },
       train: { logEvery: 20, evalEvery: 200, checkpointEvery: 200 },
     },
-    async run(config, ctx) {
-      const m = config.mil;
+    moved: { 'mil.epochs': 'moved to train.epochs' },
+    async prepare(config, ctx) {
       const sets = milSets(config.data);
       ctx.log(`[data] ${sets.describe}`);
-      const model = buildModel(config, sets.dim);
-      // Dropout draws from the process-wide generator (checkpointed by fit): seeded as trainMilIb does.
-      setGlobalSeed(`mil-train/${config.seed}`);
-      model.train();
-      const optimizer = new Adam(model.trainableParameters(), { lr: m.lr, weightDecay: m.weightDecay });
-      const evaluate = () => milEval(model, sets.val, config.data).metrics;
-      const swa = swaCallback<MilBatch>(config.swa, { evaluate: (mm) => milEval(mm as BernoulliMaskMil, sets.val, config.data).metrics });
-      try {
-        const result = await fit<MilBatch>({
-          model,
-          optimizer,
-          // One bag per step in a fresh order every epoch, as @lel/vib's trainMilIb (and CLAM).
-          step: (b, tc) => milIbLoss(model.forward(b.x, { rng: tc.rng }), b.y, { bagWeight: m.bagWeight, infoWeight: m.infoWeight, threshold: m.threshold }),
-          data: {
-            labeled: function* (_epoch, rng) {
-              for (const i of rng.permutation(sets.train.length)) {
-                const b = sets.train[i]!;
-                yield { x: bagTensor(b), y: tf.tensor1d([b.label], 'int32') };
-              }
-            },
-          },
-          epochs: m.epochs,
-          stepsPerEpoch: sets.train.length,
-          seed: config.seed,
-          evaluate,
-          ...loopOptions(config.train, 'bag_accuracy'),
-          runDir: ctx.runDir,
-          resume: ctx.resume,
-          config,
-          callbacks: [...(ctx.callbacks as Callback<MilBatch>[]), ...(swa ? [swa as Callback<MilBatch>] : [])],
-          progress: ctx.progress,
-          batchSize: () => 1,
-        });
-        if (result.stopReason === 'interrupted') return interruptedRun(result);
-        const bestFrom = keepWeights(model, result, config.swa.enabled);
-        model.eval();
-        const ev = milEval(model, sets.val, config.data);
-        await saveBest(ctx.runDir, model, { recipe: name, bestFrom, steps: result.steps, inputDim: sets.dim });
-        const c = model.countParameters();
-        const notes = m.useIb
+      const m = config.mil;
+      return {
+        // The package's method itself: same seeds, generators and one-bag steps as @lel/vib's trainMilIb.
+        method: milIb,
+        config: methodConfig(config, sets.dim),
+        data: { bags: sets.train },
+        evaluate: async (model) => (await milEval(model as BernoulliMaskMil, sets.val, config.data)).metrics,
+        bestMetric: 'bag_accuracy',
+        report: (model) => milEval(model as BernoulliMaskMil, sets.val, config.data),
+        finish: () => ({ info: { inputDim: sets.dim } }),
+        notes: m.useIb
           ? [`Bernoulli-mask IB: loss ${m.bagWeight}·CE + ${m.infoWeight}·info (keep-rate target ${m.threshold}), top-${m.topK} instances at test`]
-          : ['CLAM-SB baseline (mil.useIb=false): gated attention over every instance, plain bag CE'];
-        return { ...ev, params: { total: c.all, trainable: c.trainable }, steps: result.steps, stopReason: result.stopReason, bestFrom, notes };
-      } finally {
-        swa?.dispose();
-        optimizer.dispose();
-        model.dispose();
-      }
+          : ['CLAM-SB baseline (mil.useIb=false): gated attention over every instance, plain bag CE'],
+        dispose: () => {},
+      };
     },
     async evaluate(config, runDir) {
       const sets = milSets(config.data);
@@ -317,16 +273,18 @@ function makeMilRecipe(name: 'mil-ib'): Recipe<Config> {
       try {
         await loadBest(request.runDir, model);
         model.eval();
-        return request.inputs.map((input): Prediction => {
+        const out: Prediction[] = [];
+        for (const input of request.inputs) {
           const bag = bagFromInput(input, config.data.pool);
-          const { probabilities, attention } = scoreBag(model, bag);
-          return {
+          const { probabilities, attention } = await predictBag(model, bag);
+          out.push({
             input,
             probabilities: Object.fromEntries(names.map((c, i) => [c, probabilities[i]!])),
             label: names[probabilities[1]! > probabilities[0]! ? 1 : 0]!,
             instances: bag.instances.map((instance, i) => ({ instance, attention: attention[i]! })),
-          };
-        });
+          });
+        }
+        return out;
       } finally {
         model.dispose();
       }

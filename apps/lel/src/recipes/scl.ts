@@ -3,12 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng } from '@lel/core';
 import { glyphClassSplits, makeGlyphFewShot, readImage, type ImageClassificationData } from '@lel/datasets';
-import { FewShotEvalConfigSchema, SclConfigSchema, SclModel, evaluateFewShot, stackImages, trainScl, imageAt } from '@lel/scl';
-import { keepWeights } from './cct';
-import { commonShape, interruptedRun, loopOptions } from './common';
-import { swaCallback } from './swa';
+import { FewShotEvalConfigSchema, SclConfigSchema, SclModel, evaluateFewShot, scl, stackImages, imageAt } from '@lel/scl';
+import { commonShape } from './common';
 import type { EvalResult, Recipe } from './types';
-import { loadBest, saveBest } from '../weights';
+import { loadBest } from '../weights';
 
 /** Omniglot-like glyphs (`@lel/datasets` `makeGlyphFewShot`): disjoint base (training) and novel (evaluation) characters. */
 const FewShotData = z
@@ -25,13 +23,23 @@ const FewShotData = z
   .prefault({});
 type FewShotData = z.output<typeof FewShotData>;
 
-/** `@lel/scl`'s SclConfigSchema minus the seed (the run's) and `episode` (the app trains on shuffled batches). */
-const SclSection = SclConfigSchema.omit({ seed: true, episode: true }).strict();
+/**
+ * `@lel/scl`'s SclConfigSchema minus the seed (the run's), `episode` (the app trains on shuffled batches) and the
+ * length keys `epochs` and `batchSize` (in `train`).
+ */
+const SclSection = SclConfigSchema.omit({ seed: true, episode: true, epochs: true, batchSize: true }).strict();
+
+/** The training-length keys in the recipe's one `train` section, with @lel/scl's defaults. */
+const SCL_DEFAULTS = SclConfigSchema.parse({});
+const SclLength = {
+  epochs: z.number().int().min(1).default(SCL_DEFAULTS.epochs),
+  batchSize: z.number().int().min(1).default(SCL_DEFAULTS.batchSize),
+};
 
 function schemaFor(name: string) {
   return z
     .object({
-      ...commonShape(name),
+      ...commonShape(name, SclLength),
       data: FewShotData,
       scl: SclSection.prefault({}),
       fewshot: FewShotEvalConfigSchema.omit({ seed: true }).strict().prefault({}),
@@ -89,10 +97,12 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
     schema,
     // A tiny ResNet-12 on 32×32 glyph crops (2×2 final maps for the spatial loss); 5-way 1-shot over 20 episodes.
     defaults: {
-      scl: { channels: [8, 16, 24, 32], featDim: 16, imageSize: 32, cropPadding: 4, batchSize: 16, epochs: 4, lrMilestones: [3], lr: 0.05, spatialContLoss: spatial },
+      train: { epochs: 4, batchSize: 16 },
+      scl: { channels: [8, 16, 24, 32], featDim: 16, imageSize: 32, cropPadding: 4, lrMilestones: [3], lr: 0.05, spatialContLoss: spatial },
       fewshot: { nWay: 5, kShot: 1, nQuery: 5, episodes: 20, nAugSupport: 1, maxIter: 100 },
     },
-    async run(config, ctx) {
+    moved: { 'scl.epochs': 'moved to train.epochs', 'scl.batchSize': 'moved to train.batchSize' },
+    async prepare(config, ctx) {
       const s = config.scl;
       const sets = glyphSets(config.data);
       ctx.log(`[data] embedded glyphs: ${config.data.baseClasses} base classes × ${config.data.perClass} drawings for training, ${config.data.novelClasses} novel classes for ${config.fewshot.nWay}-way ${config.fewshot.kShot}-shot evaluation`);
@@ -100,37 +110,18 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
       const bnBatch = config.swa.enabled
         ? tf.tidy(() => tf.image.resizeBilinear(stackImages(Array.from({ length: Math.min(64, sets.base.n) }, (_, i) => imageAt(sets.base, i))), [s.imageSize, s.imageSize]))
         : undefined;
-      const swa = swaCallback<tf.Tensor4D>(config.swa, { evaluate: (m) => fewShot(m as SclModel, config, sets.novel).metrics, bnData: () => (bnBatch ? [bnBatch] : []) });
-      let model: SclModel | undefined;
-      try {
-        // `@lel/scl`'s recipe on shuffled batches (no episodes) builds the same network as `buildModel`.
-        const trained = await trainScl(
-          sets.base,
-          { ...s, seed: config.seed },
-          {
-            evaluate: (tc) => fewShot(tc.model as SclModel, config, sets.novel).metrics,
-            ...loopOptions(config.train, 'fewshot_accuracy'),
-            runDir: ctx.runDir,
-            resume: ctx.resume,
-            config,
-            callbacks: [...ctx.callbacks, ...(swa ? [swa] : [])],
-            progress: ctx.progress,
-          },
-        );
-        model = trained.model;
-        const { result } = trained;
-        if (result.stopReason === 'interrupted') return interruptedRun(result);
-        const bestFrom = keepWeights(model, result, config.swa.enabled);
-        model.eval();
-        const ev = fewShot(model, config, sets.novel);
-        await saveBest(ctx.runDir, model, { recipe: name, bestFrom });
-        const c = model.countParameters();
-        return { ...ev, params: { total: c.all, trainable: c.trainable }, steps: result.steps, stopReason: result.stopReason, bestFrom, notes: [spatial ? 'CE + spatial contrastive loss' : 'CE only'] };
-      } finally {
-        swa?.dispose();
-        bnBatch?.dispose();
-        model?.dispose();
-      }
+      return {
+        // `@lel/scl`'s method on shuffled batches (no episodes): the same network as `buildModel`.
+        method: scl,
+        config: { ...s, epochs: config.train.epochs, batchSize: config.train.batchSize, seed: config.seed },
+        data: sets.base,
+        evaluate: (m) => fewShot(m as SclModel, config, sets.novel).metrics,
+        bestMetric: 'fewshot_accuracy',
+        swaBnData: () => (bnBatch ? [bnBatch] : []),
+        report: (m) => fewShot(m as SclModel, config, sets.novel),
+        notes: [spatial ? 'CE + spatial contrastive loss' : 'CE only'],
+        dispose: () => bnBatch?.dispose(),
+      };
     },
     async evaluate(config, runDir) {
       const sets = glyphSets(config.data);

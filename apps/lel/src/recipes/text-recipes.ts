@@ -1,19 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { crossEntropy, fit, linearWithWarmup, type Callback } from '@lel/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BITFIT_ALWAYS_TRAINABLE, applyPeft, bitFitConfigSchema, kronaConfigSchema, loraConfigSchema, relBitFitConfigSchema } from '@lel/peft';
-import { bertConfigFromHf, loadBertWeightsFromFile, loadWordPieceTokenizer, type BertForSequenceClassification, type BertInputs } from '@lel/models';
-import { VibClassifier, VibConfigSchema, vibBert, vibLoss } from '@lel/vib';
-import { Rng, type Module } from '@lel/core';
-import { keepWeights } from './cct';
-import { commonShape, interruptedRun, loopOptions } from './common';
-import { swaCallback } from './swa';
-import { TextOptim, adamwGroups, bertLogits } from './text-optim';
-import { BertSource, TextData, ensurePretrained, evaluateText, loadClassifier, predictTexts, pretrainedDir, textBatches, textSets, type TextBatch } from './text';
+import { BITFIT_ALWAYS_TRAINABLE, applyPeft, bitFitConfigSchema, kronaConfigSchema, loraConfigSchema, peftFineTune, relBitFitConfigSchema, type PeftConfig, type PeftFineTuneInfo } from '@lel/peft';
+import { bertConfigFromHf, fineTuneClassifier, loadBertWeightsFromFile, loadWordPieceTokenizer, type BertForSequenceClassification, type BertInputs } from '@lel/models';
+import { VibClassifier, VibConfigSchema, vibBert, vibTextLoss, vibert } from '@lel/vib';
+import { Rng, type AnyMethod, type Module } from '@lel/core';
+import { commonShape } from './common';
+import { TextLength, TextOptim, bertLogits } from './text-optim';
+import { BertSource, TextData, ensurePretrained, evaluateText, loadClassifier, predictTexts, pretrainedDir, textSets } from './text';
 import type { Recipe } from './types';
-import { loadBest, saveBest } from '../weights';
+import { loadBest } from '../weights';
 
 /** The `@lel/peft` method schemas the recipes expose under `peft:`. */
 const PEFT_SCHEMAS = { bitfit: bitFitConfigSchema, relbitfit: relBitFitConfigSchema, krona: kronaConfigSchema, lora: loraConfigSchema } as const;
@@ -32,7 +29,7 @@ const Head = z
   .prefault({});
 
 function schemaFor(name: string, method: PeftMethod | null) {
-  const base = { ...commonShape(name), data: TextData, bert: BertSource, optim: TextOptim, head: Head };
+  const base = { ...commonShape(name, TextLength), data: TextData, bert: BertSource, optim: TextOptim, head: Head };
   return method === null ? z.object(base).strict() : z.object({ ...base, peft: PEFT_SCHEMAS[method] }).strict();
 }
 type Config = z.output<ReturnType<typeof schemaFor>> & { peft?: z.input<(typeof PEFT_SCHEMAS)[PeftMethod]> };
@@ -55,24 +52,36 @@ async function vibClassifier(config: Config, dir: string, numLabels: number) {
   return { model, tokenizer: await loadWordPieceTokenizer(dir), maxPositions: bertCfg.maxPositionEmbeddings };
 }
 
-/** The classifier of a run: pretrained BERT + fresh head (linear or VIB), with the run's adapters for PEFT recipes. */
-async function buildClassifier(config: Config, dir: string, numLabels: number) {
-  const vib = config.head.type === 'vib';
-  const c = vib ? await vibClassifier(config, dir, numLabels) : await loadClassifier(dir, numLabels);
-  let peftConfig = config.peft;
-  if (peftConfig && vib) {
+/** The PEFT config of a run (with the VIB head kept trainable beside the adapters), or null. */
+function peftConfigOf(config: Config, maxPositions: number): PeftConfig | null {
+  let peftConfig = config.peft ?? null;
+  if (peftConfig && config.head.type === 'vib') {
     // The VIB head is new: train it with the adapters (BitFit's always-trainable list / peft's modules_to_save).
     peftConfig =
       peftConfig.method === 'bitfit' || peftConfig.method === 'relbitfit'
         ? { ...peftConfig, alwaysTrainable: [...(peftConfig.alwaysTrainable ?? BITFIT_ALWAYS_TRAINABLE), 'head.'] }
         : { ...peftConfig, modulesToSave: [...(peftConfig.modulesToSave ?? []), 'head'] };
     // RelBitFit reads the position range from the model's config, which the VIB wrapper does not expose.
-    if (peftConfig.method === 'relbitfit' && (peftConfig.maxDistance ?? null) === null) peftConfig = { ...peftConfig, maxDistance: (c as { maxPositions: number }).maxPositions - 1 };
+    if (peftConfig.method === 'relbitfit' && (peftConfig.maxDistance ?? null) === null) peftConfig = { ...peftConfig, maxDistance: maxPositions - 1 };
   }
-  // The adapter weights are initialised from the run seed, and best/ overwrites them when loading a run.
-  const peft = peftConfig ? applyPeft(c.model as Module, peftConfig) : null;
+  return peftConfig as PeftConfig | null;
+}
+
+/** The pretrained classifier of a run (BERT + fresh head, linear or VIB), without adapters. */
+async function baseClassifier(config: Config, dir: string, numLabels: number) {
+  const vib = config.head.type === 'vib';
+  const c = vib ? await vibClassifier(config, dir, numLabels) : { ...(await loadClassifier(dir, numLabels)), maxPositions: 0 };
   const logitsOf = vib ? vibLogits(c.model as VibClassifier<BertInputs>) : bertLogits(c.model as BertForSequenceClassification);
-  return { ...c, model: c.model as Module, peft, logitsOf };
+  return { ...c, model: c.model as Module, logitsOf };
+}
+
+/** The classifier of a trained run, for `lel eval` / `lel predict`: the base classifier with the run's adapters (weights from best/). */
+async function buildClassifier(config: Config, dir: string, numLabels: number) {
+  const c = await baseClassifier(config, dir, numLabels);
+  const peft = peftConfigOf(config, c.maxPositions);
+  // The adapters are initialised as in training; best/ overwrites them.
+  if (peft) applyPeft(c.model, peft);
+  return c;
 }
 
 function makeTextRecipe(options: { name: string; method: PeftMethod | null; description: string; lr: number; head?: 'vib'; pkg?: string }): Recipe<Config> {
@@ -85,55 +94,59 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
     task: 'text-classification',
     schema,
     defaults: { optim: { lr: options.lr }, ...(method ? { peft: { method } } : {}), ...(options.head ? { head: { type: options.head } } : {}) },
-    async run(config, ctx) {
+    moved: { 'optim.epochs': 'moved to train.epochs', 'optim.batchSize': 'moved to train.batchSize' },
+    async prepare(config, ctx) {
       const sets = textSets(config.data);
       ctx.log(`[data] ${sets.describe}`);
       const dir = await ensurePretrained(config.bert, ctx.runDir, config.seed, ctx.log);
-      const { model, tokenizer, peft, logitsOf } = await buildClassifier(config, dir, sets.labelNames.length);
-      if (peft) ctx.log(`[peft] ${peft.trainableParametersSummary()}`);
+      const { model, tokenizer, maxPositions, logitsOf } = await baseClassifier(config, dir, sets.labelNames.length);
       const h = config.head;
-      const optimizer = adamwGroups(model.trainableParameters(), config.optim);
-      const stepsPerEpoch = Math.ceil(sets.train.texts.length / config.optim.batchSize);
-      const total = stepsPerEpoch * config.optim.epochs;
+      // The text fine-tuning every method shares (@lel/models), with the app's settings: AdamW with Hugging Face's
+      // decay groups, linear warm-up then decay, max_length padding, no clipping, reshuffled every epoch.
+      const fineTune = {
+        lr: config.optim.lr,
+        weightDecay: config.optim.weightDecay,
+        noDecayOnBiasAndNorm: true,
+        warmupFraction: config.optim.warmupFraction,
+        epochs: config.train.epochs,
+        batchSize: config.train.batchSize,
+        maxLength: config.data.maxLength,
+        padding: 'max_length' as const,
+        gradClipNorm: null,
+        shuffle: true,
+        seed: config.seed,
+      };
+      const vibHead = { ibDim: h.ibDim, beta: h.beta, klAnnealing: h.klAnnealing, sampleSize: h.sampleSize, activation: h.activation, dropout: h.dropout, headInitStd: h.headInitStd, deterministic: h.deterministic };
+      // The method: VIBERT (@lel/vib), a PEFT method (@lel/peft), or full fine-tuning (@lel/models); a VIB head on a
+      // PEFT or full run trains with VIBERT's loss.
+      const loss = h.type === 'vib' ? { loss: vibTextLoss({ ...vibHead, task: 'classification' }) as never } : {};
+      const data = { model, tokenizer, train: sets.train, ...loss };
+      const peft = peftConfigOf(config, maxPositions);
+      const choice: { method: AnyMethod; config: unknown; data: unknown } =
+        options.pkg === '@lel/vib'
+          ? { method: vibert, config: { ...fineTune, schedule: 'linear', ...vibHead, head: 'vib' }, data: { model, tokenizer, train: sets.train } }
+          : peft
+            ? // adapterSeed null: the adapters draw from the run's process-wide generator, as applyPeft without a seed.
+              { method: peftFineTune, config: { ...fineTune, schedule: 'linear', peft, adapterSeed: null }, data }
+            : { method: fineTuneClassifier, config: { ...fineTune, schedule: 'linear' }, data };
       const evaluate = () => evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength).metrics;
-      const swa = swaCallback<TextBatch>(config.swa, { evaluate });
-      try {
-        model.train();
-        const result = await fit<TextBatch>({
-          model,
-          optimizer,
-          schedule: linearWithWarmup({ baseLr: config.optim.lr, warmupSteps: Math.round(config.optim.warmupFraction * total), totalSteps: total }),
-          step: (b, tc) =>
-            h.type === 'vib'
-              ? vibLoss((model as VibClassifier<BertInputs>).forward(b, { rng: tc.rng }), b.labels, { beta: h.deterministic ? 0 : h.beta, epoch: tc.epoch + 1, klAnnealing: h.klAnnealing, task: 'classification' })
-              : { total: crossEntropy(logitsOf(b), b.labels) as tf.Scalar },
-          data: { labeled: (_e, rng) => textBatches(tokenizer, sets.train, config.optim.batchSize, config.data.maxLength, rng.permutation(sets.train.texts.length)) },
-          epochs: config.optim.epochs,
-          stepsPerEpoch,
-          seed: config.seed,
-          evaluate,
-          ...loopOptions(config.train, 'accuracy'),
-          runDir: ctx.runDir,
-          resume: ctx.resume,
-          config,
-          callbacks: [...(ctx.callbacks as Callback<TextBatch>[]), ...(swa ? [swa as Callback<TextBatch>] : [])],
-          progress: ctx.progress,
-          batchSize: (b) => b.labels.shape[0],
-        });
-        if (result.stopReason === 'interrupted') return interruptedRun(result);
-        const bestFrom = keepWeights(model, result, config.swa.enabled);
-        model.eval();
-        const ev = evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength);
-        await saveBest(ctx.runDir, model, { recipe: name, bestFrom, pretrained: dir });
-        const c = model.countParameters();
-        const notes = [`pretrained BERT from ${dir}`, `${h.type === 'vib' ? `VIB head (K = ${h.ibDim}, β = ${h.beta})` : 'linear head'}`];
-        if (peft) notes.push(peft.trainableParametersSummary());
-        return { ...ev, params: { total: c.all, trainable: c.trainable }, steps: result.steps, stopReason: result.stopReason, bestFrom, notes };
-      } finally {
-        swa?.dispose();
-        optimizer.dispose();
-        model.dispose();
-      }
+      return {
+        ...choice,
+        evaluate,
+        bestMetric: 'accuracy',
+        report: () => evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength),
+        finish: (_m, _r, info) => {
+          const wrapper = (info as PeftFineTuneInfo | undefined)?.peft;
+          if (wrapper) ctx.log(`[peft] ${wrapper.trainableParametersSummary()}`);
+          return {
+            info: { pretrained: dir },
+            notes: [`pretrained BERT from ${dir}`, `${h.type === 'vib' ? `VIB head (K = ${h.ibDim}, β = ${h.beta})` : 'linear head'}`, ...(wrapper ? [wrapper.trainableParametersSummary()] : [])],
+          };
+        },
+        notes: [],
+        models: [model],
+        dispose: () => {},
+      };
     },
     async evaluate(config, runDir) {
       const sets = textSets(config.data);

@@ -1,4 +1,4 @@
-import type { Callback, ProgressMode } from '@lel/core';
+import type { AnyMethod, Callback, FitResult, Metrics, Module, ProgressMode } from '@lel/core';
 import type { z } from 'zod';
 import type { ConfigTree } from '../config/overrides';
 
@@ -76,8 +76,48 @@ export interface Prediction {
 }
 
 /**
- * A training recipe: a method (or its baseline) composed from the packages' public exports on the embedded data.
- * `defaults` are tiny, CPU-friendly values merged under the user's config; `schema` validates the result.
+ * What a recipe chooses for one run — the data, the method and its config, the evaluation — and what the app's
+ * runner (`runRecipe`) then trains through `runMethod` with the app's run options (run folder, resume, Ctrl-C,
+ * loggers, checkpoints, SWA, early stopping).
+ */
+export interface PreparedRun {
+  /** The method package's method (`cct`, `peftFineTune`, `milIb`, …). */
+  method: AnyMethod;
+  /** The method's config (input form), derived from the app config (its `train` section included). */
+  config: unknown;
+  /** The method's data (batch sources, models the recipe built, teachers…). */
+  data: unknown;
+  /** Metrics of a model on the recipe's held-out data: every evaluation, and SWA's averaged weights. */
+  evaluate: (model: Module) => Metrics | Promise<Metrics>;
+  /** The evaluation metric (higher is better) that picks `best/` and drives `train.earlyStop`. */
+  bestMetric: string;
+  /** Which weights `best/` keeps without SWA: those of the best evaluation (default) or the last. */
+  keep?: 'best' | 'last';
+  /** Batches for the BatchNorm pass on SWA's averaged weights (models with BatchNorm). */
+  swaBnData?: () => Iterable<unknown>;
+  /** The final report on the kept weights: metrics, per-class scores, confusion matrix, sample files. */
+  report: (model: Module) => EvalResult | Promise<EvalResult>;
+  /** After the report: files beside `best/` (an exported encoder), notes, `best/info.json` extras, extra metrics. */
+  finish?: (model: Module, result: FitResult, info: unknown) => Promise<FinishedRun> | FinishedRun;
+  /** Notes for the summary. */
+  notes?: string[];
+  /** Models the recipe built and handed to the method in `data`: the runner frees them with the trained ones. */
+  models?: Module[];
+  /** Free the data (and anything else `prepare` allocated besides `models`). */
+  dispose(): void;
+}
+
+/** What {@link PreparedRun.finish} adds to a run's summary. */
+export interface FinishedRun {
+  notes?: string[];
+  info?: Record<string, unknown>;
+  metrics?: Record<string, number>;
+}
+
+/**
+ * A training recipe: data, a method package's method (or its baseline), evaluation and prediction, on the app's
+ * data. `defaults` are tiny, CPU-friendly values merged under the user's config; `schema` validates the result.
+ * The recipe never trains itself: {@link prepare} chooses, the app's runner trains through `runMethod`.
  */
 export interface Recipe<C = unknown> {
   name: string;
@@ -86,7 +126,10 @@ export interface Recipe<C = unknown> {
   task: Task;
   schema: z.ZodType<C>;
   defaults: ConfigTree;
-  run(config: C, ctx: RecipeContext): Promise<Omit<RunSummary, 'recipe' | 'package' | 'task' | 'wallSeconds'>>;
+  /** Config keys of earlier versions and where they live now (`'cct.train.epochs': 'train.epochs'`): a clear error. */
+  moved?: Record<string, string>;
+  /** Choose the run's data, method and evaluation (`interrupted`: Ctrl-C stopped a preliminary stage, e.g. a teacher). */
+  prepare(config: C, ctx: RecipeContext): Promise<PreparedRun | { interrupted: number }>;
   /** Re-evaluate the run's `best/` weights. */
   evaluate(config: C, runDir: string): Promise<EvalResult>;
   /** Predict on user inputs (image files, or text) with the run's `best/` weights. */
