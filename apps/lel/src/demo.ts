@@ -33,7 +33,7 @@ export function demoStages(quick: boolean): DemoStage[] {
     : ['data.scenes=96', 'data.valScenes=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
   const text = quick
     ? ['data.perClass=4', 'data.testSize=16', 'train.maxSteps=3', 'train.evalEvery=3']
-    : ['data.perClass=16', 'data.testSize=200', 'train.evalEvery=20', 'optim.epochs=15'];
+    : ['data.perClass=16', 'data.testSize=200', 'train.evalEvery=20', 'train.epochs=15'];
   // Every text stage fine-tunes the same shipped BERT (demoBertNote says how it was pretrained).
   const bert = [`bert.from=${DEMO_BERT}`];
   // The mil-ib recipe's own budget (50 epochs of 200 bags, one bag per step: 10,000 steps, the official epoch count),
@@ -41,14 +41,14 @@ export function demoStages(quick: boolean): DemoStage[] {
   // 20 s for the IB model and 13 s for the CLAM-SB baseline on 2 CPU cores (25 epochs: bag accuracy 0.69, still climbing).
   const mil = quick
     ? ['data.trainBags=8', 'data.valBags=8', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.trainBags=200', 'data.valBags=200', 'mil.epochs=50', 'train.evalEvery=200', 'train.checkpointEvery=200'];
+    : ['data.trainBags=200', 'data.valBags=200', 'train.epochs=50', 'train.evalEvery=200', 'train.checkpointEvery=200'];
   const arInit = (out: string) => `init.encoder=${path.join(out, 'arseg')}`;
   return [
     {
       name: 'arseg',
       recipe: 'arseg',
       story: 'pretrain an encoder without labels (autoregressive MI)',
-      sets: () => (quick ? ['data.scenes=8', 'data.valScenes=4', 'arseg.steps=3', 'arseg.batchSize=4'] : ['data.scenes=96', 'data.valScenes=32', 'arseg.steps=150', 'train.evalEvery=50']),
+      sets: () => (quick ? ['data.scenes=8', 'data.valScenes=4', 'train.steps=3', 'train.batchSize=4'] : ['data.scenes=96', 'data.valScenes=32', 'train.steps=150', 'train.evalEvery=50']),
     },
     {
       name: 'cct',
@@ -57,19 +57,19 @@ export function demoStages(quick: boolean): DemoStage[] {
       // 1,320 steps (120 epochs of 11 unlabelled batches), as the baseline's: measured 2026-11-25, doubling the old
       // 660 took the baseline from 10.7% to 12.1% mIoU (CCT: 9.9% → 9.6%, within seed noise) for +28 s in all — steps got ~1.6×
       // cheaper with LEL's SIMD kernels since the budgets were set.
-      sets: (out) => [...seg, arInit(out), ...(quick ? [] : ['cct.train.epochs=120'])],
+      sets: (out) => [...seg, arInit(out), ...(quick ? [] : ['train.epochs=120'])],
     },
     {
       name: 'cct-supervised',
       recipe: 'cct-supervised',
       story: 'baseline: the labelled 1/8 only, same encoder init',
-      sets: (out) => [...seg, arInit(out), ...(quick ? [] : ['cct.train.epochs=440'])],
+      sets: (out) => [...seg, arInit(out), ...(quick ? [] : ['train.epochs=440'])],
     },
     {
       name: 'kd-swa',
       recipe: 'kd',
       story: 'distil the CCT model into a smaller student, with SWA',
-      sets: (out) => [...seg, `teacher.run=${path.join(out, 'cct')}`, 'swa.enabled=true', 'swa.unit=step', 'swa.swaStart=0.5', 'swa.every=2', ...(quick ? [] : ['optim.epochs=80'])],
+      sets: (out) => [...seg, `teacher.run=${path.join(out, 'cct')}`, 'swa.enabled=true', 'swa.unit=step', 'swa.swaStart=0.5', 'swa.every=2', ...(quick ? [] : ['train.epochs=80'])],
     },
     {
       name: 'finetune-full',

@@ -23,7 +23,7 @@ function lel(args: string[], onStart?: (pid: number) => void): Promise<{ code: n
   });
 }
 
-const SETS = ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=24', 'train.checkpointEvery=2', 'train.evalEvery=1000', 'train.logEvery=1', 'cct.train.epochs=12'];
+const SETS = ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=24', 'train.checkpointEvery=2', 'train.evalEvery=1000', 'train.logEvery=1', 'train.epochs=12'];
 
 describe('Ctrl-C and --resume', () => {
   it('SIGINT finishes the step, saves a checkpoint, exits 130; --resume last continues from it', async () => {

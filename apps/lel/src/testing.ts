@@ -9,9 +9,9 @@ const TEXT_TINY = ['data.perClass=4', 'data.testSize=8', 'bert.from=pretrain', '
 export const TINY_SETS: Record<string, string[]> = {
   cct: ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
   'cct-supervised': ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
-  arseg: ['data.scenes=8', 'data.valScenes=4', 'arseg.steps=3', 'arseg.batchSize=4', 'train.evalEvery=2'],
-  iic: ['data.scenes=8', 'data.valScenes=4', 'arseg.steps=3', 'arseg.batchSize=4', 'train.evalEvery=2'],
-  scl: ['data.baseClasses=4', 'data.novelClasses=5', 'data.perClass=4', 'scl.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],
+  arseg: ['data.scenes=8', 'data.valScenes=4', 'train.steps=3', 'train.batchSize=4', 'train.evalEvery=2'],
+  iic: ['data.scenes=8', 'data.valScenes=4', 'train.steps=3', 'train.batchSize=4', 'train.evalEvery=2'],
+  scl: ['data.baseClasses=4', 'data.novelClasses=5', 'data.perClass=4', 'train.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],
   kd: ['data.scenes=16', 'data.valScenes=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'],
   ckd: ['data.scenes=16', 'data.valScenes=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'distill.tMax=2'],
   'finetune-full': TEXT_TINY,

@@ -100,7 +100,7 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
     // them predicting background only (mIoU 8.45% in the demo, 2026-11-25): digit strokes are 2–3 px wide (@lel/cct
     // bench/oracle.ts: 40% reachable at stride 4 vs 62% at 2) and a stride-4 CCT decoder has a ReLU'd C → 4C block
     // whose 4-channel class groups died (26 of 44 channels), silencing those classes.
-    defaults: { arseg: { stemChannels: 8, numBlocks: 2, stemStride: 1, halfT: 2, batchSize: 8, steps: 40, lr: 1e-3 } },
+    defaults: { train: { batchSize: 8, steps: 40 }, arseg: { stemChannels: 8, numBlocks: 2, stemStride: 1, halfT: 2, lr: 1e-3 } },
     moved: { 'arseg.steps': 'moved to train.steps', 'arseg.batchSize': 'moved to train.batchSize' },
     async prepare(config, ctx) {
       const train = scenes(config.data, config.data.scenes, 'train');
@@ -120,7 +120,8 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
         keep: 'last',
         report: (m) => arEval(m as ArSegModel, val, config.data, ctx.runDir),
         finish: async (m) => {
-          // The encoder alone, for `lel train cct --set init.encoder=<this run>`.
+          // The encoder alone, for `lel train cct --set init.encoder=<this run>` (finish runs before best/ is written).
+          fs.mkdirSync(bestDir(ctx.runDir), { recursive: true });
           await saveArEncoder(m as ArSegModel, path.join(bestDir(ctx.runDir), 'encoder.safetensors'));
           return { notes: [`${cfg.numClusters} clusters, mode ${mode}`, 'encoder exported to best/encoder.safetensors'] };
         },
@@ -132,7 +133,7 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
       try {
         await loadBest(runDir, model as Module);
         model.eval();
-        return arEval(model, scenes(config.data, config.data.valScenes, 'test'), config.data, runDir);
+        return await arEval(model, scenes(config.data, config.data.valScenes, 'test'), config.data, runDir);
       } finally {
         model.dispose();
       }

@@ -261,7 +261,7 @@ function makeMilRecipe(name: 'mil-ib'): Recipe<Config> {
       const model = buildModel(config, sets.dim);
       try {
         await loadBest(runDir, model);
-        return milEval(model, sets.val, config.data);
+        return await milEval(model, sets.val, config.data);
       } finally {
         model.dispose();
       }

@@ -128,7 +128,7 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
       const model = buildModel(config, config.data.baseClasses);
       try {
         await loadBest(runDir, model);
-        return fewShot(model, config, sets.novel);
+        return await fewShot(model, config, sets.novel);
       } finally {
         model.dispose();
       }

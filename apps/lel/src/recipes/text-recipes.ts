@@ -124,7 +124,7 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
       const peft = peftConfigOf(config, maxPositions);
       const choice: { method: AnyMethod; config: unknown; data: unknown } =
         options.pkg === '@lel/vib'
-          ? { method: vibert, config: { ...fineTune, schedule: 'linear', ...vibHead, head: 'vib' }, data: { model, tokenizer, train: sets.train } }
+          ? { method: vibert, config: { ...fineTune, ...vibHead, head: 'vib' }, data: { model, tokenizer, train: sets.train } }
           : peft
             ? // adapterSeed null: the adapters draw from the run's process-wide generator, as applyPeft without a seed.
               { method: peftFineTune, config: { ...fineTune, schedule: 'linear', peft, adapterSeed: null }, data }
@@ -153,7 +153,7 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
       const { model, tokenizer, logitsOf } = await buildClassifier(config, pretrainedDir(config.bert, runDir), sets.labelNames.length);
       try {
         await loadBest(runDir, model);
-        return evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength);
+        return await evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength);
       } finally {
         model.dispose();
       }
@@ -163,7 +163,7 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
       const { model, tokenizer, logitsOf } = await buildClassifier(config, pretrainedDir(config.bert, request.runDir), labelNames.length);
       try {
         await loadBest(request.runDir, model);
-        return predictTexts(logitsOf, model, tokenizer, labelNames, request, config.data.maxLength);
+        return await predictTexts(logitsOf, model, tokenizer, labelNames, request, config.data.maxLength);
       } finally {
         model.dispose();
       }
