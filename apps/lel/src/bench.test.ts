@@ -18,7 +18,7 @@ describe('lel bench', () => {
       out: dir,
       backend: 'wasm',
       log: () => {},
-      set: ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=2', 'train.evalEvery=2'],
+      set: ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=2', 'train.evalEvery=2'],
     });
     expect(r.rows.map((x) => x.label)).toEqual(['cct', 'supervised']);
     for (const row of r.rows) {

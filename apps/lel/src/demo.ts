@@ -31,9 +31,13 @@ export function demoStages(quick: boolean): DemoStage[] {
   const seg = quick
     ? ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
     : ['data.scenes=96', 'data.valScenes=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
+  // CCT reads the data sources' section: the embedded scenes are data.labelled (n scenes, heldOut of them for dev).
+  const segCct = quick
+    ? ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
+    : ['data.labelled.n=96', 'data.labelled.heldOut=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
   const text = quick
-    ? ['data.perClass=4', 'data.testSize=16', 'train.maxSteps=3', 'train.evalEvery=3']
-    : ['data.perClass=16', 'data.testSize=200', 'train.evalEvery=20', 'train.epochs=15'];
+    ? ['data.labelled.perClass=4', 'data.labelled.heldOut=16', 'train.maxSteps=3', 'train.evalEvery=3']
+    : ['data.labelled.perClass=16', 'data.labelled.heldOut=200', 'train.evalEvery=20', 'train.epochs=15'];
   // Every text stage fine-tunes the same shipped BERT (demoBertNote says how it was pretrained).
   const bert = [`bert.from=${DEMO_BERT}`];
   // The mil-ib recipe's own budget (50 epochs of 200 bags, one bag per step: 10,000 steps, the official epoch count),
@@ -57,13 +61,13 @@ export function demoStages(quick: boolean): DemoStage[] {
       // 1,320 steps (120 epochs of 11 unlabelled batches), as the baseline's: measured 2026-11-25, doubling the old
       // 660 took the baseline from 10.7% to 12.1% mIoU (CCT: 9.9% → 9.6%, within seed noise) for +28 s in all — steps got ~1.6×
       // cheaper with LEL's SIMD kernels since the budgets were set.
-      sets: (out) => [...seg, arInit(out), ...(quick ? [] : ['train.epochs=120'])],
+      sets: (out) => [...segCct, arInit(out), ...(quick ? [] : ['train.epochs=120'])],
     },
     {
       name: 'cct-supervised',
       recipe: 'cct-supervised',
       story: 'baseline: the labelled 1/8 only, same encoder init',
-      sets: (out) => [...seg, arInit(out), ...(quick ? [] : ['train.epochs=440'])],
+      sets: (out) => [...segCct, arInit(out), ...(quick ? [] : ['train.epochs=440'])],
     },
     {
       name: 'kd-swa',

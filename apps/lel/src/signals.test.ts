@@ -23,7 +23,7 @@ function lel(args: string[], onStart?: (pid: number) => void): Promise<{ code: n
   });
 }
 
-const SETS = ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=24', 'train.checkpointEvery=2', 'train.evalEvery=1000', 'train.logEvery=1', 'train.epochs=12'];
+const SETS = ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=24', 'train.checkpointEvery=2', 'train.evalEvery=1000', 'train.logEvery=1', 'train.epochs=12'];
 
 describe('Ctrl-C and --resume', () => {
   it('SIGINT finishes the step, saves a checkpoint, exits 130; --resume last continues from it', async () => {
@@ -68,7 +68,7 @@ describe('Ctrl-C and --resume', () => {
 
   it('refuses to start a fresh run over a folder with checkpoints, naming --resume', async () => {
     const out = path.join(tempDir('clash'), 'run');
-    const a = await lel(['train', 'cct', '--out', out, '--progress', 'none', '--set', 'data.scenes=16', '--set', 'data.valScenes=4', '--set', 'train.maxSteps=2']);
+    const a = await lel(['train', 'cct', '--out', out, '--progress', 'none', '--set', 'data.labelled.n=16', '--set', 'data.labelled.heldOut=4', '--set', 'train.maxSteps=2']);
     expect(a.code, a.stderr).toBe(0);
     const b = await lel(['train', 'cct', '--out', out, '--progress', 'none']);
     expect(b.code).toBe(1);

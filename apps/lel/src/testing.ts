@@ -3,12 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 // bert.from=pretrain: a 2-step in-run pretraining of a tiny BERT (exercises that path; the demo test covers the shipped bert-mini-lel).
-const TEXT_TINY = ['data.perClass=4', 'data.testSize=8', 'bert.from=pretrain', 'bert.pretrain.steps=2', 'bert.pretrain.maxDocuments=3', 'bert.pretrain.vocabSize=300', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'];
+const TEXT_TINY = ['data.labelled.perClass=4', 'data.labelled.heldOut=8', 'bert.from=pretrain', 'bert.pretrain.steps=2', 'bert.pretrain.maxDocuments=3', 'bert.pretrain.vocabSize=300', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'];
 
 /** Tiny per-recipe settings for tests: a few steps each, tiny data and models (CPU, seconds per run). */
 export const TINY_SETS: Record<string, string[]> = {
-  cct: ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
-  'cct-supervised': ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
+  cct: ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
+  'cct-supervised': ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
   arseg: ['data.scenes=8', 'data.valScenes=4', 'train.steps=3', 'train.batchSize=4', 'train.evalEvery=2'],
   iic: ['data.scenes=8', 'data.valScenes=4', 'train.steps=3', 'train.batchSize=4', 'train.evalEvery=2'],
   scl: ['data.baseClasses=4', 'data.novelClasses=5', 'data.perClass=4', 'train.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SGD, canonicalJson, defineMethod, polyLr, type Rng, type TrainContext } from '@lel/core';
 import { CctConfigSchema, parseCctConfig, type CctConfig } from './config';
-import { epochBatches, labelledBatches, randomHorizontalFlip, type BatchAugment, type SegmentationBatch, type SegmentationSet } from './data';
+import { epochBatches, isStreaming, labelledBatches, randomHorizontalFlip, setSize, type BatchAugment, type ImageBatch, type LabelledSource, type SegmentationBatch, type SegmentationSet, type UnlabelledSource } from './data';
 import { evaluateSegmentation, predictLogits } from './inference';
 import { cctLoss } from './loss';
 import { CctModel, type SegmentationEncoder } from './model';
@@ -18,10 +18,16 @@ export interface CctData {
   encoder?: SegmentationEncoder;
   /** Generator of the decoders' initialisation when built from `encoder`. Default: the process-wide one. */
   decoderRng?: Rng;
-  /** Images with pixel labels (`ignoreIndex` where unknown). */
-  labelled: SegmentationSet;
-  /** Images whose labels, if any, are never used (pseudo-labels are, with `train.weakLabels`). Required for `mode: 'semi'`. */
-  unlabelled?: SegmentationSet;
+  /**
+   * Images with pixel labels (`ignoreIndex` where unknown): tensors in memory, or a {@link StreamingSet} that loads
+   * its batches on demand (a folder too large for memory; its labels are not pre-checked, the loader bounds them).
+   */
+  labelled: LabelledSource;
+  /**
+   * Images whose labels, if any, are never used (pseudo-labels are, with `train.weakLabels`): in memory or
+   * streaming (no masks needed). Required for `mode: 'semi'`.
+   */
+  unlabelled?: UnlabelledSource;
   /** Validation set: mIoU and pixel accuracy every `train.valEvery` epochs, early stopping on mIoU. */
   val?: SegmentationSet;
   /** Per-batch augmentation. Default: random horizontal flip (the official `flip`); `null` for none. */
@@ -85,19 +91,22 @@ export const cct = defineMethod({
     const semi = c.mode === 'semi';
     const augment = data.augment === undefined ? randomHorizontalFlip : data.augment;
     if (semi && !data.unlabelled) throw new Error('cct: mode "semi" needs an unlabelled set');
-    if (c.train.weakLabels && !data.unlabelled?.pseudoLabels) throw new Error('cct: train.weakLabels needs unlabelled.pseudoLabels (see camsToPseudoLabels)');
-    await checkClasses(data.labelled, c.numClasses, c.ignoreIndex, 'labelled');
+    const u = data.unlabelled;
+    if (c.train.weakLabels && (!u || isStreaming(u) || !u.pseudoLabels)) throw new Error('cct: train.weakLabels needs in-memory unlabelled.pseudoLabels (see camsToPseudoLabels)');
+    if (!isStreaming(data.labelled)) await checkClasses(data.labelled, c.numClasses, c.ignoreIndex, 'labelled');
     if (data.val) await checkClasses(data.val, c.numClasses, c.ignoreIndex, 'val');
     const { model, built } = networkOf(c, data);
-    const nl = data.labelled.images.shape[0];
-    const nu = data.unlabelled?.images.shape[0] ?? 0;
+    const nl = setSize(data.labelled);
+    const nu = u ? setSize(u) : 0;
+    if (nl === 0) throw new Error('cct: the labelled set is empty');
+    if (semi && nu === 0) throw new Error('cct: mode "semi" needs a non-empty unlabelled set');
     const itersPerEpoch = semi ? Math.ceil(nu / c.train.unlabelledBatchSize) : Math.ceil(nl / c.train.labelledBatchSize);
     const totalIters = c.train.epochs * itersPerEpoch;
     const rampupLength = Math.floor(c.loss.rampUp * c.train.epochs) * itersPerEpoch;
     const abceTotalIters = (c.train.epochs - 0.6 * c.train.epochs) * itersPerEpoch;
     const weak = semi && c.train.weakLabels;
 
-    const loss = (lb: SegmentationBatch, ctx: TrainContext<SegmentationBatch>) => {
+    const loss = (lb: SegmentationBatch, ctx: TrainContext<ImageBatch>) => {
       const t = ctx.step;
       const weightU = semi ? rampUpWeight(t, { wMax: c.loss.unsupWeight, rampupLength }) : 0;
       const supLogits = model.forward(lb.images);

@@ -1,5 +1,5 @@
 import { runMethod, type Callback, type FitOptions, type FitResult, type ProgressMode } from '@lel/core';
-import type { BatchAugment, SegmentationBatch, SegmentationSet } from './data';
+import type { BatchAugment, ImageBatch, SegmentationBatch, SegmentationSet } from './data';
 import { cct } from './method';
 import type { CctModel } from './model';
 
@@ -26,27 +26,27 @@ export interface TrainCctOptions {
    * weights, momentum buffers, step, data position and generators are restored, so the run goes on exactly where
    * the checkpoint left it. Give the same model, data and options as the run that wrote it. Default: a fresh run.
    */
-  resume?: FitOptions<SegmentationBatch, SegmentationBatch>['resume'];
+  resume?: FitOptions<SegmentationBatch, ImageBatch>['resume'];
   /**
    * Evaluation run instead of the mIoU validation on `val` (`fit`'s `evaluate`, in eval mode); returns metrics by
    * name. Early stopping (`train.earlyStop`) watches its `miou`. Default: mIoU and pixel accuracy on `val`
    * with `inference`'s scales and flip, when `val` is given.
    */
-  evaluate?: FitOptions<SegmentationBatch, SegmentationBatch>['evaluate'];
+  evaluate?: FitOptions<SegmentationBatch, ImageBatch>['evaluate'];
   /** How often to evaluate, in steps or epochs (`fit`'s `evalEvery`). Default `{ epochs: train.valEvery }`. */
-  evalEvery?: FitOptions<SegmentationBatch, SegmentationBatch>['evalEvery'];
+  evalEvery?: FitOptions<SegmentationBatch, ImageBatch>['evalEvery'];
   /**
    * Early stopping (`fit`'s `earlyStopping`); `false` turns it off. Default: on `miou` (max) with patience
    * `train.earlyStop` when there is an evaluation (`val` or `evaluate`) and `train.earlyStop > 0`.
    */
-  earlyStopping?: FitOptions<SegmentationBatch, SegmentationBatch>['earlyStopping'] | false;
+  earlyStopping?: FitOptions<SegmentationBatch, ImageBatch>['earlyStopping'] | false;
   /** Write a `train` record (means over the window) every this many steps (`fit`'s `logEvery`). Default 10. */
   logEvery?: number;
   /**
    * Checkpointing in `runDir` (`fit`'s `checkpoint`: `every`, `keepLast`, `best`); `false` turns it off.
    * Default `fit`'s: every epoch and at the end, the last 3 kept, when `runDir` is set.
    */
-  checkpoint?: FitOptions<SegmentationBatch, SegmentationBatch>['checkpoint'];
+  checkpoint?: FitOptions<SegmentationBatch, ImageBatch>['checkpoint'];
   /**
    * The config saved as `config.json` and hashed into checkpoints (a resume with a different hash is refused).
    * An app that embeds the CCT config in a larger one passes the larger one. Default `model.config`.

@@ -87,3 +87,10 @@ export function checkFingerprint(name: string, record: SourceRecord, length: num
     );
   }
 }
+
+/** The label map and input of a finished run (recorded in `<run>/data/` when it trained). */
+export function runLabelMap(runDir: string): { classNames: string[]; input?: { height: number; width: number; channels: 1 | 3 } } {
+  const m = readDataManifest(runDir);
+  if (!m) throw new Error(`${runDir} has no data/split.json: it was not trained with this version of lel (retrain it)`);
+  return { classNames: m.classNames, ...(m.input ? { input: m.input } : {}) };
+}

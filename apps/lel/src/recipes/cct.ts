@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { CctConfigSchema, cct, type CctConfig, type CctModel } from '@lel/cct';
 import { commonShape } from './common';
-import { buildSegNet, SegInit, disposeSegSets, evaluateSegmenter, predictMasks, segEvalResult, segmentationSets, SegData, SegModel, DIGIT_SCENE_CLASSES } from './segmentation';
+import { SegmentationData } from '../data/sections';
+import { runLabelMap } from '../data/manifest';
+import { bnImages, cctStreams, segDataReport, segPartMetrics, segmentationRunData } from './seg-data';
+import { buildSegNet, SegInit, predictMasks, SegModel } from './segmentation';
 import type { Recipe } from './types';
 import { loadBest } from '../weights';
 
@@ -21,11 +24,19 @@ const CctLength = {
 
 function schemaFor(name: string, mode: 'semi' | 'supervised') {
   return z
-    .object({ ...commonShape(name, CctLength), data: SegData, model: SegModel, init: SegInit, cct: cctSection(mode).prefault({}) })
+    .object({ ...commonShape(name, CctLength), data: SegmentationData, model: SegModel, init: SegInit, cct: cctSection(mode).prefault({}) })
     .strict();
 }
 
 type CctRecipeConfig = z.output<ReturnType<typeof schemaFor>>;
+
+/** Where the keys of the former embedded-scenes `data` section live now (the data sources' `data:` section). */
+export const SCENE_DATA_MOVED: Record<string, string> = {
+  'data.scenes': 'moved to data.labelled.n (data.labelled: { source: digit-scenes, n, heldOut, variant, fraction })',
+  'data.valScenes': 'moved to data.labelled.heldOut (held-out scenes of the embedded digit scenes: the dev part)',
+  'data.labelledFraction': 'moved to data.labelled.fraction (the label budget of any labelled source)',
+  'data.variant': 'moved to data.labelled.variant (embedded digit scenes)',
+};
 
 /** Where the keys of the former `cct.train` section live now. */
 export const CCT_MOVED: Record<string, string> = {
@@ -37,6 +48,7 @@ export const CCT_MOVED: Record<string, string> = {
   'cct.train.seed': 'moved to seed (the run seed)',
   'cct.train.weakLabels': 'not available in the app (weak labels need pseudo-labels: use @lel/cct camClassifierTraining and cct directly)',
   'cct.train': 'moved into train (epochs, labelledBatchSize, unlabelledBatchSize, evalEvery, earlyStop) and seed',
+  ...SCENE_DATA_MOVED,
 };
 
 /**
@@ -63,6 +75,9 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     task: 'segmentation',
     schema,
     defaults: {
+      // The embedded digit scenes with 1/8 of the masks kept (the CCT paper's sparsest VOC split ratio); the rest is
+      // unlabelled. `data.labelled=./my/folder` (+ `data.unlabelled=./my/raw`) trains on the user's images instead.
+      data: { labelled: { source: 'digit-scenes', fraction: 0.125 } },
       train: mode === 'semi' ? { epochs: 6, labelledBatchSize: 4, unlabelledBatchSize: 8 } : { epochs: 20, labelledBatchSize: 4 },
       cct: {
         // Three cheap perturbations instead of the official 30 decoders: tiny and CPU-friendly.
@@ -76,40 +91,45 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     },
     moved: CCT_MOVED,
     async prepare(config, ctx) {
-      const sets = segmentationSets(config.data);
-      ctx.log(`[data] ${sets.describe}`);
-      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed);
+      const semi = mode === 'semi';
+      const data = await segmentationRunData(config.data, { runDir: ctx.runDir, log: ctx.log, needUnlabelled: semi });
+      for (const line of data.describe) ctx.log(`[data] ${line}`);
+      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed, { numClasses: data.classNames.length, inChannels: data.input.channels });
+      // BatchNorm statistics of SWA's averaged weights come from the first images of the training data.
+      const bn = config.swa.enabled ? await bnImages(data) : undefined;
       return {
         method: cct,
         config: model.config,
-        data: { model, labelled: sets.labelled, unlabelled: sets.unlabelled },
-        evaluate: (m) => evaluateSegmenter(m as CctModel, sets.val, DIGIT_SCENE_CLASSES).metrics,
+        // The labelled and unlabelled parts stream from disk in batches (decoded a few batches ahead).
+        data: { model, ...cctStreams(data, semi) },
+        evaluate: (m) => segPartMetrics(m as CctModel, data, 'dev'),
         bestMetric: 'miou',
-        swaBnData: () => [sets.unlabelled.images],
-        report: (m) => segEvalResult(m as CctModel, sets, ctx.runDir),
-        notes: [...(mode === 'semi' ? [`${model.auxDecoders.length} auxiliary decoders`] : []), ...(config.init.encoder ? [`encoder initialised from ${config.init.encoder} (autoregressive-seg, no labels)`] : [])],
+        ...(bn ? { swaBnData: () => [bn] } : {}),
+        report: (m) => segDataReport(m as CctModel, data, ctx.runDir),
+        notes: [...(semi ? [`${model.auxDecoders.length} auxiliary decoders`] : []), ...(config.init.encoder ? [`encoder initialised from ${config.init.encoder} (autoregressive-seg, no labels)`] : [])],
         models: [model],
-        dispose: () => disposeSegSets(sets),
+        dispose: () => bn?.dispose(),
       };
     },
     async evaluate(config, runDir) {
-      const sets = segmentationSets(config.data);
-      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed);
+      // The run's own split and label map (data/split.json), re-opened from the same sources.
+      const data = await segmentationRunData(config.data, { runDir });
+      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed, { numClasses: data.classNames.length, inChannels: data.input.channels });
       try {
         await loadBest(runDir, model);
         model.eval();
-        return segEvalResult(model, sets, runDir);
+        return await segDataReport(model, data, runDir);
       } finally {
         model.dispose();
-        disposeSegSets(sets);
       }
     },
     async predict(config, request) {
-      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed);
+      const { classNames, input } = runLabelMap(request.runDir);
+      const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed, { numClasses: classNames.length, inChannels: input?.channels ?? 3 });
       try {
         await loadBest(request.runDir, model);
         model.eval();
-        return predictMasks(model, config.data.size, model.config.upscale, request, ['background', ...Array.from({ length: 10 }, (_, i) => String(i))]);
+        return predictMasks(model, input?.height ?? 32, model.config.upscale, request, classNames);
       } finally {
         model.dispose();
       }

@@ -120,11 +120,17 @@ export function encoderFile(ref: string): string {
  * A CCT network for the digit scenes: the `@lel/autoregressive-seg` encoder of `init.encoder` (weights included, its
  * output stride sets the decoders' upscale) or a fresh SmallConvEncoder of `model.widths`.
  */
-export async function buildSegNet(model: SegModel, init: SegInit, cct: Omit<CctConfigInput, 'numClasses' | 'upscale'>, seed: number): Promise<CctModel> {
-  if (!init.encoder) return buildSegmenter(model, cct, seed);
+export async function buildSegNet(model: SegModel, init: SegInit, cct: Omit<CctConfigInput, 'numClasses' | 'upscale'>, seed: number, classes: SegClasses = {}): Promise<CctModel> {
+  if (!init.encoder) return buildSegmenter(model, cct, seed, classes);
   const ar = await loadArEncoder(encoderFile(init.encoder));
   const encoder = init.featureNorm ? new NormalisedEncoder(ar) : ar;
-  return new CctModel(encoder, { ...cct, numClasses: DIGIT_SCENE_CLASSES, upscale: encoder.outputStride }, new Rng(`lel/model/${seed}`).fork('decoders'));
+  return new CctModel(encoder, { ...cct, numClasses: classes.numClasses ?? DIGIT_SCENE_CLASSES, upscale: encoder.outputStride }, new Rng(`lel/model/${seed}`).fork('decoders'));
+}
+
+/** Classes and input channels of a segmentation network (default: the digit scenes, RGB). */
+export interface SegClasses {
+  numClasses?: number;
+  inChannels?: number;
 }
 
 /**
@@ -151,10 +157,10 @@ export class NormalisedEncoder extends Module {
 }
 
 /** A CCT network (encoder + main decoder [+ auxiliary decoders]) for the digit scenes. */
-export function buildSegmenter(model: SegModel, cct: Omit<CctConfigInput, 'numClasses' | 'upscale'>, seed: number): CctModel {
+export function buildSegmenter(model: SegModel, cct: Omit<CctConfigInput, 'numClasses' | 'upscale'>, seed: number, classes: SegClasses = {}): CctModel {
   const rng = new Rng(`lel/model/${seed}`);
-  const encoder = new SmallConvEncoder({ widths: model.widths, batchNorm: model.batchNorm, outputStride: model.outputStride, rng: rng.fork('encoder') });
-  return new CctModel(encoder, { ...cct, numClasses: DIGIT_SCENE_CLASSES, upscale: encoder.outputStride }, rng.fork('decoders'));
+  const encoder = new SmallConvEncoder({ widths: model.widths, batchNorm: model.batchNorm, outputStride: model.outputStride, inChannels: classes.inChannels ?? 3, rng: rng.fork('encoder') });
+  return new CctModel(encoder, { ...cct, numClasses: classes.numClasses ?? DIGIT_SCENE_CLASSES, upscale: encoder.outputStride }, rng.fork('decoders'));
 }
 
 /** mIoU, pixel accuracy, per-class IoU and the confusion matrix over a set (255 ignored). */

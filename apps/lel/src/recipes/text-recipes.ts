@@ -8,7 +8,8 @@ import { VibClassifier, VibConfigSchema, vibBert, vibTextLoss, vibert } from '@l
 import { Rng, type AnyMethod, type Module } from '@lel/core';
 import { commonShape } from './common';
 import { TextLength, TextOptim, bertLogits } from './text-optim';
-import { BertSource, TextData, ensurePretrained, evaluateText, loadClassifier, predictTexts, pretrainedDir, textSets } from './text';
+import { BertSource, REVIEW_DATA_MOVED, TextData, ensurePretrained, evaluateText, loadClassifier, predictTexts, pretrainedDir, textSets } from './text';
+import { runLabelMap } from '../data/manifest';
 import type { Recipe } from './types';
 import { loadBest } from '../weights';
 
@@ -93,10 +94,16 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
     package: options.pkg ?? (method === null ? '@lel/models' : '@lel/peft'),
     task: 'text-classification',
     schema,
-    defaults: { optim: { lr: options.lr }, ...(method ? { peft: { method } } : {}), ...(options.head ? { head: { type: options.head } } : {}) },
-    moved: { 'optim.epochs': 'moved to train.epochs', 'optim.batchSize': 'moved to train.batchSize' },
+    defaults: {
+      // 16 embedded reviews per class (the few-sample protocol); `data.labelled=./my.tsv` trains on the user's texts.
+      data: { labelled: { source: 'sentiment', perClass: 16 } },
+      optim: { lr: options.lr },
+      ...(method ? { peft: { method } } : {}),
+      ...(options.head ? { head: { type: options.head } } : {}),
+    },
+    moved: { 'optim.epochs': 'moved to train.epochs', 'optim.batchSize': 'moved to train.batchSize', ...REVIEW_DATA_MOVED },
     async prepare(config, ctx) {
-      const sets = textSets(config.data);
+      const sets = textSets(config.data, ctx.runDir);
       ctx.log(`[data] ${sets.describe}`);
       const dir = await ensurePretrained(config.bert, ctx.runDir, config.seed, ctx.log);
       const { model, tokenizer, maxPositions, logitsOf } = await baseClassifier(config, dir, sets.labelNames.length);
@@ -129,7 +136,7 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
             ? // adapterSeed null: the adapters draw from the run's process-wide generator, as applyPeft without a seed.
               { method: peftFineTune, config: { ...fineTune, schedule: 'linear', peft, adapterSeed: null }, data }
             : { method: fineTuneClassifier, config: { ...fineTune, schedule: 'linear' }, data };
-      const evaluate = () => evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength).metrics;
+      const evaluate = () => evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength, 'dev').metrics;
       return {
         ...choice,
         evaluate,
@@ -149,7 +156,8 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
       };
     },
     async evaluate(config, runDir) {
-      const sets = textSets(config.data);
+      // The run's own split and label map (data/split.json).
+      const sets = textSets(config.data, runDir);
       const { model, tokenizer, logitsOf } = await buildClassifier(config, pretrainedDir(config.bert, runDir), sets.labelNames.length);
       try {
         await loadBest(runDir, model);
@@ -159,7 +167,7 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
       }
     },
     async predict(config, request) {
-      const labelNames = ['negative', 'positive'];
+      const labelNames = runLabelMap(request.runDir).classNames;
       const { model, tokenizer, logitsOf } = await buildClassifier(config, pretrainedDir(config.bert, request.runDir), labelNames.length);
       try {
         await loadBest(request.runDir, model);

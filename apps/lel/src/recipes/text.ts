@@ -3,25 +3,25 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ConfusionMatrix, accuracy, f1Binary, type Module } from '@lel/core';
-import { SENTIMENT_DOMAINS, fewSampleSubset, loadTextCorpus, sentimentDomainShift, type TextClassificationData } from '@lel/datasets';
+import { loadTextCorpus, type TextClassificationData } from '@lel/datasets';
+import { DataConfigError } from '../data/detect';
+import type { TextData } from '../data/sections';
+import { resolveTextData } from '../data/text-data';
 import { SHIPPED_BERTS, loadPretrainedBert, pretrainMlm, pretrainedBertPath, saveBertPretrained, type BertForSequenceClassification, type ShippedBert, type WordPieceTokenizer } from '@lel/models';
 import type { EvalResult, PredictRequest, Prediction } from './types';
 
-/** Few-sample sentiment classification on the embedded reviews (`@lel/datasets` `sentimentDomainShift`). */
-export const TextData = z
-  .object({
-    domain: z.enum(SENTIMENT_DOMAINS).default('amazon'),
-    /** Training examples per class (the few-sample budget). */
-    perClass: z.number().int().min(1).default(16),
-    /** Held-out test examples evaluated (a fixed prefix of the in-domain test split). */
-    testSize: z.number().int().min(2).default(128),
-    /** Tokens per example, [CLS] and [SEP] included. */
-    maxLength: z.number().int().min(8).default(48),
-    seed: z.number().int().min(0).default(0),
-  })
-  .strict()
-  .prefault({});
-export type TextData = z.output<typeof TextData>;
+/**
+ * The text recipes' `data:` section (the data sources': CSV / TSV / JSONL files or the embedded reviews and e-mails,
+ * a label budget such as `perClass: 16`, dev and test parts, `maxLength`).
+ */
+export { TextData } from '../data/sections';
+
+/** Where the keys of the former embedded-reviews `data` section live now. */
+export const REVIEW_DATA_MOVED: Record<string, string> = {
+  'data.domain': 'moved to data.labelled.domain (data.labelled: { source: sentiment, domain, heldOut, perClass })',
+  'data.perClass': 'moved to data.labelled.perClass (the label budget of any labelled source)',
+  'data.testSize': 'moved to data.labelled.heldOut (held-out reviews of the embedded sentiment data: the dev part)',
+};
 
 /**
  * Where the BERT comes from: the name of a BERT shipped with @lel/models (default `bert-mini-lel`: hidden 128,
@@ -112,30 +112,29 @@ export async function loadClassifier(dir: string, numLabels: number): Promise<Te
   return { model: p.model, tokenizer: p.tokenizer };
 }
 
-/** The few-sample train split and the test split of a run. */
+/** The parts of a run's text data: training examples, the dev part (model selection) and the reported part. */
 export interface TextSets {
   train: TextClassificationData;
+  /** Evaluated during training: picks `best/` and drives early stopping. */
+  dev: TextClassificationData;
+  /** Reported at the end: the test part, or the dev part when there is none. */
   test: TextClassificationData;
   labelNames: string[];
   describe: string;
 }
 
-function subset(d: TextClassificationData, idx: number[]): TextClassificationData {
-  return { texts: idx.map((i) => d.texts[i]!), labels: Int32Array.from(idx.map((i) => d.labels[i]!)), labelNames: d.labelNames };
-}
-
-/** K examples per class from the source domain's training split, and a fixed test prefix. */
-export function textSets(data: TextData): TextSets {
-  const shift = sentimentDomainShift({ source: data.domain, seed: data.seed });
-  const idx = fewSampleSubset({ labels: shift.train.labels, perClass: data.perClass, seed: data.seed });
-  const n = Math.min(data.testSize, shift.inDomainTest.texts.length);
-  const test = subset(shift.inDomainTest, Array.from({ length: n }, (_, i) => i));
-  return {
-    train: subset(shift.train, idx),
-    test,
-    labelNames: shift.train.labelNames,
-    describe: `embedded ${data.domain} reviews: ${idx.length} training examples (${data.perClass} per class), ${n} test examples, labels ${shift.train.labelNames.join('/')}`,
-  };
+/**
+ * The text data of a run from its `data:` section: the labelled source with its label budget, the dev part (the
+ * source's held-out part, a file, or a stratified carve) and the test part. With `runDir` the split and label map
+ * are recorded in `<run>/data/` on the first call and read back later (resume, eval, predict).
+ */
+export function textSets(section: TextData, runDir?: string): TextSets {
+  const d = resolveTextData(section, runDir ? { runDir } : {});
+  const train = d.parts.labelled;
+  if (!train || train.texts.length === 0) throw new DataConfigError('data.labelled', 'no labelled text is left for training (check the label budget: fraction / count / perClass)');
+  const dev = d.parts.dev ?? d.parts.test;
+  if (!dev) throw new DataConfigError('data.dev', 'the run needs held-out texts to evaluate on: give data.dev (a file), or keep data.dev "auto" with data.devFraction > 0');
+  return { train, dev, test: d.parts.test ?? dev, labelNames: d.labelNames, describe: d.describe.join('; ') };
 }
 
 /** A tokenised batch (the training loop disposes its tensors). */
@@ -181,11 +180,11 @@ export function predictProba(logitsOf: LogitsFn, model: Module, tokenizer: WordP
   return out;
 }
 
-/** Accuracy, F1 of the positive class and the confusion matrix on the test split. */
-export function evaluateText(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, sets: TextSets, maxLength: number): EvalResult {
-  const proba = predictProba(logitsOf, model, tokenizer, sets.test.texts, maxLength);
+/** Accuracy, F1 of the positive class (two labels) and the confusion matrix on a part (default: the reported one). */
+export function evaluateText(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, sets: TextSets, maxLength: number, part: 'dev' | 'test' = 'test'): EvalResult {
+  const proba = predictProba(logitsOf, model, tokenizer, sets[part].texts, maxLength);
   const pred = proba.map((p) => p.indexOf(Math.max(...p)));
-  const truth = [...sets.test.labels];
+  const truth = [...sets[part].labels];
   const cm = new ConfusionMatrix(sets.labelNames.length);
   cm.add(pred, truth);
   const metrics: Record<string, number> = { accuracy: accuracy(truth, pred) };

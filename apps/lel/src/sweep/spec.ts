@@ -62,7 +62,7 @@ export const SweepSpecSchema = z
     axes: z.record(Key, z.array(z.unknown()).min(1)).default({}),
     /** Label fractions to cross, written to `labelFractionKey`. */
     labelFractions: z.array(z.number().gt(0).max(1)).min(1).optional(),
-    labelFractionKey: Key.default('data.labelledFraction'),
+    labelFractionKey: Key.default('data.labelled.fraction'),
     /** A count n (seeds 0…n−1) or the list of seeds. Every arm runs every seed: the report pairs arms by seed. */
     seeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).default(1),
     /** Keys set to the seed (the run's generators and its data split). */

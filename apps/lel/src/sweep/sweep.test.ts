@@ -103,14 +103,14 @@ describe('planSweep', () => {
 
   it('takes label fractions as an axis on labelFractionKey and config files relative to the spec', () => {
     const dir = tempDir('plan-files');
-    fs.writeFileSync(path.join(dir, 'base.yaml'), 'data: { scenes: 16, valScenes: 4 }\ntrain: { maxSteps: 2 }\n');
+    fs.writeFileSync(path.join(dir, 'base.yaml'), 'data: { labelled: { source: digit-scenes, n: 16, heldOut: 4 } }\ntrain: { maxSteps: 2 }\n');
     const file = path.join(dir, 'grid.yaml');
     fs.writeFileSync(file, 'recipe: cct-supervised\nconfig: base.yaml\nlabelFractions: [0.25, 0.5]\n');
     const plan = planSweep(loadSweepSpec(file));
-    expect(plan.axes).toEqual(['data.labelledFraction']);
-    expect(plan.runs.map((r) => (r.config as { data: { labelledFraction: number; scenes: number } }).data)).toMatchObject([
-      { labelledFraction: 0.25, scenes: 16 },
-      { labelledFraction: 0.5, scenes: 16 },
+    expect(plan.axes).toEqual(['data.labelled.fraction']);
+    expect(plan.runs.map((r) => (r.config as { data: { labelled: unknown } }).data.labelled)).toMatchObject([
+      { source: 'digit-scenes', fraction: 0.25, n: 16 },
+      { source: 'digit-scenes', fraction: 0.5, n: 16 },
     ]);
   });
 
