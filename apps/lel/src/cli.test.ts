@@ -47,9 +47,9 @@ describe('lel CLI', () => {
   });
 
   it('fails with one clear line naming a bad key and the allowed keys, or an unknown recipe', async () => {
-    const a = await lel(['train', 'cct', '--set', 'data.scnes=8', '--out', path.join(process.env.TMPDIR ?? '/tmp', 'lel-never')]);
+    const a = await lel(['train', 'cct', '--set', 'data.sze=8', '--out', path.join(process.env.TMPDIR ?? '/tmp', 'lel-never')]);
     expect(a.code).toBe(1);
-    expect(a.stderr).toContain('data.scnes: unknown key (did you mean "scenes"?); allowed keys: scenes, valScenes, size, variant, labelledFraction, seed');
+    expect(a.stderr).toContain('data.sze: unknown key (did you mean "size"?); allowed keys: labelled, unlabelled, dev, test, devFraction, testFraction, stratify, seed, size, resize, channels, prefetch, classes');
     expect(a.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const b = await lel(['train', 'nope']);
     expect(b.code).toBe(1);

@@ -122,4 +122,11 @@ describe('lel train on the user\'s own folders', () => {
     fs.writeFileSync(broken, 'sentence\tlabel\nfine\tpos\n');
     await expect(trainCommand('peft-lora', { set: [`data.labelled=${broken}`, ...tiny], out: path.join(root, 'broken-run'), progress: 'none', log: quiet, backend: 'wasm' })).rejects.toThrow(/broken\.tsv/);
   });
+
+  it('keys of the former data and training sections say where they live now', async () => {
+    const cct = trainCommand('cct', { printConfig: true, set: ['data.scenes=16', 'cct.train.epochs=3'] });
+    await expect(cct).rejects.toThrow(/data\.scenes: moved to data\.labelled\.n/);
+    await expect(cct).rejects.toThrow(/cct\.train\.epochs: moved to train\.epochs/);
+    await expect(trainCommand('peft-lora', { printConfig: true, set: ['data.perClass=4'] })).rejects.toThrow(/data\.perClass: moved to data\.labelled\.perClass/);
+  });
 });
