@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { PENDING_RECIPES, RECIPES } from './recipes';
 import { buildProgram } from './cli';
-import { tempDir } from './testing';
+import { TINY_SETS, tempDir } from './testing';
 import { trainCommand } from './train';
 
 /** Run a command in this process, returning what it printed on stdout. */
@@ -88,6 +88,17 @@ describe('lel CLI', () => {
     await expect(trainCommand('cct', { ...quiet, out: path.join(dir, 'file', 'run'), set: ['train.maxSteps=1'] })).rejects.toThrow(
       `cannot create run folder ${path.join(dir, 'file', 'run')}: ${path.join(dir, 'file')} is a file, not a folder`,
     );
+  });
+
+  it('a resume with a changed config names the flag that allows it, and --allow-config-change continues the run', async () => {
+    const out = path.join(tempDir('cli-config-change'), 'run');
+    const base = { log: () => {}, progress: 'none' as const, backend: 'wasm', out };
+    await trainCommand('cct-supervised', { ...base, set: [...TINY_SETS['cct-supervised']!, 'train.maxSteps=2'] });
+    // Was: "Pass allowConfigChange: true", an option the CLI had no flag for.
+    await expect(trainCommand('cct-supervised', { ...base, resume: 'last', set: ['train.maxSteps=3'] })).rejects.toThrow(/different config .*lel train: --allow-config-change/);
+    const r = await trainCommand('cct-supervised', { ...base, resume: 'last', set: ['train.maxSteps=3'], allowConfigChange: true });
+    expect(r.summary?.steps).toBe(3);
+    expect(buildProgram().commands.find((c) => c.name() === 'train')!.helpInformation()).toContain('--allow-config-change');
   });
 
   it('documents every command in --help', () => {

@@ -42,10 +42,11 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('--resume <ref>', '"last" (with --out), or a run / checkpoint folder, to continue from its checkpoint')
     .option('-o, --out <dir>', 'run folder (default runs/<recipe>-<time>)')
+    .option('--allow-config-change', 'with --resume: continue although the config (--config / --set) differs from the checkpoint\'s')
     .addOption(progressOption())
     .option('--print-config', 'print the resolved config (recipe defaults ← --config ← --set) as YAML and exit without training')
     .addOption(new Option('--logger <name>', `metric logger besides metrics.jsonl, repeatable (${LOGGERS.join(', ')}): tensorboard writes <run>/tensorboard/events.out.tfevents.*`).argParser(collectLogger).default([]))
-    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; out?: string; progress: 'auto'; printConfig?: boolean; logger: LoggerName[] }) => {
+    .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; allowConfigChange?: boolean; out?: string; progress: 'auto'; printConfig?: boolean; logger: LoggerName[] }) => {
       const r = await trainCommand(recipe, { ...o, loggers: o.logger });
       if (o.printConfig) process.stdout.write(stringifyYaml(r.config));
       else if (r.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;

@@ -21,6 +21,8 @@ export interface TrainOptions {
   set?: string[];
   backend?: string;
   resume?: string;
+  /** `--allow-config-change`: resume a run although the config (with --config / --set) differs from its checkpoint's. */
+  allowConfigChange?: boolean;
   out?: string;
   progress?: ProgressMode;
   /** Where log lines go (default stderr). */
@@ -104,7 +106,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   const started = Date.now();
   let summary: RunSummary;
   try {
-    const out = await runRecipe(recipe, config as unknown as Parameters<typeof runRecipe>[1], { runDir, resume, progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[])], log });
+    const out = await runRecipe(recipe, config as unknown as Parameters<typeof runRecipe>[1], { runDir, resume, ...(options.allowConfigChange ? { allowConfigChange: true } : {}), progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[])], log });
     if (out.stopReason === 'interrupted') {
       log(`[lel] interrupted: checkpoint saved in ${path.join(runDir, 'checkpoints')}; continue with \`lel train ${recipe.name} --resume last --out ${runDir}\``);
       return { runDir, summary: undefined, interrupted: true };

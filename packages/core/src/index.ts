@@ -79,7 +79,7 @@ export type {
 } from './layers/index';
 // </layers>
 // <losses>
-export { crossEntropy, klDivergence, softmaxMse, entropy, mse, binaryCrossEntropyWithLogits } from './losses/index';
+export { crossEntropy, klDivergence, softmaxMse, entropy, mse, binaryCrossEntropyWithLogits, NonFiniteTensorError } from './losses/index';
 export type { CrossEntropyOptions, KlReduction, EntropyResult, BinaryCrossEntropyOptions, Reduction } from './losses/index';
 // </losses>
 // <metrics>

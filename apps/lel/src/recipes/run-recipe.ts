@@ -23,6 +23,7 @@ export function appRunOptions(config: { train: TrainLoop }, ctx: RecipeContext, 
   return {
     runDir: ctx.runDir,
     ...(ctx.resume !== undefined ? { resume: ctx.resume } : {}),
+    ...(ctx.allowConfigChange ? { allowConfigChange: true } : {}),
     progress: ctx.progress,
     callbacks: [...ctx.callbacks, ...extra] as Callback<unknown>[],
     evaluate: (tc) => prep.evaluate(tc.model),

@@ -11,6 +11,8 @@ export interface RecipeContext {
   runDir: string;
   /** `--resume`: `last`, or a checkpoint / run folder path. */
   resume?: string;
+  /** `--allow-config-change`: resume although the config differs from the checkpoint's (core's `allowConfigChange`). */
+  allowConfigChange?: boolean;
   progress: ProgressMode;
   /** App callbacks every recipe passes to `fit` (Ctrl-C handling). */
   callbacks: Callback<never>[];

@@ -10,3 +10,4 @@ export { mse } from './mse';
 export { binaryCrossEntropyWithLogits } from './binary-cross-entropy';
 export type { BinaryCrossEntropyOptions } from './binary-cross-entropy';
 export type { Reduction } from './reduction';
+export { NonFiniteTensorError } from './validate';

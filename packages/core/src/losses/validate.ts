@@ -1,11 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** @internal Throw naming the argument when `x` holds a NaN (one host read of a boolean). */
+/**
+ * A loss input holding NaN (a diverged model's logits, say): names the loss (`fn`), its argument and the shape.
+ * `fit` turns it into a `NonFiniteLossError` with the step and the last good checkpoint.
+ */
+export class NonFiniteTensorError extends Error {
+  readonly fn: string;
+  readonly arg: string;
+  readonly shape: number[];
+  constructor(fn: string, arg: string, shape: number[]) {
+    super(`${fn}: ${arg} contains NaN (shape [${shape}])`);
+    this.name = 'NonFiniteTensorError';
+    this.fn = fn;
+    this.arg = arg;
+    this.shape = shape;
+  }
+}
+
+/** @internal Throw a {@link NonFiniteTensorError} naming the argument when `x` holds a NaN (one host read of a boolean). */
 export function assertNoNaN(fn: string, arg: string, x: tf.Tensor): void {
   const bad = tf.tidy(() => tf.any(tf.isNaN(x)));
   const has = bad.dataSync()[0] === 1;
   bad.dispose();
-  if (has) throw new Error(`${fn}: ${arg} contains NaN (shape [${x.shape}])`);
+  if (has) throw new NonFiniteTensorError(fn, arg, x.shape);
 }
 
 /** @internal Throw unless `x` is a float32 tensor with at least `minRank` dimensions. */

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../io';
-import { checkpointsDir, loadCheckpoint, readManifest, readPointer, resolveCheckpoint, type CheckpointPointer, type TrainPosition } from './checkpoint';
+import { checkpointsDir, loadCheckpoint, readManifest, readPointer, resolveIntactCheckpoint, type CheckpointPointer, type TrainPosition } from './checkpoint';
 import { CheckpointManager } from './checkpoint-manager';
+import { makeDirs } from './fs-utils';
 import type { FitPlan } from './fit-plan';
 import type { Callback } from './types';
 
@@ -10,6 +11,12 @@ import type { Callback } from './types';
 export interface LogWindow {
   count: number;
   sums: Record<string, number>;
+  /**
+   * The epoch and learning rate of the window's last step, which its record carries: kept with the sums so that
+   * the record a resumed run writes (the final one of a finished run, say) is the one the run would have written.
+   */
+  epoch?: number;
+  lr?: number;
 }
 
 /** Where a run starts: fresh, or restored from a checkpoint, with its run folder ready. */
@@ -47,12 +54,15 @@ export async function restoreFit<L, U>(plan: FitPlan<L, U>): Promise<FitStart> {
   // ---- resume check (before writing anything) ------------------------------------------------------
   let resumeDir: string | undefined;
   if (options.resume !== undefined) {
-    resumeDir = resolveCheckpoint(options.resume, runDir);
+    // A damaged or incomplete latest checkpoint gives way to the newest intact one, with a warning.
+    const intact = resolveIntactCheckpoint(options.resume, runDir);
+    resumeDir = intact.dir;
+    warnings.push(...intact.warnings);
     const m = readManifest(resumeDir);
     if (!options.allowConfigChange && m.configHash !== null && configHash !== null && m.configHash !== configHash) {
       throw new Error(
         `fit: cannot resume from ${resumeDir}: it was written with a different config (hash ${m.configHash.slice(0, 12)}…, this run ${configHash.slice(0, 12)}…). ` +
-          'Pass allowConfigChange: true to resume anyway.',
+          'Pass allowConfigChange: true (lel train: --allow-config-change) to resume anyway.',
       );
     }
   }
@@ -102,12 +112,12 @@ export async function restoreFit<L, U>(plan: FitPlan<L, U>): Promise<FitStart> {
     if (trainer.stepsPerEpoch !== undefined && start.stepsPerEpoch === undefined) start.stepsPerEpoch = trainer.stepsPerEpoch;
     bestAtCheckpoint = trainer.best ?? undefined;
     start.lastEval = m.metrics ?? undefined;
-    warnings.push(...loaded.warnings);
+    for (const w of loaded.warnings) if (!warnings.includes(w)) warnings.push(w);
   }
 
   // ---- run folder: written only once everything above succeeded ------------------------------------
   if (runDir) {
-    fs.mkdirSync(runDir, { recursive: true });
+    makeDirs(runDir, 'run folder');
     if (plan.config !== undefined) writeFileAtomicSync(path.join(runDir, 'config.json'), JSON.stringify(plan.config, null, 2) + '\n');
     const ckpt = plan.checkpoint;
     if (ckpt) {

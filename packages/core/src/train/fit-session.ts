@@ -9,7 +9,7 @@ import type { FitPlan } from './fit-plan';
 import type { FitStart, LogWindow } from './fit-restore';
 import { customStep, lossStep } from './fit-step';
 import { JsonlLogger, type MetricsRecord } from './jsonl-logger';
-import { nonFiniteTensors, NonFiniteLossError } from './nan-guard';
+import { asNonFiniteLossError, nonFiniteTensors, NonFiniteLossError } from './nan-guard';
 import { ProgressReporter, Throughput, type ProgressState } from './progress';
 import type { Callback, StepMetrics, TrainContext } from './types';
 
@@ -26,8 +26,8 @@ function fmtMetrics(m: Record<string, number>): string {
     .join(', ');
 }
 
-/** Refuse to checkpoint weights holding NaN/Inf (keeps the last good checkpoint). */
-async function assertFiniteWeights(modules: Record<string, Module>, step: number, epoch: number): Promise<void> {
+/** Refuse to checkpoint weights holding NaN/Inf (keeps the last good checkpoint, which the error names). */
+async function assertFiniteWeights(modules: Record<string, Module>, step: number, epoch: number, lastCheckpoint: string | undefined): Promise<void> {
   const named: [string, tf.Tensor][] = [];
   for (const [key, m] of Object.entries(modules)) for (const [n, t] of m.stateDict()) if (t.dtype === 'float32') named.push([`${key}.${n}`, t]);
   const bad = await nonFiniteTensors(new Map(named));
@@ -38,6 +38,7 @@ async function assertFiniteWeights(modules: Record<string, Module>, step: number
       epoch,
       parts: bad.map((n) => `weight:${n}`),
       values: {},
+      lastCheckpoint,
       note: 'Non-finite weights were not checkpointed.',
     });
   }
@@ -63,7 +64,6 @@ export class FitSession<L, U> {
   private lastLoss: number | undefined;
   private lastSavedStep: number;
   private lastCheckpoint: string | undefined;
-  private lastLoggedStep: number;
 
   constructor(
     private readonly plan: FitPlan<L, U>,
@@ -92,7 +92,6 @@ export class FitSession<L, U> {
     this.throughput = new Throughput(this.pos.step);
     this.lastSavedStep = resumeDir !== undefined ? this.pos.step : -1;
     this.lastCheckpoint = resumeDir;
-    this.lastLoggedStep = this.pos.step;
 
     this.ctx = {
       step: this.pos.step,
@@ -149,9 +148,10 @@ export class FitSession<L, U> {
     const means: Record<string, number> = {};
     for (const [k, v] of Object.entries(window.sums)) means[k] = v / window.count;
     const rate = this.throughput.measure(pos.step, this.totalSteps());
-    this.writeRecord(record('train', pos.step, this.ctx.epoch, { ...means, lr: this.ctx.lr, ...(rate.stepsPerSec !== undefined ? { steps_per_sec: rate.stepsPerSec } : {}) }));
+    const epoch = window.epoch ?? this.ctx.epoch;
+    const lr = window.lr ?? this.ctx.lr;
+    this.writeRecord(record('train', pos.step, epoch, { ...means, lr, ...(rate.stepsPerSec !== undefined ? { steps_per_sec: rate.stepsPerSec } : {}) }));
     this.window = { count: 0, sums: {} };
-    this.lastLoggedStep = pos.step;
   }
 
   /** Checkpoint the current step (once per step; refused when a weight is non-finite). */
@@ -159,7 +159,7 @@ export class FitSession<L, U> {
     const { manager } = this.start;
     const { pos, plan } = this;
     if (!manager || this.lastSavedStep === pos.step) return;
-    await assertFiniteWeights(plan.modules, pos.step, this.ctx.epoch);
+    await assertFiniteWeights(plan.modules, pos.step, this.ctx.epoch, this.lastCheckpoint);
     this.lastCheckpoint = await manager.save(
       pos.step,
       { ...plan.target, optimizers: plan.optimizers, callbacks: plan.callbacks.items as Callback<never>[], rng: plan.rng, globalRng: plan.globalRng },
@@ -184,6 +184,8 @@ export class FitSession<L, U> {
     let metrics: Record<string, number>;
     try {
       metrics = await evaluate(ctx);
+    } catch (e) {
+      throw asNonFiniteLossError(e, { step: pos.step, epoch: ctx.epoch, lastCheckpoint: this.lastCheckpoint, during: 'evaluation' });
     } finally {
       for (const [m, training] of modes) m.train(training);
     }
@@ -226,7 +228,8 @@ export class FitSession<L, U> {
         if (!(await this.runEpoch())) break;
       }
       await this.saveNow(); // before the final flush: the saved log window still holds the steps since the last record
-      if (this.lastLoggedStep !== pos.step) this.flushWindow();
+      // Also on a resumed run with nothing left to train: its checkpoint's window holds the final record's steps.
+      this.flushWindow();
       ctx.totalSteps = this.totalSteps();
       await callbacks.call('onTrainEnd', ctx);
       progress.stop(this.progressState(ctx.lastMetrics));
@@ -317,7 +320,14 @@ export class FitSession<L, U> {
             lastCheckpoint: this.lastCheckpoint,
           })
         : await customStep({ trainStep: options.trainStep!, batch, ctx, nanGuard: plan.nanGuard, lastCheckpoint: this.lastCheckpoint });
-    } catch (e) {
+    } catch (err) {
+      const e = asNonFiniteLossError(err, {
+        step: pos.step + 1,
+        epoch: ctx.epoch,
+        lastCheckpoint: this.lastCheckpoint,
+        during: 'step',
+        ...(options.step ? { note: 'The update of this step was not applied.' } : {}),
+      });
       if (e instanceof NonFiniteLossError) {
         this.writeRecord({ ...record('train', pos.step + 1, ctx.epoch, {}), error: 'non-finite', parts: e.parts });
         this.progress.print(`[lel] ${e.message}`);
@@ -342,6 +352,8 @@ export class FitSession<L, U> {
     ctx.lastMetrics = metrics;
     this.lastLoss = metrics.loss ?? metrics.total;
     this.window.count++;
+    this.window.epoch = ctx.epoch;
+    this.window.lr = ctx.lr;
     for (const [k, v] of Object.entries(metrics)) if (k !== 'lr') this.window.sums[k] = (this.window.sums[k] ?? 0) + v;
 
     await callbacks.stepEnd(ctx, metrics);

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { NonFiniteTensorError } from '../losses/validate';
 
 /**
- * Thrown when a loss (or, with `nanGuard.grads`, a gradient; or, before a checkpoint, a weight) is NaN or
- * infinite; names the step and the parts.
+ * Thrown when a loss (or, with `nanGuard.grads`, a gradient; before a checkpoint, a weight; or an input a loss
+ * function refused, such as NaN logits) is NaN or infinite: names the step, what went bad and the last good
+ * checkpoint. Whatever meets the non-finite value first, `fit` stops with this error.
  */
 export class NonFiniteLossError extends Error {
   /** 1-based number of the step that produced the value (steps completed before it: `step - 1`). */
@@ -15,8 +17,10 @@ export class NonFiniteLossError extends Error {
   /** The last good checkpoint, if checkpointing was on. */
   readonly lastCheckpoint: string | undefined;
 
-  /** What was non-finite. */
-  readonly kind: 'loss' | 'gradients' | 'weights';
+  /** What was non-finite: a loss part, a gradient, a weight, or an input a loss function refused (e.g. NaN logits). */
+  readonly kind: 'loss' | 'gradients' | 'weights' | 'input';
+  /** Whether it happened in a training step or in the evaluation after `step`. */
+  readonly during: 'step' | 'evaluation';
 
   constructor(info: {
     step: number;
@@ -25,19 +29,26 @@ export class NonFiniteLossError extends Error {
     values: Record<string, number>;
     lastCheckpoint?: string | undefined;
     note?: string;
-    kind?: 'loss' | 'gradients' | 'weights';
+    kind?: 'loss' | 'gradients' | 'weights' | 'input';
+    during?: 'step' | 'evaluation';
+    cause?: unknown;
   }) {
     const kind = info.kind ?? 'loss';
+    const during = info.during ?? 'step';
     const shown = Object.entries(info.values)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
     const ckpt = info.lastCheckpoint ? `last good checkpoint: ${info.lastCheckpoint}` : 'no checkpoint was written (set runDir and checkpoint to keep one)';
+    const what = kind === 'input' ? 'loss input' : kind;
+    const when = during === 'evaluation' ? 'in the evaluation after' : kind === 'weights' ? 'after' : 'at';
     super(
-      `Non-finite ${kind} ${kind === 'weights' ? 'after' : 'at'} step ${info.step} (epoch ${info.epoch + 1}) in ${info.parts.join(', ')}` +
+      `Non-finite ${what} ${when} step ${info.step} (epoch ${info.epoch + 1}) in ${info.parts.join(', ')}` +
         (shown ? ` [${shown}]` : '') +
         `. Training stopped; ${ckpt}.` +
         (info.note ? ` ${info.note}` : ''),
+      info.cause === undefined ? undefined : { cause: info.cause },
     );
+    this.during = during;
     this.name = 'NonFiniteLossError';
     this.kind = kind;
     this.step = info.step;
@@ -63,4 +74,28 @@ export async function nonFiniteTensors(grads: Map<string, tf.Tensor>): Promise<s
   const ok = await flags.data();
   flags.dispose();
   return names.filter((_, i) => ok[i] !== 1);
+}
+
+/**
+ * A loss function's refusal of a NaN input ({@link NonFiniteTensorError}, e.g. diverged logits reaching
+ * `crossEntropy`) as the {@link NonFiniteLossError} the non-finite guards raise, with the step and the last good
+ * checkpoint; any other error is returned as it is. The loss raises before the guard sees the loss value, so
+ * without this a diverging run would stop with neither.
+ */
+export function asNonFiniteLossError(
+  e: unknown,
+  at: { step: number; epoch: number; lastCheckpoint: string | undefined; during: 'step' | 'evaluation'; note?: string },
+): unknown {
+  if (!(e instanceof NonFiniteTensorError)) return e;
+  return new NonFiniteLossError({
+    kind: 'input',
+    step: at.step,
+    epoch: at.epoch,
+    parts: [`${e.fn}(${e.arg})`],
+    values: {},
+    lastCheckpoint: at.lastCheckpoint,
+    during: at.during,
+    note: `${e.message}.${at.note ? ` ${at.note}` : ''}`,
+    cause: e,
+  });
 }
