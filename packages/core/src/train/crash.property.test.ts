@@ -83,7 +83,7 @@ describe('kill -9 at random moments, then resume', () => {
       'kill -9 and resume',
       (p) =>
         fc.check(
-          fc.asyncProperty(fc.array(killArb, { minLength: 1, maxLength: isFuzzMode() ? 8 : 3 }), async (kills) => {
+          fc.asyncProperty(fc.array(killArb, { minLength: 1, maxLength: isFuzzMode() ? 8 : 2 }), async (kills) => {
             const dir = path.join(root, `killed-${n++}`);
             for (const k of kills) {
               // Kills past where the run has got to do not land (it finishes first); the next run then resumes a finished run.
