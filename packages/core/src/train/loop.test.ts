@@ -7,14 +7,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend } from '../backend';
-import { SGD, Adam, cosineWithWarmup } from '../optim';
+import { SGD, Adam } from '../optim';
 import { readPointer } from './checkpoint';
 import { ConfigValidationError } from './config';
 import { readJsonl, type MetricsRecord } from './jsonl-logger';
 import { fit, type FitOptions } from './loop';
 import { NonFiniteLossError } from './nan-guard';
 import type { Callback } from './types';
-import { DropoutNet, mse, NoisyNet, Pair, regressionData, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
+import { DropoutNet, mse, NoisyNet, Pair, regressionData, semiSupervised, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
 
 let root: string;
 beforeAll(async () => {
@@ -53,27 +53,6 @@ class EmaCallback implements Callback<tf.Tensor2D> {
   }
 }
 
-/** A semi-supervised run: labelled MSE + a consistency term on the unlabelled stream, noise from ctx.rng. */
-function semiSupervised(model: TinyNet, opts: Partial<FitOptions<XY, tf.Tensor2D>> = {}): FitOptions<XY, tf.Tensor2D> {
-  const optimizer = new Adam(model.trainableParameters(), { lr: 0.05 });
-  return {
-    model,
-    optimizer,
-    schedule: cosineWithWarmup({ baseLr: 0.05, warmupSteps: 3, totalSteps: 20 }),
-    data: { labeled: regressionData(24, 4), unlabeled: unlabeledData(5, 4) },
-    step: (b, ctx) => {
-      const sup = mse(model.forward(b.x), b.y);
-      const u = ctx.unlabeled!;
-      const noisy = tf.add(u, ctx.rng.normalTensor(u.shape, 0, 0.1));
-      const cons = mse(model.forward(noisy), model.forward(u));
-      return { total: tf.add(sup, tf.mul(cons, 0.1)) as tf.Scalar, sup, cons };
-    },
-    seed: 7,
-    progress: 'none',
-    logEvery: 2,
-    ...opts,
-  };
-}
 
 const stripVolatile = (rs: MetricsRecord[]) => rs.map(({ time: _t, steps_per_sec: _s, ...rest }) => rest);
 
