@@ -1,7 +1,8 @@
 import { initBackend, setGlobalSeed, type BackendInfo, type BackendName } from '@lel/core';
 
-/** Values `--backend` accepts. */
-export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+import { BACKEND_CHOICES } from './cli-options';
+
+export { BACKEND_CHOICES };
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** Parse `--backend`, naming the allowed values on error. */

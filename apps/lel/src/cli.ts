@@ -1,20 +1,16 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_CHOICES } from './backend';
-import { benchCommand, BENCH_SUITES } from './bench';
-import { demoCommand } from './demo';
-import { evalCommand } from './eval';
-import { listMethods } from './methods';
-import { predictCommand } from './predict';
 import { stringify as stringifyYaml } from 'yaml';
-import { recipeJsonSchema } from './config/json-schema';
-import { PENDING_RECIPES, RECIPES, getRecipe } from './recipes';
-import { writeRunReport } from './report';
+import { BACKEND_CHOICES, BENCH_SUITE_NAMES, LOGGERS, RECIPE_NAMES } from './cli-options';
+import { listMethods } from './methods';
 import { INTERRUPTED_EXIT_CODE } from './signals';
 import { EXIT_WITH_PARENT_ENV, exitWithParent } from './sweep/parent-watch';
 import { addSweepCommands } from './sweep/cli';
-import { LOGGERS, trainCommand, type LoggerName } from './train';
 import { packageVersion } from './banner';
+
+// Every command's module (tfjs, the method packages, the recipes) is imported when the command runs, not at start-up:
+// `lel --help`, `lel status` and `lel worker` start without loading what they do not use.
+type LoggerName = (typeof LOGGERS)[number];
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const collectLogger = (value: string, previous: unknown): LoggerName[] => {
@@ -36,7 +32,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a recipe; writes runs/<name>/{config.resolved.yaml, metrics.jsonl, checkpoints/, best/, summary.json, report.html}')
-    .argument('<recipe>', `one of: ${RECIPES.map((r) => r.name).join(', ')}`)
+    .argument('<recipe>', `one of: ${RECIPE_NAMES.join(', ')}`)
     .option('-c, --config <file>', 'YAML config file (merged over the recipe defaults)')
     .option('-s, --set <key=value>', 'override one config key (dotted path, repeatable), e.g. --set train.maxSteps=20', collect, [])
     .addOption(backendOption())
@@ -47,6 +43,7 @@ export function buildProgram(): Command {
     .option('--print-config', 'print the resolved config (recipe defaults ← --config ← --set) as YAML and exit without training')
     .addOption(new Option('--logger <name>', `metric logger besides metrics.jsonl, repeatable (${LOGGERS.join(', ')}): tensorboard writes <run>/tensorboard/events.out.tfevents.*`).argParser(collectLogger).default([]))
     .action(async (recipe: string, o: { config?: string; set: string[]; backend?: string; resume?: string; allowConfigChange?: boolean; out?: string; progress: 'auto'; printConfig?: boolean; logger: LoggerName[] }) => {
+      const { trainCommand } = await import('./train');
       const r = await trainCommand(recipe, { ...o, loggers: o.logger });
       if (o.printConfig) process.stdout.write(stringifyYaml(r.config));
       else if (r.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
@@ -56,8 +53,9 @@ export function buildProgram(): Command {
   program
     .command('schema')
     .description('print the JSON Schema of a recipe\'s config file, for editors (e.g. lel schema cct > cct.schema.json)')
-    .argument('<recipe>', `one of: ${RECIPES.map((r) => r.name).join(', ')}`)
-    .action((recipe: string) => {
+    .argument('<recipe>', `one of: ${RECIPE_NAMES.join(', ')}`)
+    .action(async (recipe: string) => {
+      const [{ recipeJsonSchema }, { getRecipe }] = await Promise.all([import('./config/json-schema'), import('./recipes')]);
       process.stdout.write(`${JSON.stringify(recipeJsonSchema(getRecipe(recipe)), null, 2)}\n`);
     });
 
@@ -67,6 +65,7 @@ export function buildProgram(): Command {
     .argument('<run>', 'run folder')
     .addOption(backendOption())
     .action(async (run: string, o: { backend?: string }) => {
+      const { evalCommand } = await import('./eval');
       const r = await evalCommand(run, o);
       process.stdout.write(JSON.stringify(r.metrics, null, 2) + '\n');
     });
@@ -79,6 +78,7 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'output folder (default <run>/predictions)')
     .addOption(backendOption())
     .action(async (run: string, inputs: string[], o: { out?: string; backend?: string }) => {
+      const { predictCommand } = await import('./predict');
       const r = await predictCommand(run, inputs, o);
       process.stdout.write(JSON.stringify(r.predictions, null, 2) + '\n');
       process.stderr.write(`[lel] predictions written to ${r.file}\n`);
@@ -89,7 +89,8 @@ export function buildProgram(): Command {
     .description('write a self-contained HTML report for one run (finished or still training), or a comparison across runs')
     .argument('<runs...>', 'run folders')
     .option('-o, --out <file>', 'output file (default <run>/report.html for one run, report.html for several)')
-    .action((runs: string[], o: { out?: string }) => {
+    .action(async (runs: string[], o: { out?: string }) => {
+      const { writeRunReport } = await import('./report');
       const out = o.out ?? (runs.length === 1 ? `${runs[0]}/report.html` : 'report.html');
       process.stdout.write(`${writeRunReport(runs, out)}\n`);
     });
@@ -97,12 +98,13 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('method-vs-baseline study over seeds: a markdown table + JSON (the tables in the package READMEs)')
-    .argument('<suite>', `one of: ${Object.keys(BENCH_SUITES).join(', ')}`)
+    .argument('<suite>', `one of: ${BENCH_SUITE_NAMES.join(', ')}`)
     .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
     .option('-s, --set <key=value>', 'override a config key in every run (repeatable)', collect, [])
     .option('-o, --out <dir>', 'output folder (default runs/bench-<suite>)')
     .addOption(backendOption())
     .action(async (suite: string, o: { seeds: string; set: string[]; out?: string; backend?: string }) => {
+      const { benchCommand } = await import('./bench');
       const r = await benchCommand(suite, { ...o, seeds: o.seeds.split(',').map((s) => Number(s.trim())) });
       process.stdout.write(r.markdown + '\n');
     });
@@ -116,13 +118,15 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .option('--quick', 'tiny settings (a smoke test of the whole pipeline in about a minute)')
     .action(async (o: { out: string; backend?: string; quick?: boolean }) => {
+      const { demoCommand } = await import('./demo');
       await demoCommand(o);
     });
 
   program
     .command('recipes')
     .description('list the training recipes')
-    .action(() => {
+    .action(async () => {
+      const { PENDING_RECIPES, RECIPES } = await import('./recipes');
       const w = Math.max(...RECIPES.map((r) => r.name.length));
       for (const r of RECIPES) process.stdout.write(`${r.name.padEnd(w)}  ${r.package.padEnd(24)} ${r.description}\n`);
       for (const p of PENDING_RECIPES) process.stdout.write(`${p.name.padEnd(w)}  ${p.package.padEnd(24)} (not available: ${p.reason})\n`);

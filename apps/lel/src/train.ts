@@ -11,8 +11,9 @@ import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
 import { Interrupt } from './signals';
 import { makeDirs, tensorBoardLogger, type Callback, type ProgressMode } from '@lel/core';
 
-/** Metric loggers of `lel train`: `metrics.jsonl` is always written; `tensorboard` adds event files. */
-export const LOGGERS = ['jsonl', 'tensorboard'] as const;
+import { LOGGERS } from './cli-options';
+
+export { LOGGERS };
 export type LoggerName = (typeof LOGGERS)[number];
 
 /** Options of {@link trainCommand} (the `lel train` flags). */

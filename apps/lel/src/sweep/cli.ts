@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import { BACKEND_CHOICES } from '../backend';
+import { BACKEND_CHOICES, DEFAULT_QUEUE_NAME, WORKER_DEFAULTS } from '../cli-options';
 import { INTERRUPTED_EXIT_CODE } from '../signals';
-import { sweepCommand, sweepReportCommand, sweepStatusCommand } from './command';
-import { DEFAULT_QUEUE_NAME, parseQueueUrl } from './queue';
-import { reportMarkdown } from './report';
-import { runWorker, WORKER_DEFAULTS } from './worker';
+
+// The commands' modules (BullMQ, Redis, the recipes) load when a command runs: `lel worker --help` starts fast.
+const command = () => import('./command');
+const reportModule = () => import('./report');
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInt = (flag: string) => (v: string) => {
@@ -38,6 +38,7 @@ export function addSweepCommands(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend of every run').choices([...BACKEND_CHOICES]))
     .addOption(new Option('--progress <mode>', 'progress output: a bar on a TTY, plain lines otherwise').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .action(async (spec: string | undefined, o: Record<string, unknown>) => {
+      const [{ sweepCommand }, { reportMarkdown }] = await Promise.all([command(), reportModule()]);
       const r = await sweepCommand(spec, o as Parameters<typeof sweepCommand>[1]);
       if (r.report) process.stdout.write(reportMarkdown(r.report));
       if (r.outcome?.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
@@ -52,6 +53,7 @@ export function addSweepCommands(program: Command): void {
     .option('--queue <url>', 'also ask the BullMQ queue (running, waiting, failed with its reason, attempts)')
     .option('--queue-name <name>', 'BullMQ queue name', DEFAULT_QUEUE_NAME)
     .action(async (target: string, o: { runsDir?: string; queue?: string; queueName?: string }) => {
+      const { sweepStatusCommand } = await command();
       process.stdout.write(await sweepStatusCommand(target, o));
     });
 
@@ -64,7 +66,8 @@ export function addSweepCommands(program: Command): void {
     .option('--baseline <arm>', 'compare every arm with this one (default: the spec\'s, or the first arm)')
     .option('--metric <name>', 'metric to tabulate (repeatable; the first is the headline)', collect, [])
     .option('--confidence <level>', 'confidence level of the intervals', Number)
-    .action((targets: string[], o: { out?: string; runsDir?: string; baseline?: string; metric: string[]; confidence?: number }) => {
+    .action(async (targets: string[], o: { out?: string; runsDir?: string; baseline?: string; metric: string[]; confidence?: number }) => {
+      const [{ sweepReportCommand }, { reportMarkdown }] = await Promise.all([command(), reportModule()]);
       const { report, files } = sweepReportCommand(targets, {
         ...(o.out ? { out: o.out } : {}),
         ...(o.runsDir ? { runsDir: o.runsDir } : {}),
@@ -89,6 +92,7 @@ export function addSweepCommands(program: Command): void {
     .option('--max-stalled <n>', 'hand-overs after dead workers before a run is failed', positiveInt('--max-stalled'), WORKER_DEFAULTS.maxStalled)
     .option('--exit-when-idle <seconds>', 'stop once the queue has had nothing waiting or running for this long (batch jobs)', positiveInt('--exit-when-idle'))
     .action(async (o: { queue: string; runsDir: string; queueName: string; concurrency: number; backend?: string; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: number }) => {
+      const [{ runWorker }, { parseQueueUrl }] = await Promise.all([import('./worker'), import('./queue')]);
       await runWorker({
         url: parseQueueUrl(o.queue),
         name: o.queueName,

@@ -9,8 +9,9 @@ import type { PlannedRun, SweepPlan } from './plan';
 import { SweepProgress, sweepEta } from './progress';
 import type { AttemptResult, RunJob } from './train-process';
 
-/** The BullMQ queue every `lel sweep --queue` and `lel worker` use unless `--queue-name` says otherwise. */
-export const DEFAULT_QUEUE_NAME = 'lel-sweep';
+import { DEFAULT_QUEUE_NAME } from '../cli-options';
+
+export { DEFAULT_QUEUE_NAME };
 
 /** Where a queue lives. */
 export interface QueueTarget {

@@ -30,8 +30,9 @@ export interface WorkerOptions extends QueueTarget {
   log?: (line: string) => void;
 }
 
-/** BullMQ's defaults (30 s), kept for the lock and the stalled-run check. */
-export const WORKER_DEFAULTS = { concurrency: 1, lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalled: 3 } as const;
+import { WORKER_DEFAULTS } from '../cli-options';
+
+export { WORKER_DEFAULTS };
 
 /** The run folder of a job under this machine's runs folder; a job may not point outside it. */
 export function runDirOf(runsDir: string, job: Pick<RunJob, 'dir'>): string {
