@@ -179,6 +179,11 @@ export type {
 export { defineMethod, runMethod } from './method';
 export type { AnyMethod, Method, MethodConfig, MethodConfigInput, MethodData, MethodDefinition, MethodParts, MethodRun, MethodRunOptions, Metrics } from './method';
 // </method>
+// <data>
+export { IGNORE_LABEL, resizeImageBilinear, resizeMaskNearest, randomScaleCropFlip, horizontalFlip, colorJitter, randomGrayscale, randomResizedCrop } from './data/index';
+export { batches, indicesByClass, EpisodeSampler } from './data/index';
+export type { HwcImage, ImageWithMask, ScaleCropFlipOptions, ColorJitterOptions, RandomResizedCropOptions, BatchOptions, Episode, EpisodeSamplerOptions } from './data/index';
+// </data>
 // <kernels>
 export { registerLelKernels } from './kernels';
 export type { LelKernelRegistry } from './kernels';

@@ -1,9 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@lel/core';
 import { expectNoLeaks } from '@lel/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batches, toImageBatch, toSegmentationBatch } from './batches';
+import { toImageBatch, toSegmentationBatch } from './batches';
 import type { ImageClassificationData, SegmentationData } from './types';
 
 beforeAll(async () => {
@@ -38,21 +37,5 @@ describe('toImageBatch / toSegmentationBatch', () => {
     expect(y.dtype).toBe('int32');
     expect(Array.from(await y.data())).toEqual([0, 1, 2, 255]);
     tf.dispose([x, y]);
-  });
-});
-
-describe('batches', () => {
-  const idx = Array.from({ length: 10 }, (_, i) => i + 100);
-  it('covers every index once per epoch, shuffled by the rng', () => {
-    const out = [...batches(idx, 4, new Rng(1))];
-    expect(out.map((b) => b.length)).toEqual([4, 4, 2]);
-    expect(out.flat().sort()).toEqual(idx);
-    expect(out.flat()).not.toEqual(idx);
-    expect([...batches(idx, 4, new Rng(1))]).toEqual(out);
-  });
-
-  it('keeps order without shuffling and drops the last short batch on request', () => {
-    expect([...batches(idx, 4, new Rng(0), { shuffle: false, dropLast: true })]).toEqual([idx.slice(0, 4), idx.slice(4, 8)]);
-    expect(() => [...batches(idx, 0, new Rng(0))]).toThrow(/batchSize must be a positive integer/);
   });
 });

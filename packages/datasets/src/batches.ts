@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@lel/core';
 import type { ImageClassificationData, SegmentationData } from './types';
 
 function gatherImages(data: { images: Float32Array; n: number; height: number; width: number; channels: number }, indices: readonly number[]): Float32Array {
@@ -26,24 +25,4 @@ export function toSegmentationBatch(data: SegmentationData, indices: readonly nu
   const masks = new Int32Array(indices.length * hw);
   indices.forEach((idx, j) => masks.set(data.masks.subarray(idx * hw, (idx + 1) * hw), j * hw));
   return { x, y: tf.tensor3d(masks, [indices.length, data.height, data.width], 'int32') };
-}
-
-/** Options for {@link batches}. */
-export interface BatchOptions {
-  /** Shuffle the order with `rng` (one permutation per call). Default true. */
-  shuffle?: boolean;
-  /** Drop the final short batch. Default false. */
-  dropLast?: boolean;
-}
-
-/** Splits `indices` into batches of `batchSize`, shuffled with `rng` when asked. One call is one epoch. */
-export function* batches(indices: readonly number[], batchSize: number, rng: Rng, options: BatchOptions = {}): Generator<number[]> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`);
-  const order = [...indices];
-  if (options.shuffle ?? true) rng.shuffle(order);
-  for (let at = 0; at < order.length; at += batchSize) {
-    const b = order.slice(at, at + batchSize);
-    if (b.length < batchSize && options.dropLast) return;
-    yield b;
-  }
 }

@@ -33,14 +33,14 @@ export { labeledUnlabeledSplit, labeledSplitCoveringClasses, saveSplit, loadSpli
 export type { LabeledSplit, LabeledSplitOptions, CoveringSplitOptions } from './splits/labeled-split';
 export { fewSampleSubset } from './splits/few-sample';
 export type { FewSampleOptions } from './splits/few-sample';
-export { EpisodeSampler } from './splits/episodes';
-export type { Episode, EpisodeSamplerOptions } from './splits/episodes';
 export { holdoutSplit, partSize } from './splits/holdout';
 export type { HoldoutOptions, HoldoutSplit } from './splits/holdout';
 export { labelledSubset } from './splits/labelled-subset';
 export type { LabelBudget } from './splits/labelled-subset';
-export { toImageBatch, toSegmentationBatch, batches } from './batches';
-export type { BatchOptions } from './batches';
+export { toImageBatch, toSegmentationBatch } from './batches';
+// Moved to @lel/core (browser-safe, shared with method packages); re-exported here unchanged.
+export { batches, EpisodeSampler } from '@lel/core';
+export type { BatchOptions, Episode, EpisodeSamplerOptions } from '@lel/core';
 
 // Streaming image sources (decoded on demand, bounded memory)
 export { segmentationDataSource, classificationDataSource, withChannels } from './sources/image-source';
@@ -65,12 +65,12 @@ export type { BagFolder } from './sources/bag-folders';
 export type { SourcePart } from './sources/combine-sources';
 export type { MaskScan, MaskScanOptions } from './sources/mask-scan';
 
-// Augmentations
-export { resizeBilinear, resizeNearest } from './augment/resize';
-export { randomScaleCropFlip, horizontalFlip } from './augment/segmentation';
-export type { ImageWithMask, ScaleCropFlipOptions } from './augment/segmentation';
-export { colorJitter, randomGrayscale, randomResizedCrop } from './augment/photometric';
-export type { ColorJitterOptions, RandomResizedCropOptions } from './augment/photometric';
+// Augmentations: moved to @lel/core (browser-safe, shared with method packages); re-exported here under their
+// old names. `resizeBilinear`/`resizeNearest` here are core's `resizeImageBilinear`/`resizeMaskNearest` (plain
+// arrays), not core's tensor ops of the same names.
+export { resizeImageBilinear as resizeBilinear, resizeMaskNearest as resizeNearest, randomScaleCropFlip, horizontalFlip } from '@lel/core';
+export { colorJitter, randomGrayscale, randomResizedCrop } from '@lel/core';
+export type { ImageWithMask, ScaleCropFlipOptions, ColorJitterOptions, RandomResizedCropOptions } from '@lel/core';
 
 // Embedded default data
 export { makeDigitScenes } from './embedded/digit-scenes';

@@ -1,7 +1,7 @@
+import { IGNORE_LABEL, type HwcImage } from '@lel/core';
 import { DatasetError } from './errors';
 
-/** Label value that marks a pixel as "ignore" in segmentation masks (PASCAL VOC convention). */
-export const IGNORE_LABEL = 255;
+export { IGNORE_LABEL };
 
 /** Images with one class label each, stored flat in NHWC order with values in [0, 1]. */
 export interface ImageClassificationData {
@@ -39,13 +39,8 @@ export interface TextClassificationData {
   labelNames: string[];
 }
 
-/** One decoded image: H·W·C floats in [0, 1], HWC order. */
-export interface DecodedImage {
-  data: Float32Array;
-  height: number;
-  width: number;
-  channels: number;
-}
+/** One decoded image: H·W·C floats in [0, 1], HWC order (`@lel/core`'s `HwcImage`, which augmentations take). */
+export type DecodedImage = HwcImage;
 
 /**
  * Checks the invariants of an {@link ImageClassificationData} (array lengths, label range), throwing a

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@lel/core';
-import { colorJitter, horizontalFlip, randomGrayscale, randomResizedCrop, resizeBilinear } from '@lel/datasets';
-import type { DecodedImage, ImageClassificationData } from '@lel/datasets';
+import { colorJitter, horizontalFlip, randomGrayscale, randomResizedCrop, resizeImageBilinear, type HwcImage, type Rng } from '@lel/core';
+import type { ImageClassificationArrays } from './data';
 
 /** Size options of the SCL views. */
 export interface ViewOptions {
@@ -12,18 +11,18 @@ export interface ViewOptions {
 }
 
 /** Image `i` of a dataset as an HWC image. */
-export function imageAt(data: ImageClassificationData, i: number): DecodedImage {
+export function imageAt(data: ImageClassificationArrays, i: number): HwcImage {
   const per = data.height * data.width * data.channels;
   if (!Number.isInteger(i) || i < 0 || i >= data.n) throw new RangeError(`imageAt: index ${i} is outside [0, ${data.n})`);
   return { data: data.images.subarray(i * per, (i + 1) * per), height: data.height, width: data.width, channels: data.channels };
 }
 
-function fit(image: DecodedImage, size: number): DecodedImage {
-  return image.height === size && image.width === size ? image : resizeBilinear(image, size, size);
+function fit(image: HwcImage, size: number): HwcImage {
+  return image.height === size && image.width === size ? image : resizeImageBilinear(image, size, size);
 }
 
 /** torchvision `RandomCrop(size, padding)`: zero-pad every side, then crop a random size × size window. */
-export function randomCropWithPadding(image: DecodedImage, rng: Rng, size: number, padding: number): DecodedImage {
+export function randomCropWithPadding(image: HwcImage, rng: Rng, size: number, padding: number): HwcImage {
   const { height: h, width: w, channels: c } = image;
   const ph = h + 2 * padding;
   const pw = w + 2 * padding;
@@ -47,7 +46,7 @@ export function randomCropWithPadding(image: DecodedImage, rng: Rng, size: numbe
  * SCL view 1, "standard A" (dataset/transform_cfg.py): RandomCrop(size, padding) → ColorJitter(0.4, 0.4, 0.4) →
  * RandomHorizontalFlip. Also the augmentation of the tiled support images at evaluation time.
  */
-export function sclViewA(image: DecodedImage, rng: Rng, options: ViewOptions): DecodedImage {
+export function sclViewA(image: HwcImage, rng: Rng, options: ViewOptions): HwcImage {
   let out = randomCropWithPadding(fit(image, options.size), rng, options.size, options.padding);
   out = colorJitter(out, rng, { brightness: 0.4, contrast: 0.4, saturation: 0.4 });
   if (rng.next() < 0.5) out = horizontalFlip(out);
@@ -59,7 +58,7 @@ export function sclViewA(image: DecodedImage, rng: Rng, options: ViewOptions): D
  * ColorJitter(0.4, 0.4, 0.4, 0.1) with p = 0.8 → RandomGrayscale(p = 0.2). Greyscale inputs get brightness and
  * contrast only.
  */
-export function sclViewB(image: DecodedImage, rng: Rng, options: ViewOptions): DecodedImage {
+export function sclViewB(image: HwcImage, rng: Rng, options: ViewOptions): HwcImage {
   let out = randomResizedCrop(image, rng, { size: { height: options.size, width: options.size }, scale: [0.2, 1] });
   if (rng.next() < 0.5) out = horizontalFlip(out);
   if (rng.next() < 0.8) out = colorJitter(out, rng, { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 });
@@ -67,12 +66,12 @@ export function sclViewB(image: DecodedImage, rng: Rng, options: ViewOptions): D
 }
 
 /** Resize (when needed) without augmentation: the test-time transform. */
-export function plainView(image: DecodedImage, size: number): DecodedImage {
+export function plainView(image: HwcImage, size: number): HwcImage {
   return fit(image, size);
 }
 
 /** Stacks HWC images into an NHWC float32 tensor (the caller disposes it). */
-export function stackImages(images: readonly DecodedImage[]): tf.Tensor4D {
+export function stackImages(images: readonly HwcImage[]): tf.Tensor4D {
   if (images.length === 0) throw new Error('stackImages: no images');
   const { height: h, width: w, channels: c } = images[0]!;
   const per = h * w * c;
@@ -88,7 +87,7 @@ export function stackImages(images: readonly DecodedImage[]): tf.Tensor4D {
  * SCL's `TwoCropTransform` on a batch: returns x = [view 1 of every image; view 2 of every image] ([2N, H, W, C])
  * and y [N] int32.
  */
-export function twoViewBatch(data: ImageClassificationData, indices: readonly number[], rng: Rng, options: ViewOptions): { x: tf.Tensor4D; y: tf.Tensor1D } {
+export function twoViewBatch(data: ImageClassificationArrays, indices: readonly number[], rng: Rng, options: ViewOptions): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const images = indices.map((i) => imageAt(data, i));
   const v1 = images.map((im) => sclViewA(im, rng, options));
   const v2 = images.map((im) => sclViewB(im, rng, options));

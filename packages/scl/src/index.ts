@@ -12,6 +12,7 @@ export { SclModel } from './model';
 export type { SclModelOptions } from './model';
 export { sclLoss } from './loss';
 export type { SclLossOptions, SclLossParts } from './loss';
+export type { ImageClassificationArrays } from './data';
 export { sclViewA, sclViewB, plainView, randomCropWithPadding, twoViewBatch, stackImages, imageAt } from './augment';
 export type { ViewOptions } from './augment';
 export { scl, sclDistill, trainScl, trainSclDistill, sclDistillLoss, multiStepEpochLr, saveSclWeights, loadSclWeights } from './train';

@@ -1,9 +1,9 @@
 // Test data shared by the SCL tests.
 import { Rng } from '@lel/core';
-import type { ImageClassificationData } from '@lel/datasets';
+import type { ImageClassificationArrays } from './data';
 
 /** n random 32×32 greyscale images with labels 0..classes−1 (class-dependent mean so a little is learnable). */
-export function toyData(n: number, classes: number, seed: number): ImageClassificationData {
+export function toyData(n: number, classes: number, seed: number): ImageClassificationArrays {
   const rng = new Rng(`toy/${seed}`);
   const labels = Int32Array.from({ length: n }, (_, i) => i % classes);
   const images = new Float32Array(n * 32 * 32);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, defineMethod, readSafetensorsFile, Rng, runMethod, SGD, toTensorMap, writeSafetensorsFile } from '@lel/core';
+import { batches, crossEntropy, defineMethod, EpisodeSampler, readSafetensorsFile, Rng, runMethod, SGD, toTensorMap, writeSafetensorsFile } from '@lel/core';
 import type { FitResult, LossParts, LrScheduleLike, MethodRunOptions } from '@lel/core';
-import { batches, EpisodeSampler } from '@lel/datasets';
-import type { ImageClassificationData } from '@lel/datasets';
+import type { ImageClassificationArrays } from './data';
 import { imageAt, sclViewA, stackImages, twoViewBatch } from './augment';
 import { SclConfigSchema, SclDistillConfigSchema } from './config';
 import type { SclConfig, SclConfigInput, SclDistillConfig, SclDistillConfigInput } from './config';
@@ -43,13 +42,13 @@ export interface SclTrainResult<C> {
   config: C;
 }
 
-function checkData(fn: string, data: ImageClassificationData): void {
+function checkData(fn: string, data: ImageClassificationArrays): void {
   if (data.labels.length !== data.n) throw new Error(`${fn}: data has ${data.labels.length} labels for ${data.n} images`);
   if (data.n < 2) throw new Error(`${fn}: data needs at least 2 images, got ${data.n}`);
 }
 
 /** Index batches of one epoch: shuffled full batches, or episodes (class-major) when `episode` is set. */
-function epochBatches(data: ImageClassificationData, config: Pick<SclConfig, 'batchSize' | 'episode'>, epoch: number, rng: Rng): number[][] {
+function epochBatches(data: ImageClassificationArrays, config: Pick<SclConfig, 'batchSize' | 'episode'>, epoch: number, rng: Rng): number[][] {
   if (config.episode) {
     const ep = config.episode;
     const per = ep.nWay * (ep.kShot + ep.nQuery);
@@ -77,7 +76,7 @@ export const scl = defineMethod({
   name: 'scl',
   description: 'spatial contrastive learning for few-shot classification: CE + spatial and global contrastive terms on two views',
   configSchema: SclConfigSchema,
-  build(config, data: ImageClassificationData) {
+  build(config, data: ImageClassificationArrays) {
     checkData('scl', data);
     const stepsPerEpoch = epochBatches(data, config, 0, new Rng(0)).length;
     if (stepsPerEpoch === 0) throw new Error(`scl: ${data.n} images make no full batch of ${config.batchSize}`);
@@ -110,7 +109,7 @@ export const scl = defineMethod({
 });
 
 /** SCL pre-training: `runMethod(scl, config, data, options)` (progress off by default). */
-export async function trainScl(data: ImageClassificationData, rawConfig: SclConfigInput = {}, options: SclTrainOptions = {}): Promise<SclTrainResult<SclConfig>> {
+export async function trainScl(data: ImageClassificationArrays, rawConfig: SclConfigInput = {}, options: SclTrainOptions = {}): Promise<SclTrainResult<SclConfig>> {
   const r = await runMethod(scl, rawConfig, data, { progress: 'none', ...options });
   return { model: r.model, result: r.result, config: r.config };
 }
@@ -150,7 +149,7 @@ export function sclDistillLoss(
 
 /** The data of {@link sclDistill}: the base classes and the frozen teacher (not trained, not checkpointed). */
 export interface SclDistillData {
-  data: ImageClassificationData;
+  data: ImageClassificationArrays;
   teacher: SclModel;
 }
 
@@ -198,7 +197,7 @@ export const sclDistill = defineMethod({
 
 /** SCL distillation: `runMethod(sclDistill, config, { data, teacher }, options)` (progress off by default). */
 export async function trainSclDistill(
-  data: ImageClassificationData,
+  data: ImageClassificationArrays,
   teacher: SclModel,
   rawConfig: SclDistillConfigInput = {},
   options: SclTrainOptions = {},

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { resizeBilinear } from '../augment/resize';
+import { resizeImageBilinear } from '@lel/core';
 import { DatasetError } from '../errors';
 import { IMAGE_FILE, isDirectory, listDirSorted } from '../sources/list-files';
 import type { LoaderLimits } from '../limits';
@@ -36,7 +36,7 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
     for (const f of files) {
       const path = join(dir, f);
       let img = readImage(path, { ...(options.channels ? { channels: options.channels } : {}), ...(options.limits ? { limits: options.limits } : {}) });
-      if (options.size) img = resizeBilinear(img, options.size.height, options.size.width);
+      if (options.size) img = resizeImageBilinear(img, options.size.height, options.size.width);
       const first = decoded[0];
       if (first) {
         if (img.height !== first.height || img.width !== first.width) {

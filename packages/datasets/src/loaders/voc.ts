@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resizeBilinear, resizeNearest } from '../augment/resize';
+import { resizeImageBilinear, resizeMaskNearest } from '@lel/core';
 import { DatasetError } from '../errors';
 import { resolveLimits, type LoaderLimits } from '../limits';
 import type { SegmentationData } from '../types';
@@ -86,8 +86,8 @@ export function loadVocSegmentation(root: string, options: VocOptions = {}): Seg
     checkMaskValues(m.data, m.width, numClasses, maskPath);
     let mask = m.data;
     if (options.size) {
-      img = resizeBilinear(img, options.size.height, options.size.width);
-      mask = resizeNearest(mask, m.height, m.width, options.size.height, options.size.width);
+      img = resizeImageBilinear(img, options.size.height, options.size.width);
+      mask = resizeMaskNearest(mask, m.height, m.width, options.size.height, options.size.width);
     }
     if (images.length === 0) {
       height = img.height;

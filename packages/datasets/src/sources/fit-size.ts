@@ -1,4 +1,4 @@
-import { resizeBilinear, resizeNearest } from '../augment/resize';
+import { resizeImageBilinear, resizeMaskNearest } from '@lel/core';
 import { DatasetError } from '../errors';
 import type { DecodedImage } from '../types';
 
@@ -44,7 +44,7 @@ export function resizeImage(image: DecodedImage, outH: number, outW: number): De
   const ky = Math.max(1, Math.floor(image.height / outH));
   const kx = Math.max(1, Math.floor(image.width / outW));
   const pre = ky > 1 || kx > 1 ? shrinkBox(image, ky, kx) : image;
-  return resizeBilinear(pre, outH, outW);
+  return resizeImageBilinear(pre, outH, outW);
 }
 
 function cropImage(image: DecodedImage, top: number, left: number, h: number, w: number): DecodedImage {
@@ -77,13 +77,13 @@ export function fitToSize(
   if (h === H && w === W) return sample;
   if (mode === 'none') throw new DatasetError(file, `image is ${h}×${w} but the model input is ${H}×${W}; set data.resize to "stretch" or "crop" to resize`);
   if (mode === 'stretch') {
-    return { image: resizeImage(image, H, W), ...(mask ? { mask: resizeNearest(mask, h, w, H, W) } : {}) };
+    return { image: resizeImage(image, H, W), ...(mask ? { mask: resizeMaskNearest(mask, h, w, H, W) } : {}) };
   }
   const scale = Math.max(H / h, W / w);
   const sh = Math.max(H, Math.round(h * scale));
   const sw = Math.max(W, Math.round(w * scale));
   const scaled = resizeImage(image, sh, sw);
-  const scaledMask = mask ? resizeNearest(mask, h, w, sh, sw) : undefined;
+  const scaledMask = mask ? resizeMaskNearest(mask, h, w, sh, sw) : undefined;
   const at = (u: number | undefined, free: number) => (u === undefined ? Math.floor(free / 2) : Math.min(free, Math.floor(u * (free + 1))));
   const top = at(placement?.top, sh - H);
   const left = at(placement?.left, sw - W);

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@lel/core';
+import { horizontalFlip, Rng, type HwcImage } from '@lel/core';
 import { tempDir, writeImage } from '../fixtures/image-files';
-import { horizontalFlip } from '../augment/segmentation';
 import type { SegmentationData } from '../types';
 import { unlabelledPool } from './combine-sources';
 import { imageFolderSource } from './image-folder-source';
@@ -71,7 +70,7 @@ describe('streamImageBatches', () => {
 
   it('is deterministic in the generator whatever the prefetch depth or decoding order, crops and augmentations included', async () => {
     const source = scenes(23);
-    const flip = (s: { image: import('../types').DecodedImage; mask?: Int32Array }, rng: Rng) => (rng.next() < 0.5 ? { ...s, image: horizontalFlip(s.image) } : s);
+    const flip = (s: { image: HwcImage; mask?: Int32Array }, rng: Rng) => (rng.next() < 0.5 ? { ...s, image: horizontalFlip(s.image) } : s);
     const run = (src: ImageSource, prefetch: number) =>
       collect(streamImageBatches(src, Array.from({ length: 23 }, (_, i) => i), { batchSize: 4, size: { height: 4, width: 4 }, channels: 3, resize: 'crop', rng: new Rng('epoch-3'), prefetch, augment: flip }));
     const a = await run(source, 0);

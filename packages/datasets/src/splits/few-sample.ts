@@ -1,5 +1,5 @@
-import { Rng } from '@lel/core';
-import { indicesByClass, proportionalAllocation, takeRandom } from './stratify';
+import { indicesByClass, Rng } from '@lel/core';
+import { proportionalAllocation, takeRandom } from './stratify';
 
 /** Options for {@link fewSampleSubset}; give exactly one of `perClass` and `total`. */
 export interface FewSampleOptions {

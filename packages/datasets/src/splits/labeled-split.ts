@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Rng } from '@lel/core';
+import { indicesByClass, Rng } from '@lel/core';
 import { DatasetError } from '../errors';
-import { indicesByClass, proportionalAllocation, takeRandom } from './stratify';
+import { proportionalAllocation, takeRandom } from './stratify';
 
 /** A labelled/unlabelled partition of a dataset's indices (both ascending, disjoint, covering 0..n-1). */
 export interface LabeledSplit {

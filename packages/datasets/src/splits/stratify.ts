@@ -1,17 +1,5 @@
 import type { Rng } from '@lel/core';
 
-/** Indices of each class, in ascending order, keyed by label (classes in ascending label order). */
-export function indicesByClass(labels: ArrayLike<number>): Map<number, number[]> {
-  const by = new Map<number, number[]>();
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i]!;
-    let list = by.get(y);
-    if (!list) by.set(y, (list = []));
-    list.push(i);
-  }
-  return new Map([...by.entries()].sort((a, b) => a[0] - b[0]));
-}
-
 /**
  * Splits `total` among groups proportionally to their sizes by the largest-remainder method, so the parts
  * sum exactly to `total` and no group gets more than it has. Ties go to the earlier group (deterministic).

@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng, useBackend } from '@lel/core';
-import type { ImageClassificationData } from '@lel/datasets';
+import type { ImageClassificationArrays } from '../data';
 import { describe, expect, test } from 'vitest';
 import { SclModel } from '../model';
 import { classifyEpisode, evaluateFewShot, extractFeatures } from './evaluate';
 
-function toyData(classes: number, per: number): ImageClassificationData {
+function toyData(classes: number, per: number): ImageClassificationArrays {
   const rng = new Rng('fewshot-toy');
   const n = classes * per;
   const labels = Int32Array.from({ length: n }, (_, i) => Math.floor(i / per));

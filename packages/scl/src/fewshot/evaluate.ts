@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, validateConfig } from '@lel/core';
+import { EpisodeSampler, Rng, validateConfig, type Episode, type HwcImage } from '@lel/core';
 import type { ResNet12Output } from '@lel/models';
-import { EpisodeSampler } from '@lel/datasets';
-import type { DecodedImage, Episode, ImageClassificationData } from '@lel/datasets';
+import type { ImageClassificationArrays } from '../data';
 import { imageAt, plainView, sclViewA, stackImages } from '../augment';
 import { FewShotEvalConfigSchema } from '../config';
 import type { FewShotEvalConfig, FewShotEvalConfigInput } from '../config';
@@ -160,7 +159,7 @@ export interface FewShotResult extends EpisodeAccuracyCI {
  *
  * @throws when an episode cannot be drawn (kShot + nQuery larger than the images of enough classes).
  */
-export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificationData, rawConfig: FewShotEvalConfigInput = {}, options: { imageSize?: number; cropPadding?: number; features?: ImageFeatures } = {}): FewShotResult {
+export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificationArrays, rawConfig: FewShotEvalConfigInput = {}, options: { imageSize?: number; cropPadding?: number; features?: ImageFeatures } = {}): FewShotResult {
   const config = validateConfig(FewShotEvalConfigSchema, rawConfig);
   const counts = new Map<number, number>();
   for (const y of data.labels) counts.set(y, (counts.get(y) ?? 0) + 1);
@@ -183,7 +182,7 @@ export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificati
     let support: { global: Float32Array; spatial: Float32Array };
     let supportLabels: number[];
     if (config.nAugSupport > 1) {
-      const imgs: DecodedImage[] = [];
+      const imgs: HwcImage[] = [];
       supportLabels = [];
       for (let r = 0; r < config.nAugSupport; r++) {
         ep.support.forEach((i, j) => {
@@ -206,7 +205,7 @@ export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificati
   return { ...episodeAccuracyCI(accuracies), accuracies, config };
 }
 
-function extractFromImages(model: FeatureExtractor, images: DecodedImage[]): ImageFeatures {
+function extractFromImages(model: FeatureExtractor, images: HwcImage[]): ImageFeatures {
   const x = stackImages(images);
   try {
     return extractFeatures(model, x);

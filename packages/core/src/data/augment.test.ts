@@ -1,11 +1,11 @@
-import { Rng } from '@lel/core';
 import { describe, expect, it } from 'vitest';
-import type { DecodedImage } from '../types';
+import { Rng } from '../random/rng';
+import { horizontalFlip, randomScaleCropFlip } from './geometric';
+import type { HwcImage } from './image';
 import { colorJitter, randomGrayscale, randomResizedCrop } from './photometric';
-import { resizeBilinear, resizeNearest } from './resize';
-import { randomScaleCropFlip } from './segmentation';
+import { resizeImageBilinear as resizeBilinear, resizeMaskNearest as resizeNearest } from './resize';
 
-function gradient(h: number, w: number, c: number): DecodedImage {
+function gradient(h: number, w: number, c: number): HwcImage {
   return { data: Float32Array.from({ length: h * w * c }, (_, i) => (i % (w * c)) / (w * c)), height: h, width: w, channels: c };
 }
 
@@ -51,6 +51,12 @@ describe('randomScaleCropFlip', () => {
     const again = randomScaleCropFlip({ image, mask }, new Rng(0), { crop: { height: 20, width: 20 }, scale: [0.5, 0.9] });
     expect(Array.from(again.mask)).toEqual(Array.from(out.mask));
     expect(Array.from(again.image.data)).toEqual(Array.from(out.image.data));
+  });
+
+  it('horizontalFlip mirrors every row and is its own inverse', () => {
+    const flipped = horizontalFlip(image);
+    expect(flipped.data[0]).toBe(image.data[w - 1]);
+    expect(Array.from(horizontalFlip(flipped).data)).toEqual(Array.from(image.data));
   });
 
   it('flips both image and mask', () => {

@@ -1,10 +1,10 @@
-import type { DecodedImage } from '../types';
+import type { HwcImage } from './image';
 
 /**
- * Bilinear resize of an HWC image with half-pixel centres (TF `align_corners=false`,
+ * Bilinear resize of an HWC image (plain arrays; `resizeBilinear` is the tensor op) with half-pixel centres (TF `align_corners=false`,
  * `half_pixel_centers=true`), so a constant image stays constant and no half-pixel shift creeps in.
  */
-export function resizeBilinear(image: DecodedImage, outH: number, outW: number): DecodedImage {
+export function resizeImageBilinear(image: HwcImage, outH: number, outW: number): HwcImage {
   const { data, height: h, width: w, channels: c } = image;
   const out = new Float32Array(outH * outW * c);
   const sy = h / outH;
@@ -32,10 +32,10 @@ export function resizeBilinear(image: DecodedImage, outH: number, outW: number):
 }
 
 /**
- * Nearest-neighbour resize of a label mask (H·W class indices). Labels are never interpolated, so every output
+ * Nearest-neighbour resize of a label mask (plain arrays; `resizeNearest` is the tensor op) (H·W class indices). Labels are never interpolated, so every output
  * value is a value of the input: the resize is label-consistent.
  */
-export function resizeNearest(mask: Int32Array, h: number, w: number, outH: number, outW: number): Int32Array {
+export function resizeMaskNearest(mask: Int32Array, h: number, w: number, outH: number, outW: number): Int32Array {
   const out = new Int32Array(outH * outW);
   for (let y = 0; y < outH; y++) {
     const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / outH));

@@ -1,5 +1,5 @@
-import { Rng } from '@lel/core';
-import { indicesByClass } from './stratify';
+import { Rng } from '../random/rng';
+import { indicesByClass } from './batches';
 
 /** One few-shot episode: dataset indices of the support and query sets and the classes drawn. */
 export interface Episode {

@@ -1,7 +1,7 @@
-import type { Rng } from '@lel/core';
-import type { DecodedImage } from '../types';
-import { resizeBilinear } from './resize';
-import { horizontalFlip } from './segmentation';
+import type { Rng } from '../random/rng';
+import { horizontalFlip } from './geometric';
+import type { HwcImage } from './image';
+import { resizeImageBilinear } from './resize';
 
 /** Options for {@link colorJitter}: each strength s draws a factor from [max(0, 1 − s), 1 + s] (torchvision semantics); hue draws a shift in [−hue, hue] turns. */
 export interface ColorJitterOptions {
@@ -21,7 +21,7 @@ function luminance(r: number, g: number, b: number): number {
  * Greyscale images get brightness and contrast only; a zero or absent strength skips that change. Values are
  * clipped to [0, 1].
  */
-export function colorJitter(image: DecodedImage, rng: Rng, options: ColorJitterOptions): DecodedImage {
+export function colorJitter(image: HwcImage, rng: Rng, options: ColorJitterOptions): HwcImage {
   const data = Float32Array.from(image.data);
   const { channels: c } = image;
   const px = image.height * image.width;
@@ -72,7 +72,7 @@ export function colorJitter(image: DecodedImage, rng: Rng, options: ColorJitterO
 }
 
 /** With probability `p`, replaces each RGB pixel by its luminance (keeping 3 channels). */
-export function randomGrayscale(image: DecodedImage, rng: Rng, p = 0.2): DecodedImage {
+export function randomGrayscale(image: HwcImage, rng: Rng, p = 0.2): HwcImage {
   if (image.channels !== 3 || rng.next() >= p) return image;
   const data = new Float32Array(image.data.length);
   for (let q = 0; q < image.height * image.width; q++) {
@@ -98,7 +98,7 @@ export interface RandomResizedCropOptions {
  * torchvision's RandomResizedCrop: up to 10 tries to draw a crop with area and aspect ratio in range that fits,
  * else a central crop with the ratio clamped; then a bilinear resize to `size`.
  */
-export function randomResizedCrop(image: DecodedImage, rng: Rng, options: RandomResizedCropOptions): DecodedImage {
+export function randomResizedCrop(image: HwcImage, rng: Rng, options: RandomResizedCropOptions): HwcImage {
   const { height: h, width: w, channels: c } = image;
   const [smin, smax] = options.scale ?? [0.08, 1];
   const [rmin, rmax] = options.ratio ?? [3 / 4, 4 / 3];
@@ -134,7 +134,7 @@ export function randomResizedCrop(image: DecodedImage, rng: Rng, options: Random
   }
   const crop = new Float32Array(ch * cw * c);
   for (let y = 0; y < ch; y++) crop.set(image.data.subarray(((y + top) * w + left) * c, ((y + top) * w + left + cw) * c), y * cw * c);
-  let out = resizeBilinear({ data: crop, height: ch, width: cw, channels: c }, options.size.height, options.size.width);
+  let out = resizeImageBilinear({ data: crop, height: ch, width: cw, channels: c }, options.size.height, options.size.width);
   if (options.flipProbability && rng.next() < options.flipProbability) out = horizontalFlip(out);
   return out;
 }

@@ -1,10 +1,10 @@
-import type { Rng } from '@lel/core';
-import { IGNORE_LABEL, type DecodedImage } from '../types';
-import { resizeBilinear, resizeNearest } from './resize';
+import type { Rng } from '../random/rng';
+import { IGNORE_LABEL, type HwcImage } from './image';
+import { resizeImageBilinear, resizeMaskNearest } from './resize';
 
 /** An image with its label mask (H·W class indices, 255 = ignore). */
 export interface ImageWithMask {
-  image: DecodedImage;
+  image: HwcImage;
   mask: Int32Array;
 }
 
@@ -33,8 +33,8 @@ export function randomScaleCropFlip(sample: ImageWithMask, rng: Rng, options: Sc
   const s = rng.uniform(smin, smax);
   const h = Math.max(1, Math.round(image.height * s));
   const w = Math.max(1, Math.round(image.width * s));
-  const img = resizeBilinear(image, h, w);
-  const msk = resizeNearest(mask, image.height, image.width, h, w);
+  const img = resizeImageBilinear(image, h, w);
+  const msk = resizeMaskNearest(mask, image.height, image.width, h, w);
   const { height: ch, width: cw } = options.crop;
   const c = image.channels;
   const top = h > ch ? rng.int(h - ch + 1) : 0;
@@ -53,8 +53,8 @@ export function randomScaleCropFlip(sample: ImageWithMask, rng: Rng, options: Sc
   return { image: { data: outImg, height: ch, width: cw, channels: c }, mask: outMask };
 }
 
-/** Mirrors an image (and optionally its mask) left–right. */
-export function horizontalFlip(image: DecodedImage): DecodedImage {
+/** Mirrors an image left–right. */
+export function horizontalFlip(image: HwcImage): HwcImage {
   const { data, height: h, width: w, channels: c } = image;
   const out = new Float32Array(data.length);
   for (let y = 0; y < h; y++) {
