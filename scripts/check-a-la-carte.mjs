@@ -2,7 +2,8 @@
 // À la carte check: pack every publishable @lel/* package, install each tarball into a fresh temporary
 // project with ONLY its declared dependencies and peers (tfjs-core + one backend), then import it from ESM
 // and CommonJS, type-check an import under Node16 resolution, and run the package's smoke call
-// (`a-la-carte.smoke.mjs` in the package folder: `export async function smoke(mod, tf)`).
+// (`a-la-carte.smoke.mjs` in the package folder: `export async function smoke(mod, tf, nodeMod)`, `nodeMod` being the
+// package's `/node` entry when it has one).
 // Fails when a package imports something it does not declare, ships without types, or its smoke call fails.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
@@ -87,22 +88,26 @@ for (const { dir, json } of pkgs) {
     const smokeSrc = join(dir, 'a-la-carte.smoke.mjs');
     if (!existsSync(smokeSrc)) throw new Error(`missing ${smokeSrc} (export async function smoke(mod, tf))`);
     copyFileSync(smokeSrc, join(proj, 'smoke-impl.mjs'));
+    // The Node-only entry (`<name>/node`), when the package has one, is the smoke call's third argument.
+    const hasNode = Boolean(json.exports?.['./node']);
     writeFileSync(
       join(proj, 'smoke.mjs'),
       `import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createRequire } from 'node:module';
 import * as esm from '${name}';
+${hasNode ? `import * as nodeEsm from '${name}/node';` : 'const nodeEsm = undefined;'}
 import { smoke } from './smoke-impl.mjs';
 await tf.setBackend('cpu');
 const cjs = createRequire(import.meta.url)('${name}');
+const nodeCjs = ${hasNode ? `createRequire(import.meta.url)('${name}/node')` : 'undefined'};
 const a = Object.keys(esm).filter((k) => k !== 'default').sort().join(',');
 const b = Object.keys(cjs).filter((k) => k !== 'default' && k !== '__esModule').sort().join(',');
 if (a !== b) throw new Error('ESM and CJS exports differ:\\n ESM ' + a + '\\n CJS ' + b);
 if (!a) throw new Error('no exports');
 const before = tf.memory().numTensors;
-await smoke(esm, tf);
-await smoke(cjs, tf);
+await smoke(esm, tf, nodeEsm);
+await smoke(cjs, tf, nodeCjs);
 console.log('exports ' + a.split(',').length + ', tensors leaked by smoke: ' + (tf.memory().numTensors - before));
 `,
     );

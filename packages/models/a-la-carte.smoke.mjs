@@ -1,5 +1,5 @@
 // One BERT sequence-classification forward and a tokenizer call (scripts/check-a-la-carte.mjs).
-export async function smoke(models, tf) {
+export async function smoke(models, tf, modelsNode) {
   const cfg = { vocabSize: 32, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 16 };
   const model = new models.BertForSequenceClassification(cfg, { numLabels: 2 });
   model.eval();
@@ -15,6 +15,6 @@ export async function smoke(models, tf) {
   // The shipped BERT resolves inside the installed package (dist build) and is complete.
   const { existsSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const dir = models.pretrainedBertPath('bert-mini-lel');
+  const dir = modelsNode.pretrainedBertPath('bert-mini-lel');
   for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) if (!existsSync(join(dir, f))) throw new Error(`pretrainedBertPath: ${dir} lacks ${f}`);
 }

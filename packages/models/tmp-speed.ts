@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, computeGradients, crossEntropy, AdamW } from '@lel/core';
-import { loadSentiment } from '@lel/datasets';
-import { loadPretrainedBert, type BertForSequenceClassification } from './src/index';
+import { loadSentiment } from '@lel/datasets/node';
+import type { BertForSequenceClassification } from './src/index';
+import { loadPretrainedBert } from './src/node';
 await useBackend((process.argv[2] ?? 'wasm') as 'wasm');
 const { model, tokenizer } = await loadPretrainedBert('/work/shared/pretrained/bert-l4-h256-gpu', { numLabels: 2 });
 const m = model as BertForSequenceClassification;

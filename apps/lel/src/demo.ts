@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '@lel/core';
-import { pretrainedBertPath, type ShippedBert } from '@lel/models';
+import { pretrainedBertPath, type ShippedBert } from '@lel/models/node';
 import { RECIPES } from './recipes';
 import type { RunSummary } from './recipes/types';
 import { writeRunReport } from './report';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { meanConfidenceInterval, useBackend } from '@lel/core';
 import '@tensorflow/tfjs-backend-wasm';
-import { makeDigitScenes } from '@lel/datasets';
+import { makeDigitScenes } from '@lel/datasets/node';
 import { evaluateArSeg, trainArSeg, type ArSegConfigInput, type LabelledImageSet } from '../src/index';
 
 await useBackend('wasm');

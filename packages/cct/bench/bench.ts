@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, meanConfidenceInterval, setGlobalSeed, useBackend, type Callback } from '@lel/core';
-import { makeDigitScenes } from '@lel/datasets';
+import { makeDigitScenes } from '@lel/datasets/node';
 import { CctModel, SmallConvEncoder, evaluateSegmentation, segmentationSet, trainCct, type CctConfigInput, type SegmentationBatch } from '../src/index';
 
 const SEEDS = (process.env.BENCH_SEEDS ?? '0,1,2').split(',').map(Number);

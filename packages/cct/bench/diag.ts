@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, setGlobalSeed, useBackend } from '@lel/core';
-import { makeDigitScenes } from '@lel/datasets';
+import { makeDigitScenes } from '@lel/datasets/node';
 import { CctModel, SmallConvEncoder, evaluateSegmentation, segmentationSet, trainCct, type CctConfigInput } from '../src/index';
 
 const STEPS = Number(process.env.D_STEPS ?? 300);

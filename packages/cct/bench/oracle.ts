@@ -1,4 +1,4 @@
-import { makeDigitScenes } from '@lel/datasets';
+import { makeDigitScenes } from '@lel/datasets/node';
 for (const size of [32, 48, 64]) {
   const d = makeDigitScenes({ n: 256, size, seed: 'bench-train', split: 'train', variant: 'easy' });
   let fg = 0;

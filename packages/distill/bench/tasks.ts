@@ -1,5 +1,5 @@
 // Benchmark tasks: the embedded sentiment sentences (hashed bag of n-grams) and glyph classification.
-import { glyphClassSplits, loadSentiment, makeGlyphFewShot, SENTIMENT_DOMAINS } from '@lel/datasets';
+import { glyphClassSplits, loadSentiment, makeGlyphFewShot, SENTIMENT_DOMAINS } from '@lel/datasets/node';
 import { Rng } from '@lel/core';
 
 /** A classification task as dense float features. */

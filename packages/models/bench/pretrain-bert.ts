@@ -21,8 +21,9 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 await import('@tensorflow/tfjs-backend-cpu');
 await import('@tensorflow/tfjs-backend-wasm');
 const { Rng, useBackend } = await import('@lel/core');
-const { loadTextCorpus, loadSpam, loadSentiment, SENTIMENT_DOMAINS } = await import('@lel/datasets');
-const { BertForPreTraining, bertConfigFromHf, heldOutPretrainingLoss, loadBertWeightsFromFile, loadWordPieceTokenizer, pretrainBert, pretrainedBertPath, saveBertPretrained } = await import('../src/index');
+const { loadTextCorpus, loadSpam, loadSentiment, SENTIMENT_DOMAINS } = await import('@lel/datasets/node');
+const { BertForPreTraining, bertConfigFromHf, heldOutPretrainingLoss } = await import('../src/index');
+const { loadBertWeightsFromFile, loadWordPieceTokenizer, pretrainBert, pretrainedBertPath, saveBertPretrained } = await import('../src/node');
 const { readFileSync } = await import('node:fs');
 
 await useBackend(arg('backend', 'wasm') as 'wasm' | 'cpu');

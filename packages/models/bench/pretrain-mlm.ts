@@ -23,8 +23,9 @@ function arg(name: string, fallback: string): string {
 await import('@tensorflow/tfjs-backend-cpu');
 await import('@tensorflow/tfjs-backend-wasm');
 const { useBackend } = await import('@lel/core');
-const { loadTextCorpus, loadSentiment, loadSpam, SENTIMENT_DOMAINS } = await import('@lel/datasets');
-const { BertForMaskedLM, bertConfigFromHf, loadBertWeightsFromFile, loadWordPieceTokenizer, pretrainMlm, saveBertPretrained } = await import('../src/index');
+const { loadTextCorpus, loadSentiment, loadSpam, SENTIMENT_DOMAINS } = await import('@lel/datasets/node');
+const { BertForMaskedLM, bertConfigFromHf, pretrainMlm } = await import('../src/index');
+const { loadBertWeightsFromFile, loadWordPieceTokenizer, saveBertPretrained } = await import('../src/node');
 const { readFileSync } = await import('node:fs');
 
 const out = resolve(arg('out', 'pretrained/bert-mini-sotu'));

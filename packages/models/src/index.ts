@@ -1,4 +1,5 @@
-// @lel/models — explicit named exports (no `export *`).
+// @lel/models — explicit named exports (no `export *`). Browser-safe: no Node built-ins (CI bundles it for the
+// browser). Reading and writing model folders, the shipped BERTs and data-parallel pretraining are in `./node`.
 
 // BERT
 export { BERT_BASE_UNCASED, bertConfig, bertConfigFromHf, bertConfigToHf } from './bert/config';
@@ -13,11 +14,7 @@ export type { SequenceClassifierOutput, BertForSequenceClassificationOptions } f
 export { BertForMaskedLM, BertOnlyMLMHead, BertLMPredictionHead, BertPredictionHeadTransform } from './bert/masked-lm';
 export { hfToLelName, loadBertWeights, bertWeightsToHf, hfBackbonePrefix, isBertHeadName } from './bert/checkpoint';
 export type { CheckpointTensor, BertLoadReport, LoadBertWeightsOptions, BertToHfOptions } from './bert/checkpoint';
-export { readBertCheckpoint, loadBertWeightsFromFile, loadPretrainedBert, saveBertPretrained } from './bert/pretrained';
-export type { LoadPretrainedBertOptions, PretrainedBert, SaveBertPretrainedOptions } from './bert/pretrained';
 export { childNamed } from './bert/child-named';
-export { pretrainedBertPath, modelsPackageRoot, SHIPPED_BERTS } from './bert/shipped';
-export type { ShippedBert } from './bert/shipped';
 
 // WordPiece tokenizer
 export { WordPieceTokenizer, truncatePair } from './tokenizer/wordpiece';
@@ -25,7 +22,6 @@ export type { WordPieceConfig, EncodeOptions, Encoding, BatchEncoding, Truncatio
 export { bertNormalize, isCjkIdeograph } from './tokenizer/normalizer';
 export type { BertNormalizerOptions } from './tokenizer/normalizer';
 export { bertPreTokenize, isBertPunctuation } from './tokenizer/pre-tokenizer';
-export { loadWordPieceTokenizer } from './tokenizer/load-tokenizer';
 export { parseTokenizerJson } from './tokenizer/tokenizer-json';
 export { TokenizerJsonError } from './tokenizer/tokenizer-json-error';
 export { compileNormalizer, SUPPORTED_NORMALIZERS } from './tokenizer/normalizer-json';
@@ -53,8 +49,6 @@ export { makePretrainingBatch, sliceBatch } from './pretraining/pretraining-batc
 export type { PretrainingBatch } from './pretraining/pretraining-batch';
 export { pretrainingLoss } from './pretraining/pretraining-loss';
 export type { PretrainingLossParts } from './pretraining/pretraining-loss';
-export { pretrainBert } from './pretraining/pretrain-bert';
-export type { PretrainBertOptions } from './pretraining/pretrain-bert';
 export { heldOutPretrainingLoss } from './pretraining/held-out';
 export type { MaskTokensOptions, MaskedBatch } from './pretraining/mask-tokens';
 

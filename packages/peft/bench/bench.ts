@@ -19,8 +19,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, meanConfidenceInterval, setGlobalSeed } from '@lel/core';
-import { loadTextCorpus, sentimentDomainShift, type TextClassificationData } from '@lel/datasets';
-import { BertForSequenceClassification, loadPretrainedBert, pretrainMlm, saveBertPretrained } from '@lel/models';
+import { type TextClassificationData } from '@lel/datasets';
+import { loadTextCorpus, sentimentDomainShift } from '@lel/datasets/node';
+import { BertForSequenceClassification, pretrainMlm } from '@lel/models';
+import { loadPretrainedBert, saveBertPretrained } from '@lel/models/node';
 import { fineTuneSequenceClassification, type PeftConfig } from '../src/index';
 
 const { values: args } = parseArgs({

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, computeGradients, crossEntropy, useBackend } from '@lel/core';
-import { BertForSequenceClassification, loadBertWeightsFromFile } from '@lel/models';
+import { BertForSequenceClassification } from '@lel/models';
+import { loadBertWeightsFromFile } from '@lel/models/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { applyPeft, PeftModel, type PeftConfig } from './index';
 import { TINY_BERT, logitsOf, snapshot, tinyBatch, tinyBert } from './test-utils.fixture';
@@ -211,7 +212,7 @@ describe('PeftModel', () => {
   });
 
   test('merge into the base and save a full checkpoint that a plain BERT loads', async () => {
-    const { saveBertPretrained } = await import('@lel/models');
+    const { saveBertPretrained } = await import('@lel/models/node');
     const model = tinyBert();
     const peft = applyPeft(model, { method: 'lora', r: 2, seed: 1, bias: 'all' });
     trainOneStep(model);

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { useBackend } from '@lel/core';
-import { glyphClassSplits, makeGlyphFewShot } from '@lel/datasets';
+import { glyphClassSplits, makeGlyphFewShot } from '@lel/datasets/node';
 import { evaluateFewShot, extractFeatures, plainView, imageAt, stackImages, saveSclWeights, trainScl, trainSclDistill } from '../src/index';
 import type { SclConfigInput, SclModel } from '../src/index';
 

@@ -18,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, Rng, SGD, fit, meanConfidenceInterval, setGlobalSeed, useBackend, type DataSource } from '@lel/core';
-import { glyphClassSplits, loadSentiment, loadTextCorpus, makeDigitScenes, makeGlyphFewShot, SENTIMENT_DOMAINS } from '@lel/datasets';
-import { BertForSequenceClassification, loadPretrainedBert, pretrainedBertPath, pretrainMlm, saveBertPretrained, type WordPieceTokenizer } from '@lel/models';
+import { glyphClassSplits, loadSentiment, loadTextCorpus, makeDigitScenes, makeGlyphFewShot, SENTIMENT_DOMAINS } from '@lel/datasets/node';
+import { BertForSequenceClassification, pretrainMlm, type WordPieceTokenizer } from '@lel/models';
+import { loadPretrainedBert, pretrainedBertPath, saveBertPretrained } from '@lel/models/node';
 import { CctModel, SmallConvEncoder, evaluateSegmentation, segmentationSet, trainCct, type CctConfigInput } from '@lel/cct';
 import { SwaCallback, swaLrSchedule, swaPresets } from '../src/index';
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isDirectory } from '@lel/datasets';
+import { isDirectory } from '@lel/datasets/node';
 import { validateAt } from '../config/validate';
 import { EMBEDDED_SOURCES, type SourceObject, type SourceSpec } from './specs';
 import { ClassFoldersSpec, CsvSpec, DigitScenesSpec, GlyphsSpec, ImageFolderSpec, ImageMaskFolderSpec, JsonlSpec, SentimentSpec, SpamSpec, TsvSpec, VocSpec } from './specs';

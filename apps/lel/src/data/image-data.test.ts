@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@lel/core';
-import { encodeJpeg, encodePalettePng, encodePng } from '@lel/datasets';
+import { encodeJpeg, encodePalettePng, encodePng } from '@lel/datasets/node';
 import { validateWithSchema } from '../config/validate';
 import { imageBatches, resolveImageData, type ImageData } from './image-data';
 import { ClassImageData, ClusteringData, SegmentationData } from './sections';

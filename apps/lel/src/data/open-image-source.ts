@@ -1,17 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  classFolderSource,
-  classificationDataSource,
-  glyphClassSplits,
-  imageFolderSource,
-  makeDigitScenes,
-  makeGlyphFewShot,
-  maskedFolderSource,
-  segmentationDataSource,
-  vocSource,
-  type ImageSource,
-} from '@lel/datasets';
+import { classificationDataSource, segmentationDataSource, type ImageSource } from '@lel/datasets';
+import { classFolderSource, glyphClassSplits, imageFolderSource, makeDigitScenes, makeGlyphFewShot, maskedFolderSource, vocSource } from '@lel/datasets/node';
 import { DataConfigError } from './detect';
 import type { SourceObject } from './specs';
 

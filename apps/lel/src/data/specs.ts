@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SENTIMENT_DOMAINS, SPAM_GROUPS } from '@lel/datasets';
+import { SENTIMENT_DOMAINS, SPAM_GROUPS } from '@lel/datasets/node';
 
 /**
  * Zod schemas of the data sources a recipe's `data:` section names. A source is either a path (a string: the kind is

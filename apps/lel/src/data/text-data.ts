@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { holdoutSplit, labelledSubset, loadDelimited, loadJsonl, loadSpam, sentimentDomainShift, type TextClassificationData } from '@lel/datasets';
+import { holdoutSplit, labelledSubset, type TextClassificationData } from '@lel/datasets';
+import { loadDelimited, loadJsonl, loadSpam, sentimentDomainShift } from '@lel/datasets/node';
 import { DataConfigError, resolveSpec, type DataRole } from './detect';
 import { checkFingerprint, fingerprintIds, readDataManifest, writeDataManifest, type DataManifest, type PartRef, type SourceRecord } from './manifest';
 import type { TextData as TextSection } from './sections';

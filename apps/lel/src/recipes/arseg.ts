@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng, type Module } from '@lel/core';
 import { ArSegArchitectureSchema, ArSegModel, ArSegTrainingSchema, arSeg, architectureOf, evaluateArSeg, remapClusters, saveArEncoder, type LabelledImageSet } from '@lel/autoregressive-seg';
-import { makeDigitScenes, readImage, encodePalettePng } from '@lel/datasets';
+import { makeDigitScenes, readImage, encodePalettePng } from '@lel/datasets/node';
 import { commonShape } from './common';
 import { writeStrips } from './segmentation';
 import type { EvalResult, Recipe } from './types';

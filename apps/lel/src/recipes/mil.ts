@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng } from '@lel/core';
-import { loadMnistDigits, readImage } from '@lel/datasets';
+import { loadMnistDigits, readImage } from '@lel/datasets/node';
 import { BernoulliMaskMil, MilIbConfigSchema, makeMilBags, milIb, predictBag, type MilBag } from '@lel/vib';
 import { commonShape } from './common';
 import type { EvalResult, Prediction, Recipe } from './types';

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { BatchNorm2d, ConfusionMatrix, Module, Rng, relu, scoped } from '@lel/core';
 import { CctModel, SmallConvEncoder, predictLogits, type CctConfigInput, type SegmentationSet } from '@lel/cct';
 import { loadArEncoder, type ArEncoder } from '@lel/autoregressive-seg';
-import { encodePalettePng, encodePng, labeledUnlabeledSplit, makeDigitScenes, readImage, vocPalette } from '@lel/datasets';
+import { labeledUnlabeledSplit } from '@lel/datasets';
+import { encodePalettePng, encodePng, makeDigitScenes, readImage, vocPalette } from '@lel/datasets/node';
 import type { EvalResult, PredictRequest, Prediction } from './types';
 
 /** The embedded digit-scene segmentation data (`@lel/datasets` `makeDigitScenes`): 10 digit classes + background. */

@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ConfusionMatrix, accuracy, f1Binary, type Module } from '@lel/core';
-import { loadTextCorpus, type TextClassificationData } from '@lel/datasets';
+import { type TextClassificationData } from '@lel/datasets';
+import { loadTextCorpus } from '@lel/datasets/node';
 import { DataConfigError } from '../data/detect';
 import type { TextData } from '../data/sections';
 import { resolveTextData } from '../data/text-data';
-import { SHIPPED_BERTS, loadPretrainedBert, pretrainMlm, pretrainedBertPath, saveBertPretrained, type BertForSequenceClassification, type ShippedBert, type WordPieceTokenizer } from '@lel/models';
+import { pretrainMlm, type BertForSequenceClassification, type WordPieceTokenizer } from '@lel/models';
+import { SHIPPED_BERTS, loadPretrainedBert, pretrainedBertPath, saveBertPretrained, type ShippedBert } from '@lel/models/node';
 import type { EvalResult, PredictRequest, Prediction } from './types';
 
 /**

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { decodeImage } from '@lel/datasets';
+import { decodeImage } from '@lel/datasets/node';
 import { TINY_SETS, artifactsDir, tempDir } from '../testing';
 import { trainCommand } from '../train';
 import { writeRunReport } from './index';

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { idxBytes } from '../fixtures/idx';
 import { validateSegmentation } from '../types';
-import { makeDigitScenes } from './digit-scenes';
+import { composeDigitScenes } from './digit-scenes';
+import { makeDigitScenes } from './make-digit-scenes';
 import { loadFashionMnistPool, loadMnistDigits } from './mnist-digits';
 
 describe('loadMnistDigits', () => {

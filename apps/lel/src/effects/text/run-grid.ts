@@ -16,7 +16,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, writeFileAtomicSync } from '@lel/core';
-import { pretrainedBertPath } from '@lel/models';
+import { pretrainedBertPath } from '@lel/models/node';
 import { linearProbe } from './linear-probe';
 import { PEFT_ARMS, type PeftArm } from './peft-arms';
 import { runPeftJob } from './peft-job';

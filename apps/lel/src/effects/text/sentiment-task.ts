@@ -1,5 +1,6 @@
 import { Rng } from '@lel/core';
-import { SENTIMENT_DOMAINS, fewSampleSubset, loadSentiment, type TextClassificationData } from '@lel/datasets';
+import { fewSampleSubset, type TextClassificationData } from '@lel/datasets';
+import { SENTIMENT_DOMAINS, loadSentiment } from '@lel/datasets/node';
 
 /**
  * The text effects' task: the 3,000 UCI "Sentiment Labelled Sentences" (Amazon, IMDb, Yelp; npm `sentiment`)

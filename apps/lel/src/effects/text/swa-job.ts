@@ -1,6 +1,7 @@
 import { setGlobalSeed, type Module } from '@lel/core';
 import type { TextClassificationData } from '@lel/datasets';
-import { loadPretrainedBert, type BertForSequenceClassification } from '@lel/models';
+import { type BertForSequenceClassification } from '@lel/models';
+import { loadPretrainedBert } from '@lel/models/node';
 import { fineTuneSequenceClassification } from '@lel/peft';
 import { SwaCallback } from '@lel/swa';
 import { epochsFor } from './peft-arms';

@@ -1,6 +1,6 @@
 import { AdamW, Rng, fit, linearWithWarmup, setGlobalSeed } from '@lel/core';
 import type { TextClassificationData } from '@lel/datasets';
-import { loadPretrainedBert } from '@lel/models';
+import { loadPretrainedBert } from '@lel/models/node';
 import { VibClassifier, VibHead, bertPooledOutput, vibLoss } from '@lel/vib';
 import { epochsFor } from './peft-arms';
 import { TEXT_JOB } from './peft-job';
