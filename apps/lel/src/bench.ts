@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { meanConfidenceInterval, writeFileAtomicSync } from '@lel/core';
+import { meanConfidenceInterval } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { writeRunReport } from './report';
 import { headline } from './report';
 import { readSummary } from './run-dir';

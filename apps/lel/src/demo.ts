@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { pretrainedBertPath, type ShippedBert } from '@lel/models/node';
 import { RECIPES } from './recipes';
 import type { RunSummary } from './recipes/types';

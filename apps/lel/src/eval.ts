@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { formatBanner } from './banner';
 import { parseBackend, setupBackend } from './backend';
 import { readResolvedConfig } from './config/load';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { parseBackend, setupBackend } from './backend';
 import { loadRunConfig } from './eval';
 import type { Prediction } from './recipes/types';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJsonl, readTensorBoardScalars, writeFileAtomicSync, type MetricsRecord } from '@lel/core';
+import { type MetricsRecord } from '@lel/core';
+import { readJsonl, readTensorBoardScalars, writeFileAtomicSync } from '@lel/core/node';
 import type { RunSummary } from './recipes/types';
 
 /** File names inside a run folder. */

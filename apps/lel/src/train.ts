@@ -9,7 +9,8 @@ import type { AnyRecipe, RunSummary } from './recipes/types';
 import { writeRunReport } from './report';
 import { defaultRunDir, hasCheckpoints, writeSummary } from './run-dir';
 import { Interrupt } from './signals';
-import { makeDirs, tensorBoardLogger, type Callback, type ProgressMode } from '@lel/core';
+import { type Callback, type ProgressMode } from '@lel/core';
+import { makeDirs, tensorBoardLogger } from '@lel/core/node';
 
 import { LOGGERS } from './cli-options';
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { makeDirs, parseSafetensors, readCheckpoint, sha256Hex, toTensorMap, writeFileAtomicSync, writeSafetensorsFile, type Module } from '@lel/core';
+import { parseSafetensors, toTensorMap, type Module } from '@lel/core';
+import { makeDirs, readCheckpoint, sha256Hex, writeFileAtomicSync, writeSafetensorsFile } from '@lel/core/node';
 
 /** Folder of a run's kept weights. */
 export function bestDir(runDir: string): string {

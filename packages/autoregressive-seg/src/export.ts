@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensorsFile, toTensorMap, writeSafetensorsFile } from '@lel/core';
+import { requireNodeHost, toTensorMap } from '@lel/core';
 import { ArSegArchitectureSchema } from './config';
 import { ArEncoder, ArSegModel } from './model';
 
@@ -14,7 +14,7 @@ export const AR_ENCODER_FORMAT = 'lel-arseg-encoder/1';
  */
 export async function saveArEncoder(modelOrEncoder: ArSegModel | ArEncoder, path: string): Promise<void> {
   const enc = modelOrEncoder instanceof ArSegModel ? modelOrEncoder.encoder : modelOrEncoder;
-  await writeSafetensorsFile(path, enc.stateDict(), {
+  await requireNodeHost('saveArEncoder').writeSafetensorsFile(path, enc.stateDict(), {
     format: AR_ENCODER_FORMAT,
     architecture: JSON.stringify(enc.options),
     outChannels: String(enc.outChannels),
@@ -28,7 +28,7 @@ export async function saveArEncoder(modelOrEncoder: ArSegModel | ArEncoder, path
  * `new CctModel(encoder, { upscale: encoder.outputStride, … })`.
  */
 export async function loadArEncoder(path: string): Promise<ArEncoder> {
-  const parsed = await readSafetensorsFile(path);
+  const parsed = await requireNodeHost('loadArEncoder').readSafetensorsFile(path);
   const meta = parsed.metadata ?? {};
   if (meta.format !== AR_ENCODER_FORMAT) throw new Error(`loadArEncoder: ${path} is not an exported AR encoder (metadata format ${JSON.stringify(meta.format)}, expected ${AR_ENCODER_FORMAT})`);
   let arch: unknown;

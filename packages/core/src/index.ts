@@ -1,4 +1,7 @@
-// @lel/core — explicit named exports (no `export *`).
+// @lel/core — explicit named exports (no `export *`). Browser-safe: no Node built-in anywhere below (CI bundles it for
+// the browser, scripts/check-browser.mjs). The Node-only parts (files, run folders, checkpoints on disk, JSONL,
+// TensorBoard files, the progress bar, DataParallel) are `./node.ts` (`@lel/core/node`); in Node, `@lel/core` loads
+// them itself (`./index-node.ts`, the `node` export condition), so `fit({ runDir })` works there unchanged.
 export { initBackend, installedBackends, useBackend, BACKEND_PREFERENCE } from './backend';
 export type { BackendName, BackendInfo, InitBackendOptions } from './backend';
 export { Parameter } from './module/parameter';
@@ -95,85 +98,22 @@ export type { ClipGradNormResult, LossOutput, ComputedGradients } from './optim/
 // </optim>
 // <io>
 export { parseSafetensors, serializeSafetensors, toTensorMap, safetensorsDtypeSize, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE, SAFETENSORS_DEFAULT_LIMITS } from './io/index';
-export { readSafetensorsFile, writeSafetensorsFile, writeFileAtomic, writeFileAtomicSync } from './io/index';
 export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from './io/index';
 export type { SafetensorsDtype, SafetensorsData, SafetensorsTensor, ParsedSafetensor, ParsedSafetensors, SafetensorsErrorCode, SafetensorsLimitName, SafetensorsLimits, ParseSafetensorsOptions } from './io/index';
 export type { SafetensorsInput, SerializeSafetensorsOptions } from './io/index';
 // </io>
 // <tensorboard>
 export { crc32c, maskedCrc32c, encodeTfRecord, decodeTfRecords, encodeEvent, decodeEvent, EVENT_FILE_VERSION, eventRecord, parseEventFile, scalarSeries } from './tensorboard/index';
-export { TensorBoardWriter, readEventFile, eventFiles, readTensorBoardScalars, tensorBoardLogger } from './tensorboard/index';
-export type { DecodedTfRecords, TbEvent, ScalarValue, SessionStatus, ParsedEventFile, ScalarPoint, TensorBoardWriterOptions, TensorBoardLoggerOptions, TensorBoardLoggerCallback } from './tensorboard/index';
+export type { DecodedTfRecords, TbEvent, ScalarValue, SessionStatus, ParsedEventFile, ScalarPoint } from './tensorboard/index';
 // </tensorboard>
 // <train>
-export {
-  fit,
-  CallbackList,
-  ProgressReporter,
-  Throughput,
-  formatProgressLine,
-  formatProgressFields,
-  formatDuration,
-  JsonlLogger,
-  readJsonl,
-  saveCheckpoint,
-  loadCheckpoint,
-  readCheckpoint,
-  readManifest,
-  resolveCheckpoint,
-  resolveIntactCheckpoint,
-  verifyCheckpoint,
-  CheckpointIntegrityError,
-  sha256Hex,
-  makeDirs,
-  describeFsError,
-  readPointer,
-  checkpointName,
-  checkpointsDir,
-  compareWithModel,
-  CheckpointMismatchError,
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_FORMAT_VERSION,
-  CHECKPOINT_FILES,
-  CheckpointManager,
-  NonFiniteLossError,
-  EarlyStopping,
-  validateConfig,
-  ConfigValidationError,
-  hashConfig,
-  canonicalJson,
-} from './train';
-export type {
-  FitOptions,
-  FitResult,
-  FitCheckpointOptions,
-  Every,
-  Callback,
-  TrainContext,
-  LossParts,
-  DataSource,
-  TrainData,
-  StepMetrics,
-  LrScheduleLike,
-  ProgressMode,
-  ProgressOptions,
-  ProgressState,
-  ProgressStream,
-  MetricsRecord,
-  JsonlLoggerOptions,
-  CheckpointContents,
-  CheckpointManifest,
-  CheckpointPointer,
-  CheckpointTensors,
-  LoadCheckpointOptions,
-  LoadedCheckpoint,
-  SaveCheckpointOptions,
-  TrainPosition,
-  CheckpointManagerOptions,
-  BestCheckpointPolicy,
-  EarlyStoppingOptions,
-  ConfigIssue,
-} from './train';
+export { fit, CallbackList, LineProgress, Throughput, formatProgressLine, formatProgressFields, formatDuration, defaultProgressStream } from './train';
+export { NonFiniteLossError, EarlyStopping, validateConfig, ConfigValidationError, hashConfig, canonicalJson } from './train';
+export type { FitOptions, FitResult, FitCheckpointOptions, Every, Callback, TrainContext, LossParts, DataSource, TrainData, StepMetrics, LrScheduleLike } from './train';
+export type { ProgressMode, ProgressOptions, ProgressState, ProgressStream, MetricsRecord, TrainPosition, BestCheckpointPolicy, EarlyStoppingOptions, ConfigIssue } from './train';
+export type { FitStart, LogWindow, FitPlan } from './train';
+export { nodeHost, requireNodeHost } from './host';
+export type { NodeHost, RunLog } from './host';
 // </train>
 // <method>
 export { defineMethod, runMethod } from './method';
@@ -187,8 +127,6 @@ export type { HwcImage, ImageWithMask, ScaleCropFlipOptions, ColorJitterOptions,
 // <kernels>
 export { registerLelKernels } from './kernels';
 export type { LelKernelRegistry } from './kernels';
-export { DataParallel } from './parallel';
-export type { DataParallelOptions, ParallelGradients, ParallelStep, ParallelStepOptions, ParallelTask, Shard, ReplicaSpec } from './parallel';
 import { registerLelKernels as registerLelKernelsOnImport } from './kernels';
 // LEL's kernel fixes and fast gradients apply to every package that imports @lel/core (idempotent).
 registerLelKernelsOnImport();

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensorsFile, toTensorMap, writeSafetensorsFile } from '@lel/core';
+import { requireNodeHost, toTensorMap } from '@lel/core';
 import type { Teacher } from './teacher';
 
 const KEY = 'logits';
@@ -48,12 +47,12 @@ export class CachedLogits {
 
   /** Write to `path` (safetensors, atomically). */
   async save(path: string): Promise<void> {
-    await writeSafetensorsFile(path, new Map([[KEY, this.table]]), { format: FORMAT, fingerprint: this.fingerprint });
+    await requireNodeHost('CachedLogits.save').writeSafetensorsFile(path, new Map([[KEY, this.table]]), { format: FORMAT, fingerprint: this.fingerprint });
   }
 
   /** Read a cache written by {@link save}; with `fingerprint`, a cache made for something else is refused. */
   static async load(path: string, options: { fingerprint?: string } = {}): Promise<CachedLogits> {
-    const parsed = await readSafetensorsFile(path);
+    const parsed = await requireNodeHost('CachedLogits.load').readSafetensorsFile(path);
     if (parsed.metadata.format !== FORMAT) throw new Error(`${path}: not a teacher-logits cache (format "${parsed.metadata.format ?? ''}")`);
     const fp = parsed.metadata.fingerprint ?? '';
     if (options.fingerprint !== undefined && fp !== options.fingerprint) {
@@ -125,7 +124,7 @@ export async function loadOrComputeTeacherLogits(
   fingerprint: string,
   compute: (fingerprint: string) => Promise<CachedLogits>,
 ): Promise<{ logits: CachedLogits; fromCache: boolean }> {
-  if (existsSync(path)) {
+  if (requireNodeHost('loadOrComputeTeacherLogits').exists(path)) {
     try {
       return { logits: await CachedLogits.load(path, { fingerprint }), fromCache: true };
     } catch (e) {

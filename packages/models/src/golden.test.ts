@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensorsFile } from '@lel/core';
+import { readSafetensorsFile } from '@lel/core/node';
 import { describeGolden, type GoldenContext, type GoldenTensor } from '@lel/core/testing';
 import { BertForSequenceClassification } from './bert/sequence-classification';
 import { BertModel } from './bert/model';

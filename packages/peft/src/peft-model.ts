@@ -1,7 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensorsFile, toTensorMap, writeFileAtomic, writeSafetensorsFile, type Module, type ParameterCounts } from '@lel/core';
+import { requireNodeHost, toTensorMap, type Module, type ParameterCounts } from '@lel/core';
 import { resolvePeftConfig, type PeftConfig, type ResolvedPeftConfig } from './config';
 import { replaceModule } from './module-surgery';
 import {
@@ -402,7 +400,8 @@ export class PeftModel<M extends Module = Module> {
     const peftConfig = typeof keys === 'string' ? keys : this.peftConfigOf(name, naming);
     const format = options.format ?? (typeof peftConfig === 'string' ? 'lel' : 'peft');
     if (format === 'peft' && typeof peftConfig === 'string') throw new Error(`PeftModel.saveAdapter: adapter "${name}" cannot be saved in peft's format: ${peftConfig}; use format 'lel'`);
-    await mkdir(dir, { recursive: true });
+    const files = requireNodeHost('PeftModel.saveAdapter');
+    await files.mkdir(dir);
     const tensors = this.adapterStateDict(name);
     const toWrite = new Map<string, tf.Tensor>();
     try {
@@ -424,10 +423,10 @@ export class PeftModel<M extends Module = Module> {
         for (const [k, t] of tensors) toWrite.set(k, t);
         meta = { peft_type: rec.config.method.toUpperCase(), library: '@lel/peft', ...rec.config };
       }
-      const wPath = join(dir, ADAPTER_WEIGHTS_FILE);
-      await writeSafetensorsFile(wPath, toWrite, format === 'peft' ? { format: 'pt' } : { format: 'lel-peft', method: rec.config.method });
-      const cPath = join(dir, ADAPTER_CONFIG_FILE);
-      await writeFileAtomic(cPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
+      const wPath = files.join(dir, ADAPTER_WEIGHTS_FILE);
+      await files.writeSafetensorsFile(wPath, toWrite, format === 'peft' ? { format: 'pt' } : { format: 'lel-peft', method: rec.config.method });
+      const cPath = files.join(dir, ADAPTER_CONFIG_FILE);
+      await files.writeFileAtomic(cPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
       return [cPath, wPath];
     } finally {
       tf.dispose([...tensors.values()]);
@@ -443,10 +442,11 @@ export class PeftModel<M extends Module = Module> {
    */
   async loadAdapter(dir: string, options: LoadAdapterOptions = {}): Promise<string> {
     const name = options.adapterName ?? 'default';
-    const configFile = join(dir, ADAPTER_CONFIG_FILE);
+    const files = requireNodeHost('PeftModel.loadAdapter');
+    const configFile = files.join(dir, ADAPTER_CONFIG_FILE);
     let raw: Record<string, unknown>;
     try {
-      raw = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+      raw = JSON.parse(await files.readText(configFile)) as Record<string, unknown>;
     } catch (e) {
       throw new Error(`PeftModel.loadAdapter: cannot read ${configFile}: ${(e as Error).message}`);
     }
@@ -457,8 +457,8 @@ export class PeftModel<M extends Module = Module> {
       const { peft_type: _t, library: _l, ...rest } = raw;
       config = rest as PeftConfig;
     } else config = peftConfigToLel(raw, this.model, naming, configFile) as PeftConfig;
-    const weightsFile = join(dir, ADAPTER_WEIGHTS_FILE);
-    const tensors = toTensorMap(await readSafetensorsFile(weightsFile));
+    const weightsFile = files.join(dir, ADAPTER_WEIGHTS_FILE);
+    const tensors = toTensorMap(await files.readSafetensorsFile(weightsFile));
     try {
       this.addAdapter(name, config);
       let keys: Map<string, PeftKey>;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batches, crossEntropy, defineMethod, EpisodeSampler, readSafetensorsFile, Rng, runMethod, SGD, toTensorMap, writeSafetensorsFile } from '@lel/core';
+import { batches, crossEntropy, defineMethod, EpisodeSampler, requireNodeHost, Rng, runMethod, SGD, toTensorMap } from '@lel/core';
 import type { FitResult, LossParts, LrScheduleLike, MethodRunOptions } from '@lel/core';
 import type { ImageClassificationArrays } from './data';
 import { imageAt, sclViewA, stackImages, twoViewBatch } from './augment';
@@ -212,12 +212,12 @@ export async function trainSclDistill(
  */
 export async function saveSclWeights(model: SclModel, path: string, metadata: Record<string, string> = {}): Promise<void> {
   const { rng: _rng, ...opts } = model.options;
-  await writeSafetensorsFile(path, model.stateDict(), { format: 'lel-scl', options: JSON.stringify(opts), ...metadata });
+  await requireNodeHost('saveSclWeights').writeSafetensorsFile(path, model.stateDict(), { format: 'lel-scl', options: JSON.stringify(opts), ...metadata });
 }
 
 /** Rebuilds a model saved by {@link saveSclWeights} (strict: every tensor must match). */
 export async function loadSclWeights(path: string): Promise<SclModel> {
-  const parsed = await readSafetensorsFile(path);
+  const parsed = await requireNodeHost('loadSclWeights').readSafetensorsFile(path);
   const raw = parsed.metadata?.options;
   if (!raw) throw new Error(`loadSclWeights: ${path} has no "options" metadata (not written by saveSclWeights)`);
   const model = new SclModel(JSON.parse(raw));

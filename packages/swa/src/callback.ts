@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { writeSafetensorsFile, type Callback, type Module, type TrainContext } from '@lel/core';
-import { join } from 'node:path';
+import { requireNodeHost, type Callback, type Module, type TrainContext } from '@lel/core';
 import { AveragedModel } from './averaged-model';
 import { averagingPlan, type AveragingPlan } from './swa-start-schedule';
 import { SwaConfig, type SwaConfigInput } from './config';
@@ -189,16 +188,18 @@ export class SwaCallback<B = unknown> implements Callback {
     }
     if (this.options.evaluate) await this.evaluateAveraged(ctx);
     const metadata = { format: 'lel-swa-averaged', n_averaged: String(avg.nAveraged), strategy: this.config.strategy };
-    const path = ctx.runDir && (this.options.saveAveraged ?? true) ? join(ctx.runDir, 'swa.safetensors') : undefined;
+    // A run folder exists only in Node (its host writes the file).
+    const host = ctx.runDir && (this.options.saveAveraged ?? true) ? requireNodeHost('SwaCallback: saveAveraged') : undefined;
+    const path = host && ctx.runDir ? host.join(ctx.runDir, 'swa.safetensors') : undefined;
     if (this.config.applyAtEnd) {
       const model = this.target(ctx);
       avg.copyTo(model);
       await this.refreshBn(model);
-      if (path) await writeSafetensorsFile(path, model.stateDict(), metadata);
+      if (host && path) await host.writeSafetensorsFile(path, model.stateDict(), metadata);
     } else if (path) {
       await avg.withAveragedWeights(this.target(ctx), async (model) => {
         await this.refreshBn(model);
-        await writeSafetensorsFile(path, model.stateDict(), metadata);
+        await host!.writeSafetensorsFile(path, model.stateDict(), metadata);
       });
     }
     if (path) ctx.print(`[swa] averaged weights written to ${path}`);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
-import { writeFileAtomicSync } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { applyOverrides, deepMerge, type ConfigTree } from './overrides';
 import { ConfigError, validateWithSchema } from './validate';
 import { CONFIG_MAX_BYTES, parseYamlGuarded } from './yaml-guard';

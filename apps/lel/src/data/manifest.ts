@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import type { DataRole } from './detect';
 import type { SourceObject } from './specs';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensorsFile } from '@lel/core';
+import { readSafetensorsFile } from '@lel/core/node';
 import { encodePng } from '@lel/datasets/node';
 import { trainMilIb } from '@lel/vib';
 import { evalCommand, loadRunConfig } from '../eval';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync, type MetricsRecord } from '@lel/core';
+import { type MetricsRecord } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import type { RunSummary } from '../recipes/types';
 import { readResolvedConfig } from '../config/load';
 import { readRunRecords, readSummary, RUN_FILES } from '../run-dir';

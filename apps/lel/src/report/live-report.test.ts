@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventFiles } from '@lel/core';
+import { eventFiles } from '@lel/core/node';
 import { buildProgram } from '../cli';
 import { readMetrics, readTensorBoardMetrics, RUN_FILES } from '../run-dir';
 import { TINY_SETS, tempDir } from '../testing';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { meanConfidenceInterval, writeFileAtomicSync } from '@lel/core';
+import { meanConfidenceInterval } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { readResolvedConfig } from '../config/load';
 import { headline, REPORT_CSS } from '../report';
 import { barChart, esc, fmt } from '../report/svg';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readPointer, writeFileAtomicSync } from '@lel/core';
+import { readPointer, writeFileAtomicSync } from '@lel/core/node';
 import { RUN_FILES } from '../run-dir';
 import type { GridPoint } from './manifest';
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as stringifyYaml } from 'yaml';
-import { writeFileAtomicSync } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
 import { RESOLVED_CONFIG, readResolvedConfig } from '../config/load';
 import type { ConfigTree } from '../config/overrides';
 import { RUN_FILES, readSummary } from '../run-dir';

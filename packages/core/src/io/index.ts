@@ -1,4 +1,4 @@
-// Barrel of io: explicit named exports only.
+// Barrel of io (browser-safe: bytes in, bytes out; files are ../node.ts's): explicit named exports only.
 export {
   parseSafetensors,
   serializeSafetensors,
@@ -21,6 +21,4 @@ export type {
   SafetensorsInput,
   SerializeSafetensorsOptions,
 } from './safetensors';
-export { readSafetensorsFile, writeSafetensorsFile } from './safetensors-file';
-export { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
 export { f16BitsToFloat, floatToF16Bits, bf16BitsToFloat, floatToBf16Bits } from './float16';

@@ -6,8 +6,3 @@ export { encodeEvent, decodeEvent } from './event';
 export type { TbEvent, ScalarValue, SessionStatus } from './event';
 export { EVENT_FILE_VERSION, eventRecord, parseEventFile, scalarSeries } from './event-file';
 export type { ParsedEventFile, ScalarPoint } from './event-file';
-export { TensorBoardWriter } from './writer';
-export type { TensorBoardWriterOptions } from './writer';
-export { readEventFile, eventFiles, readTensorBoardScalars } from './reader';
-export { tensorBoardLogger } from './callback';
-export type { TensorBoardLoggerOptions, TensorBoardLoggerCallback } from './callback';

@@ -9,7 +9,8 @@ import {
   type CheckpointPointer,
   type SaveCheckpointOptions,
 } from './checkpoint';
-import { writeFileAtomicSync } from '../io';
+import { writeFileAtomicSync } from '../io/atomic-write';
+import { improves } from './early-stopping';
 import { makeDirs } from './fs-utils';
 
 /** Which evaluation metric picks the `best` checkpoint. */
@@ -23,13 +24,6 @@ export interface CheckpointManagerOptions {
   /** How many of the most recent checkpoints to keep (the best one is kept besides). Default 3. */
   keepLast?: number;
   best?: BestCheckpointPolicy;
-}
-
-/** Whether `value` improves on `best` in direction `mode`. */
-export function improves(value: number, best: number | undefined, mode: 'min' | 'max', minDelta = 0): boolean {
-  if (!Number.isFinite(value)) return false;
-  if (best === undefined) return true;
-  return mode === 'max' ? value > best + minDelta : value < best - minDelta;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, test } from 'vitest';
-import { ConfigValidationError, hashConfig, validateConfig } from './config';
+import { createHash } from 'node:crypto';
+import { canonicalJson, ConfigValidationError, hashConfig, validateConfig } from './config';
 
 const Schema = z
   .object({
@@ -39,5 +40,10 @@ describe('hashConfig', () => {
     expect(hashConfig({ a: 1 })).not.toBe(hashConfig({ a: 2 }));
     expect(hashConfig({ a: [1, 2] })).not.toBe(hashConfig({ a: [2, 1] }));
     expect(hashConfig({ a: 1 })).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('the same digest as node:crypto SHA-256 of the canonical JSON (checkpoints written before stay resumable)', () => {
+    const config = { model: { width: 64, name: 'é — ü' }, lr: 0.01, steps: [1, 2, 3], off: null };
+    expect(hashConfig(config)).toBe(createHash('sha256').update(canonicalJson(config)).digest('hex'));
   });
 });

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import type { z } from 'zod';
 
 /** One problem found by {@link validateConfig}: the dotted key path and the reason. */
@@ -78,7 +79,10 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** SHA-256 (hex) of the config's canonical JSON: the identity saved in checkpoint manifests. */
+/**
+ * SHA-256 (hex) of the config's canonical JSON: the identity saved in checkpoint manifests. Computed with
+ * `@noble/hashes` (synchronous in a page too, where Web Crypto's digest is async only); same digest as node:crypto.
+ */
 export function hashConfig(config: unknown): string {
-  return createHash('sha256').update(canonicalJson(config ?? null)).digest('hex');
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson(config ?? null))));
 }

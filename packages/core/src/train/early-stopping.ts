@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { improves } from './checkpoint-manager';
 import type { Callback, TrainContext } from './types';
+
+/** Whether `value` improves on `best` in direction `mode`. */
+export function improves(value: number, best: number | undefined, mode: 'min' | 'max', minDelta = 0): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (best === undefined) return true;
+  return mode === 'max' ? value > best + minDelta : value < best - minDelta;
+}
 
 /** Options of {@link EarlyStopping} (and `fit`'s `earlyStopping`). */
 export interface EarlyStoppingOptions {

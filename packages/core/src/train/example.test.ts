@@ -8,7 +8,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { expect, test } from 'vitest';
 import { useBackend } from '../backend';
-import { cosineWithWarmup, crossEntropy, fit, Linear, readJsonl, Rng, SGD, type DataSource } from '../index';
+import { cosineWithWarmup, crossEntropy, fit, Linear, Rng, SGD, type DataSource } from '../index';
+import { readJsonl } from '../node';
 
 test('TRAINING.md example: train a tiny classifier with logging, then resume it', async () => {
   await useBackend('wasm');

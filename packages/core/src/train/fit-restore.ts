@@ -1,37 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '../io';
-import { checkpointsDir, loadCheckpoint, readManifest, readPointer, resolveIntactCheckpoint, type CheckpointPointer, type TrainPosition } from './checkpoint';
+import { writeFileAtomicSync } from '../io/atomic-write';
+import { checkpointsDir, loadCheckpoint, readManifest, readPointer, resolveIntactCheckpoint, type CheckpointPointer } from './checkpoint';
 import { CheckpointManager } from './checkpoint-manager';
 import { makeDirs } from './fs-utils';
 import type { FitPlan } from './fit-plan';
+import { freshStart, type FitStart, type LogWindow } from './fit-start';
 import type { Callback } from './types';
-
-/** Sums of the step metrics since the last `train` record (saved in checkpoints so a resume logs the same means). */
-export interface LogWindow {
-  count: number;
-  sums: Record<string, number>;
-  /**
-   * The epoch and learning rate of the window's last step, which its record carries: kept with the sums so that
-   * the record a resumed run writes (the final one of a finished run, say) is the one the run would have written.
-   */
-  epoch?: number;
-  lr?: number;
-}
-
-/** Where a run starts: fresh, or restored from a checkpoint, with its run folder ready. */
-export interface FitStart {
-  /** Checkpoint folder resumed from (undefined for a fresh run). */
-  resumeDir: string | undefined;
-  pos: TrainPosition;
-  window: LogWindow;
-  stepsPerEpoch: number | undefined;
-  lastEval: Record<string, number> | undefined;
-  /** `metrics.jsonl` records written up to the checkpoint (checkpoints of older versions lack it). */
-  logRecordsAtCheckpoint: number | undefined;
-  manager: CheckpointManager | undefined;
-  warnings: string[];
-}
 
 /** The trainer state `fit` keeps in `state.json` besides the position. */
 interface SavedTrainer {
@@ -79,16 +54,9 @@ export async function restoreFit<L, U>(plan: FitPlan<L, U>): Promise<FitStart> {
   }
 
   // ---- restore state ---------------------------------------------------------------------------------
-  const start: FitStart = {
-    resumeDir,
-    pos: { step: 0, epoch: 0, batchInEpoch: 0, unlabeled: options.data.unlabeled ? { cycle: 0, position: 0 } : null },
-    window: { count: 0, sums: {} },
-    stepsPerEpoch: options.stepsPerEpoch,
-    lastEval: undefined,
-    logRecordsAtCheckpoint: undefined,
-    manager: undefined,
-    warnings,
-  };
+  const start = freshStart(plan);
+  start.resumeDir = resumeDir;
+  start.warnings = warnings;
   let bestAtCheckpoint: CheckpointPointer | undefined;
   const lrsAsBuilt = optimizers.map((o) => o.lr);
   if (resumeDir !== undefined) {

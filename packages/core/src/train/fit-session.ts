@@ -1,16 +1,15 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module/module';
 import type { TrainPosition } from './checkpoint';
 import { BatchStream, CyclingStream, disposeBatch, streamRng } from './data-stream';
 import type { FitResult } from './fit-options';
 import type { FitPlan } from './fit-plan';
-import type { FitStart, LogWindow } from './fit-restore';
+import type { NodeHost, RunLog } from '../host';
+import type { FitStart, LogWindow } from './fit-start';
 import { customStep, lossStep } from './fit-step';
-import { JsonlLogger, type MetricsRecord } from './jsonl-logger';
+import type { MetricsRecord } from './jsonl-logger';
 import { asNonFiniteLossError, nonFiniteTensors, NonFiniteLossError } from './nan-guard';
-import { ProgressReporter, Throughput, type ProgressState } from './progress';
+import { LineProgress, Throughput, type ProgressState } from './progress';
 import type { Callback, StepMetrics, TrainContext } from './types';
 
 const RESERVED = new Set(['type', 'step', 'epoch', 'time']);
@@ -53,8 +52,8 @@ export class FitSession<L, U> {
   private readonly pos: TrainPosition;
   private window: LogWindow;
   private stepsPerEpoch: number | undefined;
-  private readonly logger: JsonlLogger | undefined;
-  private readonly progress: ProgressReporter;
+  private readonly logger: RunLog | undefined;
+  private readonly progress: LineProgress;
   private readonly throughput: Throughput;
   private readonly history: MetricsRecord[] = [];
   private readonly ctx: TrainContext<U>;
@@ -68,6 +67,7 @@ export class FitSession<L, U> {
   constructor(
     private readonly plan: FitPlan<L, U>,
     private readonly start: FitStart,
+    host: NodeHost | undefined,
   ) {
     const { options } = plan;
     const runDir = options.runDir;
@@ -76,15 +76,17 @@ export class FitSession<L, U> {
     this.window = start.window;
     this.stepsPerEpoch = start.stepsPerEpoch;
 
-    // A fresh run starts a fresh log; a resumed one drops the records past its checkpoint.
-    if (runDir && resumeDir === undefined) fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), '');
     // Kept on resume: the records written before the checkpoint (their count is in it). Later ones belong to
     // the abandoned continuation, including a partial `train` record flushed at the end of the earlier run
     // (the restored log window covers those steps again).
     const atCheckpoint = start.logRecordsAtCheckpoint;
     const keep = (r: MetricsRecord, i: number): boolean => (atCheckpoint !== undefined ? i < atCheckpoint : r.step <= this.pos.step);
-    this.logger = runDir ? new JsonlLogger(path.join(runDir, 'metrics.jsonl'), resumeDir !== undefined ? { keep } : {}) : undefined;
-    this.progress = new ProgressReporter({ mode: options.progress ?? 'auto', every: plan.logEvery, ...(options.progressStream ? { stream: options.progressStream } : {}) });
+    // A fresh run starts a fresh log; a resumed one drops the records past its checkpoint. (`fit` checked that a
+    // run folder has a host: Node's.)
+    this.logger = runDir ? host!.openLog(runDir, resumeDir !== undefined, keep) : undefined;
+    // Node's host draws a bar on a terminal; in a page, progress lines go to the console.
+    const progress = { mode: options.progress ?? 'auto', every: plan.logEvery, ...(options.progressStream ? { stream: options.progressStream } : {}) };
+    this.progress = host ? host.progress(progress) : new LineProgress(progress);
     for (const w of start.warnings) {
       if (this.progress.mode === 'none') console.warn(`[lel] warning: ${w}`);
       else this.progress.print(`[lel] warning: ${w}`);

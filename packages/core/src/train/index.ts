@@ -1,43 +1,15 @@
-// Barrel of train: explicit named exports only.
+// Barrel of train (browser-safe; the file-backed parts are exported by ../node.ts): explicit named exports only.
 export { fit } from './loop';
 export type { FitOptions, FitResult, FitCheckpointOptions, Every } from './loop';
 export type { Callback, TrainContext, LossParts, DataSource, TrainData, StepMetrics, LrScheduleLike } from './types';
 export { CallbackList } from './callbacks';
-export { ProgressReporter, Throughput, formatProgressLine, formatProgressFields, formatDuration } from './progress';
+export { LineProgress, Throughput, formatProgressLine, formatProgressFields, formatDuration, defaultProgressStream } from './progress';
 export type { ProgressMode, ProgressOptions, ProgressState, ProgressStream } from './progress';
-export { JsonlLogger, readJsonl } from './jsonl-logger';
-export type { MetricsRecord, JsonlLoggerOptions } from './jsonl-logger';
-export {
-  saveCheckpoint,
-  loadCheckpoint,
-  readCheckpoint,
-  readManifest,
-  resolveCheckpoint,
-  resolveIntactCheckpoint,
-  verifyCheckpoint,
-  readPointer,
-  checkpointName,
-  checkpointsDir,
-  compareWithModel,
-  CheckpointMismatchError,
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_FORMAT_VERSION,
-  CHECKPOINT_FILES,
-} from './checkpoint';
-export type {
-  CheckpointContents,
-  CheckpointManifest,
-  CheckpointPointer,
-  CheckpointTensors,
-  LoadCheckpointOptions,
-  LoadedCheckpoint,
-  SaveCheckpointOptions,
-  TrainPosition,
-} from './checkpoint';
-export { CheckpointIntegrityError, sha256Hex } from './checkpoint-integrity';
-export { makeDirs, describeFsError } from './fs-utils';
-export { CheckpointManager } from './checkpoint-manager';
-export type { CheckpointManagerOptions, BestCheckpointPolicy } from './checkpoint-manager';
+export type { MetricsRecord } from './jsonl-logger';
+export type { FitStart, LogWindow } from './fit-start';
+export type { FitPlan } from './fit-plan';
+export type { TrainPosition } from './checkpoint';
+export type { BestCheckpointPolicy } from './checkpoint-manager';
 export { NonFiniteLossError } from './nan-guard';
 export { EarlyStopping } from './early-stopping';
 export type { EarlyStoppingOptions } from './early-stopping';

@@ -1,7 +1,8 @@
 import { FitSession } from './fit-session';
 import type { FitOptions, FitResult } from './fit-options';
 import { planFit } from './fit-plan';
-import { restoreFit } from './fit-restore';
+import { nodeHost, requireNodeHost } from '../host';
+import { freshStart } from './fit-start';
 
 export type { Every, FitCheckpointOptions, FitOptions, FitResult } from './fit-options';
 
@@ -27,8 +28,11 @@ export type { Every, FitCheckpointOptions, FitOptions, FitResult } from './fit-o
  */
 export async function fit<L, U = never>(options: FitOptions<L, U>): Promise<FitResult> {
   const plan = planFit(options); // validate: every option checked before any work
-  const start = await restoreFit(plan); // restore: resume checks, checkpoint loading, then the run folder
-  const session = new FitSession(plan, start);
+  // Run folders, checkpoints and resuming live in Node's host (`@lel/core/node`, loaded with @lel/core in Node);
+  // without one (a web page) fit trains in memory.
+  const host = options.runDir !== undefined || options.resume !== undefined ? requireNodeHost('fit: runDir/resume') : nodeHost();
+  const start = host ? await host.restore(plan) : freshStart(plan); // restore: resume checks, checkpoint loading, then the run folder
+  const session = new FitSession(plan, start, host);
   await session.run(); // loop: epochs → steps, with logging, evaluation and checkpoints
   return session.result(); // finish
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { formatDuration, formatProgressLine, ProgressReporter, Throughput } from './progress';
+import { formatDuration, formatProgressLine, LineProgress, Throughput } from './progress';
+import { ProgressReporter } from './progress-reporter';
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];
@@ -25,6 +26,36 @@ describe('progress', () => {
       ].join('\n'),
     );
     expect(chunks.join('')).not.toMatch(/\x1b|\r/); // no terminal control codes in logs
+  });
+
+  test('LineProgress (a page: no terminal): lines even when a bar or auto is asked for, none silent, console by default', () => {
+    for (const mode of ['auto', 'bar', 'lines'] as const) {
+      const { chunks, stream } = fakeStream(true);
+      const p = new LineProgress({ mode, stream, every: 2 });
+      expect(p.mode).toBe('lines');
+      p.start({ step: 0, epoch: 0 });
+      for (let s = 1; s <= 3; s++) p.update({ step: s, epoch: 0, loss: 1 });
+      p.stop();
+      expect(chunks.map((c) => c.split(' |')[0])).toEqual(['[lel] step 2', '[lel] step 3']);
+    }
+    const quiet = fakeStream(true);
+    const none = new LineProgress({ mode: 'none', stream: quiet.stream });
+    none.print('x');
+    none.stop({ step: 1, epoch: 0 });
+    expect(quiet.chunks).toEqual([]);
+    // Without `process` (a page or a worker), lines go to the console.
+    const saved = globalThis.process;
+    const logged: unknown[] = [];
+    const log = console.log;
+    try {
+      (globalThis as { process?: unknown }).process = undefined;
+      console.log = (...a: unknown[]) => void logged.push(...a);
+      new LineProgress({ mode: 'lines' }).print('[lel] hello');
+    } finally {
+      (globalThis as { process?: unknown }).process = saved;
+      console.log = log;
+    }
+    expect(logged).toEqual(['[lel] hello']);
   });
 
   test('unknown totals and missing values print placeholders', () => {

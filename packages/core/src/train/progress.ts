@@ -1,5 +1,3 @@
-import cliProgress from 'cli-progress';
-
 /** How progress is shown: `auto` draws a bar on a TTY (outside CI) and prints plain lines otherwise. */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
@@ -75,88 +73,57 @@ export function formatProgressLine(s: ProgressState): string {
   return `[lel] ${formatProgressFields(s)}${pct}`;
 }
 
-/**
- * Training progress: a live bar (cli-progress) on a TTY, or plain periodic lines for CI and log files.
- * Always call {@link stop} (the bar holds a timer).
- */
-export class ProgressReporter {
-  readonly mode: 'bar' | 'lines' | 'none';
-  private readonly stream: ProgressStream;
-  private readonly every: number;
-  private bar: cliProgress.SingleBar | undefined;
-  private lastState: ProgressState | undefined;
-  private lastPrintedStep = -1;
+/** The default progress stream: `process.stderr` in Node, the console in a page. */
+export function defaultProgressStream(): ProgressStream {
+  const stderr = typeof process !== 'undefined' ? (process.stderr as ProgressStream | undefined) : undefined;
+  return stderr ?? { write: (chunk: string) => console.log(chunk.replace(/\n$/, '')) };
+}
 
-  constructor(options: ProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
+/**
+ * Training progress as plain periodic lines (CI, log files, a page's console). `fit` uses it where no terminal
+ * bar is available; `ProgressReporter` (`@lel/core/node`) adds the live bar on a TTY.
+ */
+export class LineProgress {
+  readonly mode: 'bar' | 'lines' | 'none';
+  protected readonly stream: ProgressStream;
+  protected readonly every: number;
+  protected lastState: ProgressState | undefined;
+  protected lastPrintedStep = -1;
+
+  /** `auto` and `bar` print lines here (a bar needs `ProgressReporter`). */
+  constructor(options: ProgressOptions = {}, mode?: 'bar' | 'lines' | 'none') {
+    this.stream = options.stream ?? defaultProgressStream();
     this.every = Math.max(1, Math.floor(options.every ?? 10));
-    const mode = options.mode ?? 'auto';
-    this.mode = mode === 'auto' ? (this.stream.isTTY && !process.env.CI ? 'bar' : 'lines') : mode;
+    this.mode = mode ?? (options.mode === 'none' ? 'none' : 'lines');
   }
 
-  /** Show the initial state (draws the bar). */
+  /** Show the initial state. */
   start(state: ProgressState): void {
     this.lastState = state;
     this.lastPrintedStep = state.step;
-    if (this.mode !== 'bar') return;
-    this.bar = new cliProgress.SingleBar({
-      stream: this.stream as NodeJS.WritableStream,
-      format: (_opts, params) => this.renderBar(params.value),
-      hideCursor: false, // a killed run must not leave the terminal without a cursor
-      clearOnComplete: false,
-      noTTYOutput: true, // the caller chose the bar: draw it even when the stream does not claim a TTY
-      notTTYSchedule: 1000,
-      gracefulExit: false, // its SIGINT handler would swallow the first Ctrl-C
-    });
-    this.bar.start(state.totalSteps ?? 0, state.step);
-  }
-
-  private renderBar(value: number): string {
-    const s = this.lastState ?? { step: value, epoch: 0 };
-    const width = 24;
-    const frac = s.totalSteps ? Math.min(1, s.step / s.totalSteps) : 0;
-    const filled = Math.round(frac * width);
-    const pct = s.totalSteps ? `${String(Math.floor(frac * 100)).padStart(3)}% ` : '';
-    return `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${pct}${formatProgressFields(s)}`;
   }
 
   /** Report the state after a step. */
   update(state: ProgressState): void {
     this.lastState = state;
-    if (this.mode === 'bar' && this.bar) {
-      if (state.totalSteps !== undefined && state.totalSteps !== this.bar.getTotal()) this.bar.setTotal(state.totalSteps);
-      this.bar.update(state.step);
-    } else if (this.mode === 'lines' && state.step % this.every === 0 && state.step !== this.lastPrintedStep) {
-      this.writeLine(state);
-    }
+    if (this.mode === 'lines' && state.step % this.every === 0 && state.step !== this.lastPrintedStep) this.writeLine(state);
   }
 
-  private writeLine(state: ProgressState): void {
+  protected writeLine(state: ProgressState): void {
     this.lastPrintedStep = state.step;
     this.stream.write(formatProgressLine(state) + '\n');
   }
 
-  /** Print a message (evaluation results, warnings) without breaking the bar. */
+  /** Print a message (evaluation results, warnings). */
   print(message: string): void {
     if (this.mode === 'none') return;
-    if (this.bar) {
-      this.stream.write(`\r\x1b[2K${message}\n`);
-      this.bar.render();
-    } else {
-      this.stream.write(message + '\n');
-    }
+    this.stream.write(message + '\n');
   }
 
-  /** Final state; prints the last line if it was not printed yet, and releases the bar. */
+  /** Final state; prints the last line if it was not printed yet. */
   stop(state?: ProgressState): void {
     if (state) this.lastState = state;
-    if (this.bar) {
-      this.bar.update(this.lastState?.step ?? 0);
-      this.bar.stop();
-      this.bar = undefined;
-    } else if (this.mode === 'lines' && this.lastState && this.lastState.step !== this.lastPrintedStep) {
-      this.writeLine(this.lastState);
-    }
+    if (this.mode === 'lines' && this.lastState && this.lastState.step !== this.lastPrintedStep) this.writeLine(this.lastState);
   }
 }
 

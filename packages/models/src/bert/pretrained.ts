@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readSafetensorsFile, writeSafetensorsFile, type Module } from '@lel/core';
+import { type Module } from '@lel/core';
+import { readSafetensorsFile, writeSafetensorsFile } from '@lel/core/node';
 import { loadWordPieceTokenizer } from '../tokenizer/load-tokenizer';
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece';
 import { bertConfigFromHf, bertConfigToHf, type BertConfig } from './config';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, DataParallel, Rng, clipGradNorm, computeGradients, fit, linearWithWarmup, type FitResult, type NamedParameter, type ProgressMode } from '@lel/core';
+import { AdamW, Rng, clipGradNorm, computeGradients, fit, linearWithWarmup, type FitResult, type NamedParameter, type ProgressMode } from '@lel/core';
+import { DataParallel } from '@lel/core/node';
 import type { BertForPreTraining } from '../bert/pre-training';
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece';
 import { makePretrainingBatch, sliceBatch, type PretrainingBatch } from './pretraining-batch';

@@ -1,6 +1,6 @@
 // A data-parallel replica of BERT pretraining (imported by @lel/core's DataParallel workers by path).
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParallelTask, Shard } from '@lel/core';
+import type { ParallelTask, Shard } from '@lel/core/node';
 import { BertForPreTraining } from '../bert/pre-training';
 import type { BertConfig } from '../bert/config';
 import { pretrainingLoss } from './pretraining-loss';
