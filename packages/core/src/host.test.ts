@@ -7,6 +7,7 @@ import { mse } from './losses/index';
 import { SGD } from './optim/index';
 import { Rng } from './random/rng';
 import { fit } from './train/loop';
+import './node'; // installs Node's host, as @lel/core does in Node
 
 // What a web page sees: no Node host (the main entry never installs one). `fit` trains in memory; anything that
 // needs files says so.
@@ -25,7 +26,7 @@ describe('without a Node host (a web page)', () => {
     return { model, x, y, optimizer: new SGD(model.trainableParameters(), { lr: 0.1 }) };
   }
 
-  test('the test setup installs the host (as @lel/core does in Node); requireNodeHost returns it', () => {
+  test('@lel/core/node installs the host (as @lel/core does in Node); requireNodeHost returns it', () => {
     expect(installed).toBeDefined();
     expect(requireNodeHost('x')).toBe(installed);
   });

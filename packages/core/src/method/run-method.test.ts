@@ -22,6 +22,8 @@ import { readManifest, resolveCheckpoint } from '../train/checkpoint';
 import type { Callback } from '../train/types';
 import { defineMethod, type MethodConfig, type MethodConfigInput } from './define-method';
 import { runMethod } from './run-method';
+// Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
+import '../node';
 
 class Net extends Module {
   readonly fc1: Linear;

@@ -13,6 +13,8 @@ import { parseEventFile, scalarSeries } from './event-file';
 import { eventFiles, readEventFile, readTensorBoardScalars } from './reader';
 import { crc32c, decodeTfRecords, encodeTfRecord, maskedCrc32c } from './tfrecord';
 import { TensorBoardWriter } from './writer';
+// Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
+import '../node';
 
 let root: string;
 beforeAll(async () => {

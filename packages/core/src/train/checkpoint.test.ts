@@ -22,6 +22,8 @@ import {
 import { CheckpointIntegrityError } from './checkpoint-integrity';
 import { CheckpointManager } from './checkpoint-manager';
 import { NoisyNet, Pair, snapshot, TinyNet } from './fixtures/tiny';
+// Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
+import '../node';
 
 let root: string;
 beforeAll(async () => {

@@ -10,6 +10,8 @@ import { expect, test } from 'vitest';
 import { useBackend } from '../backend';
 import { cosineWithWarmup, crossEntropy, fit, Linear, Rng, SGD, type DataSource } from '../index';
 import { readJsonl } from '../node';
+// Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
+import '../node';
 
 test('TRAINING.md example: train a tiny classifier with logging, then resume it', async () => {
   await useBackend('wasm');

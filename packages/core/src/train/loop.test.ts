@@ -15,6 +15,8 @@ import { fit, type FitOptions } from './loop';
 import { NonFiniteLossError } from './nan-guard';
 import type { Callback } from './types';
 import { DropoutNet, mse, NoisyNet, Pair, regressionData, semiSupervised, snapshot, TinyNet, unlabeledData, type XY } from './fixtures/tiny';
+// Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
+import '../node';
 
 let root: string;
 beforeAll(async () => {
