@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodePalettePng, encodePng } from '@lel/datasets';
+import { encodePalettePng, encodePng } from '@lel/datasets/node';
 import { evalCommand } from '../eval';
 import { predictCommand } from '../predict';
 import { missingRunFiles, readSummary } from '../run-dir';

@@ -14,6 +14,8 @@ import { readJsonl, type MetricsRecord } from './jsonl-logger';
 import { fit, type FitOptions } from './loop';
 import { NonFiniteLossError } from './nan-guard';
 import { mse, regressionData, snapshot, TinyNet, type XY } from './fixtures/tiny';
+// Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
+import '../node';
 
 let root: string;
 beforeAll(async () => {
