@@ -69,8 +69,14 @@ export const CctConfigSchema = z
         unsup: z.enum(['mse', 'kl', 'js']).default('mse'),
         /** `unsupervised_w` 30 (final weight of the ramp). */
         unsupWeight: z.number().nonnegative().default(30),
-        /** `ramp_up` 0.1: the ramp lasts int(0.1·epochs) epochs. */
+        /** `ramp_up` 0.1: the ramp lasts int(0.1·epochs) epochs (see `rampUpUnit`). */
         rampUp: z.number().min(0).max(1).default(0.1),
+        /**
+         * How `rampUp` becomes the ramp length T. 'epochs' (official): T = int(rampUp·epochs)·iters_per_epoch, so with
+         * fewer than 10 epochs T = 0 and the unsupervised weight is `unsupWeight` from the first step. 'iterations'
+         * (ours): T = round(rampUp·epochs·iters_per_epoch), a ramp over that fraction of the run at any budget.
+         */
+        rampUpUnit: z.enum(['epochs', 'iterations']).default('epochs'),
         /** `confidence_masking` false, `confidence_th` 0.5. */
         confidenceMasking: z.boolean().default(false),
         confidenceThreshold: z.number().min(0).max(1).default(0.5),
@@ -85,6 +91,7 @@ export const CctConfigSchema = z
         unsup: 'mse',
         unsupWeight: 30,
         rampUp: 0.1,
+        rampUpUnit: 'epochs',
         confidenceMasking: false,
         confidenceThreshold: 0.5,
         weakWeight: 0.4,

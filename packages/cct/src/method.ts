@@ -75,7 +75,8 @@ function networkOf(config: CctConfig, data: CctData): { model: CctModel; built: 
  *   batch with an unlabelled batch; both streams are independently reshuffled (and re-augmented) every pass, so
  *   labelled batches are never replayed as with the official `itertools.cycle`;
  * - L = L_sup(main(x_l)) + w_u(t)·L_u(aux(x_ul), main(x_ul)) [+ w_w(t)·L_weak with pseudo-labels], with
- *   w_u(t) = 30·exp(−5(1 − t/T)²), T = int(0.1·epochs)·iters_per_epoch;
+ *   w_u(t) = 30·exp(−5(1 − t/T)²), T = int(0.1·epochs)·iters_per_epoch (0 below 10 epochs: the weight is 30 from
+ *   the first step; `loss.rampUpUnit: 'iterations'` ramps over 10% of the run's iterations at any budget);
  * - SGD (momentum 0.9, weight decay 1e-4), encoder at lr/10, poly decay (power 0.9) stepped every iteration;
  * - validation mIoU every 5 epochs, early stopping after 10 validations without improvement.
  * With `mode: 'supervised'` the same loop trains the supervised-only baseline (epochs over the labelled set).
@@ -102,7 +103,8 @@ export const cct = defineMethod({
     if (semi && nu === 0) throw new Error('cct: mode "semi" needs a non-empty unlabelled set');
     const itersPerEpoch = semi ? Math.ceil(nu / c.train.unlabelledBatchSize) : Math.ceil(nl / c.train.labelledBatchSize);
     const totalIters = c.train.epochs * itersPerEpoch;
-    const rampupLength = Math.floor(c.loss.rampUp * c.train.epochs) * itersPerEpoch;
+    // The official T = int(rampUp·epochs)·iters is 0 below 10 epochs (weight 30 from the first step); 'iterations' ramps over rampUp of the run.
+    const rampupLength = c.loss.rampUpUnit === 'iterations' ? Math.round(c.loss.rampUp * totalIters) : Math.floor(c.loss.rampUp * c.train.epochs) * itersPerEpoch;
     const abceTotalIters = (c.train.epochs - 0.6 * c.train.epochs) * itersPerEpoch;
     const weak = semi && c.train.weakLabels;
 

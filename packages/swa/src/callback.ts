@@ -180,6 +180,17 @@ export class SwaCallback<B = unknown> implements Callback {
     console.warn(`[swa] ${note}`);
   }
 
+  /**
+   * Copy the averaged weights into `model` and recompute its BatchNorm statistics (with `bnData`): what
+   * `applyAtEnd` does at the end of training, for a run built with `applyAtEnd: false` that first scores its
+   * last iterate. Throws when nothing was averaged.
+   */
+  async applyAveraged(model: Module): Promise<void> {
+    if (!this.averaged || this.averaged.nAveraged === 0) throw new Error('SwaCallback.applyAveraged: nothing averaged yet');
+    this.averaged.copyTo(model);
+    await this.refreshBn(model);
+  }
+
   async onTrainEnd(ctx: TrainContext): Promise<void> {
     const avg = this.averaged;
     if (!avg || avg.nAveraged === 0) {
