@@ -9,4 +9,14 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // gradCheck reads asynchronously (so it runs on webgpu): an unawaited check can never fail its test.
+    files: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ExpressionStatement > CallExpression[callee.name='gradCheck']", message: 'gradCheck is async: `await gradCheck(...)`.' },
+      ],
+    },
+  },
 );

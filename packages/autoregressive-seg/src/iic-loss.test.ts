@@ -45,7 +45,7 @@ describe.each(testBackends())('iicLoss [%s]', (backend) => {
     const a = rng.uniformTensor([1, 3, 4, 2]);
     const b = rng.uniformTensor([1, 3, 4, 2]);
     const w = rng.normalTensor([3, 3, 2, 2]);
-    gradCheck((x, y) => tf.sum(tf.mul(displacedJoint(x, y, 1), w)), [a, b]);
+    await gradCheck((x, y) => tf.sum(tf.mul(displacedJoint(x, y, 1), w)), [a, b]);
     tf.dispose([a, b, w]);
   });
 
@@ -55,7 +55,7 @@ describe.each(testBackends())('iicLoss [%s]', (backend) => {
     const la = rng.normalTensor([1, 3, 3, 2]);
     const lb = rng.normalTensor([1, 3, 3, 2]);
     for (const form of ['collapsed', 'uncollapsed'] as const) {
-      gradCheck((x, y) => iicLoss(tf.softmax(x, -1), tf.softmax(y, -1), { form, halfT: 1, lambda: 1.5 }).loss, [la, lb]);
+      await gradCheck((x, y) => iicLoss(tf.softmax(x, -1), tf.softmax(y, -1), { form, halfT: 1, lambda: 1.5 }).loss, [la, lb]);
     }
     tf.dispose([la, lb]);
   });

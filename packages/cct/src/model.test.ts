@@ -196,7 +196,7 @@ for (const backend of testBackends()) {
       const m = tinyModel(11, 'supervised').eval();
       const x = rng.uniformTensor([1, 16, 16, 3]);
       const y = tf.tensor3d(Array.from({ length: 256 }, (_, i) => i % 3), [1, 16, 16], 'int32');
-      gradCheck((xx) => segmentationCrossEntropy(m.forward(xx as tf.Tensor4D), y as tf.Tensor3D), [x], { maxElements: 12 });
+      await gradCheck((xx) => segmentationCrossEntropy(m.forward(xx as tf.Tensor4D), y as tf.Tensor3D), [x], { maxElements: 12 });
       tf.dispose([x, y]);
       m.dispose();
     });

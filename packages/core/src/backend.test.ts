@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { initBackend, installedBackends } from './backend';
+import { webgpuSkipReason } from './testing/backends';
 
 describe('initBackend', () => {
   const saved = process.env.LEL_BACKEND;
@@ -14,7 +15,9 @@ describe('initBackend', () => {
     const lines: string[] = [];
     const info = await initBackend({ log: (l) => lines.push(l) });
     expect(info.available).toEqual(await installedBackends());
-    expect(info.name).toBe(info.available[0]);
+    // A software-only WebGPU adapter is listed as available but skipped (with a note).
+    const softwareWebGPU = info.notes.some((n) => n.startsWith('webgpu skipped'));
+    expect(info.name).toBe(info.available.filter((n) => !(softwareWebGPU && n === 'webgpu'))[0]);
     expect(tf.getBackend()).toBe(info.tfName);
     expect(lines[0]).toMatch(new RegExp(`backend: ${info.name} \\(`));
   });
@@ -29,6 +32,27 @@ describe('initBackend', () => {
 
   test('forcing an absent or unknown backend names what to install or what is allowed', async () => {
     await expect(initBackend({ backend: 'tensorflow', log: null })).rejects.toThrow(/install @tensorflow\/tfjs-node/);
-    await expect(initBackend({ backend: 'webgl' as never, log: null })).rejects.toThrow(/unknown backend "webgl".*auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+    await expect(initBackend({ backend: 'webgl' as never, log: null })).rejects.toThrow(/unknown backend "webgl".*auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
+  });
+
+  test('LEL_BACKEND=webgpu runs on the adapter and the banner names it; auto uses only a hardware adapter', async (t) => {
+    const reason = await webgpuSkipReason();
+    if (reason) t.skip(`webgpu: ${reason}`);
+    const lines: string[] = [];
+    process.env.LEL_BACKEND = 'webgpu';
+    const info = await initBackend({ log: (l) => lines.push(l) });
+    expect(info.name).toBe('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(info.adapter?.description || info.adapter?.device).toBeTruthy();
+    expect(lines[0]).toContain(`backend: webgpu (@tensorflow/tfjs-backend-webgpu, tfjs-core ${tf.version_core}) on ${info.adapter!.description}`);
+    delete process.env.LEL_BACKEND;
+    const auto = await initBackend({ log: null });
+    if (info.adapter!.software) {
+      expect(auto.name).not.toBe('webgpu');
+      expect(auto.available).toContain('webgpu');
+      expect(auto.notes.join(' ')).toMatch(/webgpu skipped: its only adapter is .*software.*LEL_BACKEND=webgpu forces it/);
+    } else {
+      expect(auto.name).toBe(auto.available.includes('tensorflow-gpu') ? 'tensorflow-gpu' : 'webgpu');
+    }
   });
 });

@@ -1,16 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerLelKernels } from './kernels/register';
+import { describeAdapter, navigatorGpu, registerLelWebGPUFactory, webgpuAdapter, type WebGPUAdapterSummary } from './webgpu/setup';
 
-/** Backends LEL knows how to load, fastest first. `tensorflow` is tfjs-node's (and tfjs-node-gpu's) backend name. */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/**
+ * Backends LEL knows how to load, fastest first. `tensorflow` is tfjs-node's (and tfjs-node-gpu's) backend name;
+ * `webgpu` is tfjs-backend-webgpu on the browser's WebGPU or, in Node, on Dawn (npm `webgpu`).
+ */
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
-export const BACKEND_PREFERENCE: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_PREFERENCE: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 const PACKAGE_OF: Record<BackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+const INSTALL_OF: Record<BackendName, string> = {
+  ...PACKAGE_OF,
+  webgpu: '@tensorflow/tfjs-backend-webgpu@4.22.0 (and, in Node, webgpu@0.6.2)',
 };
 
 /** Options of {@link initBackend}. */
@@ -31,6 +41,8 @@ export interface BackendInfo {
   available: BackendName[];
   /** Human-readable notes (e.g. tfjs-node-gpu running without CUDA). */
   notes: string[];
+  /** The GPU adapter, when the backend is `webgpu`. */
+  adapter?: WebGPUAdapterSummary;
 }
 
 type Importer = (pkg: string) => Promise<unknown>;
@@ -50,8 +62,11 @@ async function tryLoad(name: BackendName): Promise<boolean> {
   if (cached !== undefined) return cached;
   let ok = false;
   try {
-    await importer(PACKAGE_OF[name]);
-    ok = tfNameOf(name) in tf.engine().registryFactory;
+    if (name === 'webgpu') ok = await loadWebGPU();
+    else {
+      await importer(PACKAGE_OF[name]);
+      ok = tfNameOf(name) in tf.engine().registryFactory;
+    }
     // LEL's kernel fixes wrap some of a backend's kernels, so they are (re)applied once it is imported.
     if (ok) registerLelKernels();
   } catch {
@@ -59,6 +74,14 @@ async function tryLoad(name: BackendName): Promise<boolean> {
   }
   loaded.set(name, ok);
   return ok;
+}
+
+// navigator.gpu (Dawn in Node) must exist before tfjs-backend-webgpu is imported, and an adapter must exist
+// for the backend to count as installed. LEL's factory then replaces tfjs's (limits, device-error watch).
+async function loadWebGPU(): Promise<boolean> {
+  if (!(await navigatorGpu(importer))) return false;
+  registerLelWebGPUFactory(await importer(PACKAGE_OF.webgpu), importer);
+  return (await webgpuAdapter(importer)) !== undefined;
 }
 
 function tfNameOf(name: BackendName): string {
@@ -71,12 +94,14 @@ function isBackendName(s: string): s is BackendName {
 
 /**
  * Select and initialise the fastest installed TensorFlow.js backend:
- * tfjs-node-gpu, then tfjs-node, then wasm, then cpu. `LEL_BACKEND` (or `options.backend`) forces one;
+ * tfjs-node-gpu, then webgpu on a hardware adapter, then tfjs-node, then wasm, then cpu. `LEL_BACKEND` (or
+ * `options.backend`) forces one — a software WebGPU adapter (lavapipe, SwiftShader) is used only when forced;
  * forcing a backend that is not installed is an error naming the package to install.
- * Logs one line saying which backend runs.
+ * Logs one line saying which backend runs (and, on webgpu, which adapter).
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  const requested = options.backend ?? (process.env.LEL_BACKEND as BackendName | 'auto' | undefined) ?? 'auto';
+  const fromEnv = typeof process !== 'undefined' ? (process.env?.LEL_BACKEND as BackendName | 'auto' | undefined) : undefined;
+  const requested = options.backend ?? fromEnv ?? 'auto';
   const log = options.log === undefined ? (l: string) => console.error(l) : options.log;
   if (requested !== 'auto' && !isBackendName(requested)) {
     throw new Error(`initBackend: unknown backend "${requested}"; expected one of auto, ${BACKEND_PREFERENCE.join(', ')}`);
@@ -88,6 +113,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const name of candidates) {
     if (await tryLoad(name)) {
       available.push(name);
+      if (chosen === undefined && name === 'webgpu' && requested === 'auto') {
+        const adapter = (await webgpuAdapter(importer))!.summary;
+        if (adapter.software) {
+          notes.push(`webgpu skipped: its only adapter is ${describeAdapter(adapter)} (LEL_BACKEND=webgpu forces it)`);
+          continue;
+        }
+      }
       if (chosen === undefined) {
         const ok = await tf.setBackend(tfNameOf(name));
         if (ok) chosen = name;
@@ -98,7 +130,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (chosen === undefined) {
     if (requested !== 'auto') {
       throw new Error(
-        `initBackend: backend "${requested}" is not available; install ${PACKAGE_OF[requested]} (pnpm add ${PACKAGE_OF[requested]}@4.22.0)`,
+        requested === 'webgpu'
+          ? `initBackend: backend "webgpu" is not available: it needs ${INSTALL_OF.webgpu} and a WebGPU adapter (in Node: Dawn on Vulkan, Metal or D3D12; on Linux without a GPU, Mesa's lavapipe — mesa-vulkan-drivers ≥ 23)`
+          : `initBackend: backend "${requested}" is not available; install ${PACKAGE_OF[requested]} (pnpm add ${PACKAGE_OF[requested]}@4.22.0)`,
       );
     }
     throw new Error(
@@ -111,8 +145,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const gpuNote = detectGpuFallback();
     if (gpuNote) notes.push(gpuNote);
   }
-  const info: BackendInfo = { name: chosen, tfName: tfNameOf(chosen), packageName: PACKAGE_OF[chosen], available, notes };
-  log?.(`[lel] backend: ${chosen} (${PACKAGE_OF[chosen]}, tfjs-core ${tf.version_core})${notes.length ? ' — ' + notes.join('; ') : ''}`);
+  const adapter = chosen === 'webgpu' ? (await webgpuAdapter(importer))?.summary : undefined;
+  const info: BackendInfo = { name: chosen, tfName: tfNameOf(chosen), packageName: PACKAGE_OF[chosen], available, notes, ...(adapter ? { adapter } : {}) };
+  const on = adapter ? ` on ${describeAdapter(adapter)}` : '';
+  log?.(`[lel] backend: ${chosen} (${PACKAGE_OF[chosen]}, tfjs-core ${tf.version_core})${on}${notes.length ? ' — ' + notes.join('; ') : ''}`);
   return info;
 }
 
@@ -133,7 +169,9 @@ export async function installedBackends(): Promise<BackendName[]> {
 
 /** Switch to an already-installed backend (used by backend-matrix tests). */
 export async function useBackend(name: BackendName): Promise<void> {
-  if (!(await tryLoad(name))) throw new Error(`useBackend: ${PACKAGE_OF[name]} is not installed`);
-  await tf.setBackend(tfNameOf(name));
+  if (!(await tryLoad(name))) {
+    throw new Error(name === 'webgpu' ? 'useBackend: webgpu is not available (no WebGPU adapter, or @tensorflow/tfjs-backend-webgpu / webgpu not installed)' : `useBackend: ${PACKAGE_OF[name]} is not installed`);
+  }
+  if (!(await tf.setBackend(tfNameOf(name)))) throw new Error(`useBackend: ${name} is installed but failed to initialise`);
   await tf.ready();
 }

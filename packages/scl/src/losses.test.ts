@@ -53,7 +53,7 @@ describe.each(testBackends())('SCL losses [%s]', (backend) => {
     const b = rng.normalTensor([2, 2, 2, 4]);
     const coef = rng.normalTensor([2, 2]);
     for (const aggregation of ['mean', 'logsum'] as const) {
-      gradCheck(
+      await gradCheck(
         (ai, bi, q1, k2, v1) => {
           const { similarity } = spatialSimilarity(ai!, bi!, { ...w, q1: q1 as tf.Tensor2D, k2: k2 as tf.Tensor2D, v1: v1 as tf.Tensor2D }, { aggregation });
           return tf.sum(tf.mul(similarity, coef)) as tf.Scalar;
@@ -71,11 +71,11 @@ describe.each(testBackends())('SCL losses [%s]', (backend) => {
     const s = rng.uniformTensor([6, 6], -1, 1);
     const y = tf.tensor1d([0, 1, 0], 'int32');
     const z = rng.normalTensor([6, 4]);
-    gradCheck((x) => supConLoss(x!, y, { inverseTemperature: 2 }).loss, [s], { eps: 1e-2 });
-    gradCheck((x) => supConLoss(x!, y, { inverseTemperature: 2, excludeSelf: false }).loss, [s], { eps: 1e-2 });
-    gradCheck((x) => selfSupConLoss(x!, { inverseTemperature: 2 }).loss, [s], { eps: 1e-2 });
-    gradCheck((x) => globalContrastiveLoss(x!, y, { inverseTemperature: 2 }).loss, [z], { eps: 1e-2 });
-    gradCheck((x) => globalContrastiveLoss(x!, null, { inverseTemperature: 2 }).loss, [z], { eps: 1e-2 });
+    await gradCheck((x) => supConLoss(x!, y, { inverseTemperature: 2 }).loss, [s], { eps: 1e-2 });
+    await gradCheck((x) => supConLoss(x!, y, { inverseTemperature: 2, excludeSelf: false }).loss, [s], { eps: 1e-2 });
+    await gradCheck((x) => selfSupConLoss(x!, { inverseTemperature: 2 }).loss, [s], { eps: 1e-2 });
+    await gradCheck((x) => globalContrastiveLoss(x!, y, { inverseTemperature: 2 }).loss, [z], { eps: 1e-2 });
+    await gradCheck((x) => globalContrastiveLoss(x!, null, { inverseTemperature: 2 }).loss, [z], { eps: 1e-2 });
     tf.dispose([s, y, z]);
   });
 
@@ -86,11 +86,11 @@ describe.each(testBackends())('SCL losses [%s]', (backend) => {
     const ft = rng.normalTensor([2, 2, 2, 3]);
     const ls = rng.normalTensor([3, 5]);
     const lt = rng.normalTensor([3, 5]);
-    gradCheck((x) => featureDistance(x!, ft), [fs]);
-    gradCheck((x) => klDistillation(x!, lt, 4), [ls]);
+    await gradCheck((x) => featureDistance(x!, ft), [fs]);
+    await gradCheck((x) => klDistillation(x!, lt, 4), [ls]);
     const sup = rng.normalTensor([4, 3]);
     const q = rng.normalTensor([3, 3]);
-    gradCheck((a, b) => {
+    await gradCheck((a, b) => {
       const { logits } = protoNetLogits(a!, [1, 0, 1, 0], b!);
       return tf.sum(tf.mul(tf.logSoftmax(logits), tf.tensor2d([[1, 0], [0, 1], [1, 0]]))) as tf.Scalar;
     }, [sup, q]);

@@ -18,11 +18,11 @@ const cases = [
 describeEachBackend('matMul gradient', (backend) => {
   test.each(cases)('$name matches finite differences', async (c) => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const a = randn(c.a, 1);
       const b = randn(c.b, 2);
       const r = tf.tidy(() => randn(tf.matMul(a, b, c.ta, c.tb).shape, 3));
-      gradCheck((p, q) => tf.sum(tf.mul(tf.matMul(p, q, c.ta, c.tb), r)), [a, b]);
+      await gradCheck((p, q) => tf.sum(tf.mul(tf.matMul(p, q, c.ta, c.tb), r)), [a, b]);
       tf.dispose([a, b, r]);
     });
   });

@@ -18,12 +18,12 @@ const cases: Case[] = [
 describeEachBackend('conv2d gradient', (backend) => {
   test.each(cases)('$name matches finite differences', async (c) => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const x = randn(c.x, 1);
       const w = randn(c.w, 2);
       const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dil);
       const r = randn(y.shape, 3);
-      gradCheck((a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dil), r)), [x, w], { maxElements: 16 });
+      await gradCheck((a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dil), r)), [x, w], { maxElements: 16 });
       tf.dispose([x, w, y, r]);
     });
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyWasmOverrides } from './wasm-overrides';
 import { im2colTranspose } from './im2col';
+import { lelWebGPUOverrideActive } from './webgpu/overrides';
 
 type Pad = tf.Conv2DAttrs['pad'];
 
@@ -44,6 +45,11 @@ export function conv2dFilterGrad(
   a: tf.Conv2DAttrs,
   dilations: [number, number],
 ): tf.Tensor4D {
+  // LEL's webgpu Conv2DBackpropFilter (a GEMM over the implicit im2col) takes dilations itself.
+  if (tf.getBackend() === 'webgpu' && lelWebGPUOverrideActive(tf.Conv2DBackpropFilter)) {
+    const attrs = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, dilations, filterShape };
+    return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
   return tf.tidy(() => {
     const colsT = im2colTranspose(x, { filterShape, strides: a.strides, pad: a.pad as Pad, dilations, dimRoundingMode: a.dimRoundingMode });
     const dy2 = tf.reshape(dy, [-1, filterShape[3]]);

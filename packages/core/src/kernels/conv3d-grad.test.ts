@@ -13,11 +13,11 @@ const cases = [
 describeEachBackend('conv3d gradient', (backend) => {
   test.each(cases)('$name matches finite differences', async (c) => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const x = randn(c.x, 1);
       const w = randn(c.w, 2);
       const r = tf.tidy(() => randn(tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, c.s, c.pad).shape, 3));
-      gradCheck((a, b) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.s, c.pad), r)), [x, w], { maxElements: 16 });
+      await gradCheck((a, b) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.s, c.pad), r)), [x, w], { maxElements: 16 });
       tf.dispose([x, w, r]);
     });
   });

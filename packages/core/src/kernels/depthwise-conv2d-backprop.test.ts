@@ -13,12 +13,12 @@ const cases = [
 describeEachBackend('depthwiseConv2d gradient', (backend) => {
   test.each(cases)('$name matches finite differences', async (c) => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const x = randn(c.x, 1);
       const w = randn(c.w, 2);
       const f = (a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad, 'NHWC', c.dil);
       const r = tf.tidy(() => randn(f(x, w).shape, 3));
-      gradCheck((a, b) => tf.sum(tf.mul(f(a, b), r)), [x, w], { maxElements: 16 });
+      await gradCheck((a, b) => tf.sum(tf.mul(f(a, b), r)), [x, w], { maxElements: 16 });
       tf.dispose([x, w, r]);
     });
   });

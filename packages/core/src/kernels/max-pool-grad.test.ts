@@ -14,13 +14,13 @@ const cases = [
 describeEachBackend('maxPool gradient', (backend) => {
   test.each(cases)('$name matches finite differences', async (c) => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       // Distinct values well apart (no ties within ±eps), optionally all negative.
       const n = c.shape.reduce((p, q) => p * q, 1);
       const perm = tf.util.createShuffledIndices(n);
       const x = tf.tensor(Array.from(perm, (v) => v * 0.1 + c.shift), c.shape);
       const r = tf.tidy(() => randn(tf.maxPool(x as tf.Tensor4D, c.f, c.s, c.pad).shape, 7));
-      gradCheck((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad), r)), [x], { maxElements: 200, eps: 1e-2 });
+      await gradCheck((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad), r)), [x], { maxElements: 200, eps: 1e-2 });
       tf.dispose([x, r]);
     });
   });

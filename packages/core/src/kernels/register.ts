@@ -16,6 +16,10 @@ import { makeResizeBilinearGradConfig, resizeBilinearGradKernelConfigs } from '.
 import { makeResizeNearestGradConfig, resizeNearestGradKernelConfigs } from './resize-nearest-grad';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 import { applyWasmOverrides, removeWasmOverrides } from './wasm-overrides';
+import { applyWebGPUOverrides, setWebGPUOverrides } from './webgpu/overrides';
+import { adamUpdateGroupWebGPUConfig } from './webgpu/adam-update';
+import { layerNormGradConfig, layerNormWebGPUConfigs } from './webgpu/layer-norm';
+import { softmaxCrossEntropyGradConfig, softmaxCrossEntropyWebGPUConfigs } from './webgpu/softmax-cross-entropy';
 
 /** What {@link registerLelKernels} installed. */
 export interface LelKernelRegistry {
@@ -49,9 +53,12 @@ const originals = new Map<string, tf.GradConfig | undefined>();
 export function registerLelKernels(): LelKernelRegistry {
   // Cheap and repeatable: wraps wasm's BatchMatMul/Transpose once the wasm backend has been imported.
   applyWasmOverrides();
-  if (registered) return registered;
+  if (registered) {
+    applyWebGPUOverrides();
+    return registered;
+  }
   const kernels: string[] = [];
-  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs];
+  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs, adamUpdateGroupWebGPUConfig, ...layerNormWebGPUConfigs, ...softmaxCrossEntropyWebGPUConfigs];
   for (const c of configs) {
     // A backend that ships its own kernel under a tfjs name keeps it.
     if (tf.getKernel(c.kernelName, c.backendName)) continue;
@@ -70,6 +77,8 @@ export function registerLelKernels(): LelKernelRegistry {
     makeDepthwiseGradConfig(original(tf.DepthwiseConv2dNative)),
     fusedBatchNormGradConfig,
     depthToSpaceGradConfig,
+    layerNormGradConfig,
+    softmaxCrossEntropyGradConfig,
   ];
   for (const g of gradients) {
     originals.set(g.kernelName, original(g.kernelName));
@@ -77,6 +86,8 @@ export function registerLelKernels(): LelKernelRegistry {
   }
   ours = gradients;
   registered = { kernels, gradients: gradients.map((g) => g.kernelName) };
+  // tfjs-webgpu's kernels LEL replaces (once its package is imported; tryLoad calls this again after).
+  applyWebGPUOverrides();
   return registered;
 }
 
@@ -88,6 +99,7 @@ export function registerLelKernels(): LelKernelRegistry {
 export function setLelGradients(enabled: boolean): void {
   registerLelKernels();
   if (!enabled) removeWasmOverrides();
+  setWebGPUOverrides(enabled);
   for (const g of ours) {
     const orig = originals.get(g.kernelName);
     if (enabled) tf.registerGradient(g);

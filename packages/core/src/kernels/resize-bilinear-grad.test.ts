@@ -15,10 +15,10 @@ const cases = [
 describeEachBackend('resizeBilinear gradient', (backend) => {
   test.each(cases)('$name matches finite differences', async (c) => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const x = randn(c.shape, 1);
       const r = tf.tidy(() => randn([c.shape[0]!, ...c.size, c.shape[3]!], 2));
-      gradCheck((a) => tf.sum(tf.mul(tf.image.resizeBilinear(a as tf.Tensor4D, c.size, c.ac, c.hp), r)), [x], { maxElements: 48 });
+      await gradCheck((a) => tf.sum(tf.mul(tf.image.resizeBilinear(a as tf.Tensor4D, c.size, c.ac, c.hp), r)), [x], { maxElements: 48 });
       tf.dispose([x, r]);
     });
   });

@@ -7,11 +7,11 @@ import { describeEachBackend, onBackend, randn } from './test-util.fixture';
 describeEachBackend('gather gradient (UnsortedSegmentSum)', (backend) => {
   test('embedding lookup with repeated ids matches finite differences', async () => {
     await onBackend(backend);
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const table = randn([6, 3], 1);
       const ids = tf.tensor2d([[0, 2, 2], [5, 0, 1]], [2, 3], 'int32');
       const r = randn([2, 3, 3], 2);
-      gradCheck((t) => tf.sum(tf.mul(tf.gather(t, ids), r)), [table]);
+      await gradCheck((t) => tf.sum(tf.mul(tf.gather(t, ids), r)), [table]);
       tf.dispose([table, ids, r]);
     });
   });

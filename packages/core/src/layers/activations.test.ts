@@ -29,7 +29,7 @@ for (const backend of testBackends()) {
     test('gradients match finite differences; modules compose without leaks', async () => {
       const x = new Rng('act').normalTensor([3, 7]);
       const mods = [new ReLU(), new LeakyReLU(0.2), new GELU(), new Tanh(), new Sigmoid(), new Identity()];
-      for (const m of mods) gradCheck((t) => tf.sum(tf.mul(m.forward(t!), t!)) as tf.Scalar, [x]);
+      for (const m of mods) await gradCheck((t) => tf.sum(tf.mul(m.forward(t!), t!)) as tf.Scalar, [x]);
       const seq = new Sequential(mods);
       await expectNoLeaks(() => tf.grad((t: tf.Tensor) => tf.sum(seq.forward(t)))(x), { disposeResult: true });
       x.dispose();

@@ -75,7 +75,7 @@ for (const backend of testBackends()) {
       const v = rng.normalTensor([1, 3, 4]);
       const probe = rng.normalTensor([1, 2, 4]);
       mha.eval();
-      gradCheck((qq, kk, vv) => tf.sum(tf.mul(mha.forward(qq!, kk!, vv!), probe)) as tf.Scalar, [q, k, v]);
+      await gradCheck((qq, kk, vv) => tf.sum(tf.mul(mha.forward(qq!, kk!, vv!), probe)) as tf.Scalar, [q, k, v]);
       mha.train();
       const y1 = tf.tidy(() => mha.forward(q, k, v).dataSync());
       const y2 = tf.tidy(() => mha.forward(q, k, v).dataSync());

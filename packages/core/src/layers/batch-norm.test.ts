@@ -43,7 +43,7 @@ for (const backend of testBackends()) {
       bn.bias!.assign(rng.normalTensor([3]));
       const x = rng.normalTensor([2, 3, 2, 3]);
       const probe = rng.normalTensor([2, 3, 2, 3]);
-      gradCheck((t) => tf.sum(tf.mul(bn.forward(t!), probe)) as tf.Scalar, [x], { maxElements: 36 });
+      await gradCheck((t) => tf.sum(tf.mul(bn.forward(t!), probe)) as tf.Scalar, [x], { maxElements: 36 });
       await expectNoLeaks(() => tf.variableGrads(() => tf.sum(tf.mul(bn.forward(x), probe)) as tf.Scalar), { disposeResult: true });
       tf.dispose([x, probe]);
       bn.dispose();

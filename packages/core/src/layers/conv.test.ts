@@ -53,14 +53,16 @@ const cases: { name: string; x: number[]; w: number[]; opts: Conv2dOptions; pad:
 ];
 
 /** Finite-difference check of conv2d's gradients (x, w, b) on random inputs for case `c`. */
-function checkGrads(rng: Rng, c: (typeof cases)[number]): void {
-  tf.tidy(() => {
-    const x = rng.normalTensor(c.x);
-    const w = rng.normalTensor(c.w, 0, 0.5);
-    const b = rng.normalTensor([c.w[3]!]);
-    const probe = rng.normalTensor(tf.tidy(() => conv2d(x, w, b, c.opts)).shape);
-    gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
-  });
+async function checkGrads(rng: Rng, c: (typeof cases)[number]): Promise<void> {
+  const x = rng.normalTensor(c.x);
+  const w = rng.normalTensor(c.w, 0, 0.5);
+  const b = rng.normalTensor([c.w[3]!]);
+  const probe = tf.tidy(() => rng.normalTensor(conv2d(x, w, b, c.opts).shape));
+  try {
+    await gradCheck((xx, ww, bb) => tf.sum(tf.mul(conv2d(xx!, ww!, bb!, c.opts), probe)) as tf.Scalar, [x, w, b], { maxElements: 12 });
+  } finally {
+    tf.dispose([x, w, b, probe]);
+  }
 }
 
 for (const backend of testBackends()) {
@@ -81,11 +83,11 @@ for (const backend of testBackends()) {
       });
     });
 
-    test.each(cases.filter((c) => c.name !== 'k3 pad1'))('gradients (x, w, b) match finite differences: $name', (c) => {
-      checkGrads(new Rng(`convgrad-${c.name}`), c);
+    test.each(cases.filter((c) => c.name !== 'k3 pad1'))('gradients (x, w, b) match finite differences: $name', async (c) => {
+      await checkGrads(new Rng(`convgrad-${c.name}`), c);
     });
 
-    test('without LEL im2col kernel (as on tfjs-node) dilated convs keep the layer gradient', () => {
+    test('without LEL im2col kernel (as on tfjs-node) dilated convs keep the layer gradient', async () => {
       const im2col = tf.getKernel(IM2COL_T, backend)!;
       expect(im2col).toBeDefined();
       tf.unregisterKernel(IM2COL_T, backend);
@@ -99,7 +101,7 @@ for (const backend of testBackends()) {
         });
         // … so the layer's own gradient must take over (stride 1 and stride 2).
         for (const c of cases.filter((k) => k.opts.dilation === 2)) {
-          checkGrads(rng, c);
+          await checkGrads(rng, c);
         }
       } finally {
         tf.registerKernel(im2col);

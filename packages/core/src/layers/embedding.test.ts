@@ -27,7 +27,7 @@ for (const backend of testBackends()) {
       });
       const probe = new Rng('p').normalTensor([2, 3, 3]);
       const w0 = tf.clone(emb.weight.variable);
-      gradCheck((ww) => tf.sum(tf.mul(embeddingLookup(ww!, ids), probe)) as tf.Scalar, [w0]);
+      await gradCheck((ww) => tf.sum(tf.mul(embeddingLookup(ww!, ids), probe)) as tf.Scalar, [w0]);
       await expectNoLeaks(() => tf.variableGrads(() => tf.sum(emb.forward(ids)) as tf.Scalar), { disposeResult: true });
       tf.dispose([ids, probe, w0]);
       emb.dispose();

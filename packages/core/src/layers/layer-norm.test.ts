@@ -25,7 +25,7 @@ for (const backend of testBackends()) {
         expect(tf.mean(tf.square(y), -1).dataSync()[0]).toBeCloseTo(1, 3);
       });
       const probe = rng.normalTensor([2, 3, 5]);
-      gradCheck((xx, gg, bb) => tf.sum(tf.mul(layerNorm(xx!, gg!, bb!, 1e-5), probe)) as tf.Scalar, [x, g, b]);
+      await gradCheck((xx, gg, bb) => tf.sum(tf.mul(layerNorm(xx!, gg!, bb!, 1e-5), probe)) as tf.Scalar, [x, g, b]);
       const ln = new LayerNorm(5, { eps: 1e-12 });
       await expectNoLeaks(() => tf.variableGrads(() => tf.sum(tf.mul(ln.forward(x), probe)) as tf.Scalar), { disposeResult: true });
       expect(() => ln.forward(tf.zeros([2, 4]))).toThrow(/LayerNorm: x must have last dimension 5, got shape \[2,4\]/);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
 import { Module, type TensorModule } from '../module/module';
 import type { Parameter } from '../module/parameter';
+import { fusedLayerNorm } from '../kernels/webgpu/layer-norm';
 import { scoped } from '../scope';
 import { assertFloat, assertLastDim, assertMinRank, assertPositiveInt } from './validate';
 
@@ -16,6 +17,9 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor
     const d = x.shape[x.rank - 1]!;
     if (gamma && (gamma.rank !== 1 || gamma.shape[0] !== d)) throw new Error(`layerNorm: gamma must be [${d}], got shape [${gamma.shape}]`);
     if (beta && (beta.rank !== 1 || beta.shape[0] !== d)) throw new Error(`layerNorm: beta must be [${d}], got shape [${beta.shape}]`);
+    // One fused kernel on webgpu (same two-pass statistics, float32 rounding differences only).
+    const fused = fusedLayerNorm(x, gamma, beta, eps);
+    if (fused) return fused;
     const axis = x.rank - 1;
     const mean = tf.mean(x, axis, true);
     const centred = tf.sub(x, mean);

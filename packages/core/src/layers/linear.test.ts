@@ -27,9 +27,9 @@ for (const backend of testBackends()) {
         for (let o = 0; o < 3; o++) expect(yv[1]![2]![o]).toBeCloseTo(b[o]! + xv[1]![2]!.reduce((acc, v, i) => acc + v * w[i]![o]!, 0), 5);
       });
       const probe = rng.normalTensor([2, 5, 3]);
-      tf.tidy(() => {
-        gradCheck((xx, ww, bb) => tf.sum(tf.mul(linear(xx!, ww!, bb!), probe)) as tf.Scalar, [x, tf.clone(lin.weight.variable), tf.clone(lin.bias!.variable)]);
-      });
+      const [w0, b0] = [tf.clone(lin.weight.variable), tf.clone(lin.bias!.variable)];
+      await gradCheck((xx, ww, bb) => tf.sum(tf.mul(linear(xx!, ww!, bb!), probe)) as tf.Scalar, [x, w0, b0]);
+      tf.dispose([w0, b0]);
       await expectNoLeaks(() => tf.variableGrads(() => tf.sum(lin.forward(x)) as tf.Scalar), { disposeResult: true });
       tf.dispose([x, probe]);
       lin.dispose();

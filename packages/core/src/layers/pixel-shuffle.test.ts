@@ -40,8 +40,8 @@ for (const backend of testBackends()) {
       const rng = new Rng('ps');
       const x = rng.normalTensor([1, 2, 2, 12]);
       const probe = rng.normalTensor([1, 4, 4, 3]);
-      gradCheck((t) => tf.sum(tf.mul(pixelShuffle(t!, 2), probe)) as tf.Scalar, [x]);
-      gradCheck((t) => tf.sum(tf.mul(pixelUnshuffle(t!, 2), x)) as tf.Scalar, [probe]);
+      await gradCheck((t) => tf.sum(tf.mul(pixelShuffle(t!, 2), probe)) as tf.Scalar, [x]);
+      await gradCheck((t) => tf.sum(tf.mul(pixelUnshuffle(t!, 2), x)) as tf.Scalar, [probe]);
       await expectNoLeaks(() => tf.grad((t: tf.Tensor) => tf.sum(pixelShuffle(t, 2)))(x), { disposeResult: true });
       tf.dispose([x, probe]);
     });

@@ -6,7 +6,7 @@ import { useBackend, type BackendName } from '../backend';
 import { Rng } from '../random/rng';
 import { testBackends } from '../testing/backends';
 import { gradCheck } from '../testing/gradcheck';
-import { expectNoLeaks } from '../testing/leaks';
+import { expectNoLeaks, tidyAsync } from '../testing/leaks';
 import { AvgPool2d, MaxPool2d, avgPool2d, globalAvgPool2d, maxPool2d } from './pooling';
 
 /** Distinct values (no ties), so finite differences are well defined. */
@@ -44,13 +44,13 @@ for (const backend of testBackends()) {
       { k: 2, s: 2, p: 0 },
       { k: 3, s: 2, p: 1 },
       { k: 3, s: 1, p: 0 },
-    ])('maxPool2d / avgPool2d gradients match finite differences (k $k, s $s, p $p)', ({ k, s, p }) => {
+    ])('maxPool2d / avgPool2d gradients match finite differences (k $k, s $s, p $p)', async ({ k, s, p }) => {
       const rng = new Rng(`pool-${k}-${s}-${p}`);
-      tf.tidy(() => {
+      await tidyAsync(async () => {
         const x = distinct(rng, [2, 5, 5, 2]);
         const probe = rng.normalTensor(maxPool2d(x, k, { stride: s, padding: p }).shape);
-        gradCheck((t) => tf.sum(tf.mul(maxPool2d(t!, k, { stride: s, padding: p }), probe)) as tf.Scalar, [x], { eps: 1e-3, maxElements: 30 });
-        gradCheck((t) => tf.sum(tf.mul(avgPool2d(t!, k, { stride: s, padding: p }), probe)) as tf.Scalar, [x], { maxElements: 30 });
+        await gradCheck((t) => tf.sum(tf.mul(maxPool2d(t!, k, { stride: s, padding: p }), probe)) as tf.Scalar, [x], { eps: 1e-3, maxElements: 30 });
+        await gradCheck((t) => tf.sum(tf.mul(avgPool2d(t!, k, { stride: s, padding: p }), probe)) as tf.Scalar, [x], { maxElements: 30 });
       });
     });
 

@@ -7,7 +7,7 @@ import { RESIZE_BILINEAR_GRAD } from '../kernels/resize-bilinear-grad';
 import { Rng } from '../random/rng';
 import { testBackends } from '../testing/backends';
 import { gradCheck } from '../testing/gradcheck';
-import { expectNoLeaks } from '../testing/leaks';
+import { expectNoLeaks, tidyAsync } from '../testing/leaks';
 import { bilinearMatrix, nearestIndices, resizeBilinear, resizeNearest } from './resize';
 
 /** Reference: apply the interpolation matrices in plain JS. */
@@ -48,22 +48,22 @@ for (const backend of testBackends()) {
       { hw: [3, 5], out: [7, 8], ac: false },
       { hw: [9, 7], out: [4, 5], ac: false },
       { hw: [4, 3], out: [7, 5], ac: true },
-    ])('resizeBilinear $hw → $out (alignCorners $ac): forward = matrices, gradient = finite differences (batch 2)', ({ hw, out, ac }) => {
+    ])('resizeBilinear $hw → $out (alignCorners $ac): forward = matrices, gradient = finite differences (batch 2)', async ({ hw, out, ac }) => {
       const rng = new Rng(`rb-${hw}-${out}`);
-      tf.tidy(() => {
+      await tidyAsync(async () => {
         const x = rng.normalTensor([2, hw[0]!, hw[1]!, 2]);
         const y = resizeBilinear(x, [out[0]!, out[1]!], { alignCorners: ac });
         const ref = refResize(x, bilinearMatrix(hw[0]!, out[0]!, ac), bilinearMatrix(hw[1]!, out[1]!, ac), out[0]!, out[1]!);
         const got = y.dataSync();
         ref.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
         const probe = rng.normalTensor(y.shape);
-        gradCheck((t) => tf.sum(tf.mul(resizeBilinear(t!, [out[0]!, out[1]!], { alignCorners: ac }), probe)) as tf.Scalar, [x], { maxElements: 40 });
+        await gradCheck((t) => tf.sum(tf.mul(resizeBilinear(t!, [out[0]!, out[1]!], { alignCorners: ac }), probe)) as tf.Scalar, [x], { maxElements: 40 });
       });
     });
 
-    test('resizeNearest: PyTorch indices and a correct gradient for batch ≥ 1', () => {
+    test('resizeNearest: PyTorch indices and a correct gradient for batch ≥ 1', async () => {
       const rng = new Rng('rn');
-      tf.tidy(() => {
+      await tidyAsync(async () => {
         const x = rng.normalTensor([2, 3, 4, 2]);
         const y = resizeNearest(x, [7, 3]);
         const oneHot = (idx: Int32Array, n: number) => {
@@ -74,21 +74,21 @@ for (const backend of testBackends()) {
         const ref = refResize(x, oneHot(nearestIndices(3, 7), 3), oneHot(nearestIndices(4, 3), 4), 7, 3);
         expect(Array.from(y.dataSync())).toEqual(ref.map((v) => Math.fround(v)));
         const probe = rng.normalTensor(y.shape);
-        gradCheck((t) => tf.sum(tf.mul(resizeNearest(t!, [7, 3]), probe)) as tf.Scalar, [x], { maxElements: 48 });
+        await gradCheck((t) => tf.sum(tf.mul(resizeNearest(t!, [7, 3]), probe)) as tf.Scalar, [x], { maxElements: 48 });
       });
     });
 
-    test('without LEL bilinear-gradient kernel (as on tfjs-node) resizeBilinear keeps the layer gradient', () => {
+    test('without LEL bilinear-gradient kernel (as on tfjs-node) resizeBilinear keeps the layer gradient', async () => {
       const kernel = tf.getKernel(RESIZE_BILINEAR_GRAD, backend)!;
       expect(kernel).toBeDefined();
       tf.unregisterKernel(RESIZE_BILINEAR_GRAD, backend);
       try {
         const rng = new Rng('rb-no-kernel');
         for (const ac of [false, true]) {
-          tf.tidy(() => {
+          await tidyAsync(async () => {
             const x = rng.normalTensor([2, 3, 5, 2]);
             const probe = rng.normalTensor([2, 7, 4, 2]);
-            gradCheck((t) => tf.sum(tf.mul(resizeBilinear(t!, [7, 4], { alignCorners: ac }), probe)) as tf.Scalar, [x], { maxElements: 40 });
+            await gradCheck((t) => tf.sum(tf.mul(resizeBilinear(t!, [7, 4], { alignCorners: ac }), probe)) as tf.Scalar, [x], { maxElements: 40 });
           });
         }
       } finally {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../layers/register-gradients';
+import { fusedSoftmaxCrossEntropy } from '../kernels/webgpu/softmax-cross-entropy';
 import { scoped } from '../scope';
 import type { Reduction } from './reduction';
 import { assertFloatTensor, assertNoNaN } from './validate';
@@ -68,6 +69,14 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: Cros
     if (options.classWeights !== undefined) {
       const w = options.classWeights;
       weights = w instanceof tf.Tensor ? tf.cast(w, 'float32') : tf.tensor1d(w, 'float32');
+    }
+    // One fused kernel on webgpu (without class weights) for the per-position loss.
+    const perPosFused = weights ? undefined : fusedSoftmaxCrossEntropy(logits, labels, ignoreIndex, e);
+    if (perPosFused) {
+      if (reduction === 'none') return perPosFused;
+      if (reduction === 'sum') return tf.sum(perPosFused);
+      const den = tf.sum(tf.cast(tf.notEqual(labels, ignoreIndex), 'float32'));
+      return tf.div(tf.sum(perPosFused), tf.where(tf.greater(den, 0), den, tf.onesLike(den)));
     }
     const logp = tf.logSoftmax(logits);
     const valid = tf.notEqual(labels, ignoreIndex);

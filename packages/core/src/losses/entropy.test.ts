@@ -23,7 +23,7 @@ for (const backend of testBackends()) {
         expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
       });
       const x = new Rng('ent').normalTensor([2, 3, 5]);
-      gradCheck((t) => entropy(t!).loss, [x]);
+      await gradCheck((t) => entropy(t!).loss, [x]);
       await expectNoLeaks(() => entropy(x), { disposeResult: true });
       x.dispose();
     });

@@ -25,7 +25,7 @@ for (const backend of testBackends()) {
         expect(mse(a, b, { reduction: 'sum' }).dataSync()[0]).toBeCloseTo(d, 4);
         expect(mse(a, b, { reduction: 'none' }).shape).toEqual([2, 3, 4]);
       });
-      gradCheck((x, y) => mse(x!, y!) as tf.Scalar, [a, b]);
+      await gradCheck((x, y) => mse(x!, y!) as tf.Scalar, [a, b]);
       await expectNoLeaks(() => tf.grad((x: tf.Tensor) => mse(x, b) as tf.Scalar)(a), { disposeResult: true });
       tf.dispose([a, b]);
     });

@@ -19,7 +19,7 @@ for (const backend of testBackends()) {
   describe(`softmaxMse [${backend}]`, () => {
     beforeAll(() => useBackend(backend as BackendName));
 
-    test('averages (softmax(a) − softmax(b))² over all elements; gradients match', () => {
+    test('averages (softmax(a) − softmax(b))² over all elements; gradients match', async () => {
       const rng = new Rng('smse');
       const a = rng.normalTensor([2, 3, 4]);
       const b = rng.normalTensor([2, 3, 4]);
@@ -31,7 +31,7 @@ for (const backend of testBackends()) {
         expect(softmaxMse(a, b).dataSync()[0]).toBeCloseTo(s / 24, 6);
         expect(softmaxMse(a, b, { reduction: 'sum' }).dataSync()[0]).toBeCloseTo(s, 5);
       });
-      gradCheck((x, y) => softmaxMse(x!, y!) as tf.Scalar, [a, b]);
+      await gradCheck((x, y) => softmaxMse(x!, y!) as tf.Scalar, [a, b]);
       tf.dispose([a, b]);
     });
   });

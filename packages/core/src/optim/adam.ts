@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedAdamUpdate } from '../kernels/adam-update';
+import { adamGroupUpdateAvailable, fusedAdamGroupUpdate, type AdamGroupEntry } from '../kernels/webgpu/adam-update';
 import { Optimizer, type NamedParameter, type ParamGroup, type ParamUpdate } from './optimizer';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch names and defaults). */
@@ -41,6 +42,11 @@ export class Adam extends Optimizer {
     if (!(this.eps >= 0)) throw new Error(`${this.constructor.name}: eps must be >= 0, got ${this.eps}`);
   }
 
+  /** Weight decay as the fused group kernel takes it: coupled L2 factor and decoupled multiplier of p. */
+  protected weightDecayTerms(u: ParamUpdate): { l2: number; decay: number } {
+    return { l2: u.weightDecay, decay: 1 };
+  }
+
   /** Coupled (Adam) or decoupled (AdamW) weight decay; returns the gradient to use. */
   protected applyWeightDecay(u: ParamUpdate, g: tf.Tensor): tf.Tensor {
     return u.weightDecay !== 0 ? tf.add(g, tf.mul(u.param.variable, u.weightDecay)) : g;
@@ -49,10 +55,31 @@ export class Adam extends Optimizer {
   step(grads: Map<string, tf.Tensor>): void {
     const updates = this.updates(grads);
     tf.tidy(`${this.constructor.name}.step`, () => {
+      // On webgpu every float32 parameter goes through one fused kernel call (a few dispatches) per step.
+      const grouped = adamGroupUpdateAvailable();
+      const batches: [AdamGroupEntry[], ParamUpdate[]][] = [
+        [[], []],
+        [[], []],
+      ];
       for (const u of updates) {
         const key = `step.${u.name}`;
         const t = (this.counters.get(key) ?? 0) + 1;
         this.counters.set(key, t);
+        if (grouped && u.param.variable.dtype === 'float32') {
+          const m = this.getSlot('exp_avg', u.name);
+          const v = this.getSlot('exp_avg_sq', u.name);
+          const batch = batches[m && v ? 1 : 0]!;
+          batch[0].push({
+            p: u.param.variable,
+            g: tf.cast(u.grad, 'float32'),
+            ...(m && v ? { m, v } : {}),
+            bc2: Math.sqrt(1 - this.beta2 ** t),
+            stepSize: u.lr / (1 - this.beta1 ** t),
+            ...this.weightDecayTerms(u),
+          });
+          batch[1].push(u);
+          continue;
+        }
         const g = this.applyWeightDecay(u, tf.cast(u.grad, 'float32'));
         const p = u.param.variable;
         const m0 = this.getSlot('exp_avg', u.name);
@@ -75,6 +102,15 @@ export class Adam extends Optimizer {
         this.setSlot('exp_avg_sq', u.name, v);
         const denom = tf.add(tf.div(tf.sqrt(v), bc2), this.eps);
         p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
+      }
+      for (const [entries, us] of batches) {
+        if (entries.length === 0) continue;
+        fusedAdamGroupUpdate(entries, this.beta1, this.beta2, this.eps).forEach(([pNew, m, v], i) => {
+          const u = us[i]!;
+          this.setSlot('exp_avg', u.name, m);
+          this.setSlot('exp_avg_sq', u.name, v);
+          u.param.variable.assign(pNew);
+        });
       }
     });
     this.stepCount++;

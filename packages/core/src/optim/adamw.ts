@@ -11,6 +11,10 @@ export class AdamW extends Adam {
     super(params, options, 0.01);
   }
 
+  protected override weightDecayTerms(u: ParamUpdate): { l2: number; decay: number } {
+    return { l2: 0, decay: u.weightDecay !== 0 ? 1 - u.lr * u.weightDecay : 1 };
+  }
+
   protected override applyWeightDecay(u: ParamUpdate, g: tf.Tensor): tf.Tensor {
     if (u.weightDecay !== 0) {
       const p = u.param.variable;

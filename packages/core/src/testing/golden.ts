@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, test } from 'vitest';
-import { testBackends } from './backends';
+import { testBackends, webgpuSkipReason } from './backends';
 import { useBackend } from '../backend';
 
 /** A tensor in a golden file: flat row-major data. */
@@ -80,10 +80,34 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
 
 /** What a golden handler gets: typed access to the case and comparison helpers. */
 export class GoldenContext {
+  // Comparisons of tensors read asynchronously (every backend, webgpu included); `settle()` awaits them.
+  private readonly pending: Promise<void>[] = [];
+
   constructor(
     readonly goldenCase: GoldenCase,
     readonly file: GoldenFile,
   ) {}
+
+  /** Compare `t`'s values with `check` once they are read (a copy is held, so `t` may be disposed at once). */
+  private whenRead(t: tf.Tensor, check: (values: ArrayLike<number>) => void): void {
+    const held = tf.keep(t.clone());
+    const p = held
+      .data()
+      .then((v) => check(v as ArrayLike<number>))
+      .finally(() => held.dispose());
+    p.catch(() => undefined); // reported by settle(), not as an unhandled rejection
+    this.pending.push(p);
+  }
+
+  /**
+   * Wait for every pending tensor comparison and throw the first failure. {@link describeGolden} calls it after
+   * each handler; handlers that read tensors themselves may call it earlier.
+   */
+  async settle(): Promise<void> {
+    const results = await Promise.allSettled(this.pending.splice(0));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
 
   get params(): Record<string, GoldenValue> {
     return this.goldenCase.params ?? {};
@@ -154,33 +178,37 @@ export class GoldenContext {
 
   /**
    * Compare `actual` with expected `name` using the case tolerances (or `tol`). Tensors are also
-   * shape-checked. Throws with the worst element on mismatch.
+   * shape-checked (at once) and their values compared when read (asynchronously: the failure, naming the
+   * worst element, is thrown by {@link settle}); arrays and numbers are compared at once.
    */
   expectClose(name: string, actual: tf.Tensor | number | ArrayLike<number>, tol?: { atol?: number; rtol?: number }): void {
     const exp = this.expected(name);
     const atol = tol?.atol ?? this.goldenCase.atol ?? 0;
     const rtol = tol?.rtol ?? this.goldenCase.rtol ?? 0;
-    let a: ArrayLike<number>;
+    const e: ArrayLike<number> = isGoldenTensor(exp) ? exp.data : typeof exp === 'number' ? [exp] : (exp as number[]);
+    const check = (a: ArrayLike<number>) => {
+      const err = compareClose(a, e, atol, rtol);
+      if (err) throw new Error(`golden ${this.goldenCase.name}: "${name}" differs at ${err}`);
+    };
     if (actual instanceof tf.Tensor) {
       if (isGoldenTensor(exp) && !tf.util.arraysEqual(actual.shape, exp.shape)) {
         throw new Error(`golden ${this.goldenCase.name}: "${name}" has shape [${actual.shape}], expected [${exp.shape}]`);
       }
-      a = actual.dataSync() as ArrayLike<number>;
-    } else if (typeof actual === 'number') a = [actual];
-    else a = actual;
-    const e: ArrayLike<number> = isGoldenTensor(exp) ? exp.data : typeof exp === 'number' ? [exp] : (exp as number[]);
-    const err = compareClose(a, e, atol, rtol);
-    if (err) throw new Error(`golden ${this.goldenCase.name}: "${name}" differs at ${err}`);
+      this.whenRead(actual, check);
+    } else check(typeof actual === 'number' ? [actual] : actual);
   }
 
-  /** Exact equality (integer outputs such as counts, mappings, masks). */
+  /** Exact equality (integer outputs such as counts, mappings, masks); tensors are compared when read (see {@link settle}). */
   expectEqual(name: string, actual: tf.Tensor | number | ArrayLike<number> | boolean | string): void {
     const exp = this.expected(name);
     const e = isGoldenTensor(exp) ? exp.data : exp;
-    const a = actual instanceof tf.Tensor ? Array.from(actual.dataSync() as ArrayLike<number>) : typeof actual === 'object' ? Array.from(actual) : actual;
-    if (JSON.stringify(a) !== JSON.stringify(Array.isArray(e) ? Array.from(e as number[]) : e)) {
-      throw new Error(`golden ${this.goldenCase.name}: "${name}" is ${JSON.stringify(a)}, expected ${JSON.stringify(e)}`);
-    }
+    const check = (a: unknown) => {
+      if (JSON.stringify(a) !== JSON.stringify(Array.isArray(e) ? Array.from(e as number[]) : e)) {
+        throw new Error(`golden ${this.goldenCase.name}: "${name}" is ${JSON.stringify(a)}, expected ${JSON.stringify(e)}`);
+      }
+    };
+    if (actual instanceof tf.Tensor) this.whenRead(actual, (v) => check(Array.from(v)));
+    else check(typeof actual === 'object' ? Array.from(actual) : actual);
   }
 
   /** For `expected: "error"` cases: `fn` must throw. */
@@ -211,23 +239,39 @@ export interface DescribeGoldenOptions {
 /**
  * The shared golden parity test: one vitest test per case (and per backend), dispatching on `kind`,
  * failing on an unknown kind and on leaked tensors. The case file comes from env `LEL_GOLDEN` when set.
+ * On `webgpu` without an adapter every case is skipped, with the reason.
  */
 export function describeGolden(defaultPath: string | URL, handlers: Record<string, GoldenHandler>, options: DescribeGoldenOptions = {}): void {
   const file = loadGoldenFile(defaultPath);
   const backends = options.backends ?? testBackends();
   for (const backend of backends) {
     describe(`golden ${file.package} [${backend}]`, () => {
-      test.each(file.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      test.for(file.cases)('$name', { timeout: options.timeout ?? 60_000 }, async (c, t) => {
         const handler = handlers[c.kind];
         if (!handler) throw new Error(`golden: unknown kind "${c.kind}" in case ${c.name} (known: ${Object.keys(handlers).join(', ')})`);
+        if (backend === 'webgpu') {
+          const reason = await webgpuSkipReason();
+          if (reason) t.skip(`webgpu: ${reason}`);
+        }
         await useBackend(backend as never);
         const before = tf.memory().numTensors;
-        await handler(new GoldenContext(c, file));
+        const ctx = new GoldenContext(c, file);
+        let failure: unknown;
+        try {
+          await handler(ctx);
+        } catch (e) {
+          failure = e;
+        }
+        // Pending comparisons finish (and release their copies) even when the handler threw.
+        await ctx.settle().catch((e: unknown) => {
+          failure ??= e;
+        });
+        if (failure !== undefined) throw failure;
         const after = tf.memory().numTensors;
         if ((options.checkLeaks ?? true) && after !== before) {
           throw new Error(`golden ${c.name}: leaked ${after - before} tensor(s)`);
         }
-      }, options.timeout ?? 60_000);
+      });
     });
   }
 }

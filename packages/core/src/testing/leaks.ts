@@ -30,3 +30,20 @@ export async function expectFlatMemory(step: (i: number) => unknown | Promise<un
     }
   }
 }
+
+/**
+ * `tf.tidy` for an async test body (e.g. one that awaits {@link gradCheck}): every tensor created while `fn`
+ * runs, and not returned, is disposed when it settles. Tests only: tensors other code creates meanwhile
+ * would be collected too.
+ */
+export async function tidyAsync<T extends tf.TensorContainer | void>(fn: () => Promise<T>): Promise<T> {
+  const engine = tf.engine();
+  engine.startScope('tidyAsync');
+  let result: T | undefined;
+  try {
+    result = await fn();
+    return result;
+  } finally {
+    engine.endScope(result as tf.TensorContainer);
+  }
+}

@@ -34,7 +34,7 @@ describe('KronA layer', () => {
     const a = rng.normalTensor([2, 3]);
     const b = rng.normalTensor([3, 2]);
     const x = rng.normalTensor([4, 6]);
-    gradCheck((aa, bb) => tf.sum(tf.square(kronaAdapterForward(x, aa!, bb!, 1.5))) as tf.Scalar, [a, b]);
+    await gradCheck((aa, bb) => tf.sum(tf.square(kronaAdapterForward(x, aa!, bb!, 1.5))) as tf.Scalar, [a, b]);
     await expectNoLeaks(() => tf.dispose(kronaAdapterForward(x, a, b, 2)));
     expect(() => kronaAdapterForward(rng.normalTensor([2, 5]), a, b, 1)).toThrow(/a1·b1/);
     tf.dispose([a, b, x]);

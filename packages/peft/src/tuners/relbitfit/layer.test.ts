@@ -62,7 +62,7 @@ describe('RelBitFit layer', () => {
     layer.dispose();
   });
 
-  test('gradients of R and s match finite differences', () => {
+  test('gradients of R and s match finite differences', async () => {
     const rng = new Rng(4);
     const spec: RelativeTableSpec = { numHeads: 2, headDim: 2, maxDistance: 1, shareAcrossHeads: false, rank: null };
     const q = rng.normalTensor([1, 4, 4]);
@@ -71,7 +71,7 @@ describe('RelBitFit layer', () => {
     const w = rng.normalTensor([1, 2, 4, 4]);
     const r = rng.normalTensor([2, 3, 2]);
     const s = rng.normalTensor([2, 3]);
-    gradCheck(
+    await gradCheck(
       (rr, ss) =>
         tf.sum(tf.mul(tf.softmax(relBitFitLogits({ q, k, qNoBias: qz, keyTable: relativeKeyTable({ R: rr, s: ss }, spec), scalarTable: relativeScalarTable(ss!, spec), numHeads: 2, maxDistance: 1 }), -1), w)) as tf.Scalar,
       [r, s],

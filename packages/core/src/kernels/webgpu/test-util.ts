@@ -1,0 +1,41 @@
+// Helpers of the WebGPU kernels' tests (not exported from the package).
+import * as tf from '@tensorflow/tfjs-core';
+import { describe } from 'vitest';
+import { webgpuSkipReason } from '../../testing/backends';
+import { onBackend } from '../test-util';
+
+/** Why WebGPU tests are skipped here, or undefined when an adapter exists (resolved once, at import). */
+export const webgpuSkip = await webgpuSkipReason();
+
+/** A `describe` on the webgpu backend, skipped (and saying why in its name) where no adapter exists. */
+export function describeWebGPU(name: string, body: () => void): void {
+  describe.skipIf(webgpuSkip !== undefined)(`${name} [webgpu]${webgpuSkip ? ` — skipped: ${webgpuSkip}` : ''}`, body);
+}
+
+/** Switch to webgpu with LEL's kernels (inside a test). */
+export function onWebGPU(): Promise<void> {
+  return onBackend('webgpu');
+}
+
+/** `fn`'s result on `backend` as plain values (the backend is restored to webgpu afterwards). */
+export async function valuesOn(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await onBackend(backend);
+  const out = fn();
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => (await t.data()).slice() as Float32Array));
+  tf.dispose(list);
+  await onWebGPU();
+  return values;
+}
+
+/** max |a − b| / max |b| (the float32-rounding yardstick of LEL's webgpu kernel tests). */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff === 0 ? 0 : diff / scale;
+}
