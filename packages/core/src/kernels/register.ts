@@ -18,6 +18,7 @@ import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 import { applyWasmOverrides, removeWasmOverrides } from './wasm-overrides';
 import { applyWebGPUOverrides, setWebGPUOverrides } from './webgpu/overrides';
 import { adamUpdateGroupWebGPUConfig } from './webgpu/adam-update';
+import { batchNormTrainGradConfig, batchNormWebGPUConfigs } from './webgpu/batch-norm';
 import { layerNormGradConfig, layerNormWebGPUConfigs } from './webgpu/layer-norm';
 import { softmaxCrossEntropyGradConfig, softmaxCrossEntropyWebGPUConfigs } from './webgpu/softmax-cross-entropy';
 
@@ -58,7 +59,7 @@ export function registerLelKernels(): LelKernelRegistry {
     return registered;
   }
   const kernels: string[] = [];
-  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs, adamUpdateGroupWebGPUConfig, ...layerNormWebGPUConfigs, ...softmaxCrossEntropyWebGPUConfigs];
+  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs, adamUpdateGroupWebGPUConfig, ...layerNormWebGPUConfigs, ...softmaxCrossEntropyWebGPUConfigs, ...batchNormWebGPUConfigs];
   for (const c of configs) {
     // A backend that ships its own kernel under a tfjs name keeps it.
     if (tf.getKernel(c.kernelName, c.backendName)) continue;
@@ -79,6 +80,7 @@ export function registerLelKernels(): LelKernelRegistry {
     depthToSpaceGradConfig,
     layerNormGradConfig,
     softmaxCrossEntropyGradConfig,
+    batchNormTrainGradConfig,
   ];
   for (const g of gradients) {
     originals.set(g.kernelName, original(g.kernelName));

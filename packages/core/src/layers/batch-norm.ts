@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
 import { Module, type TensorModule } from '../module/module';
 import type { Parameter } from '../module/parameter';
+import { fusedBatchNormTrain } from '../kernels/webgpu/batch-norm';
 import { scoped } from '../scope';
 import { assertFloat, assertLastDim, assertPositiveInt, assertRank } from './validate';
 
@@ -57,6 +58,13 @@ export class BatchNorm2d extends Module implements TensorModule {
         const [n, h, w] = x.shape as number[];
         const count = n! * h! * w!;
         if (count < 2) throw new Error(`BatchNorm2d: training needs more than 1 value per channel, got x of shape [${x.shape}]`);
+        // One fused kernel pair on webgpu (same two-pass statistics and running-statistics update).
+        const fused = fusedBatchNormTrain(x, this.weight?.variable ?? null, this.bias?.variable ?? null, this.runningMean, this.runningVar, this.eps, this.momentum);
+        if (fused) {
+          this.runningMean.assign(fused.runMean);
+          this.runningVar.assign(fused.runVar);
+          return fused.y;
+        }
         mean = tf.mean(x, [0, 1, 2]);
         variance = tf.mean(tf.square(tf.sub(x, mean)), [0, 1, 2]);
         const m = this.momentum;

@@ -3,6 +3,7 @@ import './register-gradients';
 import { Module } from '../module/module';
 import type { Parameter } from '../module/parameter';
 import type { Rng } from '../random/rng';
+import { checkIntRange } from '../device-checks';
 import { scoped } from '../scope';
 import { normalInit } from './init';
 import { assertInt, assertPositiveInt } from './validate';
@@ -36,16 +37,13 @@ export class Embedding extends Module {
     this.weight = this.registerParameter('weight', normalInit([numEmbeddings, embeddingDim], 0, 1, options.rng));
   }
 
-  /** ids `[...]` (int32, each in [0, numEmbeddings)) → `[..., embeddingDim]`. Reads ids to validate the range. */
+  /**
+   * ids `[...]` (int32, each in [0, numEmbeddings)) → `[..., embeddingDim]`. An id out of range is an error (at once
+   * on cpu/wasm, at the next read on GPU backends: a device-side check).
+   */
   forward(ids: tf.Tensor): tf.Tensor {
     assertInt('Embedding', 'ids', ids);
-    const data = ids.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v < 0 || v >= this.numEmbeddings) {
-        throw new Error(`Embedding: id ${v} at flat position ${i} is out of range [0, ${this.numEmbeddings})`);
-      }
-    }
+    checkIntRange(ids, 0, this.numEmbeddings, (v, i) => `Embedding: id ${v} at flat position ${i} is out of range [0, ${this.numEmbeddings})`);
     return scoped('Embedding', () => embeddingLookup(this.weight.variable, ids));
   }
 }

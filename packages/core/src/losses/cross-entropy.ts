@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../layers/register-gradients';
 import { fusedSoftmaxCrossEntropy } from '../kernels/webgpu/softmax-cross-entropy';
+import { checkIntRange } from '../device-checks';
 import { scoped } from '../scope';
 import type { Reduction } from './reduction';
 import { assertFloatTensor, assertNoNaN } from './validate';
@@ -16,10 +17,10 @@ export interface CrossEntropyOptions {
   /** Per-class weights `[C]` (PyTorch's `weight`). */
   classWeights?: tf.Tensor | number[];
   /**
-   * Check the values on the host (default true): every label is in [0, C) or `ignoreIndex`, and the logits hold
-   * no NaN. Each check reads a tensor back to JavaScript, which waits for the backend to finish queued work (a
-   * wasm/GPU sync on every call, i.e. every training step). Pass `false` in a training loop whose labels were
-   * validated once (for example when the dataset was built) to skip both reads; shape and dtype checks stay.
+   * Check the values (default true): every label is in [0, C) or `ignoreIndex`, and the logits hold no NaN. On
+   * cpu/wasm the check throws at once; on GPU backends it runs on the device and throws at the next read (LEL's
+   * training loop reads after every step), so the queue never stalls. Pass `false` in a training loop whose
+   * labels were validated once (for example when the dataset was built) to skip both; shape and dtype checks stay.
    * Unchecked, an out-of-range label silently adds a zero loss term that still counts in the 'mean' denominator,
    * and NaN logits give a NaN loss (which `fit` stops on by default: `nanGuard`).
    */
@@ -50,13 +51,7 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: Cros
   const reduction = options.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${fn}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
   if (options.validate ?? true) {
-    const lab = labels.dataSync();
-    for (let i = 0; i < lab.length; i++) {
-      const v = lab[i]!;
-      if (v !== ignoreIndex && (v < 0 || v >= c)) {
-        throw new Error(`${fn}: label ${v} at flat position ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
-      }
-    }
+    checkIntRange(labels, 0, c, (v, i) => `${fn}: label ${v} at flat position ${i} is out of range [0, ${c}) and is not ignoreIndex (${ignoreIndex})`, ignoreIndex);
     assertNoNaN(fn, 'logits', logits);
   }
   let weights: tf.Tensor | null = null;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { deviceCheck } from '../device-checks';
 
 /**
  * A loss input holding NaN (a diverged model's logits, say): names the loss (`fn`), its argument and the shape.
@@ -17,12 +18,17 @@ export class NonFiniteTensorError extends Error {
   }
 }
 
-/** @internal Throw a {@link NonFiniteTensorError} naming the argument when `x` holds a NaN (one host read of a boolean). */
+/**
+ * @internal Throw a {@link NonFiniteTensorError} naming the argument when `x` holds a NaN: at once on cpu/wasm, at
+ * the next read on GPU backends (a device-side check, no synchronous read).
+ */
 export function assertNoNaN(fn: string, arg: string, x: tf.Tensor): void {
-  const bad = tf.tidy(() => tf.any(tf.isNaN(x)));
-  const has = bad.dataSync()[0] === 1;
-  bad.dispose();
-  if (has) throw new NonFiniteTensorError(fn, arg, x.shape);
+  if (x.size === 0) return;
+  const shape = [...x.shape];
+  deviceCheck(
+    () => tf.cast(tf.any(tf.isNaN(x)), 'int32'),
+    (v) => (v[0] ? new NonFiniteTensorError(fn, arg, shape) : undefined),
+  );
 }
 
 /** @internal Throw unless `x` is a float32 tensor with at least `minRank` dimensions. */

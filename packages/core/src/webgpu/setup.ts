@@ -89,11 +89,12 @@ export async function webgpuAdapterSummary(importer: Importer): Promise<WebGPUAd
   return (await webgpuAdapter(importer))?.summary;
 }
 
-/** One line naming the adapter, e.g. `NVIDIA H200 (nvidia, hopper)` or `llvmpipe … (software)`. */
+/** One line naming the adapter, e.g. `NVIDIA H200 (nvidia; hopper)` or `llvmpipe: Mesa … (mesa; software adapter: runs on the CPU)`. */
 export function describeAdapter(s: WebGPUAdapterSummary): string {
   const name = s.description || s.device || s.vendor || 'unknown adapter';
-  const extra = [s.vendor, s.architecture].filter((x) => x && !name.toLowerCase().includes(x.toLowerCase()));
-  return `${name}${extra.length ? ` (${extra.join(', ')})` : ''}${s.software ? ', software — runs on the CPU' : ''}`;
+  const extra = [s.vendor, s.architecture].filter((x) => x && x !== 'software' && !name.toLowerCase().includes(x.toLowerCase()));
+  if (s.software) extra.push('software adapter: runs on the CPU');
+  return `${name}${extra.length ? ` (${extra.join('; ')})` : ''}`;
 }
 
 interface WebGPUModule {
