@@ -50,8 +50,9 @@ set -e
 cd "$(dirname "$0")"
 OUT=\${OUT:-/tmp}
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-# The Vulkan loader and the GL/EGL dispatch libraries NVIDIA's Vulkan driver loads (dpkg -x: no dpkg database needed).
-for f in debs/*.deb; do dpkg -x "$f" /; done; ldconfig
+# The Vulkan loader and the GL/EGL dispatch libraries NVIDIA's Vulkan driver loads (dpkg -x: no dpkg database
+# needed). LEL_KIT_SYSTEM_VULKAN=1 skips this on a machine that has them (e.g. to try the kit on lavapipe).
+if [ -z "$LEL_KIT_SYSTEM_VULKAN" ]; then for f in debs/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
   if [ -f "$f" ] && [ -z "$VK_DRIVER_FILES" ]; then export VK_DRIVER_FILES=$f VK_ICD_FILENAMES=$f; fi
 done
@@ -60,7 +61,10 @@ echo "VK_DRIVER_FILES=\${VK_DRIVER_FILES:-(loader default)}"
 xz -d -T2 -c node.xz > /tmp/lel-node && chmod +x /tmp/lel-node
 xz -d -c dawn.node.xz > /tmp/lel-dawn.node
 export LEL_DAWN_NODE=/tmp/lel-dawn.node XDG_RUNTIME_DIR=\${XDG_RUNTIME_DIR:-/tmp}
-export LEL_PYTHON=\${LEL_PYTHON:-$(command -v python3)}
+# The first Python that imports torch (torch_gpu.py: CUDA when available, else every CPU thread).
+for p in \${LEL_PYTHON:-} python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then export LEL_PYTHON=$(command -v "$p"); break; fi
+done
 /tmp/lel-node --version
 /tmp/lel-node bench-gpu.mjs --out "$OUT/bench-gpu.json" "$@" 2> >(grep -v '^Warning: max' >&2) | tee "$OUT/bench-gpu.jsonl"
 `,

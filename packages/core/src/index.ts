@@ -131,3 +131,12 @@ import { registerLelKernels as registerLelKernelsOnImport } from './kernels';
 // LEL's kernel fixes and fast gradients apply to every package that imports @lel/core (idempotent).
 registerLelKernelsOnImport();
 // </kernels>
+// <reads>
+export { readValues, readScalar, readAll, readArray } from './tensor-read';
+export { deviceCheck, settleDeviceChecks, pendingDeviceChecks, checkIntRange, checkNoNaN } from './device-checks';
+export type { Values as TensorValues } from './device-checks';
+// </reads>
+// <webgpu>
+export { WebGPUDeviceError, throwPendingDeviceErrors } from './webgpu/device-errors';
+export type { WebGPUAdapterSummary } from './webgpu/setup';
+// </webgpu>

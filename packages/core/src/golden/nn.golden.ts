@@ -90,21 +90,20 @@ export const nnHandlers: Record<string, GoldenHandler> = {
       }
     }),
 
-  batchNorm2dEval: (ctx) =>
-    run(ctx, () => {
-      const bn = loadBatchNorm(ctx, ctx.param('eps', 1e-5), ctx.param('momentum', 0.1));
-      try {
-        bn.eval();
-        const mean0 = bn.runningMean.dataSync().slice();
-        ctx.expectClose('out', bn.forward(ctx.input('x')));
-        // Evaluation must not touch the running statistics.
-        if (tf.util.arraysEqual(Array.from(mean0), Array.from(bn.runningMean.dataSync())) === false) {
-          throw new Error(`golden ${ctx.goldenCase.name}: eval forward changed running_mean`);
-        }
-      } finally {
-        bn.dispose();
+  batchNorm2dEval: async (ctx) => {
+    const bn = loadBatchNorm(ctx, ctx.param('eps', 1e-5), ctx.param('momentum', 0.1));
+    try {
+      bn.eval();
+      const mean0 = Array.from(await bn.runningMean.data());
+      await run(ctx, () => ctx.expectClose('out', bn.forward(ctx.input('x'))));
+      // Evaluation must not touch the running statistics.
+      if (!tf.util.arraysEqual(mean0, Array.from(await bn.runningMean.data()))) {
+        throw new Error(`golden ${ctx.goldenCase.name}: eval forward changed running_mean`);
       }
-    }),
+    } finally {
+      bn.dispose();
+    }
+  },
 
   conv2dDilated: (ctx) =>
     run(ctx, () => {

@@ -31,7 +31,7 @@ function intArray(ctx: GoldenContext, name: string): number[] {
 }
 
 // Runs `steps` optimiser steps with gradients grads{i}[s] and compares param{i}Steps.
-function optimiserSteps(ctx: GoldenContext, make: (params: NamedParameter[]) => Optimizer): void {
+async function optimiserSteps(ctx: GoldenContext, make: (params: NamedParameter[]) => Optimizer): Promise<void> {
   const names = numbered(ctx, 'param');
   const steps = ctx.param<number>('steps');
   const params: NamedParameter[] = names.map((n) => {
@@ -52,7 +52,7 @@ function optimiserSteps(ctx: GoldenContext, make: (params: NamedParameter[]) => 
       });
       opt.step(grads);
       tf.dispose([...grads.values()]);
-      params.forEach(([, p], i) => history[i]!.push(...(p.variable.dataSync() as Float32Array)));
+      for (const [i, [, p]] of params.entries()) history[i]!.push(...((await p.variable.data()) as Float32Array));
     }
     names.forEach((_, i) => ctx.expectClose(`param${i}Steps`, history[i]!));
   } finally {
@@ -144,11 +144,11 @@ export const numericHandlers: Record<string, GoldenHandler> = {
   },
 
   adamWStep(ctx) {
-    optimiserSteps(ctx, (p) => new AdamW(p, { lr: ctx.param('lr'), beta1: ctx.param('beta1'), beta2: ctx.param('beta2'), eps: ctx.param('eps'), weightDecay: ctx.param('weightDecay') }));
+    return optimiserSteps(ctx, (p) => new AdamW(p, { lr: ctx.param('lr'), beta1: ctx.param('beta1'), beta2: ctx.param('beta2'), eps: ctx.param('eps'), weightDecay: ctx.param('weightDecay') }));
   },
 
   sgdMomentumStep(ctx) {
-    optimiserSteps(ctx, (p) => new SGD(p, { lr: ctx.param('lr'), momentum: ctx.param('momentum'), dampening: ctx.param('dampening', 0), nesterov: ctx.param('nesterov', false), weightDecay: ctx.param('weightDecay', 0) }));
+    return optimiserSteps(ctx, (p) => new SGD(p, { lr: ctx.param('lr'), momentum: ctx.param('momentum'), dampening: ctx.param('dampening', 0), nesterov: ctx.param('nesterov', false), weightDecay: ctx.param('weightDecay', 0) }));
   },
 
   polyLr(ctx) {

@@ -191,7 +191,14 @@ export function conv2d(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null = null, o
     if (h + pt + pb < effH || wd + pl + pr < effW) {
       throw new Error(`conv2d: padded input ${h + pt + pb}x${wd + pl + pr} is smaller than the dilated kernel ${effH}x${effW}`);
     }
-    const xp = (pt || pb || pl || pr ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x) as tf.Tensor4D;
+    const padded = pt || pb || pl || pr;
+    const dilatedStrided = (d[0] > 1 || d[1] > 1) && (s[0] > 1 || s[1] > 1);
+    // On webgpu the convolution and both its gradients take explicit padding: no padded copy, no Pad/Slice dispatch.
+    if (groups === 1 && padded && !dilatedStrided && tf.getBackend() === 'webgpu') {
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, [[0, 0], [pt, pb], [pl, pr], [0, 0]], 'NHWC', d);
+      return b ? tf.add(y, b) : y;
+    }
+    const xp = (padded ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x) as tf.Tensor4D;
     let y: tf.Tensor4D;
     if (groups === 1) {
       y = convValid(xp, w as tf.Tensor4D, s, d);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, test } from 'vitest';
 import { testBackends, webgpuSkipReason } from './backends';
 import { useBackend } from '../backend';
+import { settleDeviceChecks } from '../device-checks';
 
 /** A tensor in a golden file: flat row-major data. */
 export interface GoldenTensor {
@@ -211,11 +212,13 @@ export class GoldenContext {
     else check(typeof actual === 'object' ? Array.from(actual) : actual);
   }
 
-  /** For `expected: "error"` cases: `fn` must throw. */
+  /** For `expected: "error"` cases: `fn` must throw (or queue a device check that fails). */
   async expectRejects(fn: () => unknown): Promise<void> {
     let threw = false;
     try {
       await fn();
+      // GPU backends report value checks (labels in range, no NaN) at the next read.
+      await settleDeviceChecks();
     } catch {
       threw = true;
     }
@@ -262,8 +265,12 @@ export function describeGolden(defaultPath: string | URL, handlers: Record<strin
         } catch (e) {
           failure = e;
         }
-        // Pending comparisons finish (and release their copies) even when the handler threw.
+        // Pending comparisons finish (and release their copies) even when the handler threw; so do the
+        // device-side value checks of GPU backends (which would otherwise count as leaked tensors).
         await ctx.settle().catch((e: unknown) => {
+          failure ??= e;
+        });
+        await settleDeviceChecks().catch((e: unknown) => {
           failure ??= e;
         });
         if (failure !== undefined) throw failure;

@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { settleDeviceChecks } from '../device-checks';
 
 /**
  * Run `fn` (sync or async) and throw if the number of live tensors changed, naming the difference.
- * Tensors returned by `fn` are disposed first when `disposeResult` is true.
+ * Tensors returned by `fn` are disposed first when `disposeResult` is true; pending device checks are settled
+ * (and their failures thrown) before counting.
  */
 export async function expectNoLeaks<T>(fn: () => T | Promise<T>, options: { disposeResult?: boolean; label?: string } = {}): Promise<T> {
   const before = tf.memory().numTensors;
   const result = await fn();
   if (options.disposeResult) tf.dispose(result as unknown as tf.TensorContainer);
+  // Device-side value checks queued by `fn` (GPU backends) hold tensors until settled.
+  await settleDeviceChecks();
   const after = tf.memory().numTensors;
   if (after !== before) {
     throw new Error(`${options.label ?? 'expectNoLeaks'}: ${after - before} tensor(s) leaked (${before} before, ${after} after)`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
+import { conv2d } from '../../layers/conv';
 import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
 import { randn } from '../test-util';
@@ -66,5 +67,24 @@ describeWebGPU('Conv2DBackpropFilter as a tiled GEMM over im2col', () => {
       await gradCheck((ww) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, ww as tf.Tensor4D, c.s, c.pad, 'NHWC', c.dil), r)), [w], { maxElements: 12 });
       tf.dispose([x, w, r]);
     });
+  });
+
+  test('the Conv2d layer passes explicit padding (no Pad/Slice dispatch) and matches tfjs-cpu, values and gradients', async () => {
+    await onWebGPU();
+    const run = () =>
+      tf.tidy(() => {
+        const x = randn([2, 7, 6, 3], 7);
+        const w = randn([3, 3, 3, 4], 8);
+        const r = randn([2, 7, 6, 4], 9);
+        const f = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(conv2d(xx, ww, null, { padding: 1 }), r)) as tf.Scalar;
+        return [conv2d(x, w, null, { padding: 1 }), ...tf.grads(f)([x, w])];
+      });
+    const gpu = await valuesOn('webgpu', run);
+    const cpu = await valuesOn('cpu', run);
+    gpu.forEach((v, k) => expect(relErr(v, cpu[k]!), `output ${k}`).toBeLessThan(2e-6));
+    const info = await tf.profile(() => run());
+    expect(info.kernelNames).not.toContain('PadV2');
+    expect(info.kernelNames).not.toContain('Slice');
+    tf.dispose(info.result as tf.Tensor[]);
   });
 });

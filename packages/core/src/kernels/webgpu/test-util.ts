@@ -7,9 +7,12 @@ import { onBackend } from '../test-util';
 /** Why WebGPU tests are skipped here, or undefined when an adapter exists (resolved once, at import). */
 export const webgpuSkip = await webgpuSkipReason();
 
-/** A `describe` on the webgpu backend, skipped (and saying why in its name) where no adapter exists. */
+/**
+ * A `describe` on the webgpu backend, skipped (and saying why in its name) where no adapter exists. Tests get
+ * 4 minutes: on a software adapter (lavapipe) every new shader is compiled on the CPU.
+ */
 export function describeWebGPU(name: string, body: () => void): void {
-  describe.skipIf(webgpuSkip !== undefined)(`${name} [webgpu]${webgpuSkip ? ` — skipped: ${webgpuSkip}` : ''}`, body);
+  describe.skipIf(webgpuSkip !== undefined)(`${name} [webgpu]${webgpuSkip ? ` — skipped: ${webgpuSkip}` : ''}`, { timeout: 240_000 }, body);
 }
 
 /** Switch to webgpu with LEL's kernels (inside a test). */
