@@ -30,7 +30,7 @@ export function deviceCheck(make: () => tf.Tensor, fail: (values: Values) => str
   const values = tf.tidy(make);
   if (HOST_BACKENDS.has(tf.getBackend())) {
     // The one synchronous read LEL allows: host-memory backends, where it costs a copy of a few numbers.
-    // eslint-disable-next-line no-restricted-syntax
+    // eslint-disable-next-line no-restricted-properties
     const v = values.dataSync() as Values;
     values.dispose();
     const message = fail(v);

@@ -16,11 +16,16 @@ async function run(ctx: GoldenContext, fn: () => void): Promise<void> {
   else tf.tidy(fn);
 }
 
+/** A BatchNorm2d holding the case's parameters and running statistics (the input tensors are freed: loading copies). */
 function loadBatchNorm(ctx: GoldenContext, eps: number, momentum: number): BatchNorm2d {
-  const gamma = ctx.input('gamma');
-  const bn = new BatchNorm2d(gamma.shape[0]!, { eps, momentum });
-  bn.loadStateDict({ weight: gamma, bias: ctx.input('beta'), running_mean: ctx.input('runningMean'), running_var: ctx.input('runningVar') });
-  return bn;
+  const state = { weight: ctx.input('gamma'), bias: ctx.input('beta'), running_mean: ctx.input('runningMean'), running_var: ctx.input('runningVar') };
+  try {
+    const bn = new BatchNorm2d(state.weight.shape[0]!, { eps, momentum });
+    bn.loadStateDict(state);
+    return bn;
+  } finally {
+    tf.dispose(Object.values(state));
+  }
 }
 
 /** Golden handlers for layers and losses (crossEntropy, klDivergence, softmaxMse, entropy, resizeBilinear, pixelShuffle, layerNorm, batchNorm2d*, conv2dDilated). */
