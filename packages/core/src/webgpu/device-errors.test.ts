@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
 import { makeOutput, runLelProgram } from '../kernels/webgpu/program';
-import { describeWebGPU, onWebGPU } from '../kernels/webgpu/test-util';
+import { describeWebGPU, onWebGPU } from '../kernels/webgpu/test-util.fixture';
 import { WebGPUDeviceError, throwPendingDeviceErrors } from './device-errors';
 import { isWebGPU } from './gpu-types';
 

@@ -4,10 +4,10 @@ import { Parameter } from '../../module/parameter';
 import { Adam } from '../../optim/adam';
 import { AdamW } from '../../optim/adamw';
 import { expectNoLeaks } from '../../testing/leaks';
-import { randn } from '../test-util';
+import { randn } from '../test-util.fixture';
 import { ADAM_UPDATE_GROUP } from './adam-update';
 import { setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU } from './test-util';
+import { describeWebGPU, onWebGPU } from './test-util.fixture';
 
 const SHAPES = [[37], [5, 4], [3000], [7], [2, 3, 4], [1]];
 

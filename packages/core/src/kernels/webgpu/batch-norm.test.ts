@@ -3,10 +3,10 @@ import { expect, test } from 'vitest';
 import { BatchNorm2d } from '../../layers/batch-norm';
 import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
-import { randn } from '../test-util';
+import { randn } from '../test-util.fixture';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm';
 import { setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util';
+import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
 
 const shapes = [[2, 5, 7, 3], [4, 16, 16, 32], [1, 3, 2, 300]];
 

@@ -3,10 +3,10 @@ import { expect, test } from 'vitest';
 import { conv2d } from '../../layers/conv';
 import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
-import { randn } from '../test-util';
+import { randn } from '../test-util.fixture';
 import { conv2dFilterSplits } from './conv2d-backprop-filter';
 import { lelWebGPUOverrideActive, setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util';
+import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 const cases: { name: string; x: number[]; w: number[]; s: number; pad: Pad; dil: number }[] = [

@@ -3,10 +3,10 @@ import { expect, test } from 'vitest';
 import { layerNorm } from '../../layers/layer-norm';
 import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
-import { randn } from '../test-util';
+import { randn } from '../test-util.fixture';
 import { LAYER_NORM, LAYER_NORM_GRAD } from './layer-norm';
 import { setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util';
+import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
 
 const shapes = [[4, 7, 33], [300, 256], [2, 5], [3, 1000]];
 

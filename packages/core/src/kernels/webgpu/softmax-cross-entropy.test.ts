@@ -3,10 +3,10 @@ import { expect, test } from 'vitest';
 import { crossEntropy, type CrossEntropyOptions } from '../../losses/cross-entropy';
 import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
-import { randn } from '../test-util';
+import { randn } from '../test-util.fixture';
 import { setWebGPUOverrides } from './overrides';
 import { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from './softmax-cross-entropy';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util';
+import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
 
 type Case = { name: string; lead: number[]; c: number; opts: CrossEntropyOptions };
 const cases: Case[] = [

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe } from 'vitest';
 import { webgpuSkipReason } from '../../testing/backends';
-import { onBackend } from '../test-util';
+import { onBackend } from '../test-util.fixture';
 
 /** Why WebGPU tests are skipped here, or undefined when an adapter exists (resolved once, at import). */
 export const webgpuSkip = await webgpuSkipReason();
