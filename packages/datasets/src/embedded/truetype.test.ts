@@ -41,6 +41,18 @@ describe('parseTrueType', () => {
     expect(() => parseTrueType(otto, 'x.otf')).toThrow(/x\.otf: unreadable font: CFF outlines/);
     expect(() => parseTrueType(Buffer.from('hello world!!'), 'h.ttf')).toThrow(/h\.ttf: unreadable font: unknown sfnt version/);
   });
+
+  it('refuses contour end indices that do not increase (found by pnpm fuzz: they indexed points never read, NaN)', () => {
+    const two = buildTrueType([{ contours: [square, square] }]);
+    const parsed = parseTrueType(two, 'two.ttf');
+    expect(parsed.outline(1)).toHaveLength(2);
+    // Find glyph 1's endPtsOfContours ([3, 7] as big-endian uint16) and raise the first end past the second.
+    const at = Buffer.from(two).indexOf(Buffer.from([0, 3, 0, 7]));
+    expect(at).toBeGreaterThan(0);
+    const bad = Uint8Array.from(two);
+    bad[at] = 25;
+    expect(() => parseTrueType(bad, 'bad.ttf').outline(1)).toThrow(/bad\.ttf: .*glyph 1 contour 1 ends at point 7, not after 6403/);
+  });
 });
 
 describe('fillContours', () => {

@@ -88,7 +88,12 @@ function parseTables(bytes: Uint8Array, file: string): TrueTypeFont {
     let at = start + 10;
     if (nContours >= 0) {
       const ends: number[] = [];
-      for (let i = 0; i < nContours; i++) ends.push(view.getUint16(at + 2 * i, false));
+      for (let i = 0; i < nContours; i++) {
+        const e = view.getUint16(at + 2 * i, false);
+        // Contour end indices must increase; a decreasing one would index points that were never read.
+        if (i > 0 && e <= ends[i - 1]!) fail(`glyph ${g} contour ${i} ends at point ${e}, not after ${ends[i - 1]}`);
+        ends.push(e);
+      }
       at += 2 * nContours;
       at += 2 + view.getUint16(at, false); // skip instructions
       const nPoints = nContours ? ends[nContours - 1]! + 1 : 0;
@@ -113,6 +118,8 @@ function parseTables(bytes: Uint8Array, file: string): TrueTypeFont {
       };
       const xs = coords(2, 16);
       const ys = coords(4, 32);
+      // Byte reads past the buffer give undefined (NaN coordinates), not a RangeError: refuse them here.
+      if (at > bytes.length) fail(`glyph ${g} outline runs past the end of the file`);
       if (at > end + 3) fail(`glyph ${g} outline runs past its loca range`);
       const contours: Contour[] = [];
       let first = 0;
