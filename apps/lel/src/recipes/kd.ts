@@ -84,8 +84,9 @@ export async function loadSegmenterFromRun(runDir: string): Promise<CctModel> {
 
 /**
  * Train a supervised teacher on the labelled scenes in its own run folder `<run>/teacher` (resumable): `@lel/cct`'s
- * supervised baseline through `runMethod`, `teacher.steps` steps of SGD at `teacher.lr` with poly decay. Returns
- * undefined when Ctrl-C stopped it.
+ * supervised baseline through `runMethod`, `teacher.steps` steps of SGD at `teacher.lr` with poly decay, decoder
+ * without the final ReLU. Returned in eval mode (its BatchNorm statistics are the training ones); undefined when
+ * Ctrl-C stopped it.
  */
 async function trainTeacher(config: Config, sets: SegSets, ctx: RecipeContext): Promise<CctModel | undefined> {
   const nl = sets.labelled.images.shape[0];
@@ -93,12 +94,15 @@ async function trainTeacher(config: Config, sets: SegSets, ctx: RecipeContext): 
   const epochs = Math.ceil(config.teacher.steps / Math.ceil(nl / bs));
   const teacher = buildSegmenter(
     config.teacher.model,
-    { mode: 'supervised', optim: { lr: config.teacher.lr, encoderLrScale: 1 }, train: { epochs, labelledBatchSize: bs, valEvery: 1, earlyStop: 0, seed: config.seed + 1, weakLabels: false } },
+    // No final ReLU on the decoder (as the cct recipes): the official one clips every negative logit to 0, so the
+    // teacher's soft targets would lose their ranking of the unlikely classes.
+    { mode: 'supervised', decoderFinalRelu: false, optim: { lr: config.teacher.lr, encoderLrScale: 1 }, train: { epochs, labelledBatchSize: bs, valEvery: 1, earlyStop: 0, seed: config.seed + 1, weakLabels: false } },
     config.seed + 1,
   );
   const dir = path.join(ctx.runDir, 'teacher');
   if (fs.existsSync(bestWeightsFile(dir))) {
     await loadBest(dir, teacher);
+    teacher.eval();
     ctx.log(`[kd] reusing the teacher trained in ${dir}`);
     return teacher;
   }
@@ -120,6 +124,9 @@ async function trainTeacher(config: Config, sets: SegSets, ctx: RecipeContext): 
       return undefined;
     }
     await saveBest(dir, teacher, { recipe: 'kd-teacher', steps: r.result.steps });
+    // Training leaves the network in training mode, where BatchNorm would overwrite its running statistics with the
+    // batches of the teacher's own evaluation: scored and distilled from in eval mode only.
+    teacher.eval();
     return teacher;
   } catch (e) {
     teacher.dispose();
