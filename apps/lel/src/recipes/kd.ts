@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SGD, polyLr, runMethod, toTensorMap, type Callback } from '@lel/core';
+import { SGD, polyLr, runMethod, toTensorMap, type Callback, type Rng } from '@lel/core';
 import { readSafetensorsFile } from '@lel/core/node';
-import { cct, epochBatches, randomHorizontalFlip, type CctModel, type SegmentationBatch } from '@lel/cct';
-import { ContinuationKdConfig, KdConfig, distillation, frozenTeacher } from '@lel/distill';
+import { cct, epochBatches, labelledBatches, type CctModel, type SegmentationBatch } from '@lel/cct';
+import { ContinuationKdConfig, KdConfig, UNLABELLED, distillation, frozenTeacher } from '@lel/distill';
 import { readResolvedConfig } from '../config/load';
 import { bestWeightsFile, loadBest, saveBest } from '../weights';
 import { commonShape } from './common';
@@ -41,6 +41,11 @@ const KdLength = {
   /** Distillation epochs over the labelled scenes (the temperature / ψ schedules are laid out over them). */
   epochs: z.number().int().min(1).default(20),
   batchSize: z.number().int().min(1).default(4),
+  /**
+   * Unlabelled scenes per step (the transfer set): an epoch is a pass over them, each batch joined by `batchSize`
+   * labelled scenes; their rows are UNLABELLED, so only the teacher terms use them. 0: the labelled scenes only.
+   */
+  transferBatchSize: z.number().int().min(0).default(8),
 };
 
 function schemaFor(name: 'kd' | 'ckd') {
@@ -109,7 +114,8 @@ async function trainTeacher(config: Config, sets: SegSets, ctx: RecipeContext): 
   ctx.log(`[kd] training a supervised teacher (widths ${config.teacher.model.widths.join('/')}) for ${config.teacher.steps} steps on the labelled scenes`);
   try {
     const hasCk = fs.existsSync(path.join(dir, 'checkpoints', 'last'));
-    const r = await runMethod(cct, teacher.config, { model: teacher, labelled: sets.labelled }, {
+    // No flips: mirrored digits are other shapes (or no digit at all).
+    const r = await runMethod(cct, teacher.config, { model: teacher, labelled: sets.labelled, augment: null }, {
       runDir: dir,
       ...(ctx.resume !== undefined && hasCk ? { resume: 'last' as const } : {}),
       maxSteps: config.teacher.steps,
@@ -131,6 +137,25 @@ async function trainTeacher(config: Config, sets: SegSets, ctx: RecipeContext): 
   } catch (e) {
     teacher.dispose();
     throw e;
+  }
+}
+
+/**
+ * One distillation epoch over the transfer set: a pass over the unlabelled scenes in random order, each batch of
+ * `transferBatchSize` joined by `batchSize` labelled scenes (drawn from consecutive passes over them). The unlabelled
+ * rows are labelled UNLABELLED: the teacher's soft targets are the student's only signal there. No flips (digits).
+ */
+export function* transferBatches(sets: Pick<SegSets, 'labelled' | 'unlabelled'>, batchSize: number, transferBatchSize: number, rng: Rng): Generator<SegmentationBatch> {
+  const count = Math.ceil(sets.unlabelled.images.shape[0] / transferBatchSize);
+  const labelled = labelledBatches(sets.labelled, batchSize, count, rng.fork('labelled'), null) as Generator<SegmentationBatch>;
+  for (const u of epochBatches(sets.unlabelled, transferBatchSize, rng.fork('transfer'), null)) {
+    const l = labelled.next().value!;
+    const batch = tf.tidy(() => ({
+      images: tf.concat([l.images, u.images]) as tf.Tensor4D,
+      labels: tf.concat([l.labels, tf.fill(u.labels.shape, UNLABELLED, 'int32')]) as tf.Tensor3D,
+    }));
+    tf.dispose([l.images, l.labels, u.images, u.labels]);
+    yield batch;
   }
 }
 
@@ -173,7 +198,8 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
       const teacherNet = t;
       const teacherMiou = evaluateSegmenter(teacherNet, sets.val, DIGIT_SCENE_CLASSES).metrics.miou!;
       ctx.log(`[kd] teacher mIoU ${teacherMiou.toFixed(4)} (${teacherNet.countParameters().all.toLocaleString('en-US')} parameters) → student ${student.countParameters().all.toLocaleString('en-US')} parameters`);
-      const stepsPerEpoch = Math.ceil(sets.labelled.images.shape[0] / config.train.batchSize);
+      const { batchSize, transferBatchSize } = config.train;
+      const stepsPerEpoch = transferBatchSize > 0 ? Math.ceil(sets.unlabelled.images.shape[0] / transferBatchSize) : Math.ceil(sets.labelled.images.shape[0] / batchSize);
       return {
         method: distillation,
         config: { ...config.distill, epochs: config.train.epochs, seed: config.seed },
@@ -183,7 +209,8 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
           teacher: frozenTeacher<CctModel, SegmentationBatch>(teacherNet, (m, b) => pixelRows(m.forward(b.images)), { numClasses: DIGIT_SCENE_CLASSES }),
           studentLogits: (s: unknown, b: SegmentationBatch) => pixelRows((s as CctModel).forward(b.images)),
           labels: (b: SegmentationBatch) => tf.reshape(b.labels, [-1]),
-          data: { labeled: (_e: number, rng: import('@lel/core').Rng) => epochBatches(sets.labelled, config.train.batchSize, rng, randomHorizontalFlip) },
+          // The unlabelled scenes are the transfer set; no flips (mirrored digits are other shapes).
+          data: { labeled: (_e: number, rng: Rng) => (transferBatchSize > 0 ? transferBatches(sets, batchSize, transferBatchSize, rng) : epochBatches(sets.labelled, batchSize, rng, null)) },
           optimizer,
           schedule: polyLr({ baseLr: config.optim.lr, maxIter: stepsPerEpoch * config.train.epochs, power: 0.9 }),
           stepsPerEpoch,
@@ -196,7 +223,11 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
         finish: () => ({
           metrics: { teacher_miou: teacherMiou },
           info: { teacher: config.teacher.run ?? path.join(ctx.runDir, 'teacher') },
-          notes: [`teacher ${teacherNet.countParameters().all.toLocaleString('en-US')} parameters, student ${student.countParameters().all.toLocaleString('en-US')}`, `method ${config.distill.method}`],
+          notes: [
+            `teacher ${teacherNet.countParameters().all.toLocaleString('en-US')} parameters, student ${student.countParameters().all.toLocaleString('en-US')}`,
+            `method ${config.distill.method}`,
+            transferBatchSize > 0 ? `transfer set: ${sets.unlabelled.images.shape[0]} unlabelled scenes` : 'no transfer set (labelled scenes only)',
+          ],
         }),
         models: [student, teacherNet],
         dispose: () => disposeSegSets(sets),
