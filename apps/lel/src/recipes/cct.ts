@@ -10,7 +10,24 @@ import { loadBest } from '../weights';
 
 /** The `cct` section: `@lel/cct`'s CctConfigSchema minus what the data and encoder decide (classes, stride) and its `train` keys (in `train`). */
 function cctSection(mode: 'semi' | 'supervised') {
-  return CctConfigSchema.omit({ numClasses: true, upscale: true, train: true }).extend({ mode: z.literal(mode).default(mode) });
+  return CctConfigSchema.omit({ numClasses: true, upscale: true, train: true }).extend({
+    mode: z.literal(mode).default(mode),
+    flip: z
+      .boolean()
+      .optional()
+      .describe('random horizontal flips of the training batches (the official VOC augmentation); default on, off for the embedded digit scenes (a mirrored digit is another shape)'),
+  });
+}
+
+/** Whether a run's labelled source is the embedded digit scenes. */
+export function isDigitScenes(data: SegmentationData): boolean {
+  const l = data.labelled;
+  return l === 'digit-scenes' || (typeof l === 'object' && l !== null && 'source' in l && l.source === 'digit-scenes');
+}
+
+/** Whether CCT's training batches are flipped: `cct.flip`, by default on except for the digit scenes. */
+export function cctFlips(config: Pick<CctRecipeConfig, 'cct' | 'data'>): boolean {
+  return config.cct.flip ?? !isDigitScenes(config.data);
 }
 
 /** CCT's training-length keys in the recipe's one `train` section, with @lel/cct's defaults (official configs/config.json). */
@@ -57,8 +74,9 @@ export const CCT_MOVED: Record<string, string> = {
  */
 export function cctMethodConfig(config: Pick<CctRecipeConfig, 'cct' | 'train' | 'seed'>): Omit<CctConfig, 'numClasses' | 'upscale'> {
   const t = config.train;
+  const { flip: _flip, ...cct } = config.cct;
   return {
-    ...config.cct,
+    ...cct,
     train: { epochs: t.epochs, labelledBatchSize: t.labelledBatchSize, unlabelledBatchSize: t.unlabelledBatchSize, valEvery: 1, earlyStop: 0, seed: config.seed, weakLabels: false },
   };
 }
@@ -101,7 +119,7 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
         method: cct,
         config: model.config,
         // The labelled and unlabelled parts stream from disk in batches (decoded a few batches ahead).
-        data: { model, ...cctStreams(data, semi) },
+        data: { model, ...cctStreams(data, semi), ...(cctFlips(config) ? {} : { augment: null }) },
         evaluate: (m) => segPartMetrics(m as CctModel, data, 'dev'),
         bestMetric: 'miou',
         ...(bn ? { swaBnData: () => [bn] } : {}),
