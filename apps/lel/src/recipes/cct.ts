@@ -25,6 +25,18 @@ export function isDigitScenes(data: SegmentationData): boolean {
   return l === 'digit-scenes' || (typeof l === 'object' && l !== null && 'source' in l && l.source === 'digit-scenes');
 }
 
+/** The digit scenes' test part: a fifth of the scenes, carved off (see {@link runDataSection}). */
+export const DIGIT_SCENES_TEST_FRACTION = 0.2;
+
+/**
+ * The data section a run opens: on the embedded digit scenes without `data.test` / `data.testFraction`, a fifth of the
+ * scenes is carved off as the test part the run reports, since their held-out scenes are the dev part that picks the
+ * best checkpoint (a report on it would be the selection split). User data keeps what its section says.
+ */
+export function runDataSection(data: SegmentationData): SegmentationData {
+  return isDigitScenes(data) && data.test === null && data.testFraction === 0 ? { ...data, testFraction: DIGIT_SCENES_TEST_FRACTION } : data;
+}
+
 /** Whether CCT's training batches are flipped: `cct.flip`, by default on except for the digit scenes. */
 export function cctFlips(config: Pick<CctRecipeConfig, 'cct' | 'data'>): boolean {
   return config.cct.flip ?? !isDigitScenes(config.data);
@@ -95,7 +107,8 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     defaults: {
       // The embedded digit scenes with 1/8 of the masks kept (the CCT paper's sparsest VOC split ratio); the rest is
       // unlabelled. `data.labelled=./my/folder` (+ `data.unlabelled=./my/raw`) trains on the user's images instead.
-      data: { labelled: { source: 'digit-scenes', fraction: 0.125 } },
+      // 80 scenes: 16 carved off as the test part (see runDataSection), 64 for training as before.
+      data: { labelled: { source: 'digit-scenes', n: 80, fraction: 0.125 } },
       train: mode === 'semi' ? { epochs: 6, labelledBatchSize: 4, unlabelledBatchSize: 8 } : { epochs: 20, labelledBatchSize: 4 },
       cct: {
         // Three cheap perturbations instead of the official 30 decoders: tiny and CPU-friendly.
@@ -110,7 +123,7 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     moved: CCT_MOVED,
     async prepare(config, ctx) {
       const semi = mode === 'semi';
-      const data = await segmentationRunData(config.data, { runDir: ctx.runDir, log: ctx.log, needUnlabelled: semi });
+      const data = await segmentationRunData(runDataSection(config.data), { runDir: ctx.runDir, log: ctx.log, needUnlabelled: semi });
       for (const line of data.describe) ctx.log(`[data] ${line}`);
       const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed, { numClasses: data.classNames.length, inChannels: data.input.channels });
       // BatchNorm statistics of SWA's averaged weights come from the first images of the training data.
@@ -131,7 +144,7 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
     },
     async evaluate(config, runDir) {
       // The run's own split and label map (data/split.json), re-opened from the same sources.
-      const data = await segmentationRunData(config.data, { runDir });
+      const data = await segmentationRunData(runDataSection(config.data), { runDir });
       const model = await buildSegNet(config.model, config.init, cctMethodConfig(config), config.seed, { numClasses: data.classNames.length, inChannels: data.input.channels });
       try {
         await loadBest(runDir, model);
