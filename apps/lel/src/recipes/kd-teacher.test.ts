@@ -9,7 +9,7 @@ import { bestWeightsFile } from '../weights';
 import { kdRecipe, transferBatches } from './kd';
 import { Rng } from '@lel/core';
 import { UNLABELLED } from '@lel/distill';
-import { disposeSegSets, segmentationSets } from './segmentation';
+import { SegModel, buildSegmenter, disposeSegSets, evaluateSegmenter, segEvalResult, segmentationSets } from './segmentation';
 import type { PreparedRun } from './types';
 
 describe('kd: the teacher trained inside the run', () => {
@@ -40,7 +40,7 @@ describe('kd: the teacher trained inside the run', () => {
 describe('kd: the transfer set', () => {
   it('an epoch passes once over the unlabelled scenes (rows UNLABELLED), each batch with labelled scenes, none flipped', async () => {
     await setupBackend(parseBackend('wasm'), 0);
-    const sets = segmentationSets({ scenes: 16, valScenes: 1, size: 32, variant: 'easy', labelledFraction: 0.125, seed: 0 });
+    const sets = segmentationSets({ scenes: 16, valScenes: 1, testScenes: 1, size: 32, variant: 'easy', labelledFraction: 0.125, seed: 0 });
     const nl = sets.labelled.images.shape[0];
     const nu = sets.unlabelled.images.shape[0];
     const rows = async (t: tf.Tensor) => {
@@ -69,6 +69,24 @@ describe('kd: the transfer set', () => {
       expect(batches).toBe(Math.ceil(nu / 4));
       expect(seen.sort()).toEqual([...unlabelledScenes].sort());
     } finally {
+      disposeSegSets(sets);
+    }
+  });
+});
+
+describe('kd: selection and report splits', () => {
+  it('the validation scenes choose the checkpoint, other test scenes are reported', async () => {
+    await setupBackend(parseBackend('wasm'), 0);
+    const sets = segmentationSets({ scenes: 8, valScenes: 4, testScenes: 4, size: 32, variant: 'easy', labelledFraction: 0.25, seed: 0 });
+    const net = buildSegmenter(SegModel.parse({ widths: [4] }), { mode: 'supervised' }, 0);
+    try {
+      expect(Array.from(await sets.test.images.data())).not.toEqual(Array.from(await sets.val.images.data()));
+      net.eval();
+      const reported = segEvalResult(net, sets, tempDir('kd-report')).confusion;
+      expect(reported).toEqual(evaluateSegmenter(net, sets.test, sets.numClasses).cm.matrix.map((row) => [...row]));
+      expect(reported).not.toEqual(evaluateSegmenter(net, sets.val, sets.numClasses).cm.matrix.map((row) => [...row]));
+    } finally {
+      net.dispose();
       disposeSegSets(sets);
     }
   });

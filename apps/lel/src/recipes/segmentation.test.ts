@@ -13,7 +13,7 @@ describe('segmentation networks rebuilt from a run', () => {
     const out = path.join(tempDir('teacher-relu'), 'run');
     await trainCommand('cct-supervised', { set: TINY_SETS['cct-supervised']!, out, progress: 'none', log: quiet, backend: 'wasm' });
     const net = await loadSegmenterFromRun(out);
-    const sets = segmentationSets({ scenes: 16, valScenes: 4, size: 32, variant: 'easy', labelledFraction: 0.125, seed: 0 });
+    const sets = segmentationSets({ scenes: 16, valScenes: 4, testScenes: 1, size: 32, variant: 'easy', labelledFraction: 0.125, seed: 0 });
     try {
       // The cct recipes train with decoderFinalRelu: false; a teacher rebuilt with the official final ReLU would clip
       // every negative logit to 0 (and teach different targets than the run's own evaluation measured).

@@ -14,8 +14,10 @@ export const SegData = z
   .object({
     /** Training scenes (labelled + unlabelled). */
     scenes: z.number().int().min(4).default(64),
-    /** Validation scenes, drawn from the digit images held out of training. */
+    /** Validation (dev) scenes, drawn from the digit images held out of training: they pick the best checkpoint. */
     valScenes: z.number().int().min(1).default(16),
+    /** Test scenes the run reports, other scenes of the held-out digit images (never used for selection). */
+    testScenes: z.number().int().min(1).default(16),
     /** Side of the square scenes in pixels (a multiple of the encoder's output stride). */
     size: z.number().int().min(16).default(32),
     variant: z.enum(['easy', 'hard']).default('easy'),
@@ -49,6 +51,8 @@ export interface SegSets {
   labelled: SegmentationSet;
   unlabelled: SegmentationSet;
   val: SegmentationSet;
+  /** Reported at the end, never used for selection. */
+  test: SegmentationSet;
   numClasses: number;
   classNames: string[];
   describe: string;
@@ -73,19 +77,22 @@ export function segmentationSets(data: SegData): SegSets {
   const split = labeledUnlabeledSplit({ labels: new Int32Array(train.n), fraction: data.labelledFraction, stratified: false, seed: data.seed });
   if (split.labeled.length === 0) throw new Error(`data.labelledFraction ${data.labelledFraction} of ${data.scenes} scenes labels no scene: raise data.scenes or data.labelledFraction`);
   const all = Array.from({ length: val.n }, (_, i) => i);
+  // Other scenes (another seed) of the same held-out digits: the validation scenes choose the checkpoint, these report.
+  const test = makeDigitScenes({ n: data.testScenes, size: data.size, seed: data.seed + 1, variant: data.variant, channels: 3, split: 'test' });
   return {
     labelled: toSet(train.images, train.masks, split.labeled, data.size),
     unlabelled: toSet(train.images, train.masks, split.unlabeled.length > 0 ? split.unlabeled : split.labeled, data.size),
     val: toSet(val.images, val.masks, all, data.size),
+    test: toSet(test.images, test.masks, Array.from({ length: test.n }, (_, i) => i), data.size),
     numClasses: train.numClasses,
     classNames: train.classNames,
-    describe: `embedded digit scenes (${data.variant}, ${data.size}×${data.size}, ${train.source}): ${split.labeled.length} labelled + ${split.unlabeled.length} unlabelled training scenes, ${val.n} validation scenes, ${train.numClasses} classes`,
+    describe: `embedded digit scenes (${data.variant}, ${data.size}×${data.size}, ${train.source}): ${split.labeled.length} labelled + ${split.unlabeled.length} unlabelled training scenes, ${val.n} validation (dev) scenes, ${test.n} test scenes, ${train.numClasses} classes`,
   };
 }
 
 /** Free the tensors of {@link segmentationSets}. */
 export function disposeSegSets(s: SegSets): void {
-  tf.dispose([s.labelled.images, s.labelled.labels, s.unlabelled.images, s.unlabelled.labels, s.val.images, s.val.labels]);
+  tf.dispose([s.labelled.images, s.labelled.labels, s.unlabelled.images, s.unlabelled.labels, s.val.images, s.val.labels, s.test.images, s.test.labels]);
 }
 
 /** Number of classes of the digit scenes (background + 10 digits), known without generating data. */
@@ -228,15 +235,15 @@ export function writeSegSamples(model: { forward(x: tf.Tensor4D): tf.Tensor4D },
   return writeStrips(runDir, imgs, gts, preds, n, h, w);
 }
 
-/** The evaluation a segmentation run reports: metrics, per-class IoU, confusion matrix, sample strips. */
+/** The evaluation a segmentation run reports, on the test scenes: metrics, per-class IoU, confusion matrix, sample strips. */
 export function segEvalResult(model: { forward(x: tf.Tensor4D): tf.Tensor4D }, sets: SegSets, runDir: string): EvalResult {
-  const { cm, metrics } = evaluateSegmenter(model, sets.val, sets.numClasses);
+  const { cm, metrics } = evaluateSegmenter(model, sets.test, sets.numClasses);
   return {
     metrics,
     classNames: sets.classNames,
     perClassIoU: cm.perClassIoU(),
     confusion: cm.matrix.map((row) => [...row]),
-    samples: writeSegSamples(model, sets.val, runDir),
+    samples: writeSegSamples(model, sets.test, runDir),
   };
 }
 
