@@ -90,6 +90,9 @@ describe('text-effects tables', () => {
     ]);
     expect(kd.comparisons[2]!.differences.map((d) => +d.toFixed(6))).toEqual([0.03, 0.04, 0.01]);
     expect(kd.headroom!.baseline).toBeCloseTo(0.6, 12);
+    // The reduced grid names what ran in the title and what did not in the notes.
+    expect(kd.title).toBe('KD / Continuation-KD vs no KD, N = 16 per class');
+    expect(kd.notes).toContain('Not run at this N: Annealing-KD.');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

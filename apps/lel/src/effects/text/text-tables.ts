@@ -208,15 +208,20 @@ export function textSettings(out: string): SettingResult[] {
       const none: ArmRows = { id: 'none', label: `no KD (same batches), N = ${n}`, role: 'baseline', rows: rowsBySeed(kd, new RegExp(`^kd/none/n${n}/s(\\d+)$`)), value: testAcc, extra: fitExtra };
       const base = none.rows.size > 0 ? none : full('baseline');
       const teacher: ArmRows = { ...ceiling, id: 'teacher', label: 'teacher (ceiling, seed 0)', role: 'reference', rows: new Map([...ceiling.rows].filter(([s]) => s === 0)) };
+      // The title names the students that ran; the notes name those that did not (a reduced grid says so).
+      const names: Record<string, string> = { kd: 'KD', 'annealing-kd': 'Annealing-KD', 'continuation-kd': 'Continuation-KD' };
+      const ran = kdArms.filter((a) => a.rows.size > 0).map((a) => names[a.id]!);
+      const notRun = kdArms.filter((a) => a.rows.size === 0).map((a) => names[a.id]!);
       results.push(
         textSetting({
           id: `kd-n${n}`,
           method: 'kd',
           package: '@lel/distill',
-          title: `KD / Annealing-KD / Continuation-KD vs no KD, N = ${n} per class`,
+          title: `${ran.join(' / ')} vs no KD, N = ${n} per class`,
           notes:
             'Teacher: the seed-0 all-label full FT (its logits on the pool cached); every step sees 4 labelled rows and 12 unlabelled rows of the rest of the pool (the transfer set). ' +
-            (none.rows.size > 0 ? 'The no-KD baseline trains on the same batches with the labelled rows\' CE only.' : 'No same-batch no-KD run yet: the baseline is the PEFT table\'s full FT (same subset and head initialisation, other batches).'),
+            (none.rows.size > 0 ? 'The no-KD baseline trains on the same batches with the labelled rows\' CE only.' : 'No same-batch no-KD run yet: the baseline is the PEFT table\'s full FT (same subset and head initialisation, other batches).') +
+            (notRun.length > 0 ? ` Not run at this N: ${notRun.join(', ')}.` : ''),
           arms: [base, ...kdArms, teacher, ceiling],
           compare: [...kdArms.map((a): [string, string] => [a.id, base.id]), ['continuation-kd', 'kd']],
         }),
