@@ -23,6 +23,8 @@ from scl_ref import scl_loss  # noqa: E402
 GENERATOR = 'reference/vision/trajectory_scl.py (PyTorch 1.13, float64)'
 STEPS = 48
 SIZE = 32
+TIE = 1e-6
+NUDGED = 3
 
 
 def glyphs(g, classes, per_class):
@@ -77,8 +79,30 @@ def init_weights(g, widths, classes, feat):
     return f32(p), f32(b)
 
 
-def run(x, y, config, batches, p32, b32, dtype):
-    """The trajectory in `dtype`: per-step loss parts and lr, and the final state."""
+def max_pool_margins(fn):
+    """Run fn() while recording, per call of F.max_pool2d (2 x 2 windows), the smallest gap between the largest and
+    the second-largest value of any window: the float64 distance from a tie, where the gradient's route depends on
+    rounding."""
+    import scl_ref
+    orig, found = scl_ref.F.max_pool2d, []
+
+    def pool(z, k):
+        n, c, h, w = z.shape
+        win = z.detach().reshape(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+        top = win.topk(2, dim=-1).values
+        found.append(float((top[..., 0] - top[..., 1]).min()))
+        return orig(z, k)
+
+    scl_ref.F.max_pool2d = pool
+    try:
+        return fn(), min(found)
+    finally:
+        scl_ref.F.max_pool2d = orig
+
+
+def run(x, y, config, batches, p32, b32, dtype, margins=None):
+    """The trajectory in `dtype`: per-step loss parts and lr, and the final state (and, given a list, each step's
+    smallest max-pool margin appended to it)."""
     n, bs = x.shape[0], config['batchSize']
     per_epoch = n // bs
     params = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in p32.items()}
@@ -91,7 +115,11 @@ def run(x, y, config, batches, p32, b32, dtype):
         yb = torch.tensor(y[bt['indices']], dtype=torch.int64)
         epoch1 = s // per_epoch + 1
         lr = config['lr'] * config['lrDecayRate'] ** sum(1 for m in config['lrMilestones'] if epoch1 > m)
-        parts = scl_loss(params, buffers, xb, yb, config)
+        if margins is None:
+            parts = scl_loss(params, buffers, xb, yb, config)
+        else:
+            parts, m = max_pool_margins(lambda: scl_loss(params, buffers, xb, yb, config))
+            margins.append(m)
         grads = torch.autograd.grad(parts['total'], list(params.values()))
         with torch.no_grad():
             for (name, p), gr in zip(params.items(), grads):
@@ -117,18 +145,31 @@ def main(check=False):
         shifts = g.randint(-3, 4, size=(2 * bs, 2)).tolist()
         batches.append({'indices': idx, 'shifts': shifts})
     p32, b32 = init_weights(g, config['channels'], 4, config['featDim'])
-    steps, state = run(x, y, config, batches, p32, b32, torch.float64)
-    # The same run in float32 PyTorch: its distance from float64 is the noise any float32 implementation has here.
-    # SC's ReLU MLPs, max-pools and the attention softmax switch branches at slightly different steps in float32, so
-    # after ~15 steps both float32 runs sit ~1e-4..1e-3 from float64 (bounded, not growing); LEL may be 10x that.
-    steps32, state32 = run(x, y, config, batches, p32, b32, torch.float32)
-    drift = [max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for k in ('total', 'ce', 'sc')) for a, b in zip(steps32, steps)]
-    adrift = max(abs(a[k] - b[k]) for a, b in zip(steps32, steps) for k in ('total', 'ce', 'sc'))
-    wdrift = max(float((state32[k].double() - state[k]).abs().max() / max(float(state[k].abs().max()), 1e-12)) for k in state)
-    tolerance = {'firstSteps': 10, 'firstStepsRtol': 1e-4, 'lossRtol': 0, 'lossAtol': round(max(1e-4, 10 * adrift), 6),
-                 'weightAtol': round(max(1e-4, 10 * wdrift), 6), 'weightRtol': round(max(1e-3, 10 * wdrift), 6),
-                 'derivation': f'10 x the float32-PyTorch distance from float64 on this run (losses: {adrift:.1e} absolute, {max(drift):.1e} relative at worst; '
-                               f'weights {wdrift:.1e} relative to each tensor\'s largest value); 1e-4 relative over the first 10 steps (float32 PyTorch: {max(drift[:10]):.1e})'}
+    margins = []
+    steps, state = run(x, y, config, batches, p32, b32, torch.float64, margins)
+    # Max-pool near-ties. The float64 run passes 2 x 2 windows whose two largest values differ by < TIE (4.0e-7 at
+    # step 4); float32 carries ~1e-6 of rounding in those activations, so a float32 run (LEL on any backend, float32
+    # PyTorch) may take the other input of such a window, whose gradient then differs by up to 1e-2 (measured: LEL's
+    # cpu backend at step 4 takes the other input of window (view 13, channel 7, row 7, col 8) of stage 1, exactly
+    # tied in float32 from its state; its gradient equals float64's with that window flipped within 8.5e-6) and the
+    # trajectory is chaotic from there. So 1e-4 relative holds only for the steps before the first near-tie.
+    first_tie = next((s for s, m in enumerate(margins) if m < TIE), STEPS)
+    # After that, the spread of float32 runs: PyTorch float32 from the initial weights and from copies nudged by one
+    # float32 ulp (different roundings, so different ties taken); the tolerance is 3 x their largest distance from float64.
+    g2 = np.random.RandomState(7)
+    runs32 = [run(x, y, config, batches, p32, b32, torch.float32)]
+    for _ in range(NUDGED):
+        nudged = {k: (v + g2.choice([-1, 1], v.shape) * np.spacing(v)).astype(np.float32) for k, v in p32.items()}
+        runs32.append(run(x, y, config, batches, nudged, b32, torch.float32))
+    parts = ('total', 'ce', 'sc')
+    adrift = max(abs(a[k] - b[k]) for st32, _ in runs32 for a, b in zip(st32, steps) for k in parts)
+    drift = max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for st32, _ in runs32 for a, b in zip(st32[:first_tie], steps[:first_tie]) for k in parts)
+    wdrift = max(float((s32[k].double() - state[k]).abs().max() / max(float(state[k].abs().max()), 1e-12)) for _, s32 in runs32 for k in state)
+    tolerance = {'firstSteps': first_tie, 'firstStepsRtol': 1e-4, 'lossRtol': 0, 'lossAtol': round(max(1e-4, 3 * adrift), 6),
+                 'weightAtol': round(max(1e-4, 3 * wdrift), 6), 'weightRtol': round(max(1e-3, 3 * wdrift), 6),
+                 'derivation': f'1e-4 relative for the {first_tie} steps before the first max-pool near-tie of the float64 run (a window whose two largest values differ by < {TIE:g}: '
+                               f'float32 rounding may route its gradient to the other input; float32 PyTorch over those steps: {drift:.1e}); after that 3 x the largest distance from float64 '
+                               f'of {1 + NUDGED} float32 PyTorch runs (one from init.*, {NUDGED} from init.* nudged by one ulp): losses {adrift:.1e} absolute, weights {wdrift:.1e} relative to each tensor\'s largest value'}
     params = state
     tensors = {'data.images': x, 'data.labels': y, **{f'init.{k}': v for k, v in {**p32, **b32}.items()}, **{f'final.{k}': v.detach().numpy() for k, v in state.items()}}
     doc = {
@@ -139,6 +180,7 @@ def main(check=False):
         'batches': batches,
         'steps': steps,
         'tolerance': tolerance,
+        'maxPoolMargins': [float(f'{m:.3e}') for m in margins],
     }
     return {'scl-ce-sc': emit('packages/scl/src/fixtures/trajectory/scl-ce-sc.json', doc, tensors, check=check)}
 

@@ -25,6 +25,13 @@ function shift(img: Float32Array, h: number, w: number, c: number, dy: number, d
 /**
  * LEL's `scl` method (CE + SC, through `runMethod`) against `reference/vision/trajectory_scl.py` (float64 PyTorch): the fixture's two-view
  * batches (shifted images) in place of SCL's views, the same initial weights, 48 SGD steps with SCL's step decay.
+ *
+ * The run is chaotic in float32: from step 4 the float64 run passes max-pool windows whose two largest values differ
+ * by < 1e-6 (`maxPoolMargins` in the fixture), where float32 rounding may send the gradient to the other input (1e-2
+ * relative on stage 1's gradients). Float32 PyTorch from weights nudged by one ulp does so, and so does LEL's cpu
+ * backend (measured: its step-4 gradient equals float64's with window (view 13, channel 7, 7, 8) of stage 1 flipped,
+ * within 8.5e-6; that window is exactly tied in float32 from its state). The fixture therefore holds 1e-4 relative for
+ * the steps before the first near-tie and the float32 runs' spread (× 3) after it.
  */
 async function runFixture(f: SuiteFixture<Doc>, maxSteps: number) {
   const { config, batches } = f.doc;
@@ -62,4 +69,5 @@ async function runFixture(f: SuiteFixture<Doc>, maxSteps: number) {
   }
 }
 
-describeTrajectory<Doc>('scl CE + SC', new URL('./fixtures/trajectory/scl-ce-sc.json', import.meta.url), runFixture, { steps: { cpu: 12 } });
+// cpu: 2 steps, tfjs-backend-cpu's Conv2DBackpropFilter (plain loops) costs ~8 s a step here; wasm runs all 48.
+describeTrajectory<Doc>('scl CE + SC', new URL('./fixtures/trajectory/scl-ce-sc.json', import.meta.url), runFixture, { steps: { cpu: 2 } });
