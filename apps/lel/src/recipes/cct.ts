@@ -65,6 +65,7 @@ export const SCENE_DATA_MOVED: Record<string, string> = {
   'data.valScenes': 'moved to data.labelled.heldOut (held-out scenes of the embedded digit scenes: the dev part)',
   'data.labelledFraction': 'moved to data.labelled.fraction (the label budget of any labelled source)',
   'data.variant': 'moved to data.labelled.variant (embedded digit scenes)',
+  'data.testScenes': 'moved: the test part is data.testFraction (a carve of data.labelled; a fifth of the embedded scenes by default) or data.test (a source of its own)',
 };
 
 /** Where the keys of the former `cct.train` section live now. */
@@ -160,7 +161,7 @@ function makeCctRecipe(name: 'cct' | 'cct-supervised', mode: 'semi' | 'supervise
       try {
         await loadBest(request.runDir, model);
         model.eval();
-        return predictMasks(model, input?.height ?? 32, model.config.upscale, request, classNames);
+        return await predictMasks(model, model.config.upscale, request, classNames, input?.channels ?? 3);
       } finally {
         model.dispose();
       }
