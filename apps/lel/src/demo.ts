@@ -28,9 +28,10 @@ export const DEMO_BERT: ShippedBert = 'bert-l4-h256-lel';
  * `quick` shrinks every stage to a few steps (a smoke test of the whole pipeline).
  */
 export function demoStages(quick: boolean): DemoStage[] {
+  // kd/ckd read the same data section as CCT: n scenes, a fifth carved off as the test part (96 train of 120).
   const seg = quick
-    ? ['data.scenes=16', 'data.valScenes=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.scenes=96', 'data.valScenes=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
+    ? ['data.labelled.n=20', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
+    : ['data.labelled.n=120', 'data.labelled.heldOut=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
   // CCT reads the data sources' section: the embedded scenes are data.labelled (n scenes, heldOut of them for dev).
   const segCct = quick
     ? ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
@@ -52,7 +53,7 @@ export function demoStages(quick: boolean): DemoStage[] {
       name: 'arseg',
       recipe: 'arseg',
       story: 'pretrain an encoder without labels (autoregressive MI)',
-      sets: () => (quick ? ['data.scenes=8', 'data.valScenes=4', 'train.steps=3', 'train.batchSize=4'] : ['data.scenes=96', 'data.valScenes=32', 'train.steps=150', 'train.evalEvery=50']),
+      sets: () => (quick ? ['data.unlabelled.n=8', 'data.unlabelled.heldOut=4', 'train.steps=3', 'train.batchSize=4'] : ['data.unlabelled.n=96', 'data.unlabelled.heldOut=32', 'train.steps=150', 'train.evalEvery=50']),
     },
     {
       name: 'cct',

@@ -22,8 +22,8 @@ export { clusterCounts, hungarianPixelAccuracy, remapClusters, scoreClusters } f
 export type { ClusterMatchOptions, HungarianPixelAccuracy, MatchedSegmentationScores } from './evaluate';
 export { evaluateArSeg } from './evaluate-model';
 export type { EvaluateArSegOptions } from './evaluate-model';
-export { imageBatch, validateImageSet } from './data';
-export type { ImageSet, LabelledImageSet } from './data';
+export { imageBatch, isStreamingImages, validateImageSet } from './data';
+export type { ImageSet, LabelledImageSet, StreamingImageSet } from './data';
 export { ArSegArchitectureSchema, ArSegTrainingSchema, ArSegConfigSchema } from './config';
 export type { ArSegArchitecture, ArSegArchitectureInput, ArSegConfig, ArSegConfigInput } from './config';
 export { arSeg, trainArSeg, arSegStepLoss } from './train';

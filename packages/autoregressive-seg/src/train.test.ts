@@ -6,6 +6,7 @@ import { Rng, useBackend } from '@lel/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { evaluateArSeg } from './evaluate-model';
 import { trainArSeg } from './train';
+import { imageBatch, type StreamingImageSet } from './data';
 
 const dir = mkdtempSync(join(tmpdir(), 'arseg-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,5 +64,37 @@ describe('trainArSeg', () => {
     await expect(trainArSeg(data, { inChannels: 1, typo: 1 } as never)).rejects.toThrow(/typo/);
     await expect(trainArSeg(data, { inChannels: 1, halfT: 10 })).rejects.toThrow(/halfT/);
     await expect(trainArSeg(data, { inChannels: 3, halfT: 1 })).rejects.toThrow(/channels/);
+  });
+});
+
+describe('arSeg on streamed images', () => {
+  test('a StreamingImageSet trains exactly as the same images in memory (same order, same weights)', async () => {
+    await useBackend('wasm');
+    const data = twoRegions(12, 3);
+    const asked: number[][] = [];
+    const streamed: StreamingImageSet = {
+      n: data.n,
+      height: data.height,
+      width: data.width,
+      channels: data.channels,
+      async *batches(indexBatches) {
+        for (const idx of indexBatches) {
+          asked.push([...idx]);
+          yield imageBatch(data, idx);
+        }
+      },
+    };
+    const config = { inChannels: 1, numClusters: 2, stemChannels: 4, numBlocks: 1, halfT: 1, batchSize: 4, steps: 5, seed: 4 };
+    const a = await trainArSeg(data, config);
+    const b = await trainArSeg(streamed, config);
+    try {
+      // 3 batches per epoch (12 / 4), 5 steps: two passes, the second cut short.
+      expect(asked.length).toBeGreaterThanOrEqual(5);
+      expect(b.result.steps).toBe(5);
+      for (const [k, t] of a.model.stateDict()) expect(Array.from(await b.model.stateDict().get(k)!.data()), k).toEqual(Array.from(await t.data()));
+    } finally {
+      a.model.dispose();
+      b.model.dispose();
+    }
   });
 });

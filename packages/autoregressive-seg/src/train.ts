@@ -3,7 +3,7 @@ import { Adam, defineMethod, Rng, runMethod } from '@lel/core';
 import type { Callback, FitResult, MethodRunOptions } from '@lel/core';
 import { ArSegConfigSchema, type ArSegConfig, type ArSegConfigInput } from './config';
 import { iicViews, unflip } from './augment';
-import { imageBatch, validateImageSet, type ImageSet, type LabelledImageSet } from './data';
+import { imageBatch, isStreamingImages, validateImageSet, type ImageSet, type LabelledImageSet, type StreamingImageSet } from './data';
 import { evaluateArSeg } from './evaluate-model';
 import { arSegLoss } from './loss';
 import { ArSegModel, architectureOf, type ArSegOutput } from './model';
@@ -49,8 +49,8 @@ export function arSegStepLoss(model: ArSegModel, x: tf.Tensor4D, config: ArSegCo
 
 /** The data of {@link arSeg}: unlabelled images, and optionally labelled ones only to score the clusters. */
 export interface ArSegData {
-  /** Training images (no labels). */
-  images: ImageSet;
+  /** Training images (no labels): in memory, or streamed in batches (the same order for the same seed). */
+  images: ImageSet | StreamingImageSet;
   /** Labelled images used only to log Hungarian pixel accuracy / mIoU (never for training). */
   evalData?: LabelledImageSet;
 }
@@ -80,9 +80,15 @@ export const arSeg = defineMethod({
       model,
       optimizers: new Adam(model.trainableParameters(), { lr: config.lr }),
       data: {
-        labeled: function* (_epoch: number, rng: Rng) {
+        labeled: (_epoch: number, rng: Rng) => {
           const order = rng.permutation(images.n);
-          for (let s = 0; s + bs <= images.n; s += bs) yield imageBatch(images, order.slice(s, s + bs));
+          function* indexBatches() {
+            for (let s = 0; s + bs <= images.n; s += bs) yield order.slice(s, s + bs);
+          }
+          if (isStreamingImages(images)) return images.batches(indexBatches(), rng.fork('load'));
+          return (function* () {
+            for (const idx of indexBatches()) yield imageBatch(images, idx);
+          })();
         },
       },
       loss: (x: tf.Tensor4D, ctx: { rng: Rng }) => arSegStepLoss(model, x, config, ctx.rng),
@@ -118,7 +124,7 @@ export const arSeg = defineMethod({
  * Train the autoregressive clustering network (or the IIC baseline) on unlabelled images: `runMethod(arSeg, …)`
  * with the run options (folder, resume, callbacks, progress, evaluation period).
  */
-export async function trainArSeg(data: ImageSet, rawConfig: ArSegConfigInput = {}, options: TrainArSegOptions = {}): Promise<TrainArSegResult> {
+export async function trainArSeg(data: ImageSet | StreamingImageSet, rawConfig: ArSegConfigInput = {}, options: TrainArSegOptions = {}): Promise<TrainArSegResult> {
   const { evalData, evalEvery, ...run } = options;
   const r = await runMethod(arSeg, rawConfig, { images: data, ...(evalData ? { evalData } : {}) }, {
     progress: 'none',

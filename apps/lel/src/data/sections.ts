@@ -47,7 +47,12 @@ export type SegmentationData = z.output<typeof SegmentationData>;
 export const ClusteringData = z
   .object({
     unlabelled: UnlabelledImageSource.prefault({ source: 'digit-scenes' }).describe('training images (masks, if any, are not used)'),
-    dev: heldOut(SegmentationSource, 'auto'),
+    dev: heldOut(SegmentationSource, 'auto').describe('images with masks that only score the clusters (never train or select them): "auto" = the source\'s held-out part or a carve of a source with masks (none for a plain image folder); a source; or null'),
+    target: z
+      .enum(['auto', 'classes', 'foreground'])
+      .default('auto')
+      .describe('what the clusters are scored against: the mask classes, or foreground (class 0 = background vs every other class); auto: foreground for the embedded digit scenes, classes otherwise'),
+    clusters: z.number().int().min(2).optional().describe('number of clusters; default the scored classes (one-to-one Hungarian matching); needed when no dev masks are given'),
     ...splitKeys,
     ...imageKeys(32, 3),
   })

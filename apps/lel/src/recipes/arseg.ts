@@ -3,27 +3,33 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng, type Module } from '@lel/core';
-import { ArSegArchitectureSchema, ArSegModel, ArSegTrainingSchema, arSeg, architectureOf, evaluateArSeg, remapClusters, saveArEncoder, type LabelledImageSet } from '@lel/autoregressive-seg';
-import { makeDigitScenes, readImage, encodePalettePng } from '@lel/datasets/node';
+import { writeFileAtomicSync } from '@lel/core/node';
+import { ArSegArchitectureSchema, ArSegModel, ArSegTrainingSchema, arSeg, architectureOf, remapClusters, saveArEncoder, scoreClusters, type StreamingImageSet } from '@lel/autoregressive-seg';
+import { encodePalettePng, readImage } from '@lel/datasets/node';
+import { DataConfigError } from '../data/detect';
+import { resolveImageData, type ImageData } from '../data/image-data';
+import { runLabelMap } from '../data/manifest';
+import { ClusteringData } from '../data/sections';
+import { forEachBatch, streamingPart } from '../data/tensors';
 import { commonShape } from './common';
 import { writeStrips } from './segmentation';
-import type { EvalResult, Recipe } from './types';
+import type { EvalResult, Prediction, Recipe } from './types';
 import { bestDir, loadBest } from '../weights';
 
-/** Unlabelled digit scenes; masks are used only to score the clusters (Hungarian matching, as IIC). */
-const ArData = z
-  .object({
-    scenes: z.number().int().min(2).default(64),
-    valScenes: z.number().int().min(1).default(16),
-    size: z.number().int().min(16).default(32),
-    variant: z.enum(['easy', 'hard']).default('easy'),
-    /** What the clusters are scored against: `foreground` (digit vs background, 2 clusters) or `digits` (11 classes). */
-    target: z.enum(['foreground', 'digits']).default('foreground'),
-    seed: z.number().int().min(0).default(0),
-  })
-  .strict()
-  .prefault({});
+/**
+ * The `data:` section: unlabelled training images (an image folder, or any image source whose masks are then unused;
+ * default the embedded digit scenes) and an optional dev part with masks that only scores the clusters (Hungarian
+ * matching, as IIC), plus what the clusters are scored against.
+ */
+const ArData = ClusteringData;
 type ArData = z.output<typeof ArData>;
+
+/** Where the keys of the former embedded-scenes `data` section live now. */
+const AR_DATA_MOVED: Record<string, string> = {
+  'data.scenes': 'moved to data.unlabelled.n (data.unlabelled: { source: digit-scenes, n, heldOut, variant })',
+  'data.valScenes': 'moved to data.unlabelled.heldOut (held-out scenes of the embedded digit scenes: the dev part that scores the clusters)',
+  'data.variant': 'moved to data.unlabelled.variant (embedded digit scenes)',
+};
 
 /**
  * Architecture and training keys of `@lel/autoregressive-seg` the app exposes (clusters, channels, mode and seed follow
@@ -46,42 +52,122 @@ function schemaFor(name: string) {
 }
 type Config = z.output<ReturnType<typeof schemaFor>>;
 
-function numClusters(data: ArData): number {
-  return data.target === 'foreground' ? 2 : 11;
+/** Whether the run's training images are the embedded digit scenes. */
+function isDigitScenes(data: ArData): boolean {
+  const u = data.unlabelled;
+  return u === 'digit-scenes' || (typeof u === 'object' && u !== null && 'source' in u && u.source === 'digit-scenes');
 }
 
-function classNames(data: ArData): string[] {
-  return data.target === 'foreground' ? ['background', 'digit'] : ['background', ...Array.from({ length: 10 }, (_, i) => String(i))];
+/** What a run scores against: the data's classes, or foreground vs background. */
+function targetOf(data: ArData): 'classes' | 'foreground' {
+  return data.target === 'auto' ? (isDigitScenes(data) ? 'foreground' : 'classes') : data.target;
 }
 
-function scenes(data: ArData, n: number, split: 'train' | 'test'): LabelledImageSet {
-  const s = makeDigitScenes({ n, size: data.size, seed: data.seed, variant: data.variant, channels: 3, split });
-  const masks = data.target === 'foreground' ? s.masks.map((v) => (v === 255 ? 255 : v > 0 ? 1 : 0)) : s.masks;
-  return { images: s.images, n: s.n, height: s.height, width: s.width, channels: 3, masks, numClasses: numClusters(data) };
+/** The scored classes of a run: the label map of its dev masks, or background / foreground. */
+function scoredClasses(data: ArData, labelMap: readonly string[]): string[] {
+  return targetOf(data) === 'foreground' ? ['background', 'foreground'] : [...labelMap];
 }
 
-/** The `@lel/autoregressive-seg` config of a run: the `arseg` section, the `train` length keys, the recipe's mode and the run seed. */
-function fullConfig(config: Config, mode: 'ac' | 'iic') {
-  return { ...config.arseg, steps: config.train.steps, batchSize: config.train.batchSize, mode, seed: config.seed, inChannels: 3, numClusters: numClusters(config.data) };
+/** Clusters of a run: `data.clusters`, else the scored classes (one-to-one matching). */
+function numClustersOf(data: ArData, labelMap: readonly string[]): number {
+  if (data.clusters !== undefined) return data.clusters;
+  const k = scoredClasses(data, labelMap).length;
+  if (k < 2) throw new DataConfigError('data.clusters', 'no masks to take the number of clusters from (no dev part with masks): give data.clusters, or data.dev (images with masks)');
+  return k;
 }
 
-/** Scores, per-class IoU, confusion (true class × matched cluster) and sample strips of the clusters on the validation scenes. */
-function arEval(model: ArSegModel, val: LabelledImageSet, data: ArData, runDir: string): EvalResult {
-  const r = evaluateArSeg(model, val);
-  const K = numClusters(data);
+/** A dev mask value as a scored class (foreground: every class but 0). */
+const scoreMask = (target: 'classes' | 'foreground') => (v: number) => (v === 255 ? 255 : target === 'foreground' ? (v > 0 ? 1 : 0) : v);
+
+/** The `@lel/autoregressive-seg` config of a run: the `arseg` section, the `train` length keys, the recipe's mode, the run seed, the data's channels and clusters. */
+function fullConfig(config: Config, mode: 'ac' | 'iic', input: { channels: 1 | 3 }, clusters: number) {
+  return { ...config.arseg, steps: config.train.steps, batchSize: config.train.batchSize, mode, seed: config.seed, inChannels: input.channels, numClusters: clusters };
+}
+
+/** The run's unlabelled part as a stream of image batches, decoded from disk a few batches ahead. */
+function streamedImages(data: ImageData): StreamingImageSet {
+  const part = streamingPart(data, 'unlabelled', { withLabels: false });
+  return {
+    n: part.size,
+    height: data.input.height,
+    width: data.input.width,
+    channels: data.input.channels,
+    async *batches(indexBatches, rng) {
+      for await (const b of part.batches(indexBatches, rng)) {
+        if (b.labels) b.labels.dispose();
+        yield b.images;
+      }
+    },
+  };
+}
+
+/** Clusters of the dev part, batch by batch, with their masks (in the scored classes) and the first images for strips. */
+async function clusterDev(model: ArSegModel, data: ImageData, target: 'classes' | 'foreground', strips = 4) {
+  const part = data.parts.dev!;
+  const hw = data.input.height * data.input.width;
+  const pred = new Int32Array(part.indices.length * hw);
+  const masks = new Int32Array(part.indices.length * hw);
+  const head: Float32Array[] = [];
+  const toScored = scoreMask(target);
+  const wasTraining = model.training;
+  model.eval();
+  let offset = 0;
+  try {
+    await forEachBatch(data, 'dev', 16, async (b, arrays) => {
+      const p = tf.tidy(() => tf.argMax(model.forward(b.images, 0).probs, 3));
+      pred.set((await p.data()) as Int32Array, offset);
+      p.dispose();
+      masks.set(Array.from(arrays.masks!, toScored), offset);
+      if (head.length < strips) head.push(arrays.images.slice(0, Math.min(strips - head.length, arrays.n) * hw * data.input.channels));
+      offset += arrays.n * hw;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return { pred, masks, head: concatFloat(head) };
+}
+
+function concatFloat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Hungarian-matched scores of the clusters on the dev part: pixel accuracy (clustering accuracy) and mIoU. */
+async function devScores(model: ArSegModel, data: ImageData, config: Config) {
+  const classes = scoredClasses(config.data, data.classNames);
+  const { pred, masks, head } = await clusterDev(model, data, targetOf(config.data));
+  const r = scoreClusters(pred, masks, { numClusters: model.options.numClusters, numClasses: classes.length, ignoreIndex: 255 });
+  return { r, pred, masks, head, classes };
+}
+
+/** Scores, per-class IoU, confusion (true class × matched cluster) and sample strips of the clusters on the dev part. */
+async function arEval(model: ArSegModel, data: ImageData, config: Config, runDir: string): Promise<EvalResult> {
+  if (!data.parts.dev) return { metrics: {} };
+  const { r, pred, masks, head, classes } = await devScores(model, data, config);
+  const K = classes.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-  r.counts.forEach((row, cluster) => row.forEach((v, gt) => {
-    const m = r.mapping[cluster]!;
-    if (m >= 0 && gt < K) confusion[gt]![m]! += v;
-  }));
-  const n = Math.min(4, val.n);
-  const hw = val.height * val.width;
-  const preds = tf.tidy(() => {
-    const x = tf.tensor4d(val.images.subarray(0, n * hw * 3), [n, val.height, val.width, 3]);
-    return tf.argMax(model.forward(x, 0).probs, 3).dataSync();
-  });
-  const samples = writeStrips(runDir, val.images, val.masks, remapClusters(preds, r.mapping, K), n, val.height, val.width);
-  return { metrics: { clustering_accuracy: r.accuracy, miou: r.miou }, classNames: classNames(data), perClassIoU: r.perClassIoU.slice(0, K), confusion, samples };
+  r.counts.forEach((row, cluster) =>
+    row.forEach((v, gt) => {
+      const m = r.mapping[cluster]!;
+      if (m >= 0 && m < K && gt < K) confusion[gt]![m]! += v;
+    }),
+  );
+  const { height: h, width: w, channels } = data.input;
+  const n = head.length / (h * w * channels);
+  const samples = writeStrips(runDir, head, masks, remapClusters(pred.subarray(0, n * h * w), r.mapping, K), n, h, w, channels);
+  return { metrics: { clustering_accuracy: r.accuracy, miou: r.miou }, classNames: classes, perClassIoU: r.perClassIoU.slice(0, K), confusion, samples };
+}
+
+/** The run's data (the unlabelled images, the dev part with masks if any), recorded in `<run>/data/`. */
+async function arRunData(config: Config, runDir: string, log?: (line: string) => void): Promise<ImageData> {
+  const data = await resolveImageData(config.data, 'clustering', { runDir, ...(log ? { log } : {}) });
+  if (!data.parts.unlabelled || data.parts.unlabelled.indices.length === 0) throw new DataConfigError('data.unlabelled', 'no training image');
+  return data;
 }
 
 function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config> {
@@ -100,25 +186,33 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
     // them predicting background only (mIoU 8.45% in the demo, 2026-11-25): digit strokes are 2–3 px wide (@lel/cct
     // bench/oracle.ts: 40% reachable at stride 4 vs 62% at 2) and a stride-4 CCT decoder has a ReLU'd C → 4C block
     // whose 4-channel class groups died (26 of 44 channels), silencing those classes.
-    defaults: { train: { batchSize: 8, steps: 40 }, arseg: { stemChannels: 8, numBlocks: 2, stemStride: 1, halfT: 2, lr: 1e-3 } },
-    moved: { 'arseg.steps': 'moved to train.steps', 'arseg.batchSize': 'moved to train.batchSize' },
+    // The embedded digit scenes (64 unlabelled, 16 held-out scenes scoring the clusters); `data.unlabelled=./my/raw`
+    // (+ `data.dev=./my/labelled` with images/ and masks/) for user images.
+    defaults: { data: { unlabelled: { source: 'digit-scenes' } }, train: { batchSize: 8, steps: 40 }, arseg: { stemChannels: 8, numBlocks: 2, stemStride: 1, halfT: 2, lr: 1e-3 } },
+    moved: { 'arseg.steps': 'moved to train.steps', 'arseg.batchSize': 'moved to train.batchSize', ...AR_DATA_MOVED },
     async prepare(config, ctx) {
-      const train = scenes(config.data, config.data.scenes, 'train');
-      const val = scenes(config.data, config.data.valScenes, 'test');
-      ctx.log(`[data] embedded digit scenes (${config.data.variant}, ${config.data.size}×${config.data.size}): ${train.n} unlabelled training scenes; clusters scored on ${val.n} validation scenes against ${config.data.target}`);
-      const cfg = fullConfig(config, mode);
+      const data = await arRunData(config, ctx.runDir, ctx.log);
+      for (const line of data.describe) ctx.log(`[data] ${line}`);
+      const cfg = fullConfig(config, mode, data.input, numClustersOf(config.data, data.classNames));
+      ctx.log(
+        data.parts.dev
+          ? `[data] ${cfg.numClusters} clusters, scored on the dev part against ${targetOf(config.data) === 'foreground' ? 'foreground / background' : `its ${data.classNames.length} classes`}`
+          : `[data] ${cfg.numClusters} clusters; no dev part with masks: the clusters are not scored (data.dev: images with masks)`,
+      );
       return {
         method: arSeg,
         config: cfg,
-        data: { images: { images: train.images, n: train.n, height: train.height, width: train.width, channels: 3 } },
-        evaluate: (m) => {
-          const r = evaluateArSeg(m as ArSegModel, val);
+        // The unlabelled images stream from disk in batches (decoded a few batches ahead), in the in-memory order.
+        data: { images: streamedImages(data) },
+        evaluate: async (m): Promise<Record<string, number>> => {
+          if (!data.parts.dev) return {};
+          const { r } = await devScores(m as ArSegModel, data, config);
           return { pixelAccuracy: r.accuracy, miou: r.miou };
         },
-        bestMetric: 'miou',
+        bestMetric: data.parts.dev ? 'miou' : null,
         // Unsupervised: the masks only score the clusters, so they never pick the weights (no label leakage).
         keep: 'last',
-        report: (m) => arEval(m as ArSegModel, val, config.data, ctx.runDir),
+        report: (m) => arEval(m as ArSegModel, data, config, ctx.runDir),
         finish: async (m) => {
           // The encoder alone, for `lel train cct --set init.encoder=<this run>` (finish runs before best/ is written).
           fs.mkdirSync(bestDir(ctx.runDir), { recursive: true });
@@ -129,30 +223,40 @@ function makeArRecipe(name: 'arseg' | 'iic', mode: 'ac' | 'iic'): Recipe<Config>
       };
     },
     async evaluate(config, runDir) {
-      const model = new ArSegModel(architectureOf(fullConfig(config, mode)), new Rng(config.seed));
+      // The run's own split and label map (data/split.json), re-opened from the same sources.
+      const data = await arRunData(config, runDir);
+      if (!data.parts.dev) throw new DataConfigError('data.dev', `${runDir} was trained without a dev part with masks: there is nothing to score the clusters against`);
+      const model = new ArSegModel(architectureOf(fullConfig(config, mode, data.input, numClustersOf(config.data, data.classNames))), new Rng(config.seed));
       try {
         await loadBest(runDir, model as Module);
         model.eval();
-        return await arEval(model, scenes(config.data, config.data.valScenes, 'test'), config.data, runDir);
+        return await arEval(model, data, config, runDir);
       } finally {
         model.dispose();
       }
     },
     async predict(config, request) {
-      const model = new ArSegModel(architectureOf(fullConfig(config, mode)), new Rng(config.seed));
+      const { classNames, input } = runLabelMap(request.runDir);
+      const channels = input?.channels ?? 3;
+      const model = new ArSegModel(architectureOf(fullConfig(config, mode, { channels }, numClustersOf(config.data, classNames))), new Rng(config.seed));
       try {
         await loadBest(request.runDir, model as Module);
         model.eval();
         fs.mkdirSync(request.outDir, { recursive: true });
-        return request.inputs.map((input) => {
-          const img = readImage(input, { channels: 3 });
-          const clusters = tf.tidy(() => tf.argMax(model.forward(tf.tensor4d(img.data, [1, img.height, img.width, 3]), 0).probs, 3).dataSync());
+        const out: Prediction[] = [];
+        for (const input of request.inputs) {
+          // Read as the run's data was (grey or RGB).
+          const img = readImage(input, { channels });
+          const p = tf.tidy(() => tf.argMax(model.forward(tf.tensor4d(img.data, [1, img.height, img.width, channels]), 0).probs, 3));
+          const clusters = await p.data();
+          p.dispose();
           const file = path.join(request.outDir, `${path.basename(input).replace(/\.[^.]+$/, '')}.clusters.png`);
-          fs.writeFileSync(file, encodePalettePng(clusters, img.height, img.width));
+          writeFileAtomicSync(file, encodePalettePng(clusters, img.height, img.width));
           const counts: Record<string, number> = {};
           for (const c of clusters) counts[`cluster ${c}`] = (counts[`cluster ${c}`] ?? 0) + 1 / clusters.length;
-          return { input, output: file, probabilities: counts };
-        });
+          out.push({ input, output: file, probabilities: counts });
+        }
+        return out;
       } finally {
         model.dispose();
       }

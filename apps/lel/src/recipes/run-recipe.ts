@@ -20,17 +20,18 @@ export function interruptedRun(result: { steps: number }): RecipeOutcome {
  */
 export function appRunOptions(config: { train: TrainLoop }, ctx: RecipeContext, prep: Pick<PreparedRun, 'evaluate' | 'bestMetric'>, extra: Callback<never>[] = []): MethodRunOptions {
   const t = config.train;
+  const metric = prep.bestMetric;
+  if (metric === null && t.earlyStop > 0) throw new Error('train.earlyStop: this run\'s data has nothing to evaluate on (no dev part), so it cannot stop early; set train.earlyStop=0 or give the data a dev part');
   return {
     runDir: ctx.runDir,
     ...(ctx.resume !== undefined ? { resume: ctx.resume } : {}),
     ...(ctx.allowConfigChange ? { allowConfigChange: true } : {}),
     progress: ctx.progress,
     callbacks: [...ctx.callbacks, ...extra] as Callback<unknown>[],
-    evaluate: (tc) => prep.evaluate(tc.model),
-    evalEvery: { steps: t.evalEvery },
-    earlyStopping: t.earlyStop > 0 ? { metric: prep.bestMetric, mode: 'max', patience: t.earlyStop } : false,
+    ...(metric !== null ? { evaluate: (tc: { model: Module }) => prep.evaluate(tc.model), evalEvery: { steps: t.evalEvery } } : {}),
+    earlyStopping: metric !== null && t.earlyStop > 0 ? { metric, mode: 'max', patience: t.earlyStop } : false,
     logEvery: t.logEvery,
-    checkpoint: { every: { steps: t.checkpointEvery }, keepLast: t.keepLast, best: { metric: prep.bestMetric, mode: 'max' } },
+    checkpoint: { every: { steps: t.checkpointEvery }, keepLast: t.keepLast, ...(metric !== null ? { best: { metric, mode: 'max' as const } } : {}) },
     ...(t.maxSteps !== undefined ? { maxSteps: t.maxSteps } : {}),
     config,
   };

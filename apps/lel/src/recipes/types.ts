@@ -91,8 +91,11 @@ export interface PreparedRun {
   data: unknown;
   /** Metrics of a model on the recipe's held-out data: every evaluation, and SWA's averaged weights. */
   evaluate: (model: Module) => Metrics | Promise<Metrics>;
-  /** The evaluation metric (higher is better) that picks `best/` and drives `train.earlyStop`. */
-  bestMetric: string;
+  /**
+   * The evaluation metric (higher is better) that picks `best/` and drives `train.earlyStop`; null when the run's
+   * data has nothing to evaluate on (e.g. clustering without masks): then no periodic evaluation, the last weights.
+   */
+  bestMetric: string | null;
   /** Which weights `best/` keeps without SWA: those of the best evaluation (default) or the last. */
   keep?: 'best' | 'last';
   /** Batches for the BatchNorm pass on SWA's averaged weights (models with BatchNorm). */
