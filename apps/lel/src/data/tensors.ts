@@ -68,3 +68,38 @@ export async function forEachBatch(data: ImageData, role: DataRole, batchSize: n
     }
   }
 }
+
+/** A classification part held in memory: what methods that sample views from memory (`@lel/scl`) train on. */
+export interface ClassPartArrays {
+  images: Float32Array;
+  labels: Int32Array;
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  classNames: string[];
+}
+
+/**
+ * A classification part of the run's data decoded into memory at the model's input size, batch by batch (for
+ * methods that draw their own views per image). `classNames` are the part's label map (a few-shot dev part has its
+ * own classes).
+ */
+export async function classPartArrays(data: ImageData, role: DataRole): Promise<ClassPartArrays> {
+  const part = data.parts[role];
+  if (!part) throw new Error(`the run's data has no ${role} part`);
+  const { height, width, channels } = data.input;
+  const per = height * width * channels;
+  const n = part.indices.length;
+  const images = new Float32Array(n * per);
+  const labels = new Int32Array(n);
+  let at = 0;
+  for await (const b of imageBatches(data, role, { batchSize: 64 })) {
+    if (!b.labels) throw new Error(`the ${role} part has no class labels (${part.description})`);
+    images.set(b.images, at * per);
+    labels.set(b.labels, at);
+    at += b.n;
+  }
+  const classNames = role === 'dev' && data.devClassNames ? data.devClassNames : data.classNames;
+  return { images, labels, n, height, width, channels, classNames: [...classNames] };
+}
