@@ -45,8 +45,8 @@ export function demoStages(quick: boolean): DemoStage[] {
   // named so that a change of the recipe's defaults does not silently change the demo: measured 2026-11-25 in the demo,
   // 20 s for the IB model and 13 s for the CLAM-SB baseline on 2 CPU cores (25 epochs: bag accuracy 0.69, still climbing).
   const mil = quick
-    ? ['data.trainBags=8', 'data.valBags=8', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.trainBags=200', 'data.valBags=200', 'train.epochs=50', 'train.evalEvery=200', 'train.checkpointEvery=200'];
+    ? ['data.labelled.n=8', 'data.labelled.heldOut=8', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
+    : ['data.labelled.n=200', 'data.labelled.heldOut=200', 'train.epochs=50', 'train.evalEvery=200', 'train.checkpointEvery=200'];
   const arInit = (out: string) => `init.encoder=${path.join(out, 'arseg')}`;
   return [
     {

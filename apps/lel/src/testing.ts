@@ -20,7 +20,7 @@ export const TINY_SETS: Record<string, string[]> = {
   'peft-krona': TEXT_TINY,
   'peft-lora': TEXT_TINY,
   vib: [...TEXT_TINY, 'head.sampleSize=2', 'head.ibDim=16'],
-  'mil-ib': ['data.trainBags=6', 'data.valBags=6', 'mil.hiddenDim=8', 'mil.attentionDim=4', 'mil.numSamples=2', 'mil.topK=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
+  'mil-ib': ['data.labelled.n=6', 'data.labelled.heldOut=6', 'mil.hiddenDim=8', 'mil.attentionDim=4', 'mil.numSamples=2', 'mil.topK=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
 };
 
 /** A fresh temporary folder. */

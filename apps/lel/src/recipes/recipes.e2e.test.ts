@@ -10,7 +10,7 @@ import { missingRunFiles, readMetrics, readSummary } from '../run-dir';
 import { TINY_SETS, tempDir } from '../testing';
 import { trainCommand } from '../train';
 import { RECIPES } from './index';
-import { milSets } from './mil';
+import { MilData, resolveMilData } from '../data/mil-data';
 
 const quiet = () => {};
 
@@ -100,13 +100,13 @@ describe('lel train with SWA', () => {
 describe('lel train mil-ib', () => {
   it('trains exactly as @lel/vib trainMilIb on the same bags (the app only adds checkpoints, evaluation and SWA)', async () => {
     const out = path.join(tempDir('mil-ib-parity'), 'run');
-    const sets = ['data.trainBags=8', 'data.valBags=4', 'mil.hiddenDim=8', 'mil.attentionDim=4', 'mil.numSamples=3', 'mil.topK=4', 'train.epochs=2', 'mil.lr=1e-2', 'seed=3', 'train.evalEvery=100'];
+    const sets = ['data.labelled.n=8', 'data.labelled.heldOut=4', 'mil.hiddenDim=8', 'mil.attentionDim=4', 'mil.numSamples=3', 'mil.topK=4', 'train.epochs=2', 'mil.lr=1e-2', 'seed=3', 'train.evalEvery=100'];
     const r = await trainCommand('mil-ib', { set: sets, out, progress: 'none', log: quiet, backend: 'wasm' });
     expect(r.summary!.steps).toBe(16);
     const { config } = loadRunConfig(out);
-    const c = config as unknown as { seed: number; data: Parameters<typeof milSets>[0]; mil: Record<string, unknown>; train: { epochs: number } };
-    const bags = milSets(c.data);
-    const { model } = await trainMilIb(bags.train, { ...c.mil, epochs: c.train.epochs, inputDim: bags.dim, seed: c.seed });
+    const c = config as unknown as { seed: number; data: unknown; mil: Record<string, unknown>; train: { epochs: number } };
+    const bags = await resolveMilData(MilData.parse(c.data));
+    const { model } = await trainMilIb(bags.parts.labelled!, { ...c.mil, epochs: c.train.epochs, inputDim: bags.dim, seed: c.seed });
     try {
       const best = await readSafetensorsFile(path.join(out, 'best', 'model.safetensors'));
       const own = model.stateDict();

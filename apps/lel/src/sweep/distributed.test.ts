@@ -20,7 +20,7 @@ const MAX_STEPS = 40;
 const SPEC = `name: grid
 recipe: mil-ib
 set:
-  data: { trainBags: 6, valBags: 6 }
+  data: { labelled: { n: 6, heldOut: 6 } }
   mil: { hiddenDim: 8, attentionDim: 4, numSamples: 2, topK: 4 }
   train: { maxSteps: ${MAX_STEPS}, evalEvery: 20, checkpointEvery: 5, logEvery: 1 }
 arms:
@@ -35,7 +35,7 @@ report:
 const BAD_SPEC = `name: diverges
 recipe: mil-ib
 set:
-  data: { trainBags: 6, valBags: 6 }
+  data: { labelled: { n: 6, heldOut: 6 } }
   mil: { hiddenDim: 8, attentionDim: 4, numSamples: 2, topK: 4, lr: 1.0e+30 }
   train: { maxSteps: 20, logEvery: 1 }
 seeds: [0]

@@ -16,7 +16,7 @@ import { parseQueueUrl, redactUrl } from './queue';
 import { runDirOf } from './worker';
 import { formatCounts, SweepProgress, sweepEta } from './progress';
 
-const TINY = { data: { trainBags: 6, valBags: 6 }, mil: { hiddenDim: 8, attentionDim: 4, numSamples: 2, topK: 4 }, train: { maxSteps: 3 } };
+const TINY = { data: { labelled: { n: 6, heldOut: 6 } }, mil: { hiddenDim: 8, attentionDim: 4, numSamples: 2, topK: 4 }, train: { maxSteps: 3 } };
 
 function spec(raw: Record<string, unknown>) {
   return checkSpec({ name: 't', ...raw }, { source: 'test spec', dir: process.cwd() });
@@ -82,23 +82,23 @@ describe('planSweep', () => {
       spec({
         recipe: 'mil-ib',
         set: TINY,
-        arms: [{ label: 'clam-sb', set: { 'mil.useIb': false } }, { label: 'mil-ib' }, { label: 'ceiling', set: { 'mil.useIb': false, 'data.trainBags': 12 } }],
-        axes: { 'data.trainBags': [6, 8] },
+        arms: [{ label: 'clam-sb', set: { 'mil.useIb': false } }, { label: 'mil-ib' }, { label: 'ceiling', set: { 'mil.useIb': false, 'data.labelled.n': 12 } }],
+        axes: { 'data.labelled.n': [6, 8] },
         seeds: [0, 1],
       }),
     );
-    expect(plan.axes).toEqual(['data.trainBags']);
+    expect(plan.axes).toEqual(['data.labelled.n']);
     expect(plan.cells).toHaveLength(3 * 2 * 2);
-    // The ceiling arm pins data.trainBags: its two points are the same run per seed.
+    // The ceiling arm pins data.labelled.n: its two points are the same run per seed.
     expect(plan.runs).toHaveLength(2 * 2 * 2 + 2);
     const ceiling = plan.cells.filter((c) => c.arm === 'ceiling');
     expect(ceiling.filter((c) => c.seed === 0).map((c) => c.id)).toEqual([ceiling[0]!.id, ceiling[0]!.id]);
     const run = plan.runs.find((r) => r.id === ceiling[0]!.id)!;
-    expect(run.cells.map((c) => c.point)).toEqual([{ 'data.trainBags': 6 }, { 'data.trainBags': 8 }]);
-    expect(run.config).toMatchObject({ recipe: 'mil-ib', seed: 0, data: { seed: 0, trainBags: 12 }, mil: { useIb: false } });
+    expect(run.cells.map((c) => c.point)).toEqual([{ 'data.labelled.n': 6 }, { 'data.labelled.n': 8 }]);
+    expect(run.config).toMatchObject({ recipe: 'mil-ib', seed: 0, data: { seed: 0, labelled: { n: 12 } }, mil: { useIb: false } });
     expect(run.dir).toBe(`t/${run.id}`);
     // Re-planning gives the same ids (a re-submitted sweep finds its runs).
-    expect(planSweep(spec({ recipe: 'mil-ib', set: TINY, arms: [{ label: 'clam-sb', set: { 'mil.useIb': false } }, { label: 'mil-ib' }, { label: 'ceiling', set: { 'mil.useIb': false, 'data.trainBags': 12 } }], axes: { 'data.trainBags': [6, 8] }, seeds: [0, 1] })).runs.map((r) => r.id)).toEqual(plan.runs.map((r) => r.id));
+    expect(planSweep(spec({ recipe: 'mil-ib', set: TINY, arms: [{ label: 'clam-sb', set: { 'mil.useIb': false } }, { label: 'mil-ib' }, { label: 'ceiling', set: { 'mil.useIb': false, 'data.labelled.n': 12 } }], axes: { 'data.labelled.n': [6, 8] }, seeds: [0, 1] })).runs.map((r) => r.id)).toEqual(plan.runs.map((r) => r.id));
   });
 
   it('takes label fractions as an axis on labelFractionKey and config files relative to the spec', () => {
