@@ -284,7 +284,11 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
           // The teacher only gives logits: it is neither trained nor checkpointed.
           teacher: frozenTeacher<CctModel, SegmentationBatch>(teacherNet, (m, b) => pixelRows(m.forward(b.images)), { numClasses: data.classNames.length }),
           studentLogits: (s: unknown, b: SegmentationBatch) => pixelRows((s as CctModel).forward(b.images)),
-          labels: (b: SegmentationBatch) => tf.reshape(b.labels, [-1]),
+          // Ignored pixels (255: VOC's object borders) have no ground truth but a teacher: they count as UNLABELLED rows.
+          labels: (b: SegmentationBatch) => tf.tidy(() => {
+            const y = tf.reshape(b.labels, [-1]);
+            return tf.where(tf.equal(y, 255), tf.fill(y.shape, UNLABELLED, 'int32'), y);
+          }),
           // The unlabelled part is the transfer set; no flips (mirrored digits are other shapes).
           data: {
             labeled: (_e: number, rng: Rng) =>
