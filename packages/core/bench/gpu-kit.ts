@@ -34,6 +34,7 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync(join(here, 'torch_gpu.py'), join(kit, 'torch_gpu.py'));
+copyFileSync(join(here, 'torch_bench.py'), join(kit, 'torch_bench.py')); // torch_gpu.py imports its seg net
 
 const xz = (src: string, dst: string) => writeFileSync(dst, execFileSync('xz', ['-9', '-T2', '-c', src], { maxBuffer: 1 << 30 }));
 const dawn = join(dirname(require.resolve('webgpu/package.json')), 'dist', `${process.platform}-${process.arch}`, 'dawn.node');

@@ -12,30 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-class CBR(nn.Module):
-    def __init__(s, cin, cout):
-        super().__init__()
-        s.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-        s.bn = nn.BatchNorm2d(cout)
-
-    def forward(s, x):
-        return F.relu(s.bn(s.conv(x)))
-
-
-class Seg(nn.Module):
-    def __init__(s, classes=5):
-        super().__init__()
-        s.c1, s.c2, s.c3, s.c4 = CBR(3, 32), CBR(32, 64), CBR(64, 64), CBR(128, 32)
-        s.head = nn.Conv2d(64, classes, 1)
-
-    def forward(s, x):
-        up = lambda h: F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False)
-        e1 = s.c1(x)
-        e2 = s.c2(F.max_pool2d(e1, 2))
-        e3 = s.c3(F.max_pool2d(e2, 2))
-        d1 = s.c4(torch.cat([up(e3), e2], 1))
-        return s.head(torch.cat([up(d1), e1], 1))
+# The seg net is bench:compare's (same architecture as gpu-models.ts' seg); the transformer here is gpu-models.ts' own.
+from torch_bench import SegNet as Seg
 
 
 class Block(nn.Module):
