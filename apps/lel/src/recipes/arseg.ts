@@ -160,7 +160,15 @@ async function arEval(model: ArSegModel, data: ImageData, config: Config, runDir
   const { height: h, width: w, channels } = data.input;
   const n = head.length / (h * w * channels);
   const samples = writeStrips(runDir, head, masks, remapClusters(pred.subarray(0, n * h * w), r.mapping, K), n, h, w, channels);
-  return { metrics: { clustering_accuracy: r.accuracy, miou: r.miou }, classNames: classes, perClassIoU: r.perClassIoU.slice(0, K), confusion, samples };
+  // The trivial answer (one cluster everywhere, matched like the model's) on the same masks: the floor a clustering must beat.
+  const trivial = scoreClusters(new Int32Array(pred.length), masks, { numClusters: model.options.numClusters, numClasses: K, ignoreIndex: 255 });
+  return {
+    metrics: { clustering_accuracy: r.accuracy, miou: r.miou, trivial_miou: trivial.miou, trivial_clustering_accuracy: trivial.accuracy },
+    classNames: classes,
+    perClassIoU: r.perClassIoU.slice(0, K),
+    confusion,
+    samples,
+  };
 }
 
 /** The run's data (the unlabelled images, the dev part with masks if any), recorded in `<run>/data/`. */

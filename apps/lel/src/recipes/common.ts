@@ -6,7 +6,18 @@ import { SwaConfig } from '@lel/swa';
  * runs as a `fit` callback; the averaged weights are evaluated and, with `applyAtEnd`, become the run's `best/`.
  */
 export const SwaOption = z
-  .object({ enabled: z.boolean().default(false), ...SwaConfig.shape })
+  .object({
+    enabled: z.boolean().default(false),
+    ...SwaConfig.shape,
+    /**
+     * SWALR (torch `swa_utils.SWALR`): from the step averaging starts (`swaStart` of the planned steps), the learning
+     * rate anneals from the method's schedule to this constant over `annealSteps` and holds it (Izmailov et al.'s
+     * constant SWA rate). null (default): the method's own schedule throughout.
+     */
+    lr: z.number().min(0).nullable().default(null),
+    /** Steps of SWALR's cosine ramp to `lr` (0: switch at once; torch's default is 10 epochs). */
+    annealSteps: z.number().int().min(0).default(0),
+  })
   .strict()
   .prefault({});
 export type SwaOption = z.output<typeof SwaOption>;

@@ -1,7 +1,7 @@
 import { runMethod, type Callback, type MethodRunOptions, type Module } from '@lel/core';
 import { loadCheckpointWeights, saveBest } from '../weights';
 import type { SwaOption, TrainLoop } from './common';
-import { swaCallback } from './swa';
+import { swaCallback, withSwaLr } from './swa';
 import type { AnyRecipe, PreparedRun, RecipeContext, RunSummary } from './types';
 
 /** What a recipe's run returns to `lel train` (the CLI adds recipe, package, task and wall time). */
@@ -58,7 +58,7 @@ export async function runRecipe(recipe: AnyRecipe, config: { train: TrainLoop; s
   const models = new Set<Module>(prep.models ?? []);
   const swa = swaCallback<unknown>(config.swa, { evaluate: (m) => prep.evaluate(m), ...(prep.swaBnData ? { bnData: prep.swaBnData } : {}) });
   try {
-    const r = await runMethod(prep.method, prep.config, prep.data, appRunOptions(config, ctx, prep, swa ? [swa as Callback<never>] : []));
+    const r = await runMethod(withSwaLr(prep.method, config.swa, config.train.maxSteps), prep.config, prep.data, appRunOptions(config, ctx, prep, swa ? [swa as Callback<never>] : []));
     for (const m of Object.values(r.modules)) models.add(m);
     if (r.result.stopReason === 'interrupted') return interruptedRun(r.result);
     const model = r.model;
