@@ -17,7 +17,7 @@ export const DEFAULT_QUEUE_NAME = 'lel-sweep';
 export const WORKER_DEFAULTS = { concurrency: 1, lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalled: 3 } as const;
 
 /** Names of the recipes, in `lel recipes` order (a test checks them against the recipes themselves). */
-export const RECIPE_NAMES = ['cct', 'cct-supervised', 'arseg', 'iic', 'kd', 'ckd', 'scl', 'finetune-full', 'peft-bitfit', 'peft-relbitfit', 'peft-krona', 'peft-lora', 'vib', 'mil-ib'] as const;
+export const RECIPE_NAMES = ['cct', 'cct-supervised', 'arseg', 'iic', 'kd', 'ckd', 'akd', 'student', 'scl', 'finetune-full', 'peft-bitfit', 'peft-relbitfit', 'peft-krona', 'peft-lora', 'vib', 'mil-ib'] as const;
 
 /** Names of the `lel bench` suites (a test checks them against the suites). */
 export const BENCH_SUITE_NAMES = ['cct', 'distill', 'arseg', 'peft', 'vib', 'scl', 'mil-ib', 'swa'] as const;

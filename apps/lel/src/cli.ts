@@ -20,6 +20,35 @@ const collectLogger = (value: string, previous: unknown): LoggerName[] => {
 const backendOption = () => new Option('--backend <name>', 'tfjs backend (default: fastest installed, or LEL_BACKEND)').choices([...BACKEND_CHOICES]);
 const progressOption = () => new Option('--progress <mode>', 'progress output: a bar on a TTY, plain lines otherwise').choices(['auto', 'bar', 'lines', 'none']).default('auto');
 
+/** The flags of `lel effects` as commander gives them. */
+interface EffectsFlags {
+  seeds?: string;
+  methods?: string;
+  quick?: boolean;
+  out?: string;
+  docs?: string;
+  textRuns?: string;
+  reportOnly?: boolean;
+  backend?: string;
+}
+
+async function runEffects(o: EffectsFlags): Promise<void> {
+  const { effectsCommand } = await import('./effects/command');
+  const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const r = await effectsCommand({
+    ...(o.seeds ? { seeds: list(o.seeds).map(Number) } : {}),
+    ...(o.methods ? { methods: list(o.methods) } : {}),
+    quick: o.quick ?? false,
+    ...(o.out ? { out: o.out } : {}),
+    ...(o.docs ? { docs: o.docs } : {}),
+    ...(o.textRuns ? { textRuns: o.textRuns } : {}),
+    reportOnly: o.reportOnly ?? false,
+    ...(o.backend ? { backend: o.backend } : {}),
+    command: ['lel effects', ...process.argv.slice(process.argv.indexOf('effects') + 1)].join(' '),
+  });
+  process.stdout.write(r.markdown + '\n');
+}
+
 /** The `lel` command tree. */
 export function buildProgram(): Command {
   const program = new Command();
@@ -98,18 +127,40 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('method-vs-baseline study over seeds: a markdown table + JSON (the tables in the package READMEs)')
-    .argument('<suite>', `one of: ${BENCH_SUITE_NAMES.join(', ')}`)
+    .argument('<suite>', `one of: ${BENCH_SUITE_NAMES.join(', ')}, or effects (= lel effects, every effect table)`)
     .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
     .option('-s, --set <key=value>', 'override a config key in every run (repeatable)', collect, [])
     .option('-o, --out <dir>', 'output folder (default runs/bench-<suite>)')
     .addOption(backendOption())
-    .action(async (suite: string, o: { seeds: string; set: string[]; out?: string; backend?: string }) => {
+    .action(async (suite: string, o: { seeds: string; set: string[]; out?: string; backend?: string }, cmd: Command) => {
+      if (suite === 'effects') {
+        // `lel bench effects` = `lel effects` with bench's --seeds / --out / --backend (`lel effects --help` has the rest).
+        if (o.set.length > 0) throw new InvalidArgumentError('lel bench effects: --set does not apply (every arm of every setting has its own config; see apps/lel/src/effects/settings.ts)');
+        const seeds = cmd.getOptionValueSource('seeds') === 'default' ? undefined : o.seeds;
+        await runEffects({ ...(seeds ? { seeds } : {}), ...(o.out ? { out: o.out } : {}), ...(o.backend ? { backend: o.backend } : {}) });
+        return;
+      }
       const { benchCommand } = await import('./bench');
       const r = await benchCommand(suite, { ...o, seeds: o.seeds.split(',').map((s) => Number(s.trim())) });
       process.stdout.write(r.markdown + '\n');
     });
 
   addSweepCommands(program);
+
+  program
+    .command('effects')
+    .description('every effect table: methods vs their few-label baselines and all-label ceilings over paired seeds; writes docs/effects.{md,html,json}')
+    .option('--seeds <list>', 'comma-separated seeds (default 0,1,2,3,4; 0,1 with --quick)')
+    .option('--methods <list>', 'comma-separated method groups or setting ids (default all), e.g. cct,kd-1/8')
+    .option('--quick', 'smoke-test budgets: every recipe, data path and table in a few minutes (writes into the run folder, never docs/)')
+    .option('-o, --out <dir>', 'folder of the vision runs (default <repo>/runs/effects, or runs/effects-quick with --quick)')
+    .option('--docs <dir>', 'where effects.md/.html/.json go (default <repo>/docs, or the run folder with --quick)')
+    .option('--text-runs <dir>', 'result stores of the text runs (default <repo>/docs/text-effects-runs)')
+    .option('--report-only', 'train nothing: rewrite the tables from the finished runs')
+    .addOption(backendOption())
+    .action(async (o: EffectsFlags) => {
+      await runEffects(o);
+    });
 
   program
     .command('demo')

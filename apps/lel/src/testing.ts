@@ -14,6 +14,8 @@ export const TINY_SETS: Record<string, string[]> = {
   scl: ['data.labelled.classes=4', 'data.labelled.heldOutClasses=5', 'data.labelled.perClass=4', 'train.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],
   kd: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'],
   ckd: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'distill.tMax=2'],
+  akd: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'train.epochs=2', 'distill.tMax=1'],
+  student: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'],
   'finetune-full': TEXT_TINY,
   'peft-bitfit': TEXT_TINY,
   'peft-relbitfit': TEXT_TINY,

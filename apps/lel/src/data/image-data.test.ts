@@ -114,6 +114,18 @@ describe('resolveImageData (segmentation)', () => {
     const b = await firstBatch(data, 'labelled');
     expect([b.height, b.width]).toEqual([32, 32]);
   });
+
+  it('digit scenes of a few digits (digits, scale, digitsPerImage): their label map, masks within it, a test count carved off', async () => {
+    const spec = { source: 'digit-scenes', n: 24, heldOut: 4, fraction: 0.25, digits: [0, 1, 4, 7], scale: [0.6, 1], digitsPerImage: [1, 2] };
+    const data = await resolveImageData(SegmentationData.parse({ labelled: spec, testFraction: 8 }), 'segmentation');
+    expect(data.classNames).toEqual(['background', '0', '1', '4', '7']);
+    expect([data.parts.labelled!.indices.length, data.parts.unlabelled!.indices.length, data.parts.dev!.indices.length, data.parts.test!.indices.length]).toEqual([4, 12, 4, 8]);
+    const b = await firstBatch(data, 'labelled');
+    const labels = [...b.masks!];
+    expect(Math.max(...labels)).toBeLessThanOrEqual(4);
+    // Digits of 0.6–1 of the side cover far more of the scene than the default 0.35–0.7.
+    expect(labels.filter((v) => v > 0).length / labels.length).toBeGreaterThan(0.1);
+  });
 });
 
 describe('resolveImageData (clustering, few-shot)', () => {

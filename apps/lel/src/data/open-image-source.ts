@@ -45,9 +45,10 @@ export function openImageSource(spec: SourceObject, ctx: OpenContext): OpenedIma
     case 'digit-scenes': {
       const size = spec.size ?? ctx.size;
       const seed = spec.seed ?? ctx.seed;
-      const make = (n: number, split: 'train' | 'test') => makeDigitScenes({ n, size, seed, variant: spec.variant, channels: 3, split });
+      const shape = { ...(spec.digits ? { classes: spec.digits } : {}), ...(spec.scale ? { scale: spec.scale } : {}), ...(spec.digitsPerImage ? { digitsPerImage: spec.digitsPerImage } : {}) };
+      const make = (n: number, split: 'train' | 'test') => makeDigitScenes({ n, size, seed, variant: spec.variant, channels: 3, split, ...shape });
       const train = make(spec.n, 'train');
-      const what = `embedded digit scenes (${spec.variant}, ${size}×${size}, ${train.source} digits)`;
+      const what = `embedded digit scenes (${spec.variant}, ${size}×${size}, ${train.source} digits${spec.digits ? ` ${spec.digits.join(', ')}` : ''})`;
       const main = segmentationDataSource(train, 'digit-scenes', `${what}: ${spec.n} scenes`);
       if (spec.heldOut === 0) return { main };
       return { main, heldOut: segmentationDataSource(make(spec.heldOut, 'test'), 'digit-scenes/held-out', `${what}: ${spec.heldOut} held-out scenes of unseen digits`) };

@@ -85,9 +85,16 @@ export const DigitScenesSpec = z
     variant: z.enum(['easy', 'hard']).default('easy'),
     size: z.number().int().min(8).optional().describe('scene side in pixels; default data.size'),
     seed: z.number().int().min(0).optional().describe('default data.seed'),
+    digits: z
+      .array(z.number().int().min(0).max(9))
+      .min(1)
+      .optional()
+      .describe('draw only these digits, labelled 1…k in this order (default all ten): fewer classes make a task whose all-label ceiling a small network reaches on 2 cores'),
+    scale: z.tuple([z.number().positive(), z.number().positive()]).optional().describe('side of a digit as a fraction of the scene side, uniform in [lo, hi] (default [0.35, 0.7])'),
+    digitsPerImage: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional().describe('digits per scene, an inclusive range (default [1, 3] easy, [2, 4] hard)'),
   })
   .strict()
-  .describe('embedded digit scenes (MNIST digits pasted on a canvas): background + 10 digit classes');
+  .describe('embedded digit scenes (MNIST digits pasted on a canvas): background + 10 digit classes (or those of `digits`)');
 
 export const GlyphsSpec = z
   .object({

@@ -126,6 +126,8 @@ export interface SettingResult {
   metric: string;
   metricLabel: string;
   notes?: string;
+  /** The seeds asked for; an arm's `seeds` are those of its finished runs (a subset while the grid is incomplete). */
+  seeds: number[];
   arms: ArmStats[];
   comparisons: ComparisonStats[];
   headroom: HeadroomStats | null;

@@ -36,6 +36,11 @@ export const LOOP_KEYS = {
   keepLast: z.number().int().min(1).default(2),
   /** Stop after this many evaluations without improvement of the recipe's best metric (0: never). */
   earlyStop: z.number().int().min(0).default(0),
+  /**
+   * Which weights `best/` keeps (and the report scores) without SWA: those of the best evaluation or the last step;
+   * absent: the recipe's choice (best, except arseg/iic). `last` is the "last iterate" baseline of SWA.
+   */
+  keep: z.enum(['best', 'last']).optional(),
 };
 
 /**

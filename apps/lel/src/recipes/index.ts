@@ -1,6 +1,6 @@
 import { cctRecipe, cctSupervisedRecipe } from './cct';
 import { finetuneFullRecipe, peftBitfitRecipe, peftKronaRecipe, peftLoraRecipe, peftRelbitfitRecipe, vibRecipe } from './text-recipes';
-import { ckdRecipe, kdRecipe } from './kd';
+import { akdRecipe, ckdRecipe, kdRecipe, studentRecipe } from './kd';
 import { arsegRecipe, iicRecipe } from './arseg';
 import { sclRecipe } from './scl';
 import { milIbRecipe } from './mil';
@@ -10,7 +10,7 @@ import type { AnyRecipe } from './types';
  * Every recipe `lel train` knows, in the order `lel recipes` lists them. A recipe for a method package that has
  * not landed yet is absent (never faked): see the README's recipe table.
  */
-export const RECIPES: readonly AnyRecipe[] = [cctRecipe, cctSupervisedRecipe, arsegRecipe, iicRecipe, kdRecipe, ckdRecipe, sclRecipe, finetuneFullRecipe, peftBitfitRecipe, peftRelbitfitRecipe, peftKronaRecipe, peftLoraRecipe, vibRecipe, milIbRecipe];
+export const RECIPES: readonly AnyRecipe[] = [cctRecipe, cctSupervisedRecipe, arsegRecipe, iicRecipe, kdRecipe, ckdRecipe, akdRecipe, studentRecipe, sclRecipe, finetuneFullRecipe, peftBitfitRecipe, peftRelbitfitRecipe, peftKronaRecipe, peftLoraRecipe, vibRecipe, milIbRecipe];
 
 /** Recipes planned for packages still in progress, so `lel recipes` can say what is missing and why. */
 export const PENDING_RECIPES: readonly { name: string; package: string; reason: string }[] = [];

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SGD, polyLr, runMethod, toTensorMap, type Callback, type Rng } from '@lel/core';
 import { readSafetensorsFile } from '@lel/core/node';
 import { cct, epochBatches, labelledBatches, setSize, type CctModel, type ImageBatch, type LabelledSource, type SegmentationBatch, type StreamingSet, type UnlabelledSource } from '@lel/cct';
-import { ContinuationKdConfig, KdConfig, UNLABELLED, distillation, frozenTeacher } from '@lel/distill';
+import { AnnealingKdConfig, ContinuationKdConfig, KdConfig, NoneConfig, UNLABELLED, distillation, frozenTeacher } from '@lel/distill';
 import { readResolvedConfig } from '../config/load';
 import { DataConfigError } from '../data/detect';
 import type { ImageData } from '../data/image-data';
@@ -56,7 +56,20 @@ const KdLength = {
   transferBatchSize: z.number().int().min(0).default(8),
 };
 
-function schemaFor(name: 'kd' | 'ckd') {
+/** The distillation recipes: KD, Continuation-KD, Annealing-KD, and the student without a teacher (their baseline). */
+type KdName = 'kd' | 'ckd' | 'akd' | 'student';
+
+/** The `@lel/distill` method of each recipe. */
+const METHOD = { kd: 'kd', ckd: 'continuation-kd', akd: 'annealing-kd', student: 'none' } as const;
+
+function distillSection(name: KdName) {
+  if (name === 'kd') return KdConfig.prefault({ method: 'kd' });
+  if (name === 'ckd') return ContinuationKdConfig.prefault({ method: 'continuation-kd' });
+  if (name === 'akd') return AnnealingKdConfig.prefault({ method: 'annealing-kd' });
+  return NoneConfig.prefault({ method: 'none' });
+}
+
+function schemaFor(name: KdName) {
   return z
     .object({
       ...commonShape(name, KdLength),
@@ -64,7 +77,7 @@ function schemaFor(name: 'kd' | 'ckd') {
       /** The (smaller) student. */
       model: SegModel,
       teacher: Teacher,
-      distill: name === 'kd' ? KdConfig.prefault({ method: 'kd' }) : ContinuationKdConfig.prefault({ method: 'continuation-kd' }),
+      distill: distillSection(name),
       optim: Optim,
     })
     .strict();
@@ -230,14 +243,18 @@ async function kdRunData(config: Config, runDir: string, log?: (line: string) =>
   return data;
 }
 
-function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
+const DESCRIPTIONS: Record<KdName, string> = {
+  kd: 'Knowledge distillation (Hinton KD) of a segmentation teacher into a smaller student, per pixel (@lel/distill)',
+  ckd: 'Continuation-KD: teacher matching with a growing temperature/ψ schedule and a margin, per pixel (@lel/distill)',
+  akd: 'Annealing-KD: stage 1 matches annealed teacher logits, stage 2 trains on the labels from the best stage-1 weights, per pixel (@lel/distill)',
+  student: 'Baseline of the KD recipes: the student on the same batches without a teacher (@lel/distill method none: labelled pixels only)',
+};
+
+function makeKdRecipe(name: KdName): Recipe<Config> {
   const schema = schemaFor(name);
   return {
     name,
-    description:
-      name === 'kd'
-        ? 'Knowledge distillation (Hinton KD) of a segmentation teacher into a smaller student, per pixel (@lel/distill)'
-        : 'Continuation-KD: teacher matching with a growing temperature/ψ schedule and a margin, per pixel (@lel/distill)',
+    description: DESCRIPTIONS[name],
     package: '@lel/distill',
     task: 'segmentation',
     schema,
@@ -247,7 +264,7 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
       data: { labelled: { source: 'digit-scenes', n: 80, fraction: 0.125 } },
       model: { widths: [8, 16] },
       teacher: { model: { widths: [16, 32] } },
-      distill: { method: name === 'kd' ? 'kd' : 'continuation-kd' },
+      distill: { method: METHOD[name] },
     },
     moved: { 'optim.epochs': 'moved to train.epochs', 'optim.batchSize': 'moved to train.batchSize', ...SCENE_DATA_MOVED },
     async prepare(config, ctx) {
@@ -255,22 +272,24 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
       for (const line of data.describe) ctx.log(`[data] ${line}`);
       const student = buildStudent(config, classesOf(data));
       const optimizer = new SGD(student.parameterGroups(), { lr: config.optim.lr, momentum: config.optim.momentum, weightDecay: config.optim.weightDecay });
+      // The student recipe (method none) has no teacher: the same student on the same batches, labelled pixels only.
+      const needsTeacher = config.distill.method !== 'none';
       let t: CctModel | undefined;
       try {
-        t = config.teacher.run ? await teacherFromRun(config.teacher.run, data) : await trainTeacher(config, data, ctx);
+        if (needsTeacher) t = config.teacher.run ? await teacherFromRun(config.teacher.run, data) : await trainTeacher(config, data, ctx);
       } catch (e) {
         optimizer.dispose();
         student.dispose();
         throw e;
       }
-      if (!t) {
+      if (needsTeacher && !t) {
         optimizer.dispose();
         student.dispose();
         return { interrupted: 0 };
       }
       const teacherNet = t;
-      const teacherMiou = (await segPartMetrics(teacherNet, data, 'dev')).miou!;
-      ctx.log(`[kd] teacher mIoU ${teacherMiou.toFixed(4)} (${teacherNet.countParameters().all.toLocaleString('en-US')} parameters) → student ${student.countParameters().all.toLocaleString('en-US')} parameters`);
+      const teacherMiou = teacherNet ? (await segPartMetrics(teacherNet, data, 'dev')).miou! : undefined;
+      if (teacherNet) ctx.log(`[kd] teacher mIoU ${teacherMiou!.toFixed(4)} (${teacherNet.countParameters().all.toLocaleString('en-US')} parameters) → student ${student.countParameters().all.toLocaleString('en-US')} parameters`);
       const { batchSize, transferBatchSize } = config.train;
       // The labelled and unlabelled parts stream from disk in batches (decoded a few batches ahead).
       const parts = { labelled: labelledStream(data), ...(transferBatchSize > 0 ? { unlabelled: streamingPart(data, 'unlabelled', { withLabels: false }) } : {}) };
@@ -278,11 +297,12 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
       const bn = config.swa.enabled ? await bnImages(data) : undefined;
       return {
         method: distillation,
-        config: { ...config.distill, epochs: config.train.epochs, seed: config.seed },
+        // Annealing-KD's stage 2 starts from the best stage-1 weights by the recipe's metric.
+        config: { ...config.distill, epochs: config.train.epochs, seed: config.seed, ...(config.distill.method === 'annealing-kd' ? { stage1Selection: { metric: 'miou', mode: 'max' as const } } : {}) },
         data: {
           student,
           // The teacher only gives logits: it is neither trained nor checkpointed.
-          teacher: frozenTeacher<CctModel, SegmentationBatch>(teacherNet, (m, b) => pixelRows(m.forward(b.images)), { numClasses: data.classNames.length }),
+          ...(teacherNet ? { teacher: frozenTeacher<CctModel, SegmentationBatch>(teacherNet, (m, b) => pixelRows(m.forward(b.images)), { numClasses: data.classNames.length }) } : {}),
           studentLogits: (s: unknown, b: SegmentationBatch) => pixelRows((s as CctModel).forward(b.images)),
           // Ignored pixels (255: VOC's object borders) have no ground truth but a teacher: they count as UNLABELLED rows.
           labels: (b: SegmentationBatch) => tf.tidy(() => {
@@ -304,15 +324,15 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
         ...(bn ? { swaBnData: () => [bn] } : {}),
         report: (m) => segDataReport(m as CctModel, data, ctx.runDir),
         finish: () => ({
-          metrics: { teacher_miou: teacherMiou },
-          info: { teacher: config.teacher.run ?? path.join(ctx.runDir, 'teacher') },
+          metrics: (teacherMiou !== undefined ? { teacher_miou: teacherMiou } : {}) as Record<string, number>,
+          info: (teacherNet ? { teacher: config.teacher.run ?? path.join(ctx.runDir, 'teacher') } : {}) as Record<string, string>,
           notes: [
-            `teacher ${teacherNet.countParameters().all.toLocaleString('en-US')} parameters, student ${student.countParameters().all.toLocaleString('en-US')}`,
+            teacherNet ? `teacher ${teacherNet.countParameters().all.toLocaleString('en-US')} parameters, student ${student.countParameters().all.toLocaleString('en-US')}` : `no teacher; student ${student.countParameters().all.toLocaleString('en-US')} parameters`,
             `method ${config.distill.method}`,
             parts.unlabelled ? `transfer set: ${parts.unlabelled.size} unlabelled images` : 'no transfer set (labelled images only)',
           ],
         }),
-        models: [student, teacherNet],
+        models: teacherNet ? [student, teacherNet] : [student],
         dispose: () => bn?.dispose(),
       };
     },
@@ -345,3 +365,5 @@ function makeKdRecipe(name: 'kd' | 'ckd'): Recipe<Config> {
 
 export const kdRecipe = makeKdRecipe('kd');
 export const ckdRecipe = makeKdRecipe('ckd');
+export const akdRecipe = makeKdRecipe('akd');
+export const studentRecipe = makeKdRecipe('student');

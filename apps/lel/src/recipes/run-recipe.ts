@@ -63,7 +63,7 @@ export async function runRecipe(recipe: AnyRecipe, config: { train: TrainLoop; s
     if (r.result.stopReason === 'interrupted') return interruptedRun(r.result);
     const model = r.model;
     const bestFrom =
-      prep.keep === 'last' && !config.swa.enabled
+      (config.train.keep ?? prep.keep) === 'last' && !config.swa.enabled
         ? 'weights at the end of training'
         : keepWeights(model, r.result, config.swa.enabled, Object.keys(r.modules).length > 1 ? `${Object.keys(r.modules)[0]}.` : '');
     model.eval();

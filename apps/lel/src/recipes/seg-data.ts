@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfusionMatrix } from '@lel/core';
 import { predictLogits } from '@lel/cct';
 import { DataConfigError, type DataRole } from '../data/detect';
 import { segmentationConfusion, headOfPart } from '../data/evaluate';
@@ -42,7 +43,20 @@ export async function segPartMetrics(model: Segmenter, data: ImageData, role: Da
 }
 
 /**
- * The report of a segmentation run on its data: metrics, per-class IoU and confusion matrix on the test part (the dev
+ * mIoU of the trivial answer "background (class 0) everywhere" on the pixels a confusion matrix counted: the chance
+ * level of a segmentation task (effect tables measure headroom from it).
+ */
+export function trivialMiou(cm: ConfusionMatrix): number {
+  const trivial = new ConfusionMatrix(cm.numClasses);
+  cm.matrix.forEach((row, c) => {
+    const n = row.reduce((a, b) => a + b, 0);
+    if (n > 0) trivial.add(new Array<number>(n).fill(0), new Array<number>(n).fill(c));
+  });
+  return trivial.miou();
+}
+
+/**
+ * The report of a segmentation run on its data (`trivial_miou`: all background on the same pixels): metrics, per-class IoU and confusion matrix on the test part (the dev
  * part when there is no test part), and sample strips (image | truth | prediction) of its first images.
  */
 export async function segDataReport(model: Segmenter, data: ImageData, runDir: string, count = 4): Promise<EvalResult> {
@@ -53,7 +67,7 @@ export async function segDataReport(model: Segmenter, data: ImageData, runDir: s
   try {
     const [n, h, w, c] = head.images.shape;
     const samples = writeStrips(runDir, (await head.images.data()) as Float32Array, head.labels ? await head.labels.data() : new Int32Array(n * h * w).fill(255), await pred.data(), n, h, w, c);
-    return { metrics: { miou: cm.miou(), pixelAccuracy: cm.pixelAccuracy() }, classNames: data.classNames, perClassIoU: cm.perClassIoU(), confusion: cm.matrix.map((row) => [...row]), samples };
+    return { metrics: { miou: cm.miou(), pixelAccuracy: cm.pixelAccuracy(), trivial_miou: trivialMiou(cm) }, classNames: data.classNames, perClassIoU: cm.perClassIoU(), confusion: cm.matrix.map((row) => [...row]), samples };
   } finally {
     tf.dispose([head.images, ...(head.labels ? [head.labels] : []), pred]);
   }
