@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoCommand, demoStages } from './demo';
+import { demoCommand, demoStages, effectLines } from './demo';
 import { missingRunFiles } from './run-dir';
 import { tempDir } from './testing';
 import { RECIPES } from './recipes';
@@ -32,10 +32,37 @@ describe('lel demo --quick', () => {
     // The text stages fine-tune the 4 × 256 shipped BERT; the PEFT stages keep full fine-tuning's linear head and are compared with it.
     expect(lines.some((l) => l.includes('text stages fine-tune bert-l4-h256-lel'))).toBe(true);
     for (const name of ['peft-relbitfit', 'peft-krona']) expect(r.summaries.find((s) => s.stage.name === name)!.summary.notes.join(' ')).toMatch(/linear head/);
-    expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| peft-krona \| .* points vs finetune-full \(1 seed\) \|/);
+    const summary = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
+    expect(summary).toMatch(/\| peft-krona \| .* points vs finetune-full \(\d\.\d{3}; 1 seed\) \|/);
+    // Every method stage against its baseline stage (one seed, said so), CCT also against the all-label ceiling.
+    expect(summary).toMatch(/\| cct \| .* points vs cct-supervised \(\d\.\d{3}; 1 seed\); ceiling \(cct-all-labels\) \d\.\d{3}/);
+    expect(summary).toMatch(/\| kd-swa \| .* points vs student-swa \(/);
+    expect(summary).toMatch(/\| arseg \| .* points vs iic \(/);
+    expect(summary).toMatch(/\| mil-ib \| .* points vs clam-sb \(/);
+    expect(r.summaries.find((s) => s.stage.name === 'cct')!.summary.classNames).toEqual(['background', '0', '1', '4', '7']);
     // A second run reuses the finished stages instead of training again.
     const again = await demoCommand({ out, quick: true, backend: 'wasm', log: (l) => lines.push(l) });
     expect(again.summaries).toHaveLength(expected.length);
     expect(lines.filter((l) => l.includes('already finished')).length).toBe(expected.length);
+  });
+});
+
+describe('demo: the measured effect tables', () => {
+  it('prints one line per setting with the seeds behind each number, and no claim without headroom', () => {
+    const file = path.join(tempDir('demo-effects'), 'effects.json');
+    const arm = (id: string, role: string, values: number[]) => ({ id, label: id, role, seeds: values.map((_, i) => i), values, mean: values.reduce((a, b) => a + b, 0) / values.length, std: 0, runs: [] });
+    const result = {
+      id: 'x-1/8',
+      title: 'X vs base',
+      arms: [arm('base', 'baseline', [0.3, 0.4, 0.5]), arm('x', 'method', [0.4, 0.5]), arm('all', 'ceiling', [0.8])],
+      comparisons: [{ method: 'x', baseline: 'base', seeds: [0, 1], differences: [0.1, 0.1], meanDifference: 0.1, interval: [0.1, 0.1], wins: 2, verdict: 'better', paper: '' }],
+      headroom: { chance: 0.1, baseline: 0.4, ceiling: 0.8, margin: 0.4, required: 0.15, counts: true },
+    };
+    fs.writeFileSync(file, JSON.stringify({ results: [result], text: [{ ...result, title: 'T', headroom: null }] }));
+    expect(effectLines(file)).toEqual([
+      '- X vs base: baseline 40.0 (3 seeds); x +10.0 [+10.0, +10.0] (2 seeds, better); ceiling 80.0 (counts)',
+      '- T: baseline 40.0 (3 seeds); x +10.0 [+10.0, +10.0] (2 seeds, better); ceiling 80.0 (no ceiling: no claim)',
+    ]);
+    expect(effectLines(path.join(path.dirname(file), 'none.json'))).toEqual([]);
   });
 });

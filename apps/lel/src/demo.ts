@@ -4,6 +4,8 @@ import { writeFileAtomicSync } from '@lel/core/node';
 import { pretrainedBertPath, type ShippedBert } from '@lel/models/node';
 import { RECIPES } from './recipes';
 import type { RunSummary } from './recipes/types';
+import { repoRoot } from './effects/repo-root';
+import type { SettingResult } from './effects/types';
 import { writeRunReport } from './report';
 import { readSummary } from './run-dir';
 import { INTERRUPTED_EXIT_CODE } from './signals';
@@ -18,7 +20,16 @@ export interface DemoStage {
   sets: (out: string) => string[];
   /** The stage this one is compared with in the summary (same data, budget and seed: one paired seed). */
   baseline?: string;
+  /** The all-label run of the baseline (the ceiling: how much labels could still give), when the demo runs one. */
+  ceiling?: string;
 }
+
+/**
+ * The headroom task of the effect tables (src/effects/settings.ts) at the demo's size: digit scenes of four digits
+ * (0, 1, 4, 7), large (0.6–1 of the side), one or two per scene. With all ten digits of the default size a small
+ * network stays near "background everywhere" even with every scene labelled, so no method could show a gain.
+ */
+const HEADROOM_SCENES = (role: 'labelled' | 'unlabelled') => [`data.${role}.digits=[0,1,4,7]`, `data.${role}.scale=[0.6,1.0]`, `data.${role}.digitsPerImage=[1,2]`];
 
 /** The BERT every text stage fine-tunes: the 4 × 256 encoder shipped with @lel/models (MLM + NSP on the offline corpora). */
 export const DEMO_BERT: ShippedBert = 'bert-l4-h256-lel';
@@ -30,12 +41,12 @@ export const DEMO_BERT: ShippedBert = 'bert-l4-h256-lel';
 export function demoStages(quick: boolean): DemoStage[] {
   // kd/ckd read the same data section as CCT: n scenes, a fifth carved off as the test part (96 train of 120).
   const seg = quick
-    ? ['data.labelled.n=20', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.labelled.n=120', 'data.labelled.heldOut=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
+    ? ['data.labelled.n=20', 'data.labelled.heldOut=4', ...HEADROOM_SCENES('labelled'), 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
+    : ['data.labelled.n=120', 'data.labelled.heldOut=32', ...HEADROOM_SCENES('labelled'), 'train.evalEvery=40', 'train.checkpointEvery=40'];
   // CCT reads the data sources' section: the embedded scenes are data.labelled (n scenes, heldOut of them for dev).
   const segCct = quick
-    ? ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.labelled.n=96', 'data.labelled.heldOut=32', 'train.evalEvery=40', 'train.checkpointEvery=40'];
+    ? ['data.labelled.n=16', 'data.labelled.heldOut=4', ...HEADROOM_SCENES('labelled'), 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
+    : ['data.labelled.n=96', 'data.labelled.heldOut=32', ...HEADROOM_SCENES('labelled'), 'train.evalEvery=40', 'train.checkpointEvery=40'];
   const text = quick
     ? ['data.labelled.perClass=4', 'data.labelled.heldOut=16', 'train.maxSteps=3', 'train.evalEvery=3']
     : ['data.labelled.perClass=16', 'data.labelled.heldOut=200', 'train.evalEvery=20', 'train.epochs=15'];
@@ -48,12 +59,22 @@ export function demoStages(quick: boolean): DemoStage[] {
     ? ['data.labelled.n=8', 'data.labelled.heldOut=8', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
     : ['data.labelled.n=200', 'data.labelled.heldOut=200', 'train.epochs=50', 'train.evalEvery=200', 'train.checkpointEvery=200'];
   const arInit = (out: string) => `init.encoder=${path.join(out, 'arseg')}`;
+  const ar = [...(quick ? ['data.unlabelled.n=8', 'data.unlabelled.heldOut=4', 'train.steps=3', 'train.batchSize=4'] : ['data.unlabelled.n=96', 'data.unlabelled.heldOut=32', 'train.steps=150', 'train.evalEvery=50']), ...HEADROOM_SCENES('unlabelled')];
+  // The distillation stages: the student with SWA, with and without the CCT model as teacher (same batches and seed).
+  const student = [...seg, 'swa.enabled=true', 'swa.unit=step', 'swa.swaStart=0.5', 'swa.every=2', ...(quick ? [] : ['train.epochs=22'])];
   return [
     {
       name: 'arseg',
       recipe: 'arseg',
-      story: 'pretrain an encoder without labels (autoregressive MI)',
-      sets: () => (quick ? ['data.unlabelled.n=8', 'data.unlabelled.heldOut=4', 'train.steps=3', 'train.batchSize=4'] : ['data.unlabelled.n=96', 'data.unlabelled.heldOut=32', 'train.steps=150', 'train.evalEvery=50']),
+      story: 'pretrain an encoder without labels (autoregressive MI); clusters scored on held-out scenes',
+      sets: () => ar,
+      baseline: 'iic',
+    },
+    {
+      name: 'iic',
+      recipe: 'iic',
+      story: "baseline: IIC on the same network and scenes (two augmented views)",
+      sets: () => ar,
     },
     {
       name: 'cct',
@@ -63,6 +84,8 @@ export function demoStages(quick: boolean): DemoStage[] {
       // 660 took the baseline from 10.7% to 12.1% mIoU (CCT: 9.9% → 9.6%, within seed noise) for +28 s in all — steps got ~1.6×
       // cheaper with LEL's SIMD kernels since the budgets were set.
       sets: (out) => [...segCct, arInit(out), ...(quick ? [] : ['train.epochs=120'])],
+      baseline: 'cct-supervised',
+      ceiling: 'cct-all-labels',
     },
     {
       name: 'cct-supervised',
@@ -71,12 +94,26 @@ export function demoStages(quick: boolean): DemoStage[] {
       sets: (out) => [...segCct, arInit(out), ...(quick ? [] : ['train.epochs=440'])],
     },
     {
+      name: 'cct-all-labels',
+      recipe: 'cct-supervised',
+      story: 'ceiling: every training scene labelled, same encoder init and steps',
+      // 77 training scenes (19 of 96 carved off as the test part), batches of 4: 20 steps an epoch, 66 epochs = 1,320 steps.
+      sets: (out) => [...segCct, 'data.labelled.fraction=1', arInit(out), ...(quick ? [] : ['train.epochs=66'])],
+    },
+    {
       name: 'kd-swa',
       recipe: 'kd',
       story: 'distil the CCT model into a smaller student, with SWA',
       // An epoch is a pass over the 84 unlabelled scenes (the transfer set, 8 per step beside 4 labelled): 22 epochs are
       // 242 steps, the 240 of the former 80 epochs over the 12 labelled scenes (each step now 12 scenes instead of 4).
-      sets: (out) => [...seg, `teacher.run=${path.join(out, 'cct')}`, 'swa.enabled=true', 'swa.unit=step', 'swa.swaStart=0.5', 'swa.every=2', ...(quick ? [] : ['train.epochs=22'])],
+      sets: (out) => [...student, `teacher.run=${path.join(out, 'cct')}`],
+      baseline: 'student-swa',
+    },
+    {
+      name: 'student-swa',
+      recipe: 'student',
+      story: 'baseline: the same student, batches and SWA without a teacher (labelled pixels only)',
+      sets: () => student,
     },
     {
       name: 'finetune-full',
@@ -104,6 +141,7 @@ export function demoStages(quick: boolean): DemoStage[] {
       recipe: 'mil-ib',
       story: 'weak labels: bags of digits labelled only "contains a 9"; Bernoulli-mask IB picks the instances (MIL)',
       sets: () => [...mil],
+      baseline: 'clam-sb',
     },
     {
       name: 'clam-sb',
@@ -206,35 +244,75 @@ export async function demoCommand(options: DemoOptions = {}): Promise<{ summarie
   const seconds = (Date.now() - started) / 1000;
   const table = summaryTable(done);
   writeFileAtomicSync(path.join(out, 'summary.md'), table + '\n');
-  process.stdout.write(`\n${table}\n\nDemo finished in ${seconds.toFixed(0)} s. Report: ${path.resolve(report)}\n`);
+  const effects = effectLines(path.join(repoRoot(), 'docs', 'effects.json'));
+  const measured =
+    effects.length > 0
+      ? `\n\nThe demo's comparisons are one seed each. Measured over paired seeds (docs/effects.md, \`pnpm effects\`; differences in points, 95% interval):\n${effects.join('\n')}`
+      : '';
+  process.stdout.write(`\n${table}${measured}\n\nDemo finished in ${seconds.toFixed(0)} s. Report: ${path.resolve(report)}\n`);
   return { summaries: done, report, seconds };
 }
 
+/** The headline score of a run: what the summary table compares (higher is better), with its name. */
+export function headline(s: RunSummary): { name: string; value: number } | undefined {
+  const m = s.metrics;
+  if (m.clustering_accuracy !== undefined && m.miou !== undefined) return { name: 'mIoU (clusters)', value: m.miou };
+  if (m.miou !== undefined) return { name: 'mIoU', value: m.miou };
+  if (m.accuracy !== undefined) return { name: 'accuracy', value: m.accuracy };
+  if (m.bag_accuracy !== undefined) return { name: 'bag accuracy', value: m.bag_accuracy };
+  return undefined;
+}
+
+const points = (d: number) => `${d >= 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)}`;
+
 /** The markdown table printed at the end of the demo. */
 export function summaryTable(done: { stage: DemoStage; summary: RunSummary }[]): string {
-  // A stage with a baseline prints its accuracy difference from it: one seed, so an anecdote, not an effect (the
-  // effects tables, apps/lel/src/effects/text, pair five or more seeds).
+  // A method stage prints its difference from its baseline stage (and the all-label ceiling where the demo runs one):
+  // one seed, so an anecdote, not an effect — the effect tables (docs/effects.md, `pnpm effects`) pair five seeds.
+  const score = (name: string | undefined) => (name ? done.find((d) => d.stage.name === name) : undefined);
   const versus = (stage: DemoStage, s: RunSummary) => {
-    const b = done.find((d) => d.stage.name === stage.baseline)?.summary.metrics.accuracy;
-    const a = s.metrics.accuracy;
-    if (b === undefined || a === undefined) return '';
-    const d = 100 * (a - b);
-    return `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(1)} points vs ${stage.baseline} (1 seed)`;
+    const a = headline(s);
+    const b = score(stage.baseline);
+    const bh = b ? headline(b.summary) : undefined;
+    if (!a || !bh) return '';
+    const c = score(stage.ceiling);
+    const ch = c ? headline(c.summary) : undefined;
+    const ceiling = ch ? `; ceiling (${stage.ceiling}) ${ch.value.toFixed(3)}, ${points(ch.value - bh.value)} over the baseline` : '';
+    return `${points(a.value - bh.value)} points vs ${stage.baseline} (${bh.value.toFixed(3)}; 1 seed)${ceiling}`;
   };
   const rows = done.map(({ stage, summary: s }) => {
+    const m = s.metrics;
+    const h = headline(s);
     const metric =
-      s.metrics.clustering_accuracy !== undefined
-        ? `mIoU ${s.metrics.miou!.toFixed(3)} (clusters, Hungarian-matched)`
-        : s.metrics.miou !== undefined
-          ? `mIoU ${s.metrics.miou.toFixed(3)}`
-          : s.metrics.accuracy !== undefined
-            ? `accuracy ${s.metrics.accuracy.toFixed(3)}`
-            : s.metrics.bag_accuracy !== undefined
-              ? `bag accuracy ${s.metrics.bag_accuracy.toFixed(3)} (AUC ${s.metrics.bag_auc!.toFixed(3)}, localisation ${s.metrics.localisation!.toFixed(2)})`
-              : '';
+      h?.name === 'bag accuracy'
+        ? `bag accuracy ${h.value.toFixed(3)} (AUC ${m.bag_auc!.toFixed(3)}, localisation ${m.localisation!.toFixed(2)})`
+        : h?.name === 'mIoU (clusters)'
+          ? `mIoU ${h.value.toFixed(3)} (clusters, Hungarian-matched)`
+          : h
+            ? `${h.name} ${h.value.toFixed(3)}${m.trivial_miou !== undefined ? ` (background everywhere ${m.trivial_miou.toFixed(3)})` : ''}`
+            : '';
     return `| ${stage.name} | ${stage.story} | ${metric} | ${versus(stage, s)} | ${s.params.trainable.toLocaleString('en-US')} | ${s.steps} | ${s.wallSeconds.toFixed(0)} s |`;
   });
   return ['| stage | what | result | vs baseline | trainable params | steps | time |', '|---|---|---|---|---:|---:|---:|', ...rows].join('\n');
 }
 
-
+/** What the demo prints of the measured effect tables: one line per setting from `docs/effects.json` (`pnpm effects`). */
+export function effectLines(file: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { results?: SettingResult[]; text?: SettingResult[] };
+  const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '—');
+  return [...(doc.results ?? []), ...(doc.text ?? [])].map((r) => {
+    const arm = (role: string) => r.arms.find((a) => a.role === role);
+    const base = arm('baseline');
+    const ceil = arm('ceiling');
+    const cmp = r.comparisons
+      .filter((c) => c.baseline === base?.id)
+      .map((c) => {
+        const ci = Number.isFinite(c.interval[0]) ? ` [${points(c.interval[0])}, ${points(c.interval[1])}]` : '';
+        return `${r.arms.find((a) => a.id === c.method)?.label ?? c.method} ${points(c.meanDifference)}${ci} (${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}, ${c.verdict})`;
+      });
+    const head = base ? `baseline ${pct(base.mean)} (${base.seeds.length} seed${base.seeds.length === 1 ? '' : 's'})` : 'baseline not run';
+    const room = r.headroom ? (r.headroom.counts ? 'counts' : 'no headroom: no claim') : 'no ceiling: no claim';
+    return `- ${r.title}: ${head}; ${cmp.length > 0 ? cmp.join('; ') : 'no paired method run'}; ceiling ${ceil ? pct(ceil.mean) : '—'} (${room})`;
+  });
+}
