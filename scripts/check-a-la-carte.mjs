@@ -3,7 +3,8 @@
 // project with ONLY its declared dependencies and peers (tfjs-core + one backend), then import it from ESM
 // and CommonJS, type-check an import under Node16 resolution, and run the package's smoke call
 // (`a-la-carte.smoke.mjs` in the package folder: `export async function smoke(mod, tf, nodeMod)`, `nodeMod` being the
-// package's `/node` entry when it has one).
+// package's `/node` entry when it has one). A smoke file may also `export const peers = [...]`: optional peers its
+// call needs (e.g. @lel/datasets' embedded-data packages), installed at the versions the package declares.
 // Fails when a package imports something it does not declare, ships without types, or its smoke call fails.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
@@ -66,6 +67,13 @@ for (const { dir, json } of pkgs) {
       }
     }
     const overrides = Object.fromEntries([...lelDeps].map((n) => [n, `file:${tarballOf.get(n)}`]));
+    const smokePeers = existsSync(join(dir, 'a-la-carte.smoke.mjs')) ? ((await import(join(dir, 'a-la-carte.smoke.mjs'))).peers ?? []) : [];
+    const peerInstalls = Object.fromEntries(
+      smokePeers.map((p) => {
+        if (!json.peerDependenciesMeta?.[p]?.optional) throw new Error(`a-la-carte.smoke.mjs lists "${p}", which is not an optional peer of ${name}`);
+        return [p, json.peerDependencies[p]];
+      }),
+    );
     writeFileSync(
       join(proj, 'package.json'),
       JSON.stringify(
@@ -77,6 +85,7 @@ for (const { dir, json } of pkgs) {
             ...overrides,
             '@tensorflow/tfjs-core': '4.22.0',
             '@tensorflow/tfjs-backend-cpu': '4.22.0',
+            ...peerInstalls,
           },
           overrides,
         },

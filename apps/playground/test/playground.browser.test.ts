@@ -1,18 +1,25 @@
-// Builds the playground (vite), serves the build, and drives it in headless Chromium: label 4 scenes, train CCT
-// and its baseline on wasm, see the losses fall and masks render, then load the downloaded weights in Node.
+// Builds the playground (vite), serves the build, and drives it in headless Chromium on wasm: label 4 scenes, train
+// CCT and its baseline (losses fall, masks render, the downloaded weights load in Node); train SCL and its CE
+// baseline on the glyphs (episode accuracy reported every epoch, an episode drawn); fine-tune the shipped BERT with
+// LoRA beside its head-only baseline on typed sentences; reload the page offline (server gone) and train again.
+// Then a CCT run on WebGL (SwiftShader through ANGLE) and, where Chromium finds a WebGPU adapter, both workers
+// started on WebGPU.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors, toTensorMap } from '@lel/core';
 import { CctModel, SmallConvEncoder, parseCctConfig, segmentationSet } from '@lel/cct';
 import { composeDigitScenes } from '@lel/datasets';
-import { DIGITS_FILE, writeDigits } from '../scripts/build-digits';
+import { DIGITS_FILE } from '../scripts/build-digits';
+import { buildData } from '../scripts/build-data';
 import { digitPool } from '../src/digits';
 import { SCENES, subset } from '../src/scenes';
 import { ENCODER_WIDTHS, playgroundConfig } from '../src/config';
@@ -23,6 +30,50 @@ if (!hasChromium) console.warn(`[playground.browser.test] SKIPPED: no Chromium a
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EPOCHS = 6;
+/** Chromium's flags for every run; `--disable-gpu` only where no GPU backend is wanted. */
+const BASE_ARGS = ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** WebGL and WebGPU on the CPU: SwiftShader (Vulkan) under ANGLE, and Dawn's SwiftShader adapter for WebGPU. */
+const GPU_ARGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu', '--enable-features=Vulkan'];
+
+/** Collects page errors, failed responses and console errors of a page. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); // failed loads: named by URL above
+  });
+  return errors;
+}
+
+/** Mean of the last third of a series below its first value. */
+function falls(values: number[]): boolean {
+  const tail = values.slice(-Math.max(1, Math.floor(values.length / 3)));
+  return tail.reduce((a, b) => a + b, 0) / tail.length < values[0]!;
+}
+
+async function launch(args: string[]): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'lel-playground-profile-')), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 900 }, args });
+}
+
+/** Labels 4 scenes at random, trains CCT and its baseline for `epochs` on `backend`; returns the page's state. */
+async function trainCct(page: Page, backend: string, epochs: number): Promise<PageState> {
+  await page.selectOption('#backend', backend);
+  await page.fill('#epochs', String(epochs));
+  if ((await page.locator('#grid canvas.labelled').count()) === 0) await page.click('#label-random');
+  await page.click('#train');
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { playground: PageState }).playground;
+      return s.errors.length > 0 || (s.done.cct !== undefined && s.done.baseline !== undefined);
+    },
+    undefined,
+    { timeout: 150_000, polling: 500 },
+  );
+  return page.evaluate(() => (window as unknown as { playground: PageState }).playground);
+}
 
 interface PageState {
   steps: Record<'cct' | 'baseline', [number, number][]>;
@@ -30,37 +81,57 @@ interface PageState {
   done: Partial<Record<'cct' | 'baseline', { steps: number; stopReason: string; tensorNames: string[] }>>;
   backends: Record<string, string>;
   errors: string[];
+  offline?: string;
+  scl: {
+    steps: Record<'scl' | 'ce', [number, number][]>;
+    evals: Record<'scl' | 'ce', { step: number; epoch: number; accuracy: number; ci95: number }[]>;
+    backends: Record<string, string>;
+    done: Partial<Record<'scl' | 'ce', { steps: number }>>;
+    errors: string[];
+  };
+  peft: {
+    steps: Record<'method' | 'baseline', [number, number][]>;
+    evals: Record<'method' | 'baseline', { step: number; epoch: number; accuracy: number; probes: number[] }[]>;
+    backends: Record<string, string>;
+    trainable: Record<'method' | 'baseline', { trainable: number; all: number }>;
+    done: Partial<Record<'method' | 'baseline', { steps: number }>>;
+    errors: string[];
+  };
 }
 
 describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
   let outDir: string;
   let server: PreviewServer;
   let browser: BrowserContext;
+  let gpuBrowser: BrowserContext | undefined;
+  let serverClosed = false;
 
   beforeAll(async () => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-playground-'));
-    writeDigits();
-    await build({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    buildData();
+    // In a child process, as `pnpm build` runs it: Workbox's service-worker bundling (rollup plugins loaded through
+    // CJS interop) fails inside vitest's module runner.
+    execFileSync(process.execPath, [path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
     server = await preview({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
-    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'lel-playground-profile-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launch([...BASE_ARGS, '--disable-gpu']);
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    await gpuBrowser?.close();
+    if (!serverClosed) await server?.close();
     if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('the static build has the page, its worker, the wasm binaries and the digits', () => {
+  it('the static build has the page, its workers, the wasm binaries, the shipped data and a service worker', () => {
     const files = fs.readdirSync(outDir, { recursive: true }).map(String);
     expect(files).toContain('index.html');
-    expect(files).toContain('digits.bin');
-    expect(files.some((f) => /worker.*\.js$/.test(f))).toBe(true);
+    for (const f of ['digits.bin', 'glyphs.bin', 'glyphs.json', 'sentences.json', 'bert-mini-lel/model.safetensors', 'bert-mini-lel/vocab.txt', 'sw.js']) expect(files).toContain(f);
+    for (const w of ['cct-worker', 'scl-worker', 'peft-worker']) expect(files.some((f) => new RegExp(`${w}.*\\.js$`).test(f))).toBe(true);
+    // The service worker precaches every one of them (offline once loaded).
+    const sw = fs.readFileSync(path.join(outDir, 'sw.js'), 'utf8');
+    for (const f of ['index.html', 'digits.bin', 'glyphs.bin', 'sentences.json', 'bert-mini-lel/model.safetensors']) expect(sw).toContain(`"${f}"`);
+    expect(files.filter((f) => /\.wasm$/.test(f)).every((f) => sw.includes(f.replace(/\\/g, '/')))).toBe(true);
     expect(files.some((f) => /tfjs-backend-wasm.*\.wasm$/.test(f))).toBe(true);
     // Everything the page loads is relative (base './'): the folder can be served from anywhere, or opened offline.
     expect(fs.readFileSync(path.join(outDir, 'index.html'), 'utf8')).not.toMatch(/(src|href)="\/(?!\/)/);
@@ -68,14 +139,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
 
   it('labels 4 scenes, trains CCT and the baseline on wasm: losses fall, masks render, the weights load in Node', async () => {
     const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('response', (r) => {
-      if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text()); // failed loads: named by URL above
-    });
+    const pageErrors = watchErrors(page);
     const url = server.resolvedUrls!.local[0]!;
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
@@ -111,8 +175,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
       expect(losses.length).toBeGreaterThanOrEqual(EPOCHS);
       expect(losses.every(Number.isFinite)).toBe(true);
       // The loss falls: the mean of the last third below the first step's.
-      const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 3)));
-      expect(tail.reduce((a, b) => a + b, 0) / tail.length).toBeLessThan(losses[0]!);
+      expect(falls(losses)).toBe(true);
       expect(state.evals[arm]).toHaveLength(EPOCHS); // one validation per epoch
       for (const e of state.evals[arm]) expect(e.miou).toBeGreaterThanOrEqual(0);
       expect(await page.locator(`#predictions canvas[data-kind="${arm}"][data-rendered="true"]`).count()).toBe(4);
@@ -124,8 +187,8 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
       return d.length > 0 && d.some((v, i) => i % 4 !== 3 && v > 0);
     });
     expect(inked).toBe(true);
-    // `PLAYGROUND_SCREENSHOT=docs/playground.png pnpm --filter playground test` refreshes the README's screenshot.
-    if (process.env.PLAYGROUND_SCREENSHOT) await page.screenshot({ path: path.resolve(root, process.env.PLAYGROUND_SCREENSHOT), fullPage: true });
+    // `PLAYGROUND_SCREENSHOTS=1 pnpm --filter playground test` refreshes the README's screenshots (docs/*.png).
+    if (process.env.PLAYGROUND_SCREENSHOTS) await page.screenshot({ path: path.join(root, 'docs', 'cct.png'), fullPage: true });
 
     // Download the CCT weights through the page's button and load them into the same network in Node.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-cct')]);
@@ -157,6 +220,189 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     const agree = pageMasks.filter((v, i) => v === nodeMasks[i]).length / pageMasks.length;
     expect(agree).toBeGreaterThan(0.99); // wasm in the page vs cpu in Node: the same argmax up to near-ties
     model.dispose();
+    await page.close();
+  }, 180_000);
+
+  it('SCL: CE + SC and CE alone train on the base glyphs; 5-way episode accuracy on the novel glyphs every epoch; an episode is drawn', async () => {
+    const page = await browser.newPage();
+    const pageErrors = watchErrors(page);
+    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.click('#tabs button[data-tab="scl"]');
+    expect(await page.locator('#scl-base canvas').count()).toBe(20 * 3);
+    await page.selectOption('#backend', 'wasm');
+    await page.fill('#scl-epochs', '1');
+    await page.click('#scl-train');
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { playground: PageState }).playground.scl;
+        return s.errors.length > 0 || (s.done.scl !== undefined && s.done.ce !== undefined);
+      },
+      undefined,
+      { timeout: 150_000, polling: 500 },
+    );
+    const s = (await page.evaluate(() => (window as unknown as { playground: PageState }).playground)).scl;
+    expect(s.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(s.backends).toEqual({ scl: 'wasm', ce: 'wasm' });
+    for (const arm of ['scl', 'ce'] as const) {
+      const losses = s.steps[arm].map(([, l]) => l);
+      expect(losses).toHaveLength(12); // 400 base drawings in batches of 32: 12 steps an epoch
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(falls(losses)).toBe(true);
+      expect(s.evals[arm].map((e) => e.epoch)).toEqual([0, 1]); // the untrained network, then every epoch
+      expect(s.evals[arm][1]!.accuracy).not.toBe(s.evals[arm][0]!.accuracy);
+      for (const e of s.evals[arm]) {
+        expect(e.accuracy).toBeGreaterThan(0);
+        expect(e.accuracy).toBeLessThanOrEqual(1);
+        expect(e.ci95).toBeGreaterThan(0);
+      }
+      expect(await page.locator(`#scl-episode-${arm}[data-rendered="true"] canvas`).count()).toBe(5 + 5 * 10); // 5-way 1-shot support + 10 queries a class
+    }
+    console.info(`[playground.browser.test] SCL episode accuracy (before → after 1 epoch): CE + SC ${s.evals.scl.map((e) => e.accuracy.toFixed(3)).join(' → ')}, CE ${s.evals.ce.map((e) => e.accuracy.toFixed(3)).join(' → ')}`);
+    // The two arms differ by the loss: CE + SC's loss has the spatial term on top of CE.
+    expect(s.steps.scl[0]![1]).toBeGreaterThan(s.steps.ce[0]![1]);
+    if (process.env.PLAYGROUND_SCREENSHOTS) await page.screenshot({ path: path.join(root, 'docs', 'scl.png'), fullPage: true });
+    await page.close();
+  }, 180_000);
+
+  it('PEFT: LoRA and the head-only baseline fine-tune the shipped BERT on typed sentences; held-out accuracy every epoch; the tried sentence is read', async () => {
+    const page = await browser.newPage();
+    const pageErrors = watchErrors(page);
+    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.click('#tabs button[data-tab="peft"]');
+    expect(await page.locator('#peft-train').isDisabled()).toBe(true); // no sentences yet
+    await page.click('#peft-examples');
+    // Type one more sentence of each class by hand.
+    await page.locator('#peft-sentences').press('End');
+    await page.locator('#peft-sentences').pressSequentially('\n+ Works perfectly, I would buy it again.\n- Stopped working after a week.');
+    expect(await page.locator('#peft-count').textContent()).toBe('14 sentences (7 positive, 7 negative)');
+    await page.selectOption('#backend', 'wasm');
+    await page.selectOption('#peft-method', 'lora');
+    await page.selectOption('#peft-baseline', 'head');
+    await page.fill('#peft-epochs', '3');
+    await page.click('#peft-train');
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { playground: PageState }).playground.peft;
+        return s.errors.length > 0 || (s.done.method !== undefined && s.done.baseline !== undefined);
+      },
+      undefined,
+      { timeout: 150_000, polling: 500 },
+    );
+    const s = (await page.evaluate(() => (window as unknown as { playground: PageState }).playground)).peft;
+    expect(s.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(s.backends).toEqual({ method: 'wasm', baseline: 'wasm' });
+    // bert-mini-lel: hidden 128, 2 layers. Head only: the 128 × 2 classifier and its bias; LoRA: r 8 on query and value
+    // of both layers (2 × 2 × 8 × (128 + 128)) plus the head; the rest frozen.
+    expect(s.trainable.baseline.trainable).toBe(128 * 2 + 2);
+    expect(s.trainable.method.trainable).toBe(2 * 2 * 8 * 256 + 128 * 2 + 2);
+    expect(s.trainable.method.all).toBe(s.trainable.baseline.all + 2 * 2 * 8 * 256);
+    for (const arm of ['method', 'baseline'] as const) {
+      const losses = s.steps[arm].map(([, l]) => l);
+      expect(losses).toHaveLength(3 * 4); // 14 sentences in batches of 4: 4 steps an epoch
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(s.evals[arm].map((e) => e.epoch)).toEqual([0, 1, 2, 3]); // before fine-tuning, then every epoch
+      for (const e of s.evals[arm]) {
+        expect(e.accuracy).toBeGreaterThanOrEqual(0);
+        expect(e.accuracy).toBeLessThanOrEqual(1);
+        expect(e.probes).toHaveLength(1);
+        expect(e.probes[0]).toBeGreaterThan(0);
+        expect(e.probes[0]).toBeLessThan(1);
+      }
+      expect(await page.locator(`#peft-${arm}-probe[data-rendered="true"]`).count()).toBe(1);
+    }
+    console.info(`[playground.browser.test] PEFT held-out accuracy by epoch: LoRA ${s.evals.method.map((e) => e.accuracy.toFixed(3)).join(' → ')}, head only ${s.evals.baseline.map((e) => e.accuracy.toFixed(3)).join(' → ')}`);
+    // Both start from the same weights and head (the same reading before fine-tuning); LoRA moves the attention, the
+    // baseline only its head: after the same steps their readings differ, and each has moved.
+    expect(s.evals.method[0]!.probes[0]).toBeCloseTo(s.evals.baseline[0]!.probes[0]!, 5);
+    expect(s.evals.method.at(-1)!.probes[0]).not.toBe(s.evals.baseline.at(-1)!.probes[0]);
+    for (const arm of ['method', 'baseline'] as const) expect(s.evals[arm].at(-1)!.probes[0]).not.toBe(s.evals[arm][0]!.probes[0]);
+    if (process.env.PLAYGROUND_SCREENSHOTS) await page.screenshot({ path: path.join(root, 'docs', 'peft.png'), fullPage: true });
+    await page.close();
+  }, 180_000);
+
+  it('trains on WebGL (SwiftShader under ANGLE, no GPU needed)', async () => {
+    gpuBrowser = await launch([...BASE_ARGS, ...GPU_ARGS]);
+    const page = await gpuBrowser.newPage();
+    const pageErrors = watchErrors(page);
+    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    // One epoch: SwiftShader compiles every shader on the CPU, which is most of the time here.
+    const state = await trainCct(page, 'webgl', 1);
+    expect(state.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(state.backends).toEqual({ cct: 'webgl', baseline: 'webgl' });
+    for (const arm of ['cct', 'baseline'] as const) {
+      expect(state.steps[arm].length).toBeGreaterThan(0);
+      expect(state.steps[arm].every(([, l]) => Number.isFinite(l) && l > 0)).toBe(true);
+      expect(state.evals[arm]).toHaveLength(1);
+      expect(await page.locator(`#predictions canvas[data-kind="${arm}"][data-rendered="true"]`).count()).toBe(4);
+    }
+    await page.close();
+  }, 180_000);
+
+  it('starts both workers on WebGPU where Chromium finds an adapter (else skipped, saying so)', async (t) => {
+    gpuBrowser ??= await launch([...BASE_ARGS, ...GPU_ARGS]);
+    const page = await gpuBrowser.newPage();
+    const pageErrors = watchErrors(page);
+    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const adapter = await page.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(o?: object): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+      if (!gpu) return 'no navigator.gpu';
+      const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      return a ? `${a.info?.vendor ?? '?'} ${a.info?.architecture ?? '?'}` : 'no adapter';
+    });
+    if (adapter === 'no navigator.gpu' || adapter === 'no adapter') {
+      await page.close();
+      t.skip(`WebGPU: ${adapter} in this Chromium (${GPU_ARGS.join(' ')})`);
+    }
+    // The backend starts in both workers (initBackend forced to webgpu, LEL's WebGPU factory on the page's adapter).
+    // Training is not awaited: on Dawn's SwiftShader adapter the first step alone takes about two minutes of shader
+    // compilation on 2 CPU cores (measured 2026-12-05), too long for CI.
+    await page.selectOption('#backend', 'webgpu');
+    await page.fill('#epochs', '1');
+    await page.click('#label-random');
+    await page.click('#train');
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { playground: PageState }).playground;
+        return s.errors.length > 0 || (s.backends.cct !== undefined && s.backends.baseline !== undefined);
+      },
+      undefined,
+      { timeout: 60_000, polling: 250 },
+    );
+    const state = await page.evaluate(() => (window as unknown as { playground: PageState }).playground);
+    await page.click('#stop');
+    expect(state.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(state.backends).toEqual({ cct: 'webgpu', baseline: 'webgpu' });
+    console.info(`[playground.browser.test] WebGPU adapter in Chromium: ${adapter}`);
+    await page.close();
+  }, 120_000);
+
+  // Last: it stops the server.
+  it('works offline once loaded: with the server gone and the network off, the page reloads from its service worker and trains', async () => {
+    const page = await browser.newPage();
+    const pageErrors = watchErrors(page);
+    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { playground: PageState }).playground.offline === 'registered' && navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000, polling: 250 });
+    await server.close();
+    serverClosed = true;
+    await browser.setOffline(true); // CDP Network.emulateNetworkConditions, pages and workers alike
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    // The shipped BERT comes from the cache too (the PEFT workers fetch it).
+    expect(await page.evaluate(async () => (await fetch('bert-mini-lel/vocab.txt')).ok)).toBe(true);
+    const state = await trainCct(page, 'wasm', 1);
+    expect(state.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(state.done.cct?.steps).toBeGreaterThan(0);
+    expect(state.evals.cct).toHaveLength(1);
     await page.close();
   }, 180_000);
 });

@@ -32,7 +32,65 @@ describe('initBackend', () => {
 
   test('forcing an absent or unknown backend names what to install or what is allowed', async () => {
     await expect(initBackend({ backend: 'tensorflow', log: null })).rejects.toThrow(/install @tensorflow\/tfjs-node/);
-    await expect(initBackend({ backend: 'webgl' as never, log: null })).rejects.toThrow(/unknown backend "webgl".*auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
+    await expect(initBackend({ backend: 'metal' as never, log: null })).rejects.toThrow(/unknown backend "metal".*auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
+    await expect(initBackend({ backend: 'webgl', log: null })).rejects.toThrow(/backend "webgl" does not run in Node; expected one of auto, tensorflow-gpu/);
+  });
+});
+
+describe('initBackend in a web page', () => {
+  test('tries webgpu, webgl, wasm, cpu through the given loaders only, and logs with console.info', async () => {
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const info = await initBackend({
+      environment: 'page',
+      log: (l) => lines.push(l),
+      loaders: {
+        // No WebGPU adapter in Node's test run without Dawn: a loader that fails stands for a browser without it.
+        webgpu: async () => {
+          calls.push('webgpu');
+          throw new Error('no navigator.gpu');
+        },
+        // webgl is not installed here: its loader fails as a missing chunk would.
+        webgl: async () => {
+          calls.push('webgl');
+          throw new Error('no WebGL context');
+        },
+        wasm: async () => {
+          calls.push('wasm');
+          return import('@tensorflow/tfjs-backend-wasm');
+        },
+      },
+    });
+    expect(info.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    // webgpu: navigator.gpu is probed before its loader (none here); wasm's loader runs unless an earlier test loaded it.
+    expect(calls[0]).toBe('webgl');
+    expect(calls.slice(1).every((c) => c === 'wasm')).toBe(true);
+    // cpu: registered by the test setup's import, no loader needed; webgpu: here only Dawn on lavapipe (loaded by an
+    // earlier test), a software adapter that auto skips with a note.
+    expect(info.available.filter((n) => n !== 'webgpu')).toEqual(['wasm', 'cpu']);
+    if (info.available.includes('webgpu')) expect(info.notes.join(' ')).toMatch(/webgpu skipped: .*backend: 'webgpu'.* forces it/);
+    expect(lines[0]).toMatch(/backend: wasm \(@tensorflow\/tfjs-backend-wasm/);
+  });
+
+  test('a forced backend without a loader names the package and the loader to pass; node-only backends are refused', async () => {
+    await expect(initBackend({ environment: 'page', backend: 'webgl', log: null })).rejects.toThrow(
+      /backend "webgl" is not available; install @tensorflow\/tfjs-backend-webgl .* initBackend\(\{ loaders: \{ webgl: \(\) => import\('@tensorflow\/tfjs-backend-webgl'\) \} \}\)/,
+    );
+    await expect(initBackend({ environment: 'page', backend: 'tensorflow', log: null })).rejects.toThrow(/"tensorflow" does not run in a web page; expected one of auto, webgpu, webgl, wasm, cpu/);
+  });
+
+  test('wasmPaths reaches tfjs-backend-wasm before the backend starts', async () => {
+    const paths: unknown[] = [];
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    await initBackend({
+      environment: 'page',
+      backend: 'wasm',
+      log: null,
+      wasmPaths: { 'tfjs-backend-wasm.wasm': '/a.wasm' },
+      loaders: { wasm: async () => ({ ...wasm, setWasmPaths: (p: unknown) => paths.push(p) }) },
+    });
+    expect(paths).toEqual([{ 'tfjs-backend-wasm.wasm': '/a.wasm' }]);
   });
 
   test('LEL_BACKEND=webgpu runs on the adapter and the banner names it; auto uses only a hardware adapter', async (t) => {

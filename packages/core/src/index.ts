@@ -2,8 +2,8 @@
 // the browser, scripts/check-browser.mjs). The Node-only parts (files, run folders, checkpoints on disk, JSONL,
 // TensorBoard files, the progress bar, DataParallel) are `./node.ts` (`@lel/core/node`); in Node, `@lel/core` loads
 // them itself (`./index-node.ts`, the `node` export condition), so `fit({ runDir })` works there unchanged.
-export { initBackend, installedBackends, useBackend, BACKEND_PREFERENCE } from './backend';
-export type { BackendName, BackendInfo, InitBackendOptions } from './backend';
+export { initBackend, installedBackends, useBackend, BACKEND_PREFERENCE, PAGE_BACKEND_PREFERENCE } from './backend';
+export type { BackendName, BackendInfo, BackendLoaders, InitBackendOptions } from './backend';
 export { Parameter } from './module/parameter';
 export { Module, ModuleList, Sequential, toNamePredicate, formatLoadReport } from './module/module';
 export type { NameMatcher, ParameterCounts, LoadReport, TensorModule, ModuleExtraState, LoadExtraStateOptions } from './module/module';

@@ -53,4 +53,4 @@ export type { FontGlyphFewShotOptions } from './embedded/font-glyphs';
 export { parseTrueType, readTrueType, fillContours } from './embedded/truetype';
 export type { TrueTypeFont, Contour } from './embedded/truetype';
 export type { OptionalSources } from './embedded/optional';
-export { dataPackageDir } from './embedded/package-path';
+export { dataPackageDir, DATA_PACKAGES } from './embedded/package-path';

@@ -2,18 +2,19 @@
 // core's in-memory `fit` through the packages' browser entries. Every step's loss, and after every evaluation
 // the validation mIoU and a few predicted masks, are posted to the page; at the end, the weights as safetensors.
 import * as tf from '@tensorflow/tfjs-core';
-import { runMethod, serializeSafetensors, type Callback } from '@lel/core';
+import { runMethod, type Callback } from '@lel/core';
 import { cct, segmentationSet, SmallConvEncoder, type CctData, type CctModel } from '@lel/cct';
 import { startBackend } from './backend';
 import { ENCODER_WIDTHS, playgroundConfig } from './config';
 import type { TrainRequest, WorkerMessage } from './protocol';
+import { errorText, safetensorsOf, stepReporter } from './weights';
 
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 async function train(req: TrainRequest): Promise<void> {
   const config = playgroundConfig({ ...req, numClasses: req.scenes.numClasses });
   const backend = await startBackend(req.backend);
-  post({ type: 'ready', arm: req.arm, backend });
+  post({ type: 'ready', arm: req.arm, backend: backend.name });
   const scenes = req.scenes;
   const data: CctData = {
     // The same encoder initialisation for both arms (seeded), so the arms differ only by the method.
@@ -25,10 +26,6 @@ async function train(req: TrainRequest): Promise<void> {
   const shown = segmentationSet(scenes, req.shown, { rgb: true });
   let predictLabels: (() => Promise<Int32Array[]>) | undefined;
   const live: Callback<unknown> = {
-    onStepEnd(ctx, metrics) {
-      const { loss, total, ...parts } = metrics;
-      post({ type: 'step', arm: req.arm, step: ctx.step, totalSteps: ctx.totalSteps, loss: loss ?? total ?? NaN, parts });
-    },
     async onEvaluate(metrics, ctx) {
       const masks = predictLabels ? await predictLabels() : [];
       post({ type: 'eval', arm: req.arm, step: ctx.step, miou: metrics.miou ?? NaN, pixelAccuracy: metrics.pixelAccuracy ?? NaN, masks }, masks.map((m) => m.buffer));
@@ -55,14 +52,12 @@ async function train(req: TrainRequest): Promise<void> {
           },
         },
         live,
+        stepReporter((s) => post({ type: 'step', arm: req.arm, ...s })),
       ],
     });
-    // Read asynchronously (a synchronous read throws on WebGPU), then serialise the plain arrays.
-    const plain = new Map<string, { dtype: 'F32' | 'I32'; shape: number[]; data: ArrayLike<number> }>();
-    for (const [name, t] of run.model.stateDict()) plain.set(name, { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: t.shape, data: await t.data() });
-    const weights = serializeSafetensors(plain, { format: 'lel-playground', method: req.arm === 'cct' ? 'cct' : 'cct-supervised', config: JSON.stringify(config) });
+    const { bytes: weights, names } = await safetensorsOf(run.model.stateDict(), { format: 'lel-playground', method: req.arm === 'cct' ? 'cct' : 'cct-supervised', config: JSON.stringify(config) });
     run.model.dispose();
-    post({ type: 'done', arm: req.arm, steps: run.result.steps, stopReason: run.result.stopReason, weights, tensorNames: [...plain.keys()] }, [weights.buffer]);
+    post({ type: 'done', arm: req.arm, steps: run.result.steps, stopReason: run.result.stopReason, weights, tensorNames: names }, [weights.buffer]);
   } finally {
     tf.engine().endScope();
   }
@@ -70,5 +65,5 @@ async function train(req: TrainRequest): Promise<void> {
 
 self.onmessage = (e: MessageEvent<TrainRequest>) => {
   if (e.data?.type !== 'train') return;
-  train(e.data).catch((err: unknown) => post({ type: 'error', arm: e.data.arm, message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) }));
+  train(e.data).catch((err: unknown) => post({ type: 'error', arm: e.data.arm, message: errorText(err) }));
 };
