@@ -40,7 +40,16 @@ function schemaFor(name: string) {
       ...commonShape(name, SclLength),
       data: ClassImageData,
       scl: SclSection.prefault({}),
-      fewshot: FewShotEvalConfigSchema.omit({ seed: true }).strict().prefault({}),
+      fewshot: FewShotEvalConfigSchema.omit({ seed: true })
+        .extend({
+          /**
+           * Ours: also score these shot counts on the same network (`fewshot_accuracy_<k>shot`, reported only), e.g. [5]
+           * beside 1-shot: the more-labels row of an effect table without training again.
+           */
+          extraShots: z.array(z.number().int().positive()).default([]),
+        })
+        .strict()
+        .prefault({}),
     })
     .strict();
 }
@@ -97,12 +106,17 @@ function buildModel(config: Config, numClasses: number, inChannels: number): Scl
   });
 }
 
-function fewShot(model: SclModel, config: Config, novel: ClassPartArrays): EvalResult {
-  const r = evaluateFewShot(model, novel, { ...config.fewshot, seed: config.seed }, { imageSize: config.scl.imageSize, cropPadding: config.scl.cropPadding });
-  return {
-    metrics: { fewshot_accuracy: r.mean, fewshot_ci95: r.halfWidth },
-    fewShot: { ways: config.fewshot.nWay, shots: config.fewshot.kShot, episodes: r.accuracies.length, mean: r.mean, halfWidth: r.halfWidth },
-  };
+function fewShot(model: SclModel, config: Config, novel: ClassPartArrays, extraShots: readonly number[] = []): EvalResult {
+  const { extraShots: _extra, ...fewshot } = config.fewshot;
+  const view = { imageSize: config.scl.imageSize, cropPadding: config.scl.cropPadding };
+  const r = evaluateFewShot(model, novel, { ...fewshot, seed: config.seed }, view);
+  const metrics: Record<string, number> = { fewshot_accuracy: r.mean, fewshot_ci95: r.halfWidth };
+  for (const k of extraShots) {
+    const e = evaluateFewShot(model, novel, { ...fewshot, kShot: k, seed: config.seed }, view);
+    metrics[`fewshot_accuracy_${k}shot`] = e.mean;
+    metrics[`fewshot_ci95_${k}shot`] = e.halfWidth;
+  }
+  return { metrics, fewShot: { ways: fewshot.nWay, shots: fewshot.kShot, episodes: r.accuracies.length, mean: r.mean, halfWidth: r.halfWidth } };
 }
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -170,7 +184,7 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
         evaluate: (m) => fewShot(m as SclModel, config, sets.novel).metrics,
         bestMetric: 'fewshot_accuracy',
         swaBnData: () => (bnBatch ? [bnBatch] : []),
-        report: (m) => fewShot(m as SclModel, config, sets.test ?? sets.novel),
+        report: (m) => fewShot(m as SclModel, config, sets.test ?? sets.novel, config.fewshot.extraShots),
         notes: [spatial ? 'CE + spatial contrastive loss' : 'CE only', ...(sets.test ? ['reported on the test part\'s classes (the dev classes picked the checkpoint)'] : [])],
         dispose: () => bnBatch?.dispose(),
       };
@@ -182,7 +196,7 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
       const model = buildModel(config, data.classNames.length, data.input.channels);
       try {
         await loadBest(runDir, model);
-        return fewShot(model, config, sets.test ?? sets.novel);
+        return fewShot(model, config, sets.test ?? sets.novel, config.fewshot.extraShots);
       } finally {
         model.dispose();
       }
