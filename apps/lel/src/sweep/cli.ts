@@ -28,7 +28,7 @@ export function addSweepCommands(program: Command): void {
     .option('--axis <key=[v1,v2]>', 'cross a config key over values (repeatable), e.g. --axis mil.lr=[1e-4,1e-3]', collect, [])
     .option('--seeds <list>', 'comma-separated seeds, e.g. 0,1,2,3,4')
     .option('--label-fractions <list>', 'comma-separated label fractions, e.g. 0.125,0.25')
-    .option('--label-fraction-key <key>', 'config key of the label fraction (default data.labelled.fraction, the label budget of the data sources; kd/ckd: data.labelledFraction)')
+    .option('--label-fraction-key <key>', 'config key of the label fraction (default data.labelled.fraction, the label budget of the data sources)')
     .option('--runs-dir <dir>', 'runs folder: the sweep writes <runs-dir>/<name>/<run id>/ (default runs, or the spec\'s runsDir)')
     .option('-w, --workers <n>', 'training processes at once, locally (default: one per core)', positiveInt('--workers'))
     .option('--queue <url>', 'enqueue on a BullMQ queue at this Redis (redis://host:6379) for `lel worker`s instead of training here')

@@ -10,7 +10,7 @@ export type GridPoint = Record<string, unknown>;
 /** File name of a sweep's manifest, in `<runs>/<name>/`. */
 export const SWEEP_MANIFEST = 'sweep.json';
 
-/** A readable one-line name of a grid point (`data.labelledFraction=0.25 cct.optim.lr=0.01`), '' for none. */
+/** A readable one-line name of a grid point (`data.labelled.fraction=0.25 cct.optim.lr=0.01`), '' for none. */
 export function pointLabel(point: GridPoint): string {
   return Object.entries(point)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
