@@ -79,6 +79,14 @@ describe('CCT data', () => {
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2); // the two sets' own tensors
   });
 
+  it('a streamed epoch pass gives the in-memory pass\'s batches step for step (order and flips)', async () => {
+    for (const ahead of [0, 3]) {
+      const streamed = await drain(epochBatches(streaming(ahead, true), 3, new Rng('same'), randomHorizontalFlip));
+      const memory = await drain(epochBatches(segmentationSet(arrays), 3, new Rng('same'), randomHorizontalFlip));
+      expect(streamed).toEqual(memory);
+    }
+  });
+
   it('a streaming set gives the same batches however far ahead it loads, for epoch and cycling labelled streams', async () => {
     for (const make of [(s: StreamingSet<SegmentationBatch>, rng: Rng) => epochBatches(s, 3, rng), (s: StreamingSet<SegmentationBatch>, rng: Rng) => labelledBatches(s, 3, 5, rng, randomHorizontalFlip)]) {
       const lazy = streaming(0, true);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@lel/core';
+import { Rng } from '@lel/core';
 
 /** An in-memory segmentation set: images [N, H, W, 3] float32, labels [N, H, W] int32 (255 = ignore). */
 export interface SegmentationSet {
@@ -122,8 +122,11 @@ export function epochBatches<B extends ImageBatch>(set: StreamingSet<B>, batchSi
 export function epochBatches<B extends ImageBatch>(set: SegmentationSet | ImageSet | StreamingSet<B>, batchSize: number, rng: Rng, augment?: BatchAugment | null): Generator<B> | AsyncGenerator<B>;
 export function epochBatches<B extends ImageBatch>(set: SegmentationSet | ImageSet | StreamingSet<B>, batchSize: number, rng: Rng, augment: BatchAugment | null = randomHorizontalFlip): Generator<B> | AsyncGenerator<B> {
   if (isStreaming(set)) {
-    const order = rng.fork('order').permutation(set.size);
-    return streamed(set, chunks(order, batchSize), rng.fork('load'), rng, augment);
+    // The same draws as in memory: the order from `rng` itself, then the augmentation from `rng` batch by batch. The
+    // loader's generator is derived from the pass's seed without drawing from `rng`, so a streamed pass gives the
+    // in-memory pass's batches step for step (random crops aside, which only a loader makes).
+    const order = rng.permutation(set.size);
+    return streamed(set, chunks(order, batchSize), new Rng(`${rng.seed}/load`), rng, augment);
   }
   return (function* () {
     const order = rng.permutation(set.images.shape[0]);
@@ -157,6 +160,10 @@ export function labelledBatches(set: LabelledSource, batchSize: number, count: n
   const n = setSize(set);
   if (n === 0) throw new Error('labelledBatches: the labelled set is empty');
   if (isStreaming(set)) {
+    // Not the in-memory draws: in memory each pass's permutation is drawn from `rng` when the previous pass runs out,
+    // between the augmentations of the batches around it; a loader pulls index batches ahead of the step (prefetch),
+    // so drawing them from `rng` would interleave differently with the augmentation and depend on how far ahead it
+    // loads. The passes' order therefore comes from a generator of its own (same batches for any prefetch).
     const order = rng.fork('order');
     return streamed(set, cyclingIndices(n, batchSize, count, () => order.permutation(n)), rng.fork('load'), rng, augment);
   }

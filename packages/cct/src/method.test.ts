@@ -137,6 +137,29 @@ describe('cct on streaming sets', () => {
     }
   });
 
+  it('a supervised run on a streamed set follows the in-memory run step for step (same losses, same weights)', async () => {
+    const config = { numClasses: 3, upscale: 2, mode: 'supervised' as const, train: { epochs: 2, labelledBatchSize: 2, unlabelledBatchSize: 2, valEvery: 1, earlyStop: 0, seed: 5, weakLabels: false } };
+    const labelled = toySet(5, 1);
+    const train = async (data: SegmentationSet | StreamingSet<SegmentationBatch>) => {
+      const rng = new Rng(9);
+      const model = new CctModel(new SmallConvEncoder({ widths: [4, 6], outputStride: 2, rng }), parseCctConfig(config), rng);
+      const logs: Record<string, number>[] = [];
+      const r = await runMethod(cct, config, { model, labelled: data }, { progress: 'none', callbacks: [{ onStepEnd: (_c: unknown, m: Record<string, number>) => void logs.push({ ...m }) }] });
+      const weights = await Promise.all([...r.model.stateDict().values()].map(async (t) => Array.from(await t.data())));
+      r.model.dispose();
+      return { logs, weights, steps: r.result.steps };
+    };
+    try {
+      const memory = await train(labelled);
+      const streamed = await train(streamingOf(labelled, true));
+      expect(streamed.steps).toBe(6);
+      expect(streamed.logs).toEqual(memory.logs);
+      expect(streamed.weights).toEqual(memory.weights);
+    } finally {
+      tf.dispose([labelled.images, labelled.labels]);
+    }
+  });
+
   it('refuses an empty labelled stream and a semi run without unlabelled images', async () => {
     const config = { numClasses: 3, upscale: 2, train: { epochs: 1, labelledBatchSize: 2, unlabelledBatchSize: 2, valEvery: 1, earlyStop: 0, seed: 5, weakLabels: false } };
     const labelled = toySet(2, 1);
