@@ -1,19 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@lel/core';
 import { BertForSequenceClassification, type BertConfig } from '@lel/models';
+// The one tiny-BERT config of the repository's tests (a test-only file of @lel/models, not published).
+import { TINY_BERT as MODELS_TINY_BERT } from '../../models/src/bert/tiny-bert.fixture';
 
-/** The golden file's tiny BERT (6162 parameters with a 2-class head). */
-export const TINY_BERT: Partial<BertConfig> = {
-  vocabSize: 60,
-  hiddenSize: 16,
-  numHiddenLayers: 2,
-  numAttentionHeads: 2,
-  intermediateSize: 32,
-  maxPositionEmbeddings: 24,
-  typeVocabSize: 2,
-  hiddenDropoutProb: 0,
-  attentionProbsDropoutProb: 0,
-};
+/** The golden file's tiny BERT (6162 parameters with a 2-class head): @lel/models' test config, dropout off. */
+export const TINY_BERT: Partial<BertConfig> = { ...MODELS_TINY_BERT, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 };
 
 /** A tiny BERT classifier with seeded weights (same seed → same weights), in eval mode. */
 export function tinyBert(seed = 1): BertForSequenceClassification {

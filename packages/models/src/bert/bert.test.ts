@@ -14,16 +14,9 @@ import { BertForMaskedLM } from './masked-lm';
 import { BertModel } from './model';
 import { loadBertWeightsFromFile, loadPretrainedBert, readBertCheckpoint, saveBertPretrained } from './pretrained';
 import { BertForSequenceClassification } from './sequence-classification';
+import { TINY_BERT } from './tiny-bert.fixture';
 
-const TINY: Partial<BertConfig> = {
-  vocabSize: 60,
-  hiddenSize: 16,
-  numHiddenLayers: 2,
-  numAttentionHeads: 2,
-  intermediateSize: 32,
-  maxPositionEmbeddings: 24,
-  typeVocabSize: 2,
-};
+const TINY: Partial<BertConfig> = TINY_BERT;
 const fixture = (f: string) => new URL(`../fixtures/models/${f}`, import.meta.url).pathname;
 
 function batch() {
