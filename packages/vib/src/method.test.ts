@@ -7,6 +7,8 @@ import { VibClassifier, vibBert } from './classifier';
 import { makeMilBags } from './bags';
 import { milIbLoss } from './mil-loss';
 import { milIb } from './train-mil';
+import { vibert } from './train-vib';
+import { WordPieceTokenizer } from '@lel/models';
 import { BernoulliMaskMil } from './mil-model';
 import { VibHead } from './vib-head';
 import { vibLoss } from './vib-loss';
@@ -24,7 +26,16 @@ function milBags() {
 
 // The shared method matrix: leaks, frozen parameters, safetensors round trip, finite loss, determinism; and the MIL
 // methods through runMethod (one bag per step, dropout and mask noise, a bit-exact resume mid-epoch).
+/** Eight short texts over a 12-token vocabulary, two classes (the tiny BERT of the matrix, vocabulary from the tokenizer). */
+function vibTexts() {
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'great', 'fine', 'bad', 'awful', 'poor', 'movie'];
+  const texts = ['good movie', 'great movie', 'fine good', 'great great', 'bad movie', 'awful movie', 'poor bad', 'awful awful'];
+  const { vocabSize: _v, ...bert } = TINY_BERT;
+  return { bert, tokenizer: new WordPieceTokenizer(vocab), train: { texts, labels: [1, 1, 1, 1, 0, 0, 0, 0] } };
+}
+
 describeMethodMatrix([
+  { name: 'VIBERT through runMethod (the vib recipe)', method: vibert, config: { epochs: 2, batchSize: 4, ibDim: 6, sampleSize: 2, maxLength: 8, lr: 1e-3, seed: 4 }, data: vibTexts, steps: 4, resumeAt: 3 },
   { name: 'Bernoulli-mask IB MIL through runMethod', method: milIb, config: { inputDim: 6, hiddenDim: 8, attentionDim: 4, numSamples: 3, topK: 2, epochs: 2, lr: 1e-2, seed: 2 }, data: milBags, steps: 5, resumeAt: 4 },
   { name: 'CLAM-SB (useIb: false) through runMethod', method: milIb, config: { inputDim: 6, hiddenDim: 8, attentionDim: 4, useIb: false, epochs: 1, lr: 1e-2, seed: 3 }, data: milBags, steps: 4, resumeAt: 2 },
   {

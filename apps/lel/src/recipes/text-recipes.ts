@@ -146,9 +146,12 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
         finish: (_m, _r, info) => {
           const wrapper = (info as PeftFineTuneInfo | undefined)?.peft;
           if (wrapper) ctx.log(`[peft] ${wrapper.trainableParametersSummary()}`);
+          const summary = wrapper?.trainableParametersSummary();
+          // The wrapper's copies of the base values (to unload) are not needed once the run is over.
+          wrapper?.dispose();
           return {
             info: { pretrained: dir },
-            notes: [`pretrained BERT from ${dir}`, `${h.type === 'vib' ? `VIB head (K = ${h.ibDim}, β = ${h.beta})` : 'linear head'}`, ...(wrapper ? [wrapper.trainableParametersSummary()] : [])],
+            notes: [`pretrained BERT from ${dir}`, `${h.type === 'vib' ? `VIB head (K = ${h.ibDim}, β = ${h.beta})` : 'linear head'}`, ...(summary ? [summary] : [])],
           };
         },
         notes: [],

@@ -53,6 +53,8 @@ export interface MethodRunCase<D = any> { // eslint-disable-line @typescript-esl
   data: () => D | Promise<D>;
   /** Free what `data` created, except a model the method hands back as its trained model (the matrix disposes that). */
   dispose?: (data: D) => void;
+  /** Free what the run handed back in `info` that the caller owns (e.g. a PEFT wrapper's copies of base weights). */
+  disposeInfo?: (info: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Steps per run. Default 3. */
   steps?: number;
   /** The interrupted run stops (checkpointed) after this many steps, then resumes. Default 1. */
@@ -115,11 +117,14 @@ function describeRunRow(row: MethodRunCase, backend: string, timeout: number): v
     setGlobalSeed(0);
     const data = await row.data();
     let modules: Record<string, Module> | undefined;
+    let info: unknown;
     try {
       const r = await runMethod(row.method, row.config as never, data, { ...quiet, ...row.run, ...run, maxSteps });
       modules = r.modules;
+      info = r.info;
       return { result: r.result, weights: await modulesSnapshot(r.modules) };
     } finally {
+      if (info !== undefined) row.disposeInfo?.(info);
       row.dispose?.(data);
       if (modules) disposeRun(modules);
     }
