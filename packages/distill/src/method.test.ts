@@ -98,6 +98,7 @@ describeMethodMatrix([
   runRow({ method: 'kd', epochs: 2, seed: 1 }),
   runRow({ method: 'annealing-kd', tMax: 2, epochs: 2, seed: 2, stage1Selection: { metric: 'loss' } }),
   runRow({ method: 'continuation-kd', tMax: 2, epochs: 2, seed: 3 }),
+  runRow({ method: 'none', epochs: 2, seed: 4 }),
   row('distill kd', (p, x, y) => kdLoss({ studentLogits: p.student.forward(x), teacherLogits: p.teacher.forward(x), labels: y }, { alpha: 0.5, temperature: 4 })),
   row('distill continuation-kd', (p, x, y) =>
     continuationKdLoss({ studentLogits: p.student.forward(x), teacherLogits: p.teacher.forward(x), labels: y }, { psi: 0.5, phi: 0.5, margin: 1 }),
