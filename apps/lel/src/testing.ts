@@ -11,7 +11,7 @@ export const TINY_SETS: Record<string, string[]> = {
   'cct-supervised': ['data.labelled.n=16', 'data.labelled.heldOut=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.checkpointEvery=2', 'train.logEvery=1'],
   arseg: ['data.unlabelled.n=8', 'data.unlabelled.heldOut=4', 'train.steps=3', 'train.batchSize=4', 'train.evalEvery=2'],
   iic: ['data.unlabelled.n=8', 'data.unlabelled.heldOut=4', 'train.steps=3', 'train.batchSize=4', 'train.evalEvery=2'],
-  scl: ['data.labelled.classes=4', 'data.labelled.heldOutClasses=5', 'data.labelled.perClass=4', 'train.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],
+  scl: ['data.labelled.classes=4', 'data.labelled.heldOutClasses=5', 'data.labelled.drawings=4', 'train.batchSize=4', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'fewshot.nQuery=2', 'fewshot.episodes=3'],
   kd: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1'],
   ckd: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'distill.tMax=2'],
   akd: ['data.labelled.n=20', 'data.labelled.heldOut=4', 'teacher.steps=2', 'train.maxSteps=3', 'train.evalEvery=2', 'train.logEvery=1', 'train.epochs=2', 'distill.tMax=1'],

@@ -151,3 +151,16 @@ describe('resolveImageData (clustering, few-shot)', () => {
     await expect(resolveImageData(ClassImageData.parse({ labelled: base }), 'few-shot')).rejects.toThrow(/data\.dev: few-shot evaluation needs classes that are not in data\.labelled/);
   });
 });
+
+describe('embedded glyphs as a few-shot source', () => {
+  it('drawings per character and the label budget perClass are separate keys', async () => {
+    const section = validateWithSchema(ClassImageData, { labelled: { source: 'glyphs', classes: 3, heldOutClasses: 2, drawings: 6, perClass: 4 }, size: 16 }, 'test') as ClassImageData;
+    const data = await resolveImageData(section, 'few-shot');
+    // 3 characters × 6 drawings: 4 per class keep their labels, the other 2 per class are unlabelled.
+    expect(data.parts.labelled!.indices).toHaveLength(12);
+    expect(data.parts.unlabelled!.indices).toHaveLength(6);
+    // The held-out characters (the dev part) have all their drawings.
+    expect(data.parts.dev!.indices).toHaveLength(12);
+    expect(data.devClassNames).toHaveLength(2);
+  });
+});

@@ -57,11 +57,11 @@ export function openImageSource(spec: SourceObject, ctx: OpenContext): OpenedIma
       const size = spec.size ?? ctx.size;
       const seed = spec.seed ?? ctx.seed;
       const splits = glyphClassSplits(seed, { base: spec.classes, val: 0, novel: spec.heldOutClasses });
-      const base = makeGlyphFewShot({ classes: splits.base, perClass: spec.perClass, size, seed });
-      const main = classificationDataSource(base, 'glyphs', `embedded glyphs: ${spec.classes} characters × ${spec.perClass} drawings (${size}×${size})`);
+      const base = makeGlyphFewShot({ classes: splits.base, perClass: spec.drawings, size, seed });
+      const main = classificationDataSource(base, 'glyphs', `embedded glyphs: ${spec.classes} characters × ${spec.drawings} drawings (${size}×${size})`);
       if (spec.heldOutClasses === 0) return { main };
-      const novel = makeGlyphFewShot({ classes: splits.novel, perClass: spec.perClass, size, seed: `${seed}/novel` });
-      return { main, heldOut: classificationDataSource(novel, 'glyphs/held-out', `embedded glyphs: ${spec.heldOutClasses} held-out characters × ${spec.perClass} drawings`) };
+      const novel = makeGlyphFewShot({ classes: splits.novel, perClass: spec.drawings, size, seed: `${seed}/novel` });
+      return { main, heldOut: classificationDataSource(novel, 'glyphs/held-out', `embedded glyphs: ${spec.heldOutClasses} held-out characters × ${spec.drawings} drawings`) };
     }
     default:
       throw new DataConfigError(ctx.key, `a ${spec.source} source holds text, not images`);

@@ -100,7 +100,8 @@ export const GlyphsSpec = z
   .object({
     source: z.literal('glyphs'),
     classes: z.number().int().min(2).default(16).describe('characters (classes) drawn'),
-    perClass: z.number().int().min(1).default(12).describe('drawings per character'),
+    // Not `perClass`: on data.labelled that key is the label budget (labelled samples kept per class).
+    drawings: z.number().int().min(1).default(12).describe('drawings per character'),
     heldOutClasses: z.number().int().min(0).default(10).describe('further characters, disjoint from the training ones (few-shot evaluation)'),
     size: z.number().int().min(8).optional().describe('side in pixels; default data.size'),
     seed: z.number().int().min(0).optional().describe('default data.seed'),

@@ -16,9 +16,9 @@ import { loadBest } from '../weights';
 
 /** Where the keys of the former embedded-glyphs `data` section live now. */
 const GLYPH_DATA_MOVED: Record<string, string> = {
-  'data.baseClasses': 'moved to data.labelled.classes (data.labelled: { source: glyphs, classes, heldOutClasses, perClass })',
+  'data.baseClasses': 'moved to data.labelled.classes (data.labelled: { source: glyphs, classes, heldOutClasses, drawings })',
   'data.novelClasses': 'moved to data.labelled.heldOutClasses (the novel classes of the few-shot evaluation: the dev part)',
-  'data.perClass': 'moved to data.labelled.perClass (labelled images kept per class)',
+  'data.perClass': 'moved to data.labelled.drawings (drawings per character; data.labelled.perClass keeps that many of them labelled per class)',
 };
 
 /**
