@@ -1,5 +1,5 @@
 // @lel/datasets/node — the Node-only part of @lel/datasets: files, folders and the embedded data sets read from
-// disk (npm data packages, Debian data packages), image decoding/encoding (pngjs, jpeg-js), splits saved as files.
+// disk (npm data packages, Debian data packages), image decoding/encoding (fast-png, jpeg-js), splits saved as files.
 // Everything that works on arrays in memory, and so in a web page, is in the main entry `@lel/datasets`.
 
 // Image loaders

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encode as fastPngEncode } from 'fast-png';
 import pngjs from 'pngjs';
 import { greyScanlines, jpegDeclaring, pngChunk, pngFrom, pngHeaderOver } from '../fixtures/hostile';
 import { LimitExceededError } from '../limits';
@@ -19,6 +20,48 @@ describe('PNG and JPEG decoding', () => {
       expect([back.height, back.width, back.channels]).toEqual([5, 7, channels]);
       expect(Array.from(back.data)).toEqual(Array.from(img.data));
     }
+  });
+
+  it('decodes every PNG layout as an independent decoder (pngjs) does: 16-bit RGB, grey + alpha, 1/2/4-bit grey, a 4-bit palette mask', () => {
+    // 16-bit RGB and 8-bit grey + alpha / RGBA, written by pngjs: values / 65535 (or / 255), alpha dropped.
+    const w = 3;
+    const h = 2;
+    const rgb16 = new pngjs.PNG({ width: w, height: h, bitDepth: 16, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+    const values16 = Array.from({ length: w * h * 3 }, (_, i) => (i * 9973) % 65536);
+    const bytes16 = Buffer.alloc(w * h * 3 * 2);
+    values16.forEach((v, i) => bytes16.writeUInt16LE(v, 2 * i)); // pngjs takes 16-bit input in host (little-endian) order
+    rgb16.data = bytes16;
+    const png16 = pngjs.PNG.sync.write(rgb16, { bitDepth: 16, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+    expect(Array.from(decodeImage(png16, 'rgb16.png').data)).toEqual(values16.map((v) => Math.fround(v / 65535)));
+    const ga = new pngjs.PNG({ width: w, height: h, colorType: 4, inputColorType: 4, inputHasAlpha: true });
+    ga.data = Buffer.from([10, 1, 20, 2, 30, 3, 40, 4, 50, 5, 60, 6]);
+    const gaPng = pngjs.PNG.sync.write(ga, { colorType: 4, inputColorType: 4, inputHasAlpha: true });
+    const gaBack = decodeImage(gaPng, 'ga.png');
+    expect(gaBack.channels).toBe(1);
+    expect(Array.from(gaBack.data).map((v) => Math.round(v * 255))).toEqual([10, 20, 30, 40, 50, 60]);
+    // Sub-byte grey (packed rows, each starting on a byte): scaled to 0–255 as libpng and pngjs do.
+    for (const depth of [1, 2, 4] as const) {
+      const levels = (1 << depth) - 1;
+      const samples = Array.from({ length: 5 * 3 }, (_, i) => (i * 7) % (levels + 1));
+      const rowBytes = Math.ceil((5 * depth) / 8);
+      const packed = new Uint8Array(rowBytes * 3);
+      samples.forEach((v, i) => {
+        const y = Math.floor(i / 5);
+        const bit = (i % 5) * depth;
+        packed[y * rowBytes + (bit >> 3)]! |= v << (8 - depth - (bit & 7));
+      });
+      const file = fastPngEncode({ width: 5, height: 3, data: packed, channels: 1, depth });
+      const ours = Array.from(decodeImage(file, `grey${depth}.png`).data).map((v) => Math.round(v * 255));
+      expect(ours).toEqual(samples.map((v) => Math.round((v * 255) / levels)));
+      expect(ours).toEqual(Array.from(pngjs.PNG.sync.read(Buffer.from(file)).data.filter((_, i) => i % 4 === 0)));
+    }
+    // A 4-bit palette mask: indices back.
+    const idx = [0, 1, 2, 3, 15, 14, 2, 0];
+    const packed4 = new Uint8Array(2 * 2); // 2 rows of 4 samples × 4 bits
+    idx.forEach((v, i) => (packed4[i >> 1]! |= i % 2 === 0 ? v << 4 : v));
+    const pal = Array.from({ length: 16 }, (_, k) => [k * 16, 255 - k * 16, (k * 37) % 256]);
+    const mask4 = fastPngEncode({ width: 4, height: 2, data: packed4, channels: 1, depth: 4, palette: pal });
+    expect(Array.from(decodeMaskPng(mask4, 'mask4.png').data)).toEqual(idx);
   });
 
   it('converts channels on request (luminance, replication)', () => {

@@ -1,10 +1,8 @@
-import { deflateSync } from 'node:zlib';
+import { decode as decodePng, encode as encodePngBytes, type DecodedPng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import pngjs from 'pngjs';
 import { DatasetError } from '../errors';
 import { LimitExceededError, resolveLimits, type LoaderLimits } from '../limits';
 import type { DecodedImage } from '../types';
-import { crc32 } from './crc32';
 import { inspectJpeg } from './jpeg-structure';
 import { checkDecodedSize, inspectPng, PNG_SIGNATURE, type PngInfo } from './png-structure';
 import { readFileOrThrow } from './read-file';
@@ -34,22 +32,67 @@ function checkImageBytes(bytes: Uint8Array, file: string, maxImageBytes: number)
   if (bytes.length > maxImageBytes) throw new LimitExceededError(file, 'maxImageBytes', maxImageBytes, bytes.length, `an image file of ${bytes.length.toLocaleString('en-US')} bytes`);
 }
 
+/**
+ * RGBA of a PNG decoded by fast-png, which keeps the file's own layout (1–4 channels, palette indices, 1–16 bits,
+ * sub-byte samples packed per row): grey is repeated into R, G and B, palette indices are looked up, samples below 8
+ * bits are scaled to 0–255 (as libpng does), 16-bit samples stay 16-bit (`max` 65535), alpha is kept.
+ */
+function pngToRgba(png: DecodedPng): { rgba: Uint8Array | Uint16Array; max: number } {
+  const { width, height, depth, channels, data, palette } = png;
+  const n = width * height;
+  const rgba = depth === 16 ? new Uint16Array(4 * n) : new Uint8Array(4 * n);
+  const opaque = depth === 16 ? 65535 : 255;
+  // Samples of row y: packed for depths below 8 (each row starts on a byte), one element per sample otherwise.
+  const rowSamples = width * channels;
+  const rowBytes = Math.ceil((rowSamples * depth) / 8);
+  const sample = (y: number, i: number): number => {
+    if (depth >= 8) return data[y * rowSamples + i]!;
+    const bit = i * depth;
+    return (data[y * rowBytes + (bit >> 3)]! >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
+  };
+  const scale = depth < 8 && !palette ? 255 / ((1 << depth) - 1) : 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      const o = 4 * p;
+      if (palette) {
+        const entry = palette[sample(y, x)];
+        if (!entry) throw new Error(`pixel ${p} indexes palette entry ${sample(y, x)} of ${palette.length}`);
+        rgba[o] = entry[0]!;
+        rgba[o + 1] = entry[1]!;
+        rgba[o + 2] = entry[2]!;
+        rgba[o + 3] = entry[3] ?? 255;
+      } else if (channels <= 2) {
+        const g = Math.round(sample(y, x * channels) * scale);
+        rgba[o] = rgba[o + 1] = rgba[o + 2] = g;
+        rgba[o + 3] = channels === 2 ? sample(y, x * channels + 1) : opaque;
+      } else {
+        for (let c = 0; c < 3; c++) rgba[o + c] = sample(y, x * channels + c);
+        rgba[o + 3] = channels === 4 ? sample(y, x * channels + 3) : opaque;
+      }
+    }
+  }
+  return { rgba, max: opaque };
+}
+
 // The structure (and the size the header declares) is checked by inspectPng before this runs; the decoder's
 // output is checked against that header after.
 function decodePngRgba(bytes: Uint8Array, file: string, info: PngInfo, what: string): { rgba: ArrayLike<number>; max: number; width: number; height: number } {
-  let png: pngjs.PNGWithMetadata;
+  let png: DecodedPng;
+  let rgba: Uint8Array | Uint16Array;
+  let max: number;
   try {
-    png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    png = decodePng(bytes);
+    ({ rgba, max } = pngToRgba(png));
   } catch (e) {
     throw new DatasetError(file, `unreadable ${what}: corrupt PNG (${(e as Error).message})`);
   }
-  checkDecodedSize(file, what, info, { width: png.width, height: png.height, values: png.data.length }, 4);
-  const max = png.data instanceof Uint16Array ? 65535 : 255;
-  return { rgba: png.data, max, width: png.width, height: png.height };
+  checkDecodedSize(file, what, info, { width: png.width, height: png.height, values: rgba.length }, 4);
+  return { rgba, max, width: png.width, height: png.height };
 }
 
 /**
- * Decodes a PNG or JPEG (pure JS: pngjs, jpeg-js) to floats in [0, 1], HWC order. The file is checked
+ * Decodes a PNG or JPEG (pure JS: fast-png, jpeg-js) to floats in [0, 1], HWC order. The file is checked
  * before decoding (see {@link LoaderLimits}): at most `maxImageBytes` long, at most `maxImagePixels`
  * declared, every PNG chunk inside the file with its CRC, PNG image data decompressing to exactly the size
  * its header implies, a JPEG not cut short before its EOI marker; the decoder's output is then checked
@@ -166,15 +209,12 @@ export function encodePng(image: DecodedImage): Buffer {
   const { data, height, width, channels } = image;
   if (channels !== 1 && channels !== 3) throw new Error(`encodePng: channels must be 1 or 3, got ${channels}`);
   if (data.length !== height * width * channels) throw new Error(`encodePng: ${data.length} values for ${height}×${width}×${channels}`);
-  const png = new pngjs.PNG({ width, height, colorType: channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true });
-  for (let p = 0; p < height * width; p++) {
-    for (let c = 0; c < 3; c++) {
-      const v = data[channels === 1 ? p : 3 * p + c]!;
-      png.data[4 * p + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-    }
-    png.data[4 * p + 3] = 255;
-  }
-  return pngjs.PNG.sync.write(png, { colorType: channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true });
+  const bytes = Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  return asBuffer(encodePngBytes({ width, height, data: bytes, channels, depth: 8 }));
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The PASCAL VOC colour map (bit-interleaved), 256 RGB entries; index 255 is the cream "ignore" colour. */
@@ -198,37 +238,21 @@ export function vocPalette(): Uint8Array {
   return pal;
 }
 
-function chunk(type: string, body: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(body, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
-  return out;
-}
-
 /**
- * Encodes a class-index mask as an 8-bit palette PNG, the PASCAL VOC `SegmentationClass/` format (pngjs cannot
- * write palette PNGs). Values must be in [0, 255]; the default palette is {@link vocPalette}.
+ * Encodes a class-index mask as an 8-bit palette PNG, the PASCAL VOC `SegmentationClass/` format. Values must be in
+ * [0, 255] and inside the palette; the default palette is {@link vocPalette}.
  */
 export function encodePalettePng(mask: ArrayLike<number>, height: number, width: number, palette: Uint8Array = vocPalette()): Buffer {
   if (mask.length !== height * width) throw new Error(`encodePalettePng: ${mask.length} values for ${height}×${width}`);
   if (palette.length % 3 !== 0 || palette.length > 768 || palette.length === 0) throw new Error('encodePalettePng: palette must hold 1–256 RGB triples');
-  const raw = new Uint8Array(height * (width + 1));
-  for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter type "none"
-    for (let x = 0; x < width; x++) {
-      const v = mask[y * width + x]!;
-      if (v < 0 || v > 255 || v * 3 >= palette.length) throw new Error(`encodePalettePng: value ${v} at (${y}, ${x}) is outside the palette`);
-      raw[y * (width + 1) + 1 + x] = v;
-    }
+  const indices = new Uint8Array(height * width);
+  for (let i = 0; i < indices.length; i++) {
+    const v = mask[i]!;
+    if (!Number.isInteger(v) || v < 0 || v > 255 || v * 3 >= palette.length) throw new Error(`encodePalettePng: value ${v} at (${Math.floor(i / width)}, ${i % width}) is outside the palette`);
+    indices[i] = v;
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 3; // colour type: palette
-  return Buffer.concat([Buffer.from(PNG_SIGNATURE), chunk('IHDR', ihdr), chunk('PLTE', palette), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  const colours = Array.from({ length: palette.length / 3 }, (_, k) => [palette[3 * k]!, palette[3 * k + 1]!, palette[3 * k + 2]!]);
+  return asBuffer(encodePngBytes({ width, height, data: indices, channels: 1, depth: 8, palette: colours }));
 }
 
 /** Encodes an HWC float image in [0, 1] as a baseline JPEG (quality 0–100). */

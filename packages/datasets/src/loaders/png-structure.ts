@@ -5,7 +5,7 @@
 import { inflateSync } from 'node:zlib';
 import { DatasetError } from '../errors';
 import { LimitExceededError } from '../limits';
-import { crc32 } from './crc32';
+import CRC32 from 'crc-32';
 
 /** The PNG file signature. */
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
@@ -65,7 +65,7 @@ export function inspectPng(bytes: Uint8Array, file: string, maxImagePixels: numb
     if (len > 0x7fffffff) throw bad(`PNG chunk ${shownType} at byte ${at} declares ${len} bytes (over 2^31 - 1)`);
     const body = at + 8;
     if (body + len + 4 > bytes.length) throw bad(`truncated PNG: chunk ${shownType} at byte ${at} runs past the end of the file`);
-    if (crc32(bytes.subarray(at + 4, body + len)) !== view.getUint32(body + len, false)) throw bad(`corrupt PNG: chunk ${shownType} at byte ${at} fails its CRC check`);
+    if (crc32Of(bytes.subarray(at + 4, body + len)) !== view.getUint32(body + len, false)) throw bad(`corrupt PNG: chunk ${shownType} at byte ${at} fails its CRC check`);
     if (info === null && type !== 'IHDR') throw bad(`corrupt PNG: the first chunk is ${shownType}, not IHDR`);
     if (type === 'IHDR') {
       if (info !== null) throw bad('corrupt PNG: a second IHDR chunk');
@@ -125,4 +125,9 @@ export function checkDecodedSize(file: string, what: string, header: { width: nu
       `unreadable ${what}: the decoder returned ${got.width}×${got.height} with ${got.values} values for a ${header.width}×${header.height} header (${header.width * header.height * channels} expected)`,
     );
   }
+}
+
+/** CRC-32 (ISO 3309, the PNG chunk checksum) of `bytes`, unsigned (npm `crc-32`). */
+function crc32Of(bytes: Uint8Array): number {
+  return CRC32.buf(bytes) >>> 0;
 }
