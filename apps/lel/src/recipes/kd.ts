@@ -56,6 +56,16 @@ const KdLength = {
   transferBatchSize: z.number().int().min(0).default(8),
 };
 
+/**
+ * The student's network: SegModel plus its decoder's final ReLU, off by default as in the cct recipes and the
+ * teacher — with it, a class whose last pre-activations die never recovers (measured 2026-12-05 on the effect
+ * tables' digit scenes: digit 1 at IoU 0 for the no-KD student at 1/8 and at all labels, KD and Continuation-KD, seed 0).
+ */
+const StudentModel = SegModel.unwrap()
+  .extend({ decoderFinalRelu: z.boolean().default(false).describe("the official final ReLU on the student's decoder (default off: dead classes never recover)") })
+  .strict()
+  .prefault({});
+
 /** The distillation recipes: KD, Continuation-KD, Annealing-KD, and the student without a teacher (their baseline). */
 type KdName = 'kd' | 'ckd' | 'akd' | 'student';
 
@@ -75,7 +85,7 @@ function schemaFor(name: KdName) {
       ...commonShape(name, KdLength),
       data: SegmentationData,
       /** The (smaller) student. */
-      model: SegModel,
+      model: StudentModel,
       teacher: Teacher,
       distill: distillSection(name),
       optim: Optim,
@@ -96,12 +106,13 @@ function recordedLabelMap(runDir: string): ReturnType<typeof runLabelMap> | unde
  */
 export async function loadSegmenterFromRun(runDir: string): Promise<CctModel> {
   const tree = readResolvedConfig(runDir);
-  const model = SegModel.parse(tree.model ?? {});
+  const { decoderFinalRelu: studentRelu, ...modelTree } = (tree.model ?? {}) as Record<string, unknown>;
+  const model = SegModel.parse(modelTree);
   const labels = recordedLabelMap(runDir);
   // The decoder as the run trained it: cct / cct-supervised runs train without the official final ReLU
-  // (`cct.decoderFinalRelu: false`); rebuilt with it, the teacher's negative logits were clipped to 0. kd / ckd runs
-  // have no `cct` section and keep the default (their students are built with it).
-  const finalRelu = (tree.cct as { decoderFinalRelu?: unknown } | undefined)?.decoderFinalRelu;
+  // (`cct.decoderFinalRelu: false`); rebuilt with it, the teacher's negative logits were clipped to 0. kd-family runs
+  // say it in `model.decoderFinalRelu` (runs from before that key were built with the ReLU, the default).
+  const finalRelu = (tree.cct as { decoderFinalRelu?: unknown } | undefined)?.decoderFinalRelu ?? studentRelu;
   const net = await buildSegNet(model, SegInit.parse(tree.init ?? {}), { mode: 'supervised', ...(typeof finalRelu === 'boolean' ? { decoderFinalRelu: finalRelu } : {}) }, 0, {
     ...(labels ? { numClasses: labels.classNames.length } : {}),
     ...(labels?.input ? { inChannels: labels.input.channels } : {}),
@@ -225,7 +236,8 @@ function classesOf(data: ImageData) {
 
 /** The student network of a run (its `model` section, the run's classes and channels). */
 function buildStudent(config: Config, classes: { numClasses: number; inChannels: number }): CctModel {
-  return buildSegmenter(config.model, { mode: 'supervised' }, config.seed, classes);
+  const { decoderFinalRelu, ...model } = config.model;
+  return buildSegmenter(model, { mode: 'supervised', decoderFinalRelu }, config.seed, classes);
 }
 
 /**

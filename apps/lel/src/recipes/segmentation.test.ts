@@ -10,6 +10,19 @@ import { makeDigitScenes } from '@lel/datasets/node';
 const quiet = () => {};
 
 describe('segmentation networks rebuilt from a run', () => {
+  it('kd-family students train without the final ReLU by default (model.decoderFinalRelu) and are rebuilt as trained', async () => {
+    for (const relu of [false, true]) {
+      const out = path.join(tempDir(`student-relu-${relu}`), 'run');
+      await trainCommand('student', { set: [...TINY_SETS.student!, ...(relu ? ['model.decoderFinalRelu=true'] : [])], out, progress: 'none', log: quiet, backend: 'wasm' });
+      const net = await loadSegmenterFromRun(out);
+      try {
+        expect(net.mainDecoder.finalRelu).toBe(relu);
+      } finally {
+        net.dispose();
+      }
+    }
+  });
+
   it('loadSegmenterFromRun (kd teacher.run) keeps the run decoder: no final ReLU when the cct run trained without it', async () => {
     const out = path.join(tempDir('teacher-relu'), 'run');
     await trainCommand('cct-supervised', { set: TINY_SETS['cct-supervised']!, out, progress: 'none', log: quiet, backend: 'wasm' });
