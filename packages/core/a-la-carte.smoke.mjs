@@ -8,7 +8,7 @@ export async function smoke(core, tf) {
   const { loss, grads } = core.computeGradients(() => core.crossEntropy(model.forward(x), y), model.namedParameters());
   if (!Number.isFinite(loss)) throw new Error('loss is not finite');
   opt.step(grads);
-  const bytes = core.serializeSafetensors(model.stateDict());
+  const bytes = await core.serializeSafetensors(model.stateDict());
   const back = core.toTensorMap(core.parseSafetensors(bytes));
   model.loadStateDict(back);
   tf.dispose([x, y, ...grads.values(), ...back.values()]);

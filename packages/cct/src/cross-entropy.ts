@@ -1,20 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, scoped } from '@lel/core';
+import { checkIntRange, crossEntropy, deviceCheck, scoped } from '@lel/core';
 
 /**
- * Check segmentation labels against the class count: every value must be in [0, C) or equal to
- * `ignoreIndex`. Reads the labels on the host (they are small int tensors), so errors name the bad value.
+ * Check segmentation labels against the class count: every value must be an integer in [0, C) or equal to
+ * `ignoreIndex`; the error names the first bad value and its flat index. The check runs on the device
+ * (`deviceCheck`): at once on cpu and wasm, at the next read on GPU backends, never a synchronous read.
  */
 export function validateLabels(labels: tf.Tensor, numClasses: number, ignoreIndex = 255, where = 'labels'): void {
-  const data = labels.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v !== ignoreIndex && (v < 0 || v >= numClasses || !Number.isInteger(v))) {
-      throw new Error(
-        `${where}: label ${v} at flat index ${i} is outside [0, ${numClasses}) and is not the ignore index ${ignoreIndex}; ` +
-          `set numClasses to the dataset's class count`,
-      );
-    }
+  const describe = (v: number, i: number) =>
+    `${where}: label ${v} at flat index ${i} is outside [0, ${numClasses}) and is not the ignore index ${ignoreIndex}; ` +
+    `set numClasses to the dataset's class count`;
+  checkIntRange(labels, 0, numClasses, describe, ignoreIndex);
+  if (labels.dtype !== 'int32' && labels.size > 0) {
+    // Float labels: a fractional value is as wrong as an out-of-range one.
+    deviceCheck(
+      () => {
+        const flat = tf.reshape(labels, [-1]);
+        const bad = tf.cast(tf.notEqual(flat, tf.round(flat)), 'int32');
+        const at = tf.argMax(bad);
+        return tf.concat([tf.reshape(tf.max(bad), [1]), tf.reshape(at, [1]), tf.reshape(tf.gather(flat, at), [1])].map((v) => tf.cast(v, 'float32')));
+      },
+      (v) => (v[0] ? describe(v[2]!, v[1]!) : undefined),
+    );
   }
 }
 

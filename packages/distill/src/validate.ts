@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { checkIntRange } from '@lel/core';
 
 /**
  * Input checks shared by every loss. Shapes are checked eagerly so a wrong pairing of teacher and
@@ -41,9 +42,10 @@ export function checkPair(student: tf.Tensor2D, teacher: tf.Tensor, teacherName 
 export const UNLABELLED = -1;
 
 /**
- * Labels must be integer class indices in [0, classes), or {@link UNLABELLED} (unless `unlabelled: false`), one per row. The values are read
- * back (a batch of integers is cheap) because tfjs's `oneHot` silently turns an out-of-range label into an
- * all-zero row, i.e. a zero loss.
+ * Labels must be integer class indices in [0, classes), or {@link UNLABELLED} (unless `unlabelled: false`), one per
+ * row. The values are checked on the device (core's `checkIntRange`: at once on cpu and wasm, at the next read on GPU
+ * backends, never a synchronous read) because tfjs's `oneHot` silently turns an out-of-range label into an all-zero
+ * row, i.e. a zero loss.
  */
 export function checkLabels(labels: tf.Tensor, batch: number, classes: number, options: { unlabelled?: boolean } = {}): asserts labels is tf.Tensor1D {
   const allowUnlabelled = options.unlabelled ?? true;
@@ -51,12 +53,16 @@ export function checkLabels(labels: tf.Tensor, batch: number, classes: number, o
     throw new Error(`labels must be a [${batch}] vector of class indices, got shape [${labels.shape}]`);
   }
   if (labels.dtype !== 'int32') throw new Error(`labels must be int32 class indices, got ${labels.dtype}`);
-  const v = labels.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    const y = v[i]!;
-    if (y === UNLABELLED && !allowUnlabelled) throw new Error(`label ${y} at row ${i} is UNLABELLED, but this loss needs a label on every row`);
-    if (!((y >= 0 && y < classes) || y === UNLABELLED)) throw new Error(`label ${y} at row ${i} is outside [0, ${classes}) and is not UNLABELLED (${UNLABELLED})`);
-  }
+  checkIntRange(
+    labels,
+    0,
+    classes,
+    (y, i) =>
+      y === UNLABELLED
+        ? `label ${y} at row ${i} is UNLABELLED, but this loss needs a label on every row`
+        : `label ${y} at row ${i} is outside [0, ${classes}) and is not UNLABELLED (${UNLABELLED})`,
+    allowUnlabelled ? UNLABELLED : undefined,
+  );
 }
 
 /** A finite number in [lo, hi]. */

@@ -50,5 +50,5 @@ export async function writeSafetensorsFile(
   metadata?: Record<string, string>,
   options?: SerializeSafetensorsOptions,
 ): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, metadata, options));
+  await writeFileAtomic(path, await serializeSafetensors(tensors, metadata, options));
 }

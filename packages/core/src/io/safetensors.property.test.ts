@@ -72,7 +72,7 @@ function checkAccepted(bytes: Uint8Array, parsed: ReturnType<typeof parseSafeten
   if (8 + parsed.headerSize + covered !== bytes.length) throw new Error(`tensors cover ${covered} bytes of ${bytes.length - 8 - parsed.headerSize}`);
 }
 
-function serialize(f: { tensors: [string, Raw][]; metadata: Record<string, string> | undefined }): Uint8Array {
+function serialize(f: { tensors: [string, Raw][]; metadata: Record<string, string> | undefined }): Promise<Uint8Array> {
   return serializeSafetensors(new Map<string, SafetensorsInput>(f.tensors), f.metadata);
 }
 
@@ -164,8 +164,8 @@ describe('safetensors properties', () => {
   test('serialize → parse restores every tensor and the metadata; re-serialising is byte-identical', async () => {
     await runProperty('safetensors round trip', (p) =>
       fc.check(
-        fc.property(filesArb, (f) => {
-          const bytes = serialize(f);
+        fc.asyncProperty(filesArb, async (f) => {
+          const bytes = await serialize(f);
           const parsed = parseSafetensors(bytes);
           expect([...parsed.tensors.keys()].sort()).toEqual(f.tensors.map(([n]) => n).sort());
           for (const [name, t] of f.tensors) {
@@ -179,7 +179,7 @@ describe('safetensors properties', () => {
             });
           }
           expect(parsed.metadata).toEqual(f.metadata ?? {});
-          const again = serializeSafetensors(new Map<string, SafetensorsInput>(parsed.tensors), f.metadata);
+          const again = await serializeSafetensors(new Map<string, SafetensorsInput>(parsed.tensors), f.metadata);
           // F64 values are decoded to float32, so only files without F64 can reproduce the bytes.
           if (!f.tensors.some(([, t]) => t.dtype === 'F64')) expect(again).toEqual(bytes);
         }),
@@ -191,8 +191,8 @@ describe('safetensors properties', () => {
   test('any mutation of a valid file parses to a consistent file or throws a SafetensorsError', async () => {
     await runProperty('safetensors mutations', (p) =>
       fc.check(
-        fc.property(filesArb, fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (f, ms) => {
-          const bytes = ms.reduce(mutate, serialize(f));
+        fc.asyncProperty(filesArb, fc.array(mutationArb, { minLength: 1, maxLength: 4 }), async (f, ms) => {
+          const bytes = ms.reduce(mutate, await serialize(f));
           const r = parseOrTypedError(bytes);
           if (!(r instanceof SafetensorsError)) checkAccepted(bytes, r);
         }),
@@ -231,9 +231,9 @@ describe('safetensors properties', () => {
   test('a duplicate key anywhere in a valid header is refused as DuplicateKey', async () => {
     await runProperty('safetensors duplicate keys', (p) =>
       fc.check(
-        fc.property(filesArb.filter((f) => f.tensors.length > 0), fc.nat(), fc.boolean(), (f, which, inEntry) => {
+        fc.asyncProperty(filesArb.filter((f) => f.tensors.length > 0), fc.nat(), fc.boolean(), async (f, which, inEntry) => {
           const [name, t] = f.tensors[which % f.tensors.length]!;
-          const bytes = serialize(f);
+          const bytes = await serialize(f);
           const n = new DataView(bytes.buffer).getUint32(0, true);
           const text = new TextDecoder().decode(bytes.subarray(8, 8 + n)).trimEnd();
           const header = JSON.parse(text) as Record<string, unknown>;

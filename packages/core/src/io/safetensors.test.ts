@@ -152,13 +152,13 @@ describe('hostile headers: limits, duplicates, BOM, BOOL bytes, overflowing shap
     expect(e.message.length).toBeLessThan(300);
   });
 
-  test('lone surrogate escapes in names are refused (not Unicode); the serializer refuses them too', () => {
+  test('lone surrogate escapes in names are refused (not Unicode); the serializer refuses them too', async () => {
     expect(errorOf(file(`{"\\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, [0, 0, 0, 0])).code).toBe('InvalidHeaderJson');
-    expect(() => serializeSafetensors(new Map([['\ud800', { dtype: 'U8', shape: [1], data: [1] }]]))).toThrow(/lone UTF-16 surrogate/);
+    await expect(serializeSafetensors(new Map([['\ud800', { dtype: 'U8', shape: [1], data: [1] }]]))).rejects.toThrow(/lone UTF-16 surrogate/);
   });
 
-  test('a tensor named "__proto__" round-trips', () => {
-    const parsed = parseSafetensors(serializeSafetensors(new Map([['__proto__', { dtype: 'U8', shape: [2], data: [1, 2] }]])));
+  test('a tensor named "__proto__" round-trips', async () => {
+    const parsed = parseSafetensors(await serializeSafetensors(new Map([['__proto__', { dtype: 'U8', shape: [2], data: [1, 2] }]])));
     expect([...parsed.tensors.keys()]).toEqual(['__proto__']);
     expect(Array.from(parsed.tensors.get('__proto__')!.data)).toEqual([1, 2]);
   });
@@ -198,10 +198,10 @@ describe('hostile headers: limits, duplicates, BOM, BOOL bytes, overflowing shap
 describe('safetensors round trips', () => {
   beforeAll(() => useBackend('cpu'));
 
-  test('re-serialising the official fixture reproduces it byte for byte', () => {
+  test('re-serialising the official fixture reproduces it byte for byte', async () => {
     const bytes = fixture('dtypes.safetensors');
     const parsed = parseSafetensors(bytes);
-    expect(serializeSafetensors(parsed.tensors, parsed.metadata)).toEqual(bytes);
+    expect(await serializeSafetensors(parsed.tensors, parsed.metadata)).toEqual(bytes);
     // The misaligned variant decodes to the same values.
     const mis = parseSafetensors(fixture('dtypes-misaligned.safetensors'));
     for (const [name, t] of parsed.tensors) expect(mis.tensors.get(name)!.data).toEqual(t.data);
@@ -222,9 +222,9 @@ describe('safetensors round trips', () => {
     U8: [0, 255],
     BOOL: [0, 1],
   };
-  test('every dtype round-trips through serialize and parse, in official order', () => {
+  test('every dtype round-trips through serialize and parse, in official order', async () => {
     const input = new Map<string, SafetensorsInput>(Object.entries(edge).map(([d, data]) => [`t_${d}`, { dtype: d as SafetensorsDtype, shape: [data.length], data }]));
-    const parsed = parseSafetensors(serializeSafetensors(input, { k: 'v' }));
+    const parsed = parseSafetensors(await serializeSafetensors(input, { k: 'v' }));
     expect(parsed.metadata).toEqual({ k: 'v' });
     for (const [d, data] of Object.entries(edge)) {
       const t = parsed.tensors.get(`t_${d}`)!;
@@ -245,8 +245,8 @@ describe('safetensors round trips', () => {
     const half = parseSafetensors(await expectNoLeaks(() => serializeSafetensors(tensors, undefined, { dtype: 'F16' })));
     expect(half.tensors.get('w')!.dtype).toBe('F16');
     expect(Array.from(half.tensors.get('w')!.data)).toEqual([1, 1.0009765625, 1]); // the tie rounds to even
-    expect(parseSafetensors(serializeSafetensors(tensors, undefined, { dtype: 'BF16' })).tensors.get('w')!.data).toEqual(new Float32Array([1, 1, 1]));
-    const back = toTensorMap(parseSafetensors(serializeSafetensors(tensors)));
+    expect(parseSafetensors(await serializeSafetensors(tensors, undefined, { dtype: 'BF16' })).tensors.get('w')!.data).toEqual(new Float32Array([1, 1, 1]));
+    const back = toTensorMap(parseSafetensors(await serializeSafetensors(tensors)));
     expect(back.get('w')!.dtype).toBe('float32');
     expect(back.get('ids')!.dtype).toBe('int32');
     expect(back.get('mask')!.dtype).toBe('bool');
@@ -255,11 +255,11 @@ describe('safetensors round trips', () => {
     tf.dispose([...tensors.values(), ...back.values()]);
   });
 
-  test('serialize rejects bad input by tensor name', () => {
-    expect(() => serializeSafetensors(new Map([['x', { dtype: 'I8', shape: [1], data: [200] }]]))).toThrow(/tensor "x": value 200 at index 0 is not a I8 integer/);
-    expect(() => serializeSafetensors(new Map([['x', { dtype: 'F32', shape: [2], data: [1] }]]))).toThrow(/tensor "x": 1 values for shape \[2\]/);
-    expect(() => serializeSafetensors(new Map([['x', { dtype: 'Q4' as never, shape: [1], data: [1] }]]))).toThrow(/tensor "x": unknown dtype "Q4"/);
-    expect(() => serializeSafetensors(new Map(), { a: 1 as never })).toThrow(/metadata "a" must be a string/);
+  test('serialize rejects bad input by tensor name', async () => {
+    await expect(serializeSafetensors(new Map([['x', { dtype: 'I8', shape: [1], data: [200] }]]))).rejects.toThrow(/tensor "x": value 200 at index 0 is not a I8 integer/);
+    await expect(serializeSafetensors(new Map([['x', { dtype: 'F32', shape: [2], data: [1] }]]))).rejects.toThrow(/tensor "x": 1 values for shape \[2\]/);
+    await expect(serializeSafetensors(new Map([['x', { dtype: 'Q4' as never, shape: [1], data: [1] }]]))).rejects.toThrow(/tensor "x": unknown dtype "Q4"/);
+    await expect(serializeSafetensors(new Map(), { a: 1 as never })).rejects.toThrow(/metadata "a" must be a string/);
   });
 });
 

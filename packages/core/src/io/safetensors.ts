@@ -395,13 +395,14 @@ const INT_RANGE: Partial<Record<SafetensorsDtype, [number, number]>> = {
  * Serialise tensors to safetensors bytes exactly as the official serializer lays them out: tensors
  * sorted by dtype (the Rust enum's order, descending, which puts wider types first) then by name,
  * `__metadata__` first in the header, header padded with spaces to a multiple of 8 bytes. tfjs float32
- * tensors are stored as `options.dtype` (F32 default), int32 as I32, bool as BOOL.
+ * tensors are stored as `options.dtype` (F32 default), int32 as I32, bool as BOOL. Asynchronous: tfjs tensors are
+ * read with `data()` (all at once), so it works on every backend, webgpu included.
  */
-export function serializeSafetensors(
+export async function serializeSafetensors(
   tensors: Map<string, SafetensorsInput>,
   metadata?: Record<string, string>,
   options: SerializeSafetensorsOptions = {},
-): Uint8Array {
+): Promise<Uint8Array> {
   const floatDtype = options.dtype ?? 'F32';
   if (!['F32', 'F16', 'BF16'].includes(floatDtype)) throw new SafetensorsError('InvalidInput', `options.dtype must be F32, F16 or BF16, got ${String(floatDtype)}`);
   if (metadata) {
@@ -411,13 +412,16 @@ export function serializeSafetensors(
     }
   }
   const items: { name: string; dtype: SafetensorsDtype; shape: number[]; data: ArrayLike<number> }[] = [];
+  const reads: Promise<void>[] = [];
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new SafetensorsError('InvalidInput', 'a tensor cannot be named "__metadata__"');
     if (LONE_SURROGATE.test(name)) throw new SafetensorsError('InvalidInput', `tensor name ${q(name)} holds a lone UTF-16 surrogate (not encodable as UTF-8)`);
     if (t instanceof tf.Tensor) {
       const dtype: SafetensorsDtype | undefined = t.dtype === 'float32' ? floatDtype : t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : undefined;
       if (!dtype) throw new SafetensorsError('InvalidInput', `tensor ${q(name)}: tfjs dtype ${t.dtype} cannot be stored`);
-      items.push({ name, dtype, shape: t.shape, data: t.dataSync() as ArrayLike<number> });
+      const item = { name, dtype, shape: t.shape, data: [] as ArrayLike<number> };
+      items.push(item);
+      reads.push(t.data().then((d) => void (item.data = d as ArrayLike<number>)));
     } else {
       if (!isDtype(t.dtype)) throw new SafetensorsError('InvalidInput', `tensor ${q(name)}: unknown dtype ${show(t.dtype)}`);
       if (!Array.isArray(t.shape) || !t.shape.every(isIndex)) throw new SafetensorsError('InvalidInput', `tensor ${q(name)}: shape must be non-negative integers, got ${show(t.shape)}`);
@@ -427,6 +431,7 @@ export function serializeSafetensors(
       items.push({ name, dtype: t.dtype, shape: [...t.shape], data: t.data });
     }
   }
+  await Promise.all(reads);
   items.sort((a, b) => DTYPE_ORDER.indexOf(b.dtype) - DTYPE_ORDER.indexOf(a.dtype) || compareCodePoints(a.name, b.name));
 
   // No prototype: a tensor named "__proto__" is then an ordinary key.

@@ -263,7 +263,7 @@ export function describeMethodMatrix(allRows: (MethodCase | MethodRunCase)[], op
         const b = await make(3);
         try {
           await trainStep(a, opt);
-          const bytes = serializeSafetensors(a.model.stateDict());
+          const bytes = await serializeSafetensors(a.model.stateDict());
           const loaded = toTensorMap(parseSafetensors(bytes));
           b.model.loadStateDict(loaded);
           tf.dispose([...loaded.values()]);

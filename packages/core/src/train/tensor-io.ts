@@ -3,7 +3,7 @@ import { parseSafetensors, serializeSafetensors, toTensorMap } from '../io';
 
 /** Encode tensors (float32 as F32, int32, bool) as safetensors bytes, with string metadata. */
 export async function encodeTensors(map: Map<string, tf.Tensor>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
-  return serializeSafetensors(map, metadata);
+  return await serializeSafetensors(map, metadata);
 }
 
 /** Decode safetensors bytes into new tensors (owned by the caller); errors (`SafetensorsError`) name the file. */

@@ -190,9 +190,9 @@ describe('checkpoints', () => {
     m.dispose();
   });
 
-  test('bertWeightsToHf names BertModel weights without a prefix', () => {
+  test('bertWeightsToHf names BertModel weights without a prefix', async () => {
     const m = new BertModel(TINY);
-    const w = bertWeightsToHf(m);
+    const w = await bertWeightsToHf(m);
     expect([...w.keys()]).toContain('embeddings.word_embeddings.weight');
     expect(w.get('encoder.layer.0.output.dense.weight')!.shape).toEqual([16, 32]);
     m.dispose();

@@ -137,20 +137,22 @@ export interface BertToHfOptions {
 
 /**
  * Our parameters → Hugging Face names and layouts ([out, in] Linear weights, `bert.` prefix on the
- * backbone when the model has a head), ready to write as `model.safetensors` that transformers reads.
+ * backbone when the model has a head), ready to write as `model.safetensors` that transformers reads. Reads the
+ * weights asynchronously (all at once), so it works on every backend.
  */
-export function bertWeightsToHf(model: Module, options: BertToHfOptions = {}): Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> {
+export async function bertWeightsToHf(model: Module, options: BertToHfOptions = {}): Promise<Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>> {
   const named = model.namedParameters();
   const prefix = options.prefix ?? hfBackbonePrefix(model);
   const out = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
-  for (const [name, p] of named) {
-    const hfName = isHead(name) ? name : prefix + name;
+  const entries = named.map(([name, p]) => {
     const linear = isLinearWeight(name, p.shape.length);
-    // dataSync outside tidy: tidy would walk the returned typed array.
-    const t = linear ? tf.transpose(p.variable) : null;
-    const data = Float32Array.from((t ?? p.variable).dataSync() as Float32Array);
-    t?.dispose();
-    out.set(hfName, { dtype: 'F32', shape: linear ? [p.shape[1]!, p.shape[0]!] : [...p.shape], data });
+    return { hfName: isHead(name) ? name : prefix + name, shape: linear ? [p.shape[1]!, p.shape[0]!] : [...p.shape], t: linear ? tf.transpose(p.variable) : null, v: p.variable };
+  });
+  try {
+    const data = await Promise.all(entries.map((e) => (e.t ?? e.v).data()));
+    entries.forEach((e, i) => out.set(e.hfName, { dtype: 'F32', shape: e.shape, data: Float32Array.from(data[i] as Float32Array) }));
+  } finally {
+    tf.dispose(entries.flatMap((e) => (e.t ? [e.t] : [])));
   }
   return out;
 }

@@ -120,7 +120,7 @@ export interface SaveBertPretrainedOptions {
  */
 export async function saveBertPretrained(model: BertModel, dir: string, options: SaveBertPretrainedOptions = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const weights = bertWeightsToHf(model, { prefix: options.prefix });
+  const weights = await bertWeightsToHf(model, { prefix: options.prefix });
   // F16 storage: same values, rounded to nearest even by the serialiser.
   if (options.dtype === 'F16') for (const [k, t] of weights) weights.set(k, { ...t, dtype: 'F16' as 'F32' });
   const written: string[] = [];
