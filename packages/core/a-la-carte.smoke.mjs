@@ -5,7 +5,7 @@ export async function smoke(core, tf) {
   const opt = new core.AdamW(model.namedParameters(), { lr: 1e-2 });
   const x = rng.normalTensor([5, 4]);
   const y = tf.tensor1d([0, 1, 2, 0, 1], 'int32');
-  const { loss, grads } = core.computeGradients(() => core.crossEntropy(model.forward(x), y), model.namedParameters());
+  const { loss, grads } = await core.computeGradients(() => core.crossEntropy(model.forward(x), y), model.namedParameters());
   if (!Number.isFinite(loss)) throw new Error('loss is not finite');
   opt.step(grads);
   const bytes = await core.serializeSafetensors(model.stateDict());

@@ -18,7 +18,7 @@ for (const mode of ['full', 'bias']) {
   for (let s = 0; s < 6; s++) {
     const b = enc(s * 16, 16); const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => d.labels[s * 16 + i]!), 'int32');
     const t0 = performance.now();
-    const { grads } = computeGradients(() => crossEntropy(m.forward(b).logits, y) as tf.Scalar, params);
+    const { grads } = await computeGradients(() => crossEntropy(m.forward(b).logits, y) as tf.Scalar, params);
     opt.step(grads); tf.dispose([...grads.values()]);
     ts.push(performance.now() - t0);
     tf.dispose([b.inputIds, b.attentionMask, b.tokenTypeIds, y]);

@@ -5,7 +5,7 @@
  */
 
 /** Values `--backend` accepts. */
-export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow', 'tensorflow-gpu'] as const;
 
 /** Metric loggers of `lel train`: `metrics.jsonl` is always written; `tensorboard` adds event files. */
 export const LOGGERS = ['jsonl', 'tensorboard'] as const;

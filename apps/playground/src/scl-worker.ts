@@ -51,7 +51,7 @@ async function episodeAccuracy(model: SclModel, req: SclTrainRequest): Promise<{
   for (let e = 0; e < req.episodes; e++) {
     const ep = sampler.episode(e);
     const none = new Float32Array(0);
-    const predicted = classifyEpisode(
+    const predicted = await classifyEpisode(
       { support: { global: rows(features, dim, ep.support), spatial: none }, supportLabels: ep.supportLabels, query: { global: rows(features, dim, ep.query), spatial: none }, globalDim: dim, spatialDim: 0 },
       { features: 'global', classifier: 'logreg' },
     );

@@ -41,7 +41,7 @@ for (const seed of seeds) {
     const t0 = performance.now();
     const { model } = await trainArSeg(train, { ...base, ...cfg, seed });
     const ms = performance.now() - t0;
-    const r = evaluateArSeg(model, test);
+    const r = await evaluateArSeg(model, test);
     model.dispose();
     const row = (rows[name] ??= { acc: [], miou: [], ms: [] });
     row.acc.push(100 * r.accuracy);

@@ -49,7 +49,7 @@ describe(`causality [${backend}]`, () => {
     await useBackend(backend as never);
   });
 
-  test.each([3, 5, 7])('stacked masked convs (k = %i): the receptive field never reaches a later pixel', (k) => {
+  test.each([3, 5, 7])('stacked masked convs (k = %i): the receptive field never reaches a later pixel', async (k) => {
     const rng = new Rng(k);
     const l1 = new MaskedConv2d(2, 3, k, { rng });
     const l2 = new MaskedConv2d(3, 2, k, { rng });
@@ -59,12 +59,12 @@ describe(`causality [${backend}]`, () => {
         [0, 0],
         [6, 8],
       ] as const) {
-        const field = receptiveField((x) => l2.forward(l1.forward(x, o), o), [7, 9, 2], row, col);
+        const field = await receptiveField((x) => l2.forward(l1.forward(x, o), o), [7, 9, 2], row, col);
         expect(causalityViolations(field, 7, 9, row, col, o), `k ${k} ordering ${o} at (${row}, ${col})`).toEqual([]);
         expect(field[row * 9 + col], 'the pixel itself is seen (type B)').toBe(1);
       }
       // The unmasked ordering 0 sees the later neighbours too.
-      const full = receptiveField((x) => l2.forward(l1.forward(x, 0), 0), [7, 9, 2], 3, 4);
+      const full = await receptiveField((x) => l2.forward(l1.forward(x, 0), 0), [7, 9, 2], 3, 4);
       expect(causalityViolations(full, 7, 9, 3, 4, o).length).toBeGreaterThan(0);
     }
     l1.dispose();
@@ -128,12 +128,12 @@ describe(`causality [${backend}]`, () => {
     model.dispose();
   });
 
-  test('masked on features, with attention: the AR part is causal on the stem’s feature grid for every ordering', () => {
+  test('masked on features, with attention: the AR part is causal on the stem’s feature grid for every ordering', async () => {
     const rng = new Rng(31);
     const enc = new ArEncoder({ inChannels: 1, stemChannels: 2, numBlocks: 3, kernelSize: 5, attention: true, attentionDim: 2 }, rng);
     const h = rng.uniformTensor([1, 5, 5, 2]) as tf.Tensor4D;
     for (const o of ORDERINGS) {
-      const field = receptiveField((inp) => enc.fromStem(inp, o), [5, 5, 2], 2, 1, h);
+      const field = await receptiveField((inp) => enc.fromStem(inp, o), [5, 5, 2], 2, 1, h);
       expect(causalityViolations(field, 5, 5, 2, 1, o), `ordering ${o}`).toEqual([]);
     }
     tf.dispose(h);

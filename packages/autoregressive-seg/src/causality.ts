@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readValues } from '@lel/core';
 import { assertOrdering, visitRank } from './orderings';
 
 /**
  * The input pixels on which output pixel (row, col) of `fn` depends: a [H, W] 0/1 map of nonzero gradient of
  * Σ_c out[0, row, col, c] with respect to the input. `fn` maps NHWC [1, H, W, C] to [1, H, W, C'] (layers with their
  * ordering bound). The gradient is taken at `x` (default: uniform noise from a fixed seed, so no ReLU is dead
- * everywhere by accident).
+ * everywhere by accident). The map is read back asynchronously.
  */
-export function receptiveField(fn: (x: tf.Tensor4D) => tf.Tensor, shape: [number, number, number], row: number, col: number, x?: tf.Tensor4D): Uint8Array {
+export async function receptiveField(fn: (x: tf.Tensor4D) => tf.Tensor, shape: [number, number, number], row: number, col: number, x?: tf.Tensor4D): Promise<Uint8Array> {
   const [h, w, c] = shape;
   if (!Number.isInteger(row) || row < 0 || row >= h || !Number.isInteger(col) || col < 0 || col >= w) {
     throw new Error(`receptiveField: (row, col) = (${row}, ${col}) is outside the ${h} × ${w} map`);
@@ -20,8 +21,7 @@ export function receptiveField(fn: (x: tf.Tensor4D) => tf.Tensor, shape: [number
     })(input);
     return tf.sum(tf.abs(grad), [0, 3]);
   });
-  const data = g.dataSync();
-  g.dispose();
+  const data = await readValues(g, { dispose: true });
   return Uint8Array.from(data, (v) => (v !== 0 ? 1 : 0));
 }
 

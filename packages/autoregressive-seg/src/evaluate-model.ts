@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readValues } from '@lel/core';
 import { validateImageSet, imageBatch, type LabelledImageSet } from './data';
 import { scoreClusters, type MatchedSegmentationScores } from './evaluate';
 import type { ArSegModel } from './model';
@@ -17,9 +18,10 @@ export interface EvaluateArSegOptions {
  * Unsupervised segmentation scores of `model` on labelled data (IIC protocol, "IID" mode: match and score on the same
  * set): predict every pixel's cluster with the unmasked network (ordering 0, eval mode), match clusters to classes one
  * to one by the Hungarian algorithm over all evaluated pixels, then report pixel accuracy and the mIoU of the
- * matched map. The model's train/eval mode is restored afterwards.
+ * matched map. The model's train/eval mode is restored afterwards. Predictions are read back asynchronously (every
+ * backend, webgpu included).
  */
-export function evaluateArSeg(model: ArSegModel, data: LabelledImageSet, options: EvaluateArSegOptions = {}): MatchedSegmentationScores {
+export async function evaluateArSeg(model: ArSegModel, data: LabelledImageSet, options: EvaluateArSegOptions = {}): Promise<MatchedSegmentationScores> {
   validateImageSet('evaluateArSeg', data);
   const n = Math.min(options.limit ?? data.n, data.n);
   const hw = data.height * data.width;
@@ -34,9 +36,9 @@ export function evaluateArSeg(model: ArSegModel, data: LabelledImageSet, options
     for (let s = 0; s < n; s += bs) {
       const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k);
       const x = imageBatch(data, idx);
-      const p = model.predict(x);
-      pred.set(p.dataSync() as Int32Array, s * hw);
-      tf.dispose([x, p]);
+      const p = tf.tidy(() => model.predict(x));
+      x.dispose();
+      pred.set(await readValues(p, { dispose: true }), s * hw);
     }
   } finally {
     if (wasTraining) model.train();

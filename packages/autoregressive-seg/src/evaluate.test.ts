@@ -36,11 +36,11 @@ describe('cluster evaluation', () => {
     const model = new ArSegModel({ inChannels: 1, numClusters: 2, stemChannels: 2, numBlocks: 1 }, rng);
     const n = 3;
     const data = { images: Float32Array.from({ length: n * 64 }, () => rng.uniform()), n, height: 8, width: 8, channels: 1, masks: new Int32Array(n * 64).map((_, i) => i % 2), numClasses: 2 };
-    const r = evaluateArSeg(model, data, { batchSize: 2 });
+    const r = await evaluateArSeg(model, data, { batchSize: 2 });
     expect(r.numValid).toBe(n * 64);
     expect(r.accuracy).toBeGreaterThanOrEqual(0.5);
     expect(model.training).toBe(true);
-    expect(() => evaluateArSeg(model, { ...data, numClasses: 3 })).toThrow(/numClusters/);
+    await expect(evaluateArSeg(model, { ...data, numClasses: 3 })).rejects.toThrow(/numClusters/);
     model.dispose();
   });
 });

@@ -25,23 +25,25 @@ export interface HungarianPixelAccuracy {
   accuracy: number;
 }
 
-function toInts(v: tf.Tensor | ArrayLike<number>): ArrayLike<number> {
-  return v instanceof tf.Tensor ? (v.dataSync() as ArrayLike<number>) : v;
+function toInts(v: ArrayLike<number>, what: string): ArrayLike<number> {
+  // Host-side counting: a tensor must be read first (a synchronous read throws on webgpu and stalls GPU queues).
+  if ((v as unknown) instanceof tf.Tensor) throw new Error(`clusterCounts: "${what}" is a tensor; read it first with \`await readValues(t)\` (@lel/core)`);
+  return v;
 }
 
 /**
  * counts[predCluster][gtClass] over the pixels whose target is not `ignoreIndex` (IIC's `_original_match`
  * num_correct matrix [code/utils/cluster/eval_metrics.py]). `pred` and `target` have the same number of elements
- * (any shape: flat arrays or [N, H, W] tensors).
+ * (host arrays, e.g. flattened [N, H, W] maps).
  */
-export function clusterCounts(pred: tf.Tensor | ArrayLike<number>, target: tf.Tensor | ArrayLike<number>, options: ClusterMatchOptions): { counts: number[][]; numValid: number } {
+export function clusterCounts(pred: ArrayLike<number>, target: ArrayLike<number>, options: ClusterMatchOptions): { counts: number[][]; numValid: number } {
   const K = options.numClusters;
   const C = options.numClasses ?? K;
   const ignore = options.ignoreIndex ?? 255;
   if (!Number.isInteger(K) || K < 1) throw new Error(`clusterCounts: numClusters must be a positive integer, got ${K}`);
   if (!Number.isInteger(C) || C < 1) throw new Error(`clusterCounts: numClasses must be a positive integer, got ${C}`);
-  const p = toInts(pred);
-  const t = toInts(target);
+  const p = toInts(pred, 'pred');
+  const t = toInts(target, 'target');
   if (p.length !== t.length) throw new Error(`clusterCounts: pred has ${p.length} elements, target has ${t.length}`);
   const counts = Array.from({ length: K }, () => new Array<number>(C).fill(0));
   let numValid = 0;
@@ -62,7 +64,7 @@ export function clusterCounts(pred: tf.Tensor | ArrayLike<number>, target: tf.Te
  * co-occurrences, match clusters to classes one-to-one with the Hungarian algorithm (maximum matched pixels, as
  * `linear_assignment(numValid − counts)`), accuracy = matched / numValid.
  */
-export function hungarianPixelAccuracy(pred: tf.Tensor | ArrayLike<number>, target: tf.Tensor | ArrayLike<number>, options: ClusterMatchOptions): HungarianPixelAccuracy {
+export function hungarianPixelAccuracy(pred: ArrayLike<number>, target: ArrayLike<number>, options: ClusterMatchOptions): HungarianPixelAccuracy {
   const { counts, numValid } = clusterCounts(pred, target, options);
   const { mapping, matched } = hungarianMatch(counts);
   return { counts, mapping, matched, numValid, accuracy: numValid === 0 ? 0 : matched / numValid };

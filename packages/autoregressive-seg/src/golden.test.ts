@@ -33,7 +33,7 @@ describeGolden(new URL('./fixtures/arseg.json', import.meta.url), {
     }
   },
 
-  causalityCheck: (ctx) => {
+  causalityCheck: async (ctx) => {
     const h = ctx.param<number>('height');
     const w = ctx.param<number>('width');
     const row = ctx.param<number>('row');
@@ -43,7 +43,7 @@ describeGolden(new URL('./fixtures/arseg.json', import.meta.url), {
     const orderings = ctx.param<number[]>('orderings');
     const ones = tf.ones([k, k, 1, 1]);
     try {
-      const fields = orderings.map((o) =>
+      const fields = await Promise.all(orderings.map((o) =>
         receptiveField(
           (x) => {
             let y: tf.Tensor = x;
@@ -54,7 +54,7 @@ describeGolden(new URL('./fixtures/arseg.json', import.meta.url), {
           row,
           col,
         ),
-      );
+      ));
       ctx.expectEqual('receptiveField', fields.flatMap((f) => Array.from(f)));
       ctx.expectEqual('visitRank', orderings.flatMap((o) => Array.from(visitRank(h, w, o))));
       ctx.expectEqual('rfSize', fields.map((f) => f.reduce((a, b) => a + b, 0)));

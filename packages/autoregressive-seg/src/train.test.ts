@@ -50,7 +50,7 @@ describe('trainArSeg', () => {
     expect(result.lastLoss).toBeLessThan(-0.45);
     // Which 2-way split maximises MI is not identified without labels (location is as consistent a signal as
     // intensity), so only check that evaluation runs on the trained model.
-    const scores = evaluateArSeg(model, test);
+    const scores = await evaluateArSeg(model, test);
     expect(scores.numValid).toBe(16 * 64);
     const log = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
     expect(log).toMatch(/"mi"/);

@@ -96,8 +96,8 @@ export const arSeg = defineMethod({
       seed: config.seed,
       ...(evalData
         ? {
-            evaluate: () => {
-              const r = evaluateArSeg(model, evalData);
+            evaluate: async () => {
+              const r = await evaluateArSeg(model, evalData);
               return { pixelAccuracy: r.accuracy, miou: r.miou };
             },
             evalEvery: config.steps,

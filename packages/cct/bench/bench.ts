@@ -108,7 +108,7 @@ async function run(mode: 'semi' | 'supervised', ratio: number, seed: number): Pr
   }
   const msPerStep = (performance.now() - t0) / Math.max(1, timedSteps);
   model.eval();
-  const { miou } = evaluateSegmentation(model, val, { numClasses });
+  const { miou } = await evaluateSegmentation(model, val, { numClasses });
   model.dispose();
   tf.dispose([labelled.images, labelled.labels, unlabelled.images, unlabelled.labels, val.images, val.labels]);
   return { miou, msPerStep, steps: result.steps };

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     });
     return out.join(' | ');
   });
-  console.log('val mIoU', (100 * evaluateSegmentation(model, val, { numClasses: 11 }).miou).toFixed(2), 'train mIoU', (100 * evaluateSegmentation(model, labelled, { numClasses: 11 }).miou).toFixed(2));
+  console.log('val mIoU', (100 * (await evaluateSegmentation(model, val, { numClasses: 11 })).miou).toFixed(2), 'train mIoU', (100 * (await evaluateSegmentation(model, labelled, { numClasses: 11 })).miou).toFixed(2));
   console.log('val', JSON.stringify(statsOf(val)));
   console.log('train(labelled)', JSON.stringify(statsOf(labelled)));
   console.log(dead, `| ${ms.toFixed(0)} ms/step`);

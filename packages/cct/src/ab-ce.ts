@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { scoped } from '@lel/core';
+import { scoped, stopGradient } from '@lel/core';
 import { pixelCrossEntropy } from './cross-entropy';
 import { logRampup } from './ramp-up';
 
@@ -19,15 +19,20 @@ export interface AbCEOptions {
   end?: number;
 }
 
-/** ABCE's loss and the quantities that decided it. */
+/**
+ * ABCE's loss and the quantities that decided it. The data-dependent ones are scalar tensors computed on the device
+ * (no read back in the training step); the caller disposes them with the loss (a `tf.tidy` does).
+ */
 export interface AbCEResult {
   loss: tf.Scalar;
   /** Scheduled threshold τ(t) = 1/C + (end − 1/C)·log_rampup(t, T). */
   tau: number;
   /** The (minKept·B)-th smallest true-class probability (0 when no pixel is labelled). */
-  minThreshold: number;
-  threshold: number;
-  numSelected: number;
+  minThreshold: tf.Scalar;
+  /** max(minThreshold, τ). */
+  threshold: tf.Scalar;
+  /** Pixels selected (labelled, true-class probability below the threshold), int32. */
+  numSelected: tf.Scalar;
 }
 
 /**
@@ -42,33 +47,23 @@ export function abCE(logits: tf.Tensor4D, labels: tf.Tensor3D, options: AbCEOpti
   const [b, , , c] = logits.shape;
   const start = 1 / c;
   const tau = start + (end - start) * logRampup(options.t, options.totalIters);
-  // True-class probabilities go to the host for sorting; the selection mask comes back as a constant.
-  const pTrue = tf.tidy(() => {
-    const lab = tf.cast(labels, 'int32');
-    const safe = tf.where(tf.equal(lab, ignoreIndex), tf.zerosLike(lab), lab);
-    return tf.sum(tf.mul(tf.softmax(logits), tf.oneHot(safe, c)), 3);
-  });
-  const p = pTrue.dataSync() as Float32Array;
-  pTrue.dispose();
-  const lab = labels.dataSync();
-  const kept: number[] = [];
-  for (let i = 0; i < p.length; i++) if (lab[i] !== ignoreIndex) kept.push(p[i]!);
-  kept.sort((x, y) => x - y);
-  const n = kept.length;
-  const minThreshold = n > 0 ? kept[Math.min(minKept * b, n - 1)]! : 0;
-  const threshold = Math.max(minThreshold, tau);
-  const sel = new Float32Array(p.length);
-  let numSelected = 0;
-  for (let i = 0; i < p.length; i++) {
-    if (lab[i] !== ignoreIndex && p[i]! < threshold) {
-      sel[i] = 1;
-      numSelected++;
-    }
-  }
-  const loss = scoped('abCE', () => {
+  // Everything on the device (no host read in a training step): sort the labelled pixels' true-class
+  // probabilities ascending (ignored pixels last, at 2 > any probability) and pick the (minKept·B)-th.
+  const [loss, minThreshold, threshold, numSelected] = scoped('abCE', () => {
+    const lab = tf.reshape(tf.cast(labels, 'int32'), [-1]);
+    const kept = tf.notEqual(lab, ignoreIndex);
+    const safe = tf.where(kept, lab, tf.zerosLike(lab));
+    const pTrue = stopGradient(tf.sum(tf.mul(tf.reshape(tf.softmax(logits), [-1, c]), tf.oneHot(safe, c)), 1));
+    const n = tf.sum(tf.cast(kept, 'int32'));
+    const ascending = tf.neg(tf.topk(tf.neg(tf.where(kept, pTrue, tf.fill(pTrue.shape, 2))), pTrue.size).values);
+    const at = tf.maximum(tf.minimum(tf.scalar(minKept * b, 'int32'), tf.sub(n, tf.scalar(1, 'int32'))), tf.scalar(0, 'int32'));
+    const minThreshold = tf.where(tf.greater(n, tf.scalar(0, 'int32')), tf.reshape(tf.gather(ascending, tf.reshape(at, [1])), []), tf.scalar(0)) as tf.Scalar;
+    const threshold = tf.maximum(minThreshold, tau) as tf.Scalar;
+    const sel = tf.cast(tf.logicalAnd(kept, tf.less(pTrue, threshold)), 'float32');
+    const numSelected = tf.cast(tf.sum(sel), 'int32') as tf.Scalar;
     const { ce } = pixelCrossEntropy(logits, labels, ignoreIndex);
-    const mask = tf.tensor(sel, ce.shape);
-    return tf.div(tf.sum(tf.mul(ce, mask)), Math.max(numSelected, 1)) as tf.Scalar;
+    const loss = tf.div(tf.sum(tf.mul(tf.reshape(ce, [-1]), sel)), tf.maximum(tf.sum(sel), 1)) as tf.Scalar;
+    return [loss, minThreshold, threshold, numSelected] as const;
   });
   return { loss, tau, minThreshold, threshold, numSelected };
 }

@@ -47,7 +47,7 @@ export interface EvaluateOptions extends PredictOptions {
  * mIoU and pixel accuracy over a whole set (intersections and unions accumulated over every image,
  * 255 ignored, mean over all classes: the official `eval_metrics`).
  */
-export function evaluateSegmentation(model: Segmenter, set: SegmentationSet, options: EvaluateOptions): { miou: number; pixelAccuracy: number; perClassIoU: number[] } {
+export async function evaluateSegmentation(model: Segmenter, set: SegmentationSet, options: EvaluateOptions): Promise<{ miou: number; pixelAccuracy: number; perClassIoU: number[] }> {
   const cm = new ConfusionMatrix(options.numClasses, { ignoreIndex: options.ignoreIndex ?? 255 });
   const n = set.images.shape[0];
   const bs = options.batchSize ?? 8;
@@ -57,8 +57,11 @@ export function evaluateSegmentation(model: Segmenter, set: SegmentationSet, opt
       const x = tf.slice(set.images, [s, 0, 0, 0], [m, -1, -1, -1]);
       return [tf.cast(tf.argMax(predictLogits(model, x, options), 3), 'int32'), tf.cast(tf.slice(set.labels, [s, 0, 0], [m, -1, -1]), 'int32')];
     });
-    cm.add(pred!, target!);
-    tf.dispose([pred!, target!]);
+    try {
+      await cm.add(pred!, target!);
+    } finally {
+      tf.dispose([pred!, target!]);
+    }
   }
   return { miou: cm.miou(), pixelAccuracy: cm.pixelAccuracy(), perClassIoU: cm.perClassIoU() };
 }

@@ -160,8 +160,8 @@ export const cct = defineMethod({
       batchSize: (b: SegmentationBatch) => b.images.shape[0],
       ...(val
         ? {
-            evaluate: () => {
-              const r = evaluateSegmentation(model, val, { numClasses: c.numClasses, ignoreIndex: c.ignoreIndex, ...c.inference });
+            evaluate: async () => {
+              const r = await evaluateSegmentation(model, val, { numClasses: c.numClasses, ignoreIndex: c.ignoreIndex, ...c.inference });
               return { miou: r.miou, pixelAccuracy: r.pixelAccuracy };
             },
             evalEvery: { epochs: c.train.valEvery },

@@ -97,7 +97,7 @@ describe('weak-label variant and inference', () => {
     const cam = new CamClassifier(new SmallConvEncoder({ widths: [4, 4, 4], rng }), 3, rng);
     const r = await trainCamClassifier(cam, unlabelled, { epochs: 1, batchSize: 2 });
     expect(r.steps).toBe(2);
-    const pseudo = pseudoLabelsFor(cam, unlabelled, { scales: [1], crf: { iterations: 2, radius: 2 } });
+    const pseudo = await pseudoLabelsFor(cam, unlabelled, { scales: [1], crf: { iterations: 2, radius: 2 } });
     expect(pseudo.shape).toEqual([4, 8, 8]);
     const values = new Set(pseudo.dataSync());
     for (const v of values) expect([0, 1, 2, 255]).toContain(v);

@@ -21,10 +21,10 @@ describe('weak labels', () => {
     tf.dispose([m, y]);
   });
 
-  test('pseudo-labels: confident fg keeps its class, confident bg is 0, the rest 255 (official rule)', () => {
+  test('pseudo-labels: confident fg keeps its class, confident bg is 0, the rest 255 (official rule)', async () => {
     // One image 1×4, two fg classes. CAM values per pixel: strong c1, weak c2 (between 0.05 and 0.30), none, strong c2.
     const cams = tf.tensor4d([0.9, 0, 0, 0.2, 0, 0.01, 0, 0.8], [1, 1, 4, 2]);
-    const labels = camsToPseudoLabels(cams, null, { crf: false });
+    const labels = await camsToPseudoLabels(cams, null, { crf: false });
     expect(Array.from(labels.dataSync())).toEqual([1, 255, 0, 2]);
     tf.dispose([cams, labels]);
   });

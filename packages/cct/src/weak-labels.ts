@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, Module, binaryCrossEntropyWithLogits, scoped, type Rng, type TensorModule } from '@lel/core';
+import { Conv2d, Module, binaryCrossEntropyWithLogits, readAll, scoped, type Rng, type TensorModule } from '@lel/core';
 
 /**
  * A classifier for image-level labels whose class activation maps (CAMs) seed the pseudo-labels of the
@@ -34,17 +34,18 @@ export class CamClassifier extends Module {
   }
 }
 
-/** Image-level multi-hot targets [B, C − 1] from segmentation masks: class c ≥ 1 present (255 ignored). */
+/**
+ * Image-level multi-hot targets [B, C − 1] from segmentation masks: class c ≥ 1 present (255 and values outside
+ * [0, C) ignored). Computed on the device (it runs inside the CAM classifier's training step).
+ */
 export function imageLevelLabels(masks: tf.Tensor3D, numClasses: number, ignoreIndex = 255): tf.Tensor2D {
   const [b, h, w] = masks.shape;
-  const m = masks.dataSync();
-  const out = new Float32Array(b * (numClasses - 1));
-  for (let i = 0; i < b; i++)
-    for (let p = 0; p < h * w; p++) {
-      const v = m[i * h * w + p]!;
-      if (v > 0 && v !== ignoreIndex && v < numClasses) out[i * (numClasses - 1) + v - 1] = 1;
-    }
-  return tf.tensor2d(out, [b, numClasses - 1]);
+  return scoped('imageLevelLabels', () => {
+    const m = tf.reshape(tf.cast(masks, 'int32'), [b, h * w]);
+    const valid = tf.logicalAnd(tf.logicalAnd(tf.greater(m, 0), tf.less(m, numClasses)), tf.notEqual(m, ignoreIndex));
+    const hot = tf.mul(tf.oneHot(tf.where(valid, m, tf.zerosLike(m)), numClasses), tf.expandDims(tf.cast(valid, 'int32'), 2));
+    return tf.cast(tf.slice(tf.max(hot, 1), [0, 1], [b, numClasses - 1]), 'float32') as tf.Tensor2D;
+  });
 }
 
 /** Multi-label BCE of the classifier (mean over classes and images), the CAM network's training loss. */
@@ -107,16 +108,18 @@ export interface PseudoLabelOptions {
  * Pseudo-labels from normalised CAMs (the official cam_to_pseudo_labels.py): fg = argmax over
  * [0.30, CAMs], bg = argmax over [0.05, CAMs] (each optionally CRF-refined on the image); label = fg's class
  * where fg ≠ 0, 0 where both maps say background, `ignoreIndex` (uncertain) otherwise.
- * `images` (for the CRF) are [B, H, W, 3] with values in [0, 1].
+ * `images` (for the CRF) are [B, H, W, 3] with values in [0, 1]. The maps are built on the host (the CRF is
+ * sequential): the CAMs and images are read back asynchronously.
  */
-export function camsToPseudoLabels(cams: tf.Tensor4D, images: tf.Tensor4D | null, options: PseudoLabelOptions = {}): tf.Tensor3D {
+export async function camsToPseudoLabels(cams: tf.Tensor4D, images: tf.Tensor4D | null, options: PseudoLabelOptions = {}): Promise<tf.Tensor3D> {
   const fgT = options.fgThreshold ?? 0.3;
   const bgT = options.bgThreshold ?? 0.05;
   const ignore = options.ignoreIndex ?? 255;
   const crf = options.crf ?? {};
   const [B, H, W, K] = cams.shape;
-  const c = cams.dataSync();
-  const img = crf && images ? images.dataSync() : null;
+  const read = await readAll(crf && images ? [cams, images] : [cams]);
+  const c = read[0]!;
+  const img = read[1] ?? null;
   const out = new Int32Array(B * H * W);
   for (let b = 0; b < B; b++) {
     const argmaxWith = (t: number): Int32Array => {

@@ -70,21 +70,30 @@ export async function trainCamClassifier(classifier: CamClassifier, set: Segment
  * Pseudo-labels of a set from its image-level labels: normalised multi-scale CAMs of the present classes →
  * confident foreground / background maps (CRF-refined) → labels with 255 where uncertain.
  */
-export function pseudoLabelsFor(classifier: CamClassifier, set: SegmentationSet, options: CamOptions & PseudoLabelOptions & { batchSize?: number } = {}): tf.Tensor3D {
+export async function pseudoLabelsFor(classifier: CamClassifier, set: SegmentationSet, options: CamOptions & PseudoLabelOptions & { batchSize?: number } = {}): Promise<tf.Tensor3D> {
   const n = set.images.shape[0];
   const bs = options.batchSize ?? 8;
   const parts: tf.Tensor3D[] = [];
   classifier.eval();
-  for (let s = 0; s < n; s += bs) {
-    const m = Math.min(bs, n - s);
-    const images = tf.slice(set.images, [s, 0, 0, 0], [m, -1, -1, -1]);
-    const labels = tf.slice(set.labels, [s, 0, 0], [m, -1, -1]);
-    const present = imageLevelLabels(labels, classifier.numClasses);
-    const cams = camsForImages(classifier, images, present, options);
-    parts.push(camsToPseudoLabels(cams, images, options));
-    tf.dispose([images, labels, present, cams]);
+  try {
+    for (let s = 0; s < n; s += bs) {
+      const m = Math.min(bs, n - s);
+      const images = tf.slice(set.images, [s, 0, 0, 0], [m, -1, -1, -1]);
+      const labels = tf.slice(set.labels, [s, 0, 0], [m, -1, -1]);
+      const present = imageLevelLabels(labels, classifier.numClasses);
+      const cams = camsForImages(classifier, images, present, options);
+      try {
+        parts.push(await camsToPseudoLabels(cams, images, options));
+      } finally {
+        tf.dispose([images, labels, present, cams]);
+      }
+    }
+  } catch (e) {
+    tf.dispose(parts);
+    throw e;
+  } finally {
+    classifier.train();
   }
-  classifier.train();
   const out = tf.concat(parts, 0);
   tf.dispose(parts);
   return out;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { requireNodeHost, toTensorMap } from '@lel/core';
+import { checkIntRange, requireNodeHost, toTensorMap } from '@lel/core';
 import type { Teacher } from './teacher';
 
 const KEY = 'logits';
@@ -31,13 +31,22 @@ export class CachedLogits {
     return this.table.shape[1];
   }
 
-  /** Logits of the examples `ids` → `[ids.length, C]` (caller owns). */
+  /**
+   * Logits of the examples `ids` → `[ids.length, C]` (caller owns). Tensor ids are checked on the device (no read
+   * back; the error surfaces at the next read on GPU backends, at once on cpu/wasm).
+   */
   gather(ids: readonly number[] | tf.Tensor1D): tf.Tensor2D {
-    const list = ids instanceof tf.Tensor ? Array.from(ids.dataSync()) : ids;
-    for (const i of list) {
-      if (!(Number.isInteger(i) && i >= 0 && i < this.numExamples)) throw new Error(`CachedLogits: example id ${i} is outside [0, ${this.numExamples})`);
+    const outside = (i: number) => `CachedLogits: example id ${i} is outside [0, ${this.numExamples})`;
+    if (ids instanceof tf.Tensor) {
+      return tf.tidy(() => {
+        const idx = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
+        checkIntRange(idx, 0, this.numExamples, outside);
+        // tf.gather reads out-of-range ids as zeros on GPU backends: clamp, the check above reports them.
+        return tf.gather(this.table, tf.clipByValue(idx, 0, Math.max(this.numExamples - 1, 0))) as tf.Tensor2D;
+      });
     }
-    return tf.tidy(() => tf.gather(this.table, tf.tensor1d(list as number[], 'int32')) as tf.Tensor2D);
+    for (const i of ids) if (!(Number.isInteger(i) && i >= 0 && i < this.numExamples)) throw new Error(outside(i));
+    return tf.tidy(() => tf.gather(this.table, tf.tensor1d(ids as number[], 'int32')) as tf.Tensor2D);
   }
 
   /** A {@link Teacher} that looks the logits up by the ids `idsOf(batch)` returns. */

@@ -7,9 +7,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, useBackend } from '@lel/core';
-import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, testBackends, type TrajectoryDoc, type TrajectoryTensor } from '@lel/core/testing';
+import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, describeBackends, trajectoryStepLimit, type TrajectoryDoc, type TrajectoryTensor } from '@lel/core/testing';
 import { BertForSequenceClassification, WordPieceTokenizer, type BertConfig } from '@lel/models';
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { DistillMethodInput } from './config';
 import { distill } from './recipe';
 
@@ -33,10 +33,13 @@ interface Batch {
   teacher: tf.Tensor;
 }
 
-describe.each(testBackends().filter((b) => b !== 'tensorflow'))('distillation trajectories vs PyTorch (%s)', (backend) => {
+// On webgpu (CI's lavapipe is a software Vulkan) only the first steps run: their losses are compared, not the final weights.
+describeBackends('distillation trajectories vs PyTorch', (backend) => {
   test.each(CASES)('%s', async (name) => {
     await useBackend(backend as 'wasm' | 'cpu');
     const { doc, init } = readTrajectoryFixture<Doc>(join(FIXTURES, name));
+    const limit = trajectoryStepLimit(backend, doc.expected.losses.length);
+    const full = limit === doc.expected.losses.length;
     const student = new BertForSequenceClassification(doc.config, { numLabels: 2 });
     student.loadStateDict(init);
     const tokenizer = new WordPieceTokenizer(doc.vocab);
@@ -67,15 +70,20 @@ describe.each(testBackends().filter((b) => b !== 'tensorflow'))('distillation tr
             }
           },
         },
-        callbacks: [{ onStepEnd: (_ctx, m) => void losses.push(m.loss!) }],
+        callbacks: [{
+            onStepEnd: (ctx, m) => {
+              losses.push(m.loss!);
+              if (losses.length >= limit && !full) ctx.requestStop('webgpu: first steps only');
+            },
+          }],
       });
-      const { failures, worst } = compareTrajectory(losses, doc.expected.losses, { rtol: 1e-4 });
+      const { failures, worst } = compareTrajectory(losses, doc.expected.losses.slice(0, limit), { rtol: 1e-4 });
       expect(failures, `worst relative error ${worst}`).toEqual([]);
-      for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await student.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
+      if (full) for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await student.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
     } finally {
       optimizer.dispose();
       student.dispose();
       tf.dispose([...init.values()]);
     }
   }, 120_000);
-});
+}, { exclude: ['tensorflow'] });

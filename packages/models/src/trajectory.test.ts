@@ -6,8 +6,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, crossEntropy, fit, linearWithWarmup, useBackend, type NamedParameter } from '@lel/core';
-import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, testBackends, type TrajectoryDoc } from '@lel/core/testing';
-import { describe, expect, test } from 'vitest';
+import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, describeBackends, trajectoryStepLimit, type TrajectoryDoc } from '@lel/core/testing';
+import { expect, test } from 'vitest';
 import { BertForSequenceClassification, WordPieceTokenizer, type BertConfig } from './index';
 
 interface Doc extends TrajectoryDoc {
@@ -19,10 +19,13 @@ interface Doc extends TrajectoryDoc {
   settings: { lr: number; warmupSteps: number; weightDecay: number; gradClipNorm: number };
 }
 
-describe.each(testBackends().filter((b) => b !== 'tensorflow'))('BERT fine-tuning trajectory vs PyTorch (%s)', (backend) => {
+// On webgpu (CI's lavapipe is a software Vulkan) only the first steps run: their losses are compared, not the final weights.
+describeBackends('BERT fine-tuning trajectory vs PyTorch', (backend) => {
   test('AdamW with decay / no-decay groups, linear warm-up, clipping', async () => {
     await useBackend(backend as 'wasm' | 'cpu');
     const { doc, init } = readTrajectoryFixture<Doc>(join(import.meta.dirname, 'fixtures', 'trajectory-finetune-adamw'));
+    const limit = trajectoryStepLimit(backend, doc.expected.losses.length);
+    const full = limit === doc.expected.losses.length;
     const model = new BertForSequenceClassification(doc.config, { numLabels: 2 });
     model.loadStateDict(init);
     const tokenizer = new WordPieceTokenizer(doc.vocab);
@@ -56,15 +59,20 @@ describe.each(testBackends().filter((b) => b !== 'tensorflow'))('BERT fine-tunin
           },
         },
         step: (b) => ({ total: crossEntropy(model.forward(b).logits, b.labels) as tf.Scalar }),
-        callbacks: [{ onStepEnd: (_ctx, m) => void losses.push(m.loss!) }],
+        callbacks: [{
+            onStepEnd: (ctx, m) => {
+              losses.push(m.loss!);
+              if (losses.length >= limit && !full) ctx.requestStop('webgpu: first steps only');
+            },
+          }],
       });
-      const { failures, worst } = compareTrajectory(losses, doc.expected.losses, { rtol: 1e-4 });
+      const { failures, worst } = compareTrajectory(losses, doc.expected.losses.slice(0, limit), { rtol: 1e-4 });
       expect(failures, `worst relative error ${worst}`).toEqual([]);
-      for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await model.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
+      if (full) for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await model.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
     } finally {
       optimizer.dispose();
       model.dispose();
       tf.dispose([...init.values()]);
     }
   }, 120_000);
-});
+}, { exclude: ['tensorflow'] });

@@ -21,11 +21,11 @@ const METHODS: Record<string, PeftConfig> = {
 };
 
 /** One AdamW step on the tiny batch; returns the names whose values changed. */
-function trainOneStep(model: BertForSequenceClassification): string[] {
+async function trainOneStep(model: BertForSequenceClassification): Promise<string[]> {
   const before = snapshot(model);
   const opt = new AdamW(model.trainableParameters(), { lr: 1e-2, weightDecay: 0 });
   const b = tinyBatch();
-  const { loss, grads } = computeGradients(() => {
+  const { loss, grads } = await computeGradients(() => {
     const out = model.forward(b);
     return crossEntropy(out.logits, b.labels) as tf.Scalar;
   }, model.trainableParameters());
@@ -51,7 +51,7 @@ describe('PeftModel', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test.each(Object.entries(METHODS))('%s: starts as the base model, trains only its own tensors, no leaks', (_name, config) => {
+  test.each(Object.entries(METHODS))('%s: starts as the base model, trains only its own tensors, no leaks', async (_name, config) => {
     const model = tinyBert();
     const base = logitsOf(model);
     const tensors = tf.memory().numTensors;
@@ -64,7 +64,7 @@ describe('PeftModel', () => {
     const intended = new Set(peft.trainableParameterNames());
     expect(intended.size).toBeGreaterThan(0);
     expect(model.trainableParameters().map(([n]) => n).sort()).toEqual([...intended].sort());
-    const changed = trainOneStep(model);
+    const changed = await trainOneStep(model);
     // Every parameter not trained is bit-identical; every changed one is intended.
     for (const n of changed) expect(intended.has(n), `${n} changed`).toBe(true);
     expect(changed.length).toBeGreaterThan(0);
@@ -78,13 +78,13 @@ describe('PeftModel', () => {
     model.dispose();
   });
 
-  test('BitFit trains exactly the biases, pooler bias and classifier; the key bias has no gradient', () => {
+  test('BitFit trains exactly the biases, pooler bias and classifier; the key bias has no gradient', async () => {
     const model = tinyBert();
     applyPeft(model, { method: 'bitfit' });
     const names = model.trainableParameters().map(([n]) => n);
     expect(names.every((n) => n.endsWith('bias') || n === 'classifier.weight')).toBe(true);
     const b = tinyBatch();
-    const { loss, grads } = computeGradients(() => crossEntropy(model.forward(b).logits, b.labels) as tf.Scalar, model.trainableParameters());
+    const { loss, grads } = await computeGradients(() => crossEntropy(model.forward(b).logits, b.labels) as tf.Scalar, model.trainableParameters());
     for (const layer of [0, 1]) {
       const gk = tf.max(tf.abs(grads.get(`encoder.layer.${layer}.attention.self.key.bias`)!)).dataSync()[0]!;
       const gq = tf.max(tf.abs(grads.get(`encoder.layer.${layer}.attention.self.query.bias`)!)).dataSync()[0]!;
@@ -119,12 +119,12 @@ describe('PeftModel', () => {
     expect(count({ method: 'relbitfit', trainKeyBias: true }).names.some((n) => n.endsWith('attention.self.key.bias'))).toBe(true);
   });
 
-  test('merged and unmerged outputs are equal (LoRA, KronA); non-linear adapters refuse to merge', () => {
+  test('merged and unmerged outputs are equal (LoRA, KronA); non-linear adapters refuse to merge', async () => {
     for (const cfg of [METHODS['lora']!, METHODS['krona']!, { method: 'krona', zeroFactor: 'B', targetModules: 'all-linear', seed: 3 } as PeftConfig]) {
       const model = tinyBert();
       const peft = applyPeft(model, cfg);
-      trainOneStep(model); // make the adapter non-zero
-      trainOneStep(model);
+      await trainOneStep(model); // make the adapter non-zero
+      await trainOneStep(model);
       const unmerged = logitsOf(model);
       const w0 = snapshot(model);
       peft.merge();
@@ -148,8 +148,8 @@ describe('PeftModel', () => {
   test.each(Object.entries(METHODS))('%s: adapter save → load onto a fresh base model gives equal outputs', async (name, config) => {
     const model = tinyBert();
     const peft = applyPeft(model, config);
-    trainOneStep(model);
-    trainOneStep(model);
+    await trainOneStep(model);
+    await trainOneStep(model);
     const trained = logitsOf(model);
     const out = join(dir, name);
     const files = await peft.saveAdapter(out);
@@ -180,11 +180,11 @@ describe('PeftModel', () => {
     other.dispose();
   });
 
-  test('several adapters: list, switch (heads swapped too), disable, delete', () => {
+  test('several adapters: list, switch (heads swapped too), disable, delete', async () => {
     const model = tinyBert();
     const base = logitsOf(model);
     const peft = applyPeft(model, { method: 'lora', r: 2, seed: 1 }, { adapterName: 'a' });
-    trainOneStep(model);
+    await trainOneStep(model);
     const outA = logitsOf(model);
     expect(() => peft.addAdapter('c', { method: 'krona' })).toThrow(/LoraLinear.*is not a dense layer KronA can wrap/);
     peft.addAdapter('b', { method: 'krona', targetModules: ['key'], seed: 2, zeroFactor: 'B' });
@@ -195,7 +195,7 @@ describe('PeftModel', () => {
     // A fresh adapter (with its own copy of the classifier) computes the base function.
     logitsOf(model).forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 5));
     expect(peft.trainableParameterNames().every((n) => n.includes('krona') || n.startsWith('classifier.'))).toBe(true);
-    trainOneStep(model);
+    await trainOneStep(model);
     const outB = logitsOf(model);
     peft.setAdapter('a');
     logitsOf(model).forEach((v, i) => expect(v).toBeCloseTo(outA[i]!, 5));
@@ -215,7 +215,7 @@ describe('PeftModel', () => {
     const { saveBertPretrained } = await import('@lel/models/node');
     const model = tinyBert();
     const peft = applyPeft(model, { method: 'lora', r: 2, seed: 1, bias: 'all' });
-    trainOneStep(model);
+    await trainOneStep(model);
     const trained = logitsOf(model);
     const merged = peft.mergeAndUnload();
     const out = join(dir, 'merged');

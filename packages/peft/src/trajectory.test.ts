@@ -7,9 +7,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@lel/core';
-import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, testBackends, type TrajectoryDoc } from '@lel/core/testing';
+import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, describeBackends, trajectoryStepLimit, type TrajectoryDoc } from '@lel/core/testing';
 import { BertForSequenceClassification, WordPieceTokenizer, type BertConfig } from '@lel/models';
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { applyPeft, fineTuneSequenceClassification, type PeftConfig } from './index';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -24,10 +24,13 @@ interface PeftDoc extends TrajectoryDoc {
   settings: { peft: PeftConfig; lr: number; weightDecay: number; gradClipNorm: number; epochs: number; trainable: string[] };
 }
 
-describe.each(testBackends().filter((b) => b !== 'tensorflow'))('PEFT fine-tuning trajectories vs PyTorch (%s)', (backend) => {
+// On webgpu (CI's lavapipe is a software Vulkan) only the first steps run: their losses are compared, not the final weights.
+describeBackends('PEFT fine-tuning trajectories vs PyTorch', (backend) => {
   test.each(CASES)('%s', async (name) => {
     await useBackend(backend as 'wasm' | 'cpu');
     const { doc, init } = readTrajectoryFixture<PeftDoc>(join(FIXTURES, name));
+    const limit = trajectoryStepLimit(backend, doc.expected.losses.length);
+    const full = limit === doc.expected.losses.length;
     const model = new BertForSequenceClassification(doc.config, { numLabels: 2 });
     const isAdapter = (n: string) => /\.(lora|krona|relbitfit)_[A-Za-z]+\.default$/.test(n);
     // The base weights load before wrapping (wrappers rename what they wrap); the adapter tensors after.
@@ -52,11 +55,16 @@ describe.each(testBackends().filter((b) => b !== 'tensorflow'))('PEFT fine-tunin
         weightDecay: doc.settings.weightDecay,
         gradClipNorm: doc.settings.gradClipNorm,
         shuffle: false,
-        callbacks: [{ onStepEnd: (_ctx, m) => void losses.push(m.loss!) }],
+        callbacks: [{
+            onStepEnd: (ctx, m) => {
+              losses.push(m.loss!);
+              if (losses.length >= limit && !full) ctx.requestStop('webgpu: first steps only');
+            },
+          }],
       });
-      const { failures, worst } = compareTrajectory(losses, doc.expected.losses, { rtol: 1e-4 });
+      const { failures, worst } = compareTrajectory(losses, doc.expected.losses.slice(0, limit), { rtol: 1e-4 });
       expect(failures, `worst relative error ${worst}`).toEqual([]);
-      for (const [param, want] of Object.entries(doc.expected.final!)) {
+      if (full) for (const [param, want] of Object.entries(doc.expected.final!)) {
         // Final weights: float32 against float64 after 60 AdamW steps, allowed 1e-3 absolute.
         const live = model.trainableParameters().find(([n]) => n.replace('.base_layer.', '.') === param)![1];
         expect(maxAbsDiff(await live.variable.data(), want), param).toBeLessThan(1e-3);
@@ -67,4 +75,4 @@ describe.each(testBackends().filter((b) => b !== 'tensorflow'))('PEFT fine-tunin
       tf.dispose([...init.values()]);
     }
   }, 120_000);
-});
+}, { exclude: ['tensorflow'] });

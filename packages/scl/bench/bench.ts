@@ -47,8 +47,8 @@ const rows: Row[] = [];
 const novelImages = stackImages(Array.from({ length: novel.n }, (_, i) => plainView(imageAt(novel, i), 32)));
 
 function evaluate(name: string, model: SclModel, msPerStep: number, steps: number): void {
-  const features = extractFeatures(model, novelImages);
-  const res = [1, 5].map((kShot) => evaluateFewShot(model, novel, { kShot, episodes, nAugSupport: 1, seed: 0 }, { features }));
+  const features = await extractFeatures(model, novelImages);
+  const res = await Promise.all([1, 5].map((kShot) => evaluateFewShot(model, novel, { kShot, episodes, nAugSupport: 1, seed: 0 }, { features })));
   const fmt = (r: (typeof res)[number]) => `${(100 * r.mean).toFixed(2)} ± ${(100 * r.halfWidth).toFixed(2)}`;
   rows.push({ name, msPerStep, steps, shot1: fmt(res[0]!), shot5: fmt(res[1]!), raw: res.map(({ accuracies: _a, ...r }) => r) });
   console.error(`${name}: 1-shot ${fmt(res[0]!)}, 5-shot ${fmt(res[1]!)}`);

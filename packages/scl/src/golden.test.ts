@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { GoldenContext, GoldenTensor } from '@lel/core/testing';
 import { describeGolden } from '@lel/core/testing';
+import { readValues } from '@lel/core';
 import { spatialSimilarity, type AttentionWeights, type SpatialAggregation } from './attention';
 import { globalContrastiveLoss, selfSupConLoss, supConLoss } from './contrastive';
 import { featureDistance, klDistillation } from './distill-loss';
@@ -99,17 +100,17 @@ describeGolden(new URL('./fixtures/scl.json', import.meta.url), {
     ctx.expectClose('coef', model.coef);
     ctx.expectClose('intercept', model.intercept);
   },
-  protoNetLogits: (ctx) => {
+  protoNetLogits: async (ctx) => {
     const s = ctx.input('supportFeatures');
-    const y = ctx.inputInt('supportLabels');
+    const y = Array.from(ctx.inputValue<GoldenTensor>('supportLabels').data, Number);
     const q = ctx.input('queryFeatures');
     try {
       const { logits, classes } = protoNetLogits(s, y, q);
       ctx.expectClose('logits', logits);
-      ctx.expectEqual('predictions', argmaxRows(logits.dataSync(), classes.length, classes));
+      ctx.expectEqual('predictions', argmaxRows(await readValues(logits), classes.length, classes));
       logits.dispose();
     } finally {
-      tf.dispose([s, y, q]);
+      tf.dispose([s, q]);
     }
   },
   episodeAccuracyCI: (ctx) => {

@@ -115,8 +115,8 @@ describe('training recipes', () => {
     const y = tf.tensor1d([0, 1, 2, 0], 'int32');
     const { SGD, computeGradients } = await import('@lel/core');
     const opt = new SGD(model.trainableParameters(), { lr: 0.01, momentum: 0.9 });
-    await expectFlatMemory(() => {
-      const { grads } = computeGradients(() => sclLoss(model, x, y, { ...lossOptions }) as never, model.trainableParameters());
+    await expectFlatMemory(async () => {
+      const { grads } = await computeGradients(() => sclLoss(model, x, y, { ...lossOptions }) as never, model.trainableParameters());
       opt.step(grads);
       tf.dispose([...grads.values()]);
     }, 4, 2);

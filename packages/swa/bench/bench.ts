@@ -211,7 +211,7 @@ async function benchCct(seeds: number): Promise<string[]> {
       ...swaPresets.vision,
       swaStart: 0.5,
       applyAtEnd: false,
-      evaluate: (m) => ({ miou: evaluateSegmentation(m as CctModel, val, { numClasses: train.numClasses }).miou }),
+      evaluate: async (m) => ({ miou: (await evaluateSegmentation(m as CctModel, val, { numClasses: train.numClasses })).miou }),
       bnData: () => tf.tidy(() => tf.split(tf.concat([labelled.images, unlabelled.images]), N_TRAIN / BATCH)) as tf.Tensor4D[],
       bnForward: (m, x) => {
         const out = (m as CctModel).forward(x);
@@ -221,7 +221,7 @@ async function benchCct(seeds: number): Promise<string[]> {
     });
     await trainCct({ model, labelled, unlabelled: mode === 'semi' ? unlabelled : undefined, maxSteps: STEPS, callbacks: [swa as never], progress: 'none' });
     model.eval();
-    last.push(evaluateSegmentation(model, val, { numClasses: train.numClasses }).miou);
+    last.push((await evaluateSegmentation(model, val, { numClasses: train.numClasses })).miou);
     avg.push(swa.lastEval!.miou!);
     console.log(`[cct] seed ${seed}: last ${(100 * last.at(-1)!).toFixed(1)}, SWA ${(100 * avg.at(-1)!).toFixed(1)} (${swa.averagedModel!.nAveraged} models)`);
     swa.dispose();

@@ -103,7 +103,7 @@ describe('AveragedModel', () => {
     ref.dispose();
   });
 
-  test('state survives a save/restore round trip bit for bit, and the continued average matches an uninterrupted one', () => {
+  test('state survives a save/restore round trip bit for bit, and the continued average matches an uninterrupted one', async () => {
     const a = new TestNet();
     const b = new TestNet();
     const full = new AveragedModel(a, { useBuffers: true });
@@ -118,7 +118,7 @@ describe('AveragedModel', () => {
     const saved = new Map([...first.stateDict()].map(([n, t]) => [n, tf.tensor(t.dataSync().slice(), t.shape, t.dtype)]));
     first.dispose();
     const resumed = new AveragedModel(b, { useBuffers: true });
-    resumed.loadStateDict(saved);
+    await resumed.loadStateDict(saved);
     tf.dispose([...saved.values()]);
     expect(resumed.nAveraged).toBe(3);
     for (let k = 3; k < 6; k++) {
@@ -135,13 +135,13 @@ describe('AveragedModel', () => {
     b.dispose();
   });
 
-  test('mismatched models and states are refused with the names', () => {
+  test('mismatched models and states are refused with the names', async () => {
     const model = new TestNet();
     const avg = new AveragedModel(model);
     const other = new TestNet(4, 7, 3);
     expect(() => avg.update(other)).toThrow(/shape changed: .*fc1.weight/);
     expect(() => avg.copyTo(model)).toThrow(/nothing averaged yet/);
-    expect(() => avg.loadStateDict(new Map())).toThrow(/missing: param\/fc1.weight/);
+    await expect(avg.loadStateDict(new Map())).rejects.toThrow(/missing: param\/fc1.weight/);
     expect(() => new AveragedModel(model, { strategy: 'ema', decay: 1.5 })).toThrow(/decay/);
     avg.dispose();
     model.dispose();

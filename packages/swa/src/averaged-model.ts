@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@lel/core';
+import { readScalar, type Module } from '@lel/core';
 
 /** Options of {@link AveragedModel}. */
 export interface AveragedModelOptions {
@@ -158,21 +158,28 @@ export class AveragedModel {
     return out;
   }
 
-  /** Restore averages saved by {@link stateDict}; every name and shape must match. */
-  loadStateDict(state: Map<string, tf.Tensor>): void {
+  /**
+   * Restore averages saved by {@link stateDict}; every name and shape must match, else nothing changes. The count
+   * `n_averaged` is read back asynchronously.
+   */
+  async loadStateDict(state: Map<string, tf.Tensor>): Promise<void> {
     const expected = new Set([...this.params.keys()].map((n) => `param/${n}`).concat([...this.buffers.keys()].map((n) => `buffer/${n}`), [N_AVERAGED]));
     const missing = [...expected].filter((k) => !state.has(k));
     const unexpected = [...state.keys()].filter((k) => !expected.has(k));
     if (missing.length + unexpected.length > 0) {
       throw new Error(`AveragedModel.loadStateDict: state does not match` + (missing.length ? `; missing: ${missing.join(', ')}` : '') + (unexpected.length ? `; unexpected: ${unexpected.join(', ')}` : ''));
     }
-    for (const [n, v] of [...[...this.params].map(([k, x]) => [`param/${k}`, x] as const), ...[...this.buffers].map(([k, x]) => [`buffer/${k}`, x] as const)]) {
-      const t = state.get(n)!;
-      if (!tf.util.arraysEqual(t.shape, v.shape)) throw new Error(`AveragedModel.loadStateDict: "${n}" has shape [${t.shape}], expected [${v.shape}]`);
+    const pairs = [...[...this.params].map(([k, x]) => [`param/${k}`, x] as const), ...[...this.buffers].map(([k, x]) => [`buffer/${k}`, x] as const)];
+    for (const [name, v] of pairs) {
+      const t = state.get(name)!;
+      if (!tf.util.arraysEqual(t.shape, v.shape)) throw new Error(`AveragedModel.loadStateDict: "${name}" has shape [${t.shape}], expected [${v.shape}]`);
+    }
+    const n = await readScalar(state.get(N_AVERAGED)!);
+    if (!(Number.isInteger(n) && n >= 0)) throw new Error(`AveragedModel.loadStateDict: n_averaged must be a count, got ${n}`);
+    for (const [name, v] of pairs) {
+      const t = state.get(name)!;
       tf.tidy(() => v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype)));
     }
-    const n = state.get(N_AVERAGED)!.dataSync()[0]!;
-    if (!(Number.isInteger(n) && n >= 0)) throw new Error(`AveragedModel.loadStateDict: n_averaged must be a count, got ${n}`);
     this.n = n;
     tf.tidy(() => this.nVar.assign(tf.scalar(n, 'int32')));
   }

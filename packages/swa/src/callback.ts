@@ -84,7 +84,7 @@ export class SwaCallback<B = unknown> implements Callback {
     return m;
   }
 
-  onTrainStart(ctx: TrainContext): void {
+  async onTrainStart(ctx: TrainContext): Promise<void> {
     if (!this.averaged) {
       this.averaged = new AveragedModel(this.target(ctx), {
         strategy: this.config.strategy,
@@ -93,14 +93,14 @@ export class SwaCallback<B = unknown> implements Callback {
         parameters: this.config.parameters,
       });
     }
-    this.applyPending();
+    await this.applyPending();
   }
 
   /** Restore averages handed over by {@link loadTensors} once the averaged model exists. */
-  private applyPending(): void {
+  private async applyPending(): Promise<void> {
     if (!this.pending || !this.averaged) return;
     try {
-      this.averaged.loadStateDict(this.pending);
+      await this.averaged.loadStateDict(this.pending);
     } finally {
       tf.dispose([...this.pending.values()]);
       this.pending = null;
@@ -229,12 +229,12 @@ export class SwaCallback<B = unknown> implements Callback {
     return this.averaged ? this.averaged.stateDict() : new Map();
   }
 
-  loadTensors(tensors: Map<string, tf.Tensor>): void {
+  async loadTensors(tensors: Map<string, tf.Tensor>): Promise<void> {
     if (tensors.size === 0) return;
     // The loop disposes `tensors` after this call; keep copies until the model is known.
     if (this.pending) tf.dispose([...this.pending.values()]);
     this.pending = new Map([...tensors].map(([k, t]) => [k, t.clone()]));
-    this.applyPending();
+    await this.applyPending();
   }
 
   /** Release the averaged weights. */

@@ -7,9 +7,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, crossEntropy, fit, useBackend } from '@lel/core';
-import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, testBackends, type TrajectoryDoc } from '@lel/core/testing';
+import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, describeBackends, trajectoryStepLimit, type TrajectoryDoc } from '@lel/core/testing';
 import { BertForSequenceClassification, WordPieceTokenizer, type BertConfig } from '@lel/models';
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { SwaCallback, type SwaCallbackOptions } from './index';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -25,10 +25,13 @@ interface Doc extends TrajectoryDoc {
   expected: TrajectoryDoc['expected'] & { nAveraged: number; averagedLoss: number };
 }
 
-describe.each(testBackends().filter((b) => b !== 'tensorflow'))('SWA / EMA trajectories vs PyTorch (%s)', (backend) => {
+// On webgpu (CI's lavapipe is a software Vulkan) only the first steps run: their losses are compared, not the final weights.
+describeBackends('SWA / EMA trajectories vs PyTorch', (backend) => {
   test.each(CASES)('%s', async (name) => {
     await useBackend(backend as 'wasm' | 'cpu');
     const { doc, init } = readTrajectoryFixture<Doc>(join(FIXTURES, name));
+    const limit = trajectoryStepLimit(backend, doc.expected.losses.length);
+    const full = limit === doc.expected.losses.length;
     const model = new BertForSequenceClassification(doc.config, { numLabels: 2 });
     model.loadStateDict(init);
     const tokenizer = new WordPieceTokenizer(doc.vocab);
@@ -52,22 +55,29 @@ describe.each(testBackends().filter((b) => b !== 'tensorflow'))('SWA / EMA traje
           },
         },
         step: (b) => ({ total: crossEntropy(model.forward(b).logits, b.labels) as tf.Scalar }),
-        callbacks: [swa, { onStepEnd: (_ctx, m) => void losses.push(m.loss!) }],
+        callbacks: [swa, {
+            onStepEnd: (ctx, m) => {
+              losses.push(m.loss!);
+              if (losses.length >= limit && !full) ctx.requestStop('webgpu: first steps only');
+            },
+          }],
       });
-      const { failures, worst } = compareTrajectory(losses, doc.expected.losses, { rtol: 1e-4 });
+      const { failures, worst } = compareTrajectory(losses, doc.expected.losses.slice(0, limit), { rtol: 1e-4 });
       expect(failures, `worst relative error ${worst}`).toEqual([]);
-      expect(swa.averagedAt.length).toBe(doc.expected.nAveraged);
-      // applyAtEnd: the model now holds the averaged weights.
-      for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await model.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
-      model.eval();
-      const b0 = batch(0);
-      const l = crossEntropy(model.forward(b0).logits, b0.labels);
-      expect(Math.abs((await l.data())[0]! - doc.expected.averagedLoss)).toBeLessThan(1e-3 * Math.max(1, doc.expected.averagedLoss));
-      tf.dispose([l, ...Object.values(b0)]);
+      if (full) {
+        expect(swa.averagedAt.length).toBe(doc.expected.nAveraged);
+        // applyAtEnd: the model now holds the averaged weights.
+        for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await model.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
+        model.eval();
+        const b0 = batch(0);
+        const l = crossEntropy(model.forward(b0).logits, b0.labels);
+        expect(Math.abs((await l.data())[0]! - doc.expected.averagedLoss)).toBeLessThan(1e-3 * Math.max(1, doc.expected.averagedLoss));
+        tf.dispose([l, ...Object.values(b0)]);
+      }
     } finally {
       optimizer.dispose();
       model.dispose();
       tf.dispose([...init.values()]);
     }
   }, 120_000);
-});
+}, { exclude: ['tensorflow'] });

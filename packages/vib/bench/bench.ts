@@ -100,9 +100,9 @@ if (PART === 'all' || PART === 'text') {
   const run = async (method: TextMethod, train: TextTask, seed: number, extra: Record<string, unknown> = {}) => {
     const started = Date.now();
     const { model } = await fineTuneText(train, { method, tokenizer, bert, encoderWeights, config: { ...common, epochs: epochsFor(train.texts.length), seed, ...extra } });
-    const tr = evaluateText(model, tokenizer, train, { maxLength: MAX_LEN });
-    const ind = evaluateText(model, tokenizer, shift.inDomainTest, { maxLength: MAX_LEN });
-    const oo = evaluateText(model, tokenizer, ood, { maxLength: MAX_LEN });
+    const tr = await evaluateText(model, tokenizer, train, { maxLength: MAX_LEN });
+    const ind = await evaluateText(model, tokenizer, shift.inDomainTest, { maxLength: MAX_LEN });
+    const oo = await evaluateText(model, tokenizer, ood, { maxLength: MAX_LEN });
     model.dispose();
     return { trainLoss: tr.loss, inAcc: ind.accuracy, inLoss: ind.loss, oodAcc: oo.accuracy, gap: ind.loss - tr.loss, seconds: (Date.now() - started) / 1000 };
   };
@@ -166,7 +166,7 @@ if (PART === 'all' || PART === 'mil') {
       const trainBags = makeMilBags(tr.x, tr.y, 196, { numBags: numTrain, positiveClass: POS, bagSize: [8, 16], positivesPerBag: [1, 2], seed: `train/${seed}` });
       const testBags = makeMilBags(te.x, te.y, 196, { numBags: 200, positiveClass: POS, bagSize: [8, 16], positivesPerBag: [1, 2], seed: `test/${seed}` });
       const { model } = await trainMilIb(trainBags, { ...cfg, useIb, seed });
-      const acc = evaluateMil(model, testBags).accuracy;
+      const acc = (await evaluateMil(model, testBags)).accuracy;
       model.dispose();
       log(`MIL useIb=${useIb} seed ${seed}: bag accuracy ${acc.toFixed(3)}`);
       accs.push(acc);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, defineMethod, Rng, runMethod, setGlobalSeed } from '@lel/core';
+import { Adam, defineMethod, readValues, Rng, runMethod, setGlobalSeed } from '@lel/core';
 import type { FitResult, MethodRunOptions, ProgressMode } from '@lel/core';
 import type { MilBag } from './bags';
 import { MilIbConfigSchema } from './config';
@@ -7,18 +7,20 @@ import type { MilIbConfig } from './config';
 import { milIbLoss } from './mil-loss';
 import { BernoulliMaskMil } from './mil-model';
 
-/** Bag accuracy of a MIL model in eval mode (top-k instances with the IB); the previous mode is restored. */
-export function evaluateMil(model: BernoulliMaskMil, bags: readonly MilBag[]): { accuracy: number; predictions: number[] } {
+/**
+ * Bag accuracy of a MIL model in eval mode (top-k instances with the IB); the previous mode is restored. The
+ * predictions are read back once, asynchronously (every backend).
+ */
+export async function evaluateMil(model: BernoulliMaskMil, bags: readonly MilBag[]): Promise<{ accuracy: number; predictions: number[] }> {
   if (bags.length === 0) throw new Error('evaluateMil: no bags');
   const wasTraining = model.training;
   model.eval();
   try {
-    const predictions = bags.map((bag) =>
-      tf.tidy(() => {
-        const out = model.forward(tf.tensor2d(bag.features, [bag.n, bag.dim]));
-        return tf.argMax(out.logits, -1).dataSync()[0]!;
-      }),
-    );
+    // One small tensor per bag (each forward tidied), read back together.
+    const perBag = bags.map((bag) => tf.tidy(() => tf.reshape(tf.argMax(model.forward(tf.tensor2d(bag.features, [bag.n, bag.dim])).logits, -1), [1])));
+    const predicted = tf.concat(perBag);
+    tf.dispose(perBag);
+    const predictions = Array.from(await readValues(predicted, { dispose: true }));
     const correct = predictions.filter((p, i) => p === bags[i]!.label).length;
     return { accuracy: correct / bags.length, predictions };
   } finally {
@@ -104,7 +106,7 @@ export const milIb = defineMethod({
       stepsPerEpoch: bags.length,
       seed,
       batchSize: () => 1,
-      ...(validation ? { evaluate: () => ({ val_acc: evaluateMil(model, validation).accuracy }) } : {}),
+      ...(validation ? { evaluate: async () => ({ val_acc: (await evaluateMil(model, validation)).accuracy }) } : {}),
       predict: (bag: Pick<MilBag, 'features' | 'n' | 'dim'>) => predictBag(model, bag),
       cleanup: ({ failed }: { failed: boolean }) => {
         if (failed) model.dispose();

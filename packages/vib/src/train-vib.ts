@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { crossEntropy, defineMethod, Rng, runMethod, setGlobalSeed, type LossParts, type TrainContext } from '@lel/core';
+import { crossEntropy, defineMethod, readAll, Rng, runMethod, setGlobalSeed, type LossParts, type TrainContext } from '@lel/core';
 import type { FitResult, ProgressMode } from '@lel/core';
 import { BertForSequenceClassification, TextFineTuneConfigSchema, textClassifierParts, textPredictor, type TextClassificationBatch, type TextInputs } from '@lel/models';
 import type { BertConfig, BertInputs, WordPieceTokenizer } from '@lel/models';
@@ -67,16 +67,16 @@ function logitsOf(model: TextClassifier, inputs: BertInputs): tf.Tensor2D {
 
 /**
  * Accuracy and mean cross-entropy of a text classifier in eval mode (VIB: classifier on μ, no sampling); the
- * model's previous mode is restored.
+ * model's previous mode is restored. Counts are read back asynchronously (every backend).
  */
-export function evaluateText(model: TextClassifier, tokenizer: WordPieceTokenizer, data: TextTask, options: { maxLength?: number; batchSize?: number } = {}): { accuracy: number; loss: number } {
+export async function evaluateText(model: TextClassifier, tokenizer: WordPieceTokenizer, data: TextTask, options: { maxLength?: number; batchSize?: number } = {}): Promise<{ accuracy: number; loss: number }> {
   const n = data.texts.length;
   if (n === 0) throw new Error('evaluateText: data has no texts');
   if (data.labels.length !== n) throw new Error(`evaluateText: data has ${data.labels.length} labels for ${n} texts`);
   return evaluateEncoded(model, encodeAll(tokenizer, data.texts, options.maxLength ?? 128), data.labels, tokenizer.padId, options.batchSize ?? 64);
 }
 
-function evaluateEncoded(model: TextClassifier, enc: Encoded, labels: ArrayLike<number>, padId: number, bs: number): { accuracy: number; loss: number } {
+async function evaluateEncoded(model: TextClassifier, enc: Encoded, labels: ArrayLike<number>, padId: number, bs: number): Promise<{ accuracy: number; loss: number }> {
   const n = labels.length;
   const wasTraining = model.training;
   model.eval();
@@ -85,16 +85,17 @@ function evaluateEncoded(model: TextClassifier, enc: Encoded, labels: ArrayLike<
   try {
     for (let s = 0; s < n; s += bs) {
       const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k);
-      const [c, l] = tf.tidy(() => {
+      const [hitsT, ceT] = tf.tidy(() => {
         const inputs = toInputs(enc, idx, padId);
         const y = tf.tensor1d(idx.map((i) => labels[i]!), 'int32');
         const logits = logitsOf(model, inputs);
         const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'));
         const ce = crossEntropy(logits, y, { reduction: 'sum' });
-        return [hits.dataSync()[0]!, ce.dataSync()[0]!];
+        return [hits, ce];
       });
-      correct += c;
-      lossSum += l;
+      const [c, l] = await readAll([hitsT!, ceT!], { dispose: true });
+      correct += c![0]!;
+      lossSum += l![0]!;
     }
   } finally {
     model.train(wasTraining);
@@ -220,8 +221,8 @@ export const vibert = defineMethod({
       ...parts,
       ...(val
         ? {
-            evaluate: () => {
-              const r = evaluateText(model, tok, val, { maxLength: config.maxLength });
+            evaluate: async () => {
+              const r = await evaluateText(model, tok, val, { maxLength: config.maxLength });
               return { val_acc: r.accuracy, val_loss: r.loss };
             },
           }

@@ -52,7 +52,7 @@ describe('fineTuneText', () => {
     const trainRecs = result.history.filter((r) => r.type === 'train') as unknown as { kl: number; task: number }[];
     expect(trainRecs.every((r) => Number.isFinite(r.kl) && r.kl >= 0)).toBe(true);
     expect(trainRecs.at(-1)!.task).toBeLessThan(trainRecs[0]!.task - 0.15);
-    expect(evaluateText(model, tokenizer, val, { maxLength: 16 }).accuracy).toBeCloseTo(last.val_acc, 6);
+    expect((await evaluateText(model, tokenizer, val, { maxLength: 16 })).accuracy).toBeCloseTo(last.val_acc, 6);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   }, 30_000);
@@ -82,7 +82,7 @@ describe('trainMilIb', () => {
     const [trainBags, valBags] = [bags.slice(0, 60), bags.slice(60)];
     for (const useIb of [true, false]) {
       const { model } = await trainMilIb(trainBags, { hiddenDim: 16, attentionDim: 8, epochs: 4, lr: 3e-3, useIb, topK: 4 });
-      expect(evaluateMil(model, valBags).accuracy, `useIb ${useIb}`).toBeGreaterThanOrEqual(0.85);
+      expect((await evaluateMil(model, valBags)).accuracy, `useIb ${useIb}`).toBeGreaterThanOrEqual(0.85);
       model.dispose();
     }
     await expect(trainMilIb([{ features: new Float32Array(0), n: 0, dim: 4, label: 0, positives: [] }])).rejects.toThrow(/bag 0 is empty/);

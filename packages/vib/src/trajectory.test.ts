@@ -5,9 +5,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, fit, linearWithWarmup, useBackend } from '@lel/core';
-import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, testBackends, type TrajectoryDoc, type TrajectoryTensor } from '@lel/core/testing';
+import { compareTrajectory, maxAbsDiff, readTrajectoryFixture, describeBackends, trajectoryStepLimit, type TrajectoryDoc, type TrajectoryTensor } from '@lel/core/testing';
 import { WordPieceTokenizer, type BertConfig } from '@lel/models';
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { vibBert } from './classifier';
 import { vibLoss } from './vib-loss';
 
@@ -21,10 +21,13 @@ interface Doc extends TrajectoryDoc {
   settings: { ibDim: number; sampleSize: number; beta: number; lr: number; gradClipNorm: number };
 }
 
-describe.each(testBackends().filter((b) => b !== 'tensorflow'))('VIBERT trajectory vs PyTorch (%s)', (backend) => {
+// On webgpu (CI's lavapipe is a software Vulkan) only the first steps run: their losses are compared, not the final weights.
+describeBackends('VIBERT trajectory vs PyTorch', (backend) => {
   test('sampled head, annealed β, AdamW, linear decay, clipping', async () => {
     await useBackend(backend as 'wasm' | 'cpu');
     const { doc, init } = readTrajectoryFixture<Doc>(join(import.meta.dirname, 'fixtures', 'trajectory-vib'));
+    const limit = trajectoryStepLimit(backend, doc.expected.losses.length);
+    const full = limit === doc.expected.losses.length;
     const s = doc.settings;
     const model = vibBert(doc.config, 2, { head: { ibDim: s.ibDim, sampleSize: s.sampleSize } });
     model.loadStateDict(init);
@@ -54,15 +57,20 @@ describe.each(testBackends().filter((b) => b !== 'tensorflow'))('VIBERT trajecto
           const r = vibLoss(out, b.labels, { beta: s.beta, epoch: ctx.epoch + 1 });
           return { total: r.total };
         },
-        callbacks: [{ onStepEnd: (_ctx, m) => void losses.push(m.loss!) }],
+        callbacks: [{
+            onStepEnd: (ctx, m) => {
+              losses.push(m.loss!);
+              if (losses.length >= limit && !full) ctx.requestStop('webgpu: first steps only');
+            },
+          }],
       });
-      const { failures, worst } = compareTrajectory(losses, doc.expected.losses, { rtol: 1e-4 });
+      const { failures, worst } = compareTrajectory(losses, doc.expected.losses.slice(0, limit), { rtol: 1e-4 });
       expect(failures, `worst relative error ${worst}`).toEqual([]);
-      for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await model.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
+      if (full) for (const [param, want] of Object.entries(doc.expected.final!)) expect(maxAbsDiff(await model.getParameter(param).variable.data(), want), param).toBeLessThan(1e-3);
     } finally {
       optimizer.dispose();
       model.dispose();
       tf.dispose([...init.values()]);
     }
   }, 120_000);
-});
+}, { exclude: ['tensorflow'] });

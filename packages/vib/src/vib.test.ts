@@ -84,20 +84,20 @@ describe.each(testBackends())('VIB head and losses [%s]', (backend) => {
     tf.dispose(inputs);
   });
 
-  test('gradients of the VIB loss flow to μ, σ, the prior and the classifier', () => {
+  test('gradients of the VIB loss flow to μ, σ, the prior and the classifier', async () => {
     const rng = new Rng(5);
     const head = new VibHead(6, 3, { ibDim: 4, sampleSize: 3, dropout: 0, rng });
     const h = rng.normalTensor([5, 6]);
     const y = tf.tensor1d([0, 1, 2, 1, 0], 'int32');
     const eps = rng.normalTensor([3, 5, 4]);
-    const { grads } = computeGradients(() => vibLoss(head.forward(h, { eps }), y, { beta: 0.5 }), head.trainableParameters());
+    const { grads } = await computeGradients(() => vibLoss(head.forward(h, { eps }), y, { beta: 0.5 }), head.trainableParameters());
     for (const name of ['emb2mu.weight', 'emb2std.weight', 'mu_p', 'std_p', 'classifier.weight', 'mlp.0.weight']) {
       const g = grads.get(name);
       expect(g, `no gradient for ${name}`).toBeDefined();
       expect(tf.tidy(() => tf.max(tf.abs(g!)).dataSync()[0]!), `zero gradient for ${name}`).toBeGreaterThan(0);
     }
     // With β = 0 the prior gets no gradient: the KL is reported, not trained.
-    const zero = computeGradients(() => vibLoss(head.forward(h, { eps }), y, { beta: 0 }), head.trainableParameters());
+    const zero = await computeGradients(() => vibLoss(head.forward(h, { eps }), y, { beta: 0 }), head.trainableParameters());
     expect(zero.grads.has('mu_p')).toBe(false);
     tf.dispose([...grads.values(), ...zero.grads.values(), h, y, eps]);
     head.dispose();

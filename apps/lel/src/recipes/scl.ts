@@ -106,13 +106,13 @@ function buildModel(config: Config, numClasses: number, inChannels: number): Scl
   });
 }
 
-function fewShot(model: SclModel, config: Config, novel: ClassPartArrays, extraShots: readonly number[] = []): EvalResult {
+async function fewShot(model: SclModel, config: Config, novel: ClassPartArrays, extraShots: readonly number[] = []): Promise<EvalResult> {
   const { extraShots: _extra, ...fewshot } = config.fewshot;
   const view = { imageSize: config.scl.imageSize, cropPadding: config.scl.cropPadding };
-  const r = evaluateFewShot(model, novel, { ...fewshot, seed: config.seed }, view);
+  const r = await evaluateFewShot(model, novel, { ...fewshot, seed: config.seed }, view);
   const metrics: Record<string, number> = { fewshot_accuracy: r.mean, fewshot_ci95: r.halfWidth };
   for (const k of extraShots) {
-    const e = evaluateFewShot(model, novel, { ...fewshot, kShot: k, seed: config.seed }, view);
+    const e = await evaluateFewShot(model, novel, { ...fewshot, kShot: k, seed: config.seed }, view);
     metrics[`fewshot_accuracy_${k}shot`] = e.mean;
     metrics[`fewshot_ci95_${k}shot`] = e.halfWidth;
   }
@@ -181,7 +181,7 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
         method: scl,
         config: { ...s, epochs: config.train.epochs, batchSize: config.train.batchSize, seed: config.seed },
         data: sets.base,
-        evaluate: (m) => fewShot(m as SclModel, config, sets.novel).metrics,
+        evaluate: async (m) => (await fewShot(m as SclModel, config, sets.novel)).metrics,
         bestMetric: 'fewshot_accuracy',
         swaBnData: () => (bnBatch ? [bnBatch] : []),
         report: (m) => fewShot(m as SclModel, config, sets.test ?? sets.novel, config.fewshot.extraShots),
@@ -219,17 +219,17 @@ function makeSclRecipe(name: 'scl' | 'scl-ce', spatial: boolean): Recipe<Config>
         const views = await Promise.all(queries.map((q) => viewOf(q, inputShape, config.scl.imageSize)));
         if (support) {
           const supportViews = await Promise.all(support.files.map((f) => viewOf(f, inputShape, config.scl.imageSize)));
-          const feats = (imgs: HwcImage[]) => {
+          const feats = async (imgs: HwcImage[]) => {
             const x = stackImages(imgs);
             try {
-              return extractFeatures(model, x);
+              return await extractFeatures(model, x);
             } finally {
               x.dispose();
             }
           };
-          const sf = feats(supportViews);
-          const qf = feats(views);
-          const pred = classifyEpisode({ support: { global: sf.global, spatial: sf.spatial }, supportLabels: support.labels, query: { global: qf.global, spatial: qf.spatial }, globalDim: sf.globalDim, spatialDim: sf.spatialDim }, { ...config.fewshot, seed: config.seed });
+          const sf = await feats(supportViews);
+          const qf = await feats(views);
+          const pred = await classifyEpisode({ support: { global: sf.global, spatial: sf.spatial }, supportLabels: support.labels, query: { global: qf.global, spatial: qf.spatial }, globalDim: sf.globalDim, spatialDim: sf.spatialDim }, { ...config.fewshot, seed: config.seed });
           return queries.map((q, i) => ({ input: q, label: support.classNames[pred[i]!]! }));
         }
         const out: Prediction[] = [];

@@ -137,7 +137,7 @@ function makeTextRecipe(options: { name: string; method: PeftMethod | null; desc
             ? // adapterSeed null: the adapters draw from the run's process-wide generator, as applyPeft without a seed.
               { method: peftFineTune, config: { ...fineTune, schedule: 'linear', peft, adapterSeed: null }, data }
             : { method: fineTuneClassifier, config: { ...fineTune, schedule: 'linear' }, data };
-      const evaluate = () => evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength, 'dev').metrics;
+      const evaluate = async () => (await evaluateText(logitsOf, model, tokenizer, sets, config.data.maxLength, 'dev')).metrics;
       return {
         ...choice,
         evaluate,

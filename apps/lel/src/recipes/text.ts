@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ConfusionMatrix, accuracy, f1Binary, type Module } from '@lel/core';
+import { ConfusionMatrix, accuracy, f1Binary, readArray, type Module } from '@lel/core';
 import { type TextClassificationData } from '@lel/datasets';
 import { loadTextCorpus } from '@lel/datasets/node';
 import { DataConfigError } from '../data/detect';
@@ -164,17 +164,17 @@ export function* textBatches(tokenizer: WordPieceTokenizer, set: TextClassificat
 /** Class logits of a batch from a model that maps BERT inputs to `{ logits }` (or to logits). */
 export type LogitsFn = (inputs: { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D }) => tf.Tensor2D;
 
-/** Class probabilities for texts, in eval mode. */
-export function predictProba(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, texts: readonly string[], maxLength: number, batchSize = 32): number[][] {
+/** Class probabilities for texts, in eval mode (read back asynchronously: every backend). */
+export async function predictProba(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, texts: readonly string[], maxLength: number, batchSize = 32): Promise<number[][]> {
   const was = model.training;
   model.eval();
   const out: number[][] = [];
   try {
     for (let s = 0; s < texts.length; s += batchSize) {
       const enc = encodeTexts(tokenizer, texts.slice(s, s + batchSize), maxLength);
-      const p = tf.tidy(() => tf.softmax(logitsOf(enc)).arraySync() as number[][]);
+      const probs = tf.tidy(() => tf.softmax(logitsOf(enc)));
       tf.dispose([enc.inputIds, enc.attentionMask]);
-      out.push(...p);
+      out.push(...((await readArray(probs, { dispose: true })) as number[][]));
     }
   } finally {
     model.train(was);
@@ -183,8 +183,8 @@ export function predictProba(logitsOf: LogitsFn, model: Module, tokenizer: WordP
 }
 
 /** Accuracy, F1 of the positive class (two labels) and the confusion matrix on a part (default: the reported one). */
-export function evaluateText(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, sets: TextSets, maxLength: number, part: 'dev' | 'test' = 'test'): EvalResult {
-  const proba = predictProba(logitsOf, model, tokenizer, sets[part].texts, maxLength);
+export async function evaluateText(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, sets: TextSets, maxLength: number, part: 'dev' | 'test' = 'test'): Promise<EvalResult> {
+  const proba = await predictProba(logitsOf, model, tokenizer, sets[part].texts, maxLength);
   const pred = proba.map((p) => p.indexOf(Math.max(...p)));
   const truth = [...sets[part].labels];
   const cm = new ConfusionMatrix(sets.labelNames.length);
@@ -195,9 +195,9 @@ export function evaluateText(logitsOf: LogitsFn, model: Module, tokenizer: WordP
 }
 
 /** `lel predict` for text classifiers: each input is a text (or a file whose content is the text). */
-export function predictTexts(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, labelNames: string[], request: PredictRequest, maxLength: number): Prediction[] {
+export async function predictTexts(logitsOf: LogitsFn, model: Module, tokenizer: WordPieceTokenizer, labelNames: string[], request: PredictRequest, maxLength: number): Promise<Prediction[]> {
   const texts = request.inputs.map((i) => (fs.existsSync(i) && fs.statSync(i).isFile() ? fs.readFileSync(i, 'utf8') : i));
-  const proba = predictProba(logitsOf, model, tokenizer, texts, maxLength);
+  const proba = await predictProba(logitsOf, model, tokenizer, texts, maxLength);
   return request.inputs.map((input, k) => {
     const p = proba[k]!;
     const probabilities = Object.fromEntries(labelNames.map((n, i) => [n, p[i]!]));

@@ -54,6 +54,24 @@ export function connectedComponents(fg: ArrayLike<number>, height: number, width
   return out;
 }
 
+/**
+ * Values of `t` on a host-memory backend (cpu, wasm), where they already live in memory. G-Cutout's object search
+ * is sequential host code that runs inside the synchronous autodiff closure of CCT's training step, so it cannot
+ * await a device read: on a GPU backend it is a clear error instead of a queue stall (webgpu in Node cannot read
+ * synchronously at all). The official code does the same search on the host (OpenCV findContours).
+ */
+function hostValues(t: tf.Tensor, what: string): ArrayLike<number> {
+  const backend = tf.getBackend();
+  if (backend !== 'cpu' && backend !== 'wasm') {
+    throw new Error(
+      `guidedCutout: ${what} must be read on the host inside the training step, which the ${backend} backend cannot do synchronously; ` +
+        `train G-Cutout (CCT's cutout decoders) on cpu or wasm, or set perturbations.cutout to 0 on this backend`,
+    );
+  }
+  // eslint-disable-next-line no-restricted-properties -- host-memory backend: a copy of values already in memory, no device to stall
+  return t.dataSync();
+}
+
 /** Options of {@link guidedCutout}. */
 export interface GuidedCutoutOptions {
   /** Fraction of each bounding box side that is erased. Official `erase` 0.4 [models/decoders.py CutOutDecoder]. */
@@ -96,14 +114,18 @@ export function guidedCutoutParts(z: tf.Tensor4D, mainLogits: tf.Tensor4D, optio
   if (zb !== B) throw new Error(`guidedCutout: z has batch ${zb} but the main prediction has ${B}`);
   // Host side: the component search is sequential. The prediction is small (B·H·W labels).
   const argmax = tf.tidy(() => tf.argMax(mainLogits, 3));
-  const labels = argmax.dataSync();
-  argmax.dispose();
+  let labels: ArrayLike<number>;
+  try {
+    labels = hostValues(argmax, 'the main prediction');
+  } finally {
+    argmax.dispose();
+  }
   let offsets: ArrayLike<number> | null = null;
   let maxK = 0;
   if (options.offsets) {
     const s = options.offsets.shape;
     if (s.length !== 3 || s[0] !== B || s[2] !== 2) throw new Error(`guidedCutout: offsets must be [B=${B}, K, 2], got [${s}]`);
-    offsets = options.offsets.dataSync();
+    offsets = hostValues(options.offsets, 'offsets');
     maxK = s[1]!;
   }
   const rng = options.rng ?? globalRng();

@@ -78,12 +78,12 @@ function applyEdits(ctx: GoldenContext, base: Uint8Array): Uint8Array {
 
 /** Golden handlers for metrics, optimisers, schedules, clipping and safetensors. */
 export const numericHandlers: Record<string, GoldenHandler> = {
-  confusionMatrix(ctx) {
+  async confusionMatrix(ctx) {
     const cm = new ConfusionMatrix(ctx.param('numClasses'), { ignoreIndex: ctx.param<number>('ignoreIndex') });
     const pred = ctx.inputInt('pred');
     const target = ctx.inputInt('target');
     try {
-      cm.add(pred, target);
+      await cm.add(pred, target);
     } finally {
       tf.dispose([pred, target]);
     }
@@ -159,10 +159,10 @@ export const numericHandlers: Record<string, GoldenHandler> = {
     schedule(ctx, 'steps', cosineWithWarmup({ baseLr: ctx.param('baseLr'), warmupSteps: ctx.param('warmupSteps'), totalSteps: ctx.param('totalSteps'), minLr: ctx.param('minLr', 0) }));
   },
 
-  clipGradNorm(ctx) {
+  async clipGradNorm(ctx) {
     const names = numbered(ctx, 'grad');
     const grads = new Map(names.map((n) => [n, ctx.input(n)]));
-    const r = clipGradNorm(grads, ctx.param('maxNorm'), ctx.param('normType', 2));
+    const r = await clipGradNorm(grads, ctx.param('maxNorm'), ctx.param('normType', 2));
     try {
       ctx.expectClose('totalNorm', r.totalNorm);
       names.forEach((n, i) => ctx.expectClose(`clipped${i}`, r.grads.get(n)!));

@@ -1,18 +1,11 @@
 // Helpers shared by the kernels' tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
-import { describe } from 'vitest';
 import { useBackend } from '../backend';
-import { testBackends } from '../testing/backends';
+import { describeBackends } from '../testing/backends';
 import { registerLelKernels } from './register';
 
-/** One `describe` per installed backend, switched to that backend with LEL's kernels registered. */
-export function describeEachBackend(name: string, body: (backend: string) => void): void {
-  for (const backend of testBackends()) {
-    describe(`${name} [${backend}]`, () => {
-      body(backend);
-    });
-  }
-}
+/** One `describe` per test backend (see {@link describeBackends}); the kernels' tests register LEL's kernels in it. */
+export const describeEachBackend = describeBackends;
 
 /** Switch backend (inside a test) after registering LEL's kernels. */
 export async function onBackend(backend: string): Promise<void> {

@@ -220,11 +220,11 @@ describe.each(['cpu'])('defineMethod / runMethod [%s]', (backend) => {
           modules: { student, probe },
           optimizers: [oS, oP],
           data: { labeled: (_e: number, r: Rng) => batchesOf(data.x, data.y, 4, r) },
-          trainStep: (b: { x: tf.Tensor2D; y?: tf.Tensor1D }) => {
-            const a = computeGradients(() => crossEntropy(student.forward(b.x), b.y!) as tf.Scalar, student.namedParameters('student'));
+          trainStep: async (b: { x: tf.Tensor2D; y?: tf.Tensor1D }) => {
+            const a = await computeGradients(() => crossEntropy(student.forward(b.x), b.y!) as tf.Scalar, student.namedParameters('student'));
             oS.step(a.grads);
             tf.dispose([...a.grads.values()]);
-            const p = computeGradients(() => crossEntropy(probe.forward(stopGradient(student.forward(b.x))), b.y!) as tf.Scalar, probe.namedParameters('probe'));
+            const p = await computeGradients(() => crossEntropy(probe.forward(stopGradient(student.forward(b.x))), b.y!) as tf.Scalar, probe.namedParameters('probe'));
             oP.step(p.grads);
             tf.dispose([...p.grads.values()]);
             return { student: a.loss, probe: p.loss };

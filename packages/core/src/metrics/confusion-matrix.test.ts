@@ -16,10 +16,10 @@ describe.each(testBackends())('ConfusionMatrix [%s]', (backend) => {
     const a = new ConfusionMatrix(3, { ignoreIndex: 255 });
     a.add(pred.slice(0, 4), target.slice(0, 4)).add(pred.slice(4), target.slice(4));
     const b = new ConfusionMatrix(3, { ignoreIndex: 255 });
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const p = tf.tensor2d(pred, [2, 4], 'int32');
       const t = tf.tensor2d(target, [2, 4], 'int32');
-      b.add(p, t);
+      await b.add(p, t);
       tf.dispose([p, t]);
     });
     expect(b.matrix).toEqual(a.matrix);
@@ -57,12 +57,12 @@ describe.each(testBackends())('ConfusionMatrix [%s]', (backend) => {
     const t = tf.tensor1d([0, 1, 4], 'int32');
     const f = tf.tensor1d([0, 1, 1], 'float32');
     const q = tf.tensor1d([0, 1], 'int32');
-    await expectNoLeaks(() => {
-      expect(() => cm.add(good, t)).toThrow(/1 "target" value\(s\) outside \[0, 3\)/);
-      expect(() => cm.add(p, good)).toThrow(/1 "pred" value\(s\) outside \[0, 3\)/);
-      expect(() => cm.add(f, t)).toThrow(/"pred" must be an int32 tensor/);
-      expect(() => cm.add(q, t)).toThrow(/"pred" has shape \[2\] but "target" has shape \[3\]/);
-      expect(() => cm.add(good, [0, 1, 2])).toThrow(/both be tensors or both be arrays/);
+    await expectNoLeaks(async () => {
+      await expect(cm.add(good, t)).rejects.toThrow(/1 "target" value\(s\) outside \[0, 3\)/);
+      await expect(cm.add(p, good)).rejects.toThrow(/1 "pred" value\(s\) outside \[0, 3\)/);
+      await expect(cm.add(f, t)).rejects.toThrow(/"pred" must be an int32 tensor/);
+      await expect(cm.add(q, t)).rejects.toThrow(/"pred" has shape \[2\] but "target" has shape \[3\]/);
+      await expect(cm.add(good, [0, 1, 2])).rejects.toThrow(/both be tensors or both be arrays/);
     });
     tf.dispose([p, good, t, f, q]);
     expect(cm.numValid).toBe(0);

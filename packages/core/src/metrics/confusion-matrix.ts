@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { scoped } from '../scope';
+import { readValues } from '../tensor-read';
 
 /** Options of {@link ConfusionMatrix}. */
 export interface ConfusionMatrixOptions {
@@ -34,19 +35,23 @@ export class ConfusionMatrix {
 
   /**
    * Accumulate one batch. `pred` and `target` hold class indices and have the same number of elements
-   * (tensors: int32, same shape). Tensors are counted on the device and not disposed.
+   * (tensors: int32, same shape). Arrays are counted at once (returns the matrix). Tensors are counted on the device
+   * and not disposed; their counts are read back asynchronously (one small read per batch, so it runs on every
+   * backend): `await` the returned promise. A bad batch leaves the matrix unchanged.
    */
-  add(pred: LabelInput, target: LabelInput): this {
-    if (pred instanceof tf.Tensor || target instanceof tf.Tensor) {
-      if (!(pred instanceof tf.Tensor) || !(target instanceof tf.Tensor)) {
-        throw new Error('ConfusionMatrix.add: "pred" and "target" must both be tensors or both be arrays');
-      }
-      this.addTensors(pred, target);
-    } else this.addArrays(pred, target);
+  add(pred: ArrayLike<number>, target: ArrayLike<number>): this;
+  add(pred: tf.Tensor, target: tf.Tensor): Promise<this>;
+  add(pred: LabelInput, target: LabelInput): this | Promise<this>;
+  add(pred: LabelInput, target: LabelInput): this | Promise<this> {
+    if (pred instanceof tf.Tensor || target instanceof tf.Tensor) return this.addTensors(pred, target);
+    this.addArrays(pred, target);
     return this;
   }
 
-  private addTensors(pred: tf.Tensor, target: tf.Tensor): void {
+  private async addTensors(pred: LabelInput, target: LabelInput): Promise<this> {
+    if (!(pred instanceof tf.Tensor) || !(target instanceof tf.Tensor)) {
+      throw new Error('ConfusionMatrix.add: "pred" and "target" must both be tensors or both be arrays');
+    }
     for (const [name, t] of [['pred', pred], ['target', target]] as const) {
       if (t.dtype !== 'int32') throw new Error(`ConfusionMatrix.add: "${name}" must be an int32 tensor of class indices, got ${t.dtype}`);
     }
@@ -70,8 +75,7 @@ export class ConfusionMatrix {
       const hist = tf.bincount(index as tf.Tensor1D, tf.tensor1d([], 'int32'), c * c + 1);
       return tf.concat([tf.cast(hist, 'int32'), tf.stack([badT, badP])]);
     });
-    const data = out.dataSync();
-    out.dispose();
+    const data = await readValues(out, { dispose: true });
     const badT = data[c * c + 1]!;
     const badP = data[c * c + 2]!;
     if (badT > 0) throw new Error(`ConfusionMatrix.add: ${badT} "target" value(s) outside [0, ${c}) and not ignoreIndex (${this.ignoreIndex})`);
@@ -80,6 +84,7 @@ export class ConfusionMatrix {
       this.counts[k] = this.counts[k]! + data[k]!;
       this.valid += data[k]!;
     }
+    return this;
   }
 
   private addArrays(pred: ArrayLike<number>, target: ArrayLike<number>): void {

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** A 1-D sequence of numbers: a tensor (read back to the host) or any array-like. */
-export type NumericInput = tf.Tensor | ArrayLike<number>;
+/**
+ * A 1-D sequence of numbers on the host (any array-like). These metrics are host-side (as sklearn/scipy): a tensor
+ * is read first with `await readValues(t)`, since a synchronous read throws on webgpu and stalls every GPU queue.
+ */
+export type NumericInput = ArrayLike<number>;
 
-/** Host copy of `v` as a plain number array (tensors are read, not disposed). */
+/** Host copy of `v` as a plain number array; a tensor is an error that says how to read it. */
 export function toNumbers(v: NumericInput, what: string): number[] {
-  if (v instanceof tf.Tensor) return Array.from(v.dataSync() as ArrayLike<number>);
+  if ((v as unknown) instanceof tf.Tensor) {
+    throw new Error(`${what}: got a tensor; these metrics take host values: read it first with \`await readValues(t)\` (@lel/core)`);
+  }
   if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
     throw new Error(`${what}: expected a tensor or an array of numbers`);
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { scoped } from '../scope';
+import { readScalar } from '../tensor-read';
 
 /** Result of {@link clipGradNorm}. */
 export interface ClipGradNormResult {
@@ -13,9 +14,9 @@ export interface ClipGradNormResult {
  * Rescale gradients so that their global norm is at most `maxNorm`, as `torch.nn.utils.clip_grad_norm_`:
  * total = ‖(‖g₁‖ₚ, …, ‖gₙ‖ₚ)‖ₚ over every gradient (p = `normType`, `Infinity` for the max norm);
  * coef = maxNorm / (total + 1e-6); gradients are multiplied by coef only when coef < 1. The input
- * gradients are not disposed.
+ * gradients are not disposed. The norm is read back asynchronously (works on every backend).
  */
-export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number, normType = 2): ClipGradNormResult {
+export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number, normType = 2): Promise<ClipGradNormResult> {
   if (!(maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be >= 0, got ${maxNorm}`);
   if (!(normType > 0)) throw new Error(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
   const names = [...grads.keys()];
@@ -30,7 +31,12 @@ export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number, nor
     const coef = tf.minimum(tf.div(maxNorm, tf.add(total, 1e-6)), 1);
     return [total, ...g32.map((g) => tf.mul(g, coef))];
   });
-  const totalNorm = total!.dataSync()[0]!;
-  total!.dispose();
+  let totalNorm: number;
+  try {
+    totalNorm = await readScalar(total!, { dispose: true });
+  } catch (e) {
+    tf.dispose(clipped);
+    throw e;
+  }
   return { totalNorm, grads: new Map(names.map((n, i) => [n, clipped[i]!])) };
 }

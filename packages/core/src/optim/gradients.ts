@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradient functions; tf.variableGrads needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { scoped } from '../scope';
+import { readAll, readScalar } from '../tensor-read';
 import type { NamedParameter } from './optimizer';
 
 /** What a loss function for {@link computeGradients} returns: the loss, or its total and named parts. */
@@ -20,10 +21,10 @@ export interface ComputedGradients {
 /**
  * Gradients of `lossFn` with respect to the trainable parameters among `params`, keyed by their
  * hierarchical names (tfjs's `variableGrads` keys them by engine variable names). Frozen parameters and
- * parameters the loss does not depend on get no entry. Every intermediate tensor is freed; the parts'
- * values are read back as numbers.
+ * parameters the loss does not depend on get no entry. Every intermediate tensor is freed; the loss and its parts
+ * are read back as numbers asynchronously (one device round trip), so it runs on every backend.
  */
-export function computeGradients(lossFn: () => LossOutput, params: NamedParameter[]): ComputedGradients {
+export async function computeGradients(lossFn: () => LossOutput, params: NamedParameter[]): Promise<ComputedGradients> {
   const trainable = params.filter(([, p]) => p.trainable);
   if (trainable.length === 0) throw new Error('computeGradients: no trainable parameter among the given parameters');
   const nameOf = new Map<string, string>();
@@ -61,27 +62,30 @@ export function computeGradients(lossFn: () => LossOutput, params: NamedParamete
     throw new Error(`computeGradients: ${problem}`);
   }
 
-  const parts: Record<string, number> = {};
-  for (const [k, v] of Object.entries(kept)) parts[k] = v.dataSync()[0]!;
-  tf.dispose(Object.values(kept));
-  const loss = result.value.dataSync()[0]!;
-  result.value.dispose();
   const grads = new Map<string, tf.Tensor>();
   for (const [engineName, g] of Object.entries(result.grads)) {
     const name = nameOf.get(engineName);
     if (name === undefined) g.dispose();
     else grads.set(name, g);
   }
-  return { loss, parts, grads };
+  const keys = Object.keys(kept);
+  let values: ArrayLike<number>[];
+  try {
+    values = await readAll([result.value, ...keys.map((k) => kept[k]!)], { dispose: true });
+  } catch (e) {
+    tf.dispose([...grads.values()]);
+    throw e;
+  }
+  const parts: Record<string, number> = {};
+  keys.forEach((k, i) => (parts[k] = values[i + 1]![0]!));
+  return { loss: values[0]![0]!, parts, grads };
 }
 
-/** Whether any gradient holds a NaN or ±Infinity (one device read for the whole map). */
-export function hasNonFinite(grads: Map<string, tf.Tensor>): boolean {
+/** Whether any gradient holds a NaN or ±Infinity (one asynchronous device read for the whole map). */
+export async function hasNonFinite(grads: Map<string, tf.Tensor>): Promise<boolean> {
   if (grads.size === 0) return false;
   const flag = scoped('hasNonFinite', () =>
     tf.addN([...grads.values()].map((g) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(g)), 'int32')))),
   );
-  const n = flag.dataSync()[0]!;
-  flag.dispose();
-  return n > 0;
+  return (await readScalar(flag, { dispose: true })) > 0;
 }

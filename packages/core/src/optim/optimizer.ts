@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Parameter } from '../module/parameter';
+import { readAll } from '../tensor-read';
 
 /** A named parameter, as returned by `Module.namedParameters()`. */
 export type NamedParameter = [name: string, param: Parameter];
@@ -148,9 +149,10 @@ export abstract class Optimizer {
    * Restore state saved by {@link stateDict}, replacing the current state. Names must be `step` or
    * `<kind>.<param name>` for this optimiser's kinds and parameters, slot shapes must equal their
    * parameter's, counters must be scalars, and a parameter's kinds must be all present or all absent;
-   * any defect is an error listing every problem, and nothing is changed. Tensors are copied.
+   * any defect is an error listing every problem, and nothing is changed. Tensors are copied; the step count and
+   * counters are read asynchronously (works on every backend).
    */
-  loadStateDict(state: Map<string, tf.Tensor>): void {
+  async loadStateDict(state: Map<string, tf.Tensor>): Promise<void> {
     const cls = this.constructor.name;
     const problems: string[] = [];
     const kinds = [...this.slotKinds, ...this.counterKinds];
@@ -180,15 +182,16 @@ export abstract class Optimizer {
     }
     if (problems.length > 0) throw new Error(`${cls}.loadStateDict: state does not match this optimiser:\n  ${problems.join('\n  ')}`);
 
+    const counterKeys = [...state.keys()].filter((key) => key !== STEP_KEY && this.counterKinds.some((k) => key.startsWith(k + '.')));
+    const read = await readAll([stepT!, ...counterKeys.map((k) => state.get(k)!)]);
     for (const v of this.slots.values()) v.dispose();
     this.slots.clear();
     this.counters.clear();
-    const readInt = (t: tf.Tensor) => Math.round(t.dataSync()[0]!);
-    this.stepCount = readInt(stepT!);
+    this.stepCount = Math.round(read[0]![0]!);
+    counterKeys.forEach((key, i) => this.counters.set(key, Math.round(read[i + 1]![0]!)));
     for (const [key, t] of state) {
-      if (key === STEP_KEY) continue;
-      if (this.counterKinds.some((k) => key.startsWith(k + '.'))) this.counters.set(key, readInt(t));
-      else this.slots.set(key, tf.tidy(() => tf.variable(t.dtype === 'float32' ? t.clone() : tf.cast(t, 'float32'), false)));
+      if (key === STEP_KEY || counterKeys.includes(key)) continue;
+      this.slots.set(key, tf.tidy(() => tf.variable(t.dtype === 'float32' ? t.clone() : tf.cast(t, 'float32'), false)));
     }
   }
 

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { useBackend } from '../backend';
-import { testBackends } from '../testing/backends';
+import { describeBackends } from '../testing/backends';
 import { expectNoLeaks } from '../testing/leaks';
 import { stopGradient } from './stop-gradient';
 
-describe.each(testBackends())('stopGradient [%s]', (backend) => {
+describeBackends('stopGradient', (backend) => {
   test('passes the value, blocks the gradient, and outlives the input without a copy or a leak', async () => {
     await useBackend(backend as never);
     const x = tf.tensor1d([1, -2, 3]);

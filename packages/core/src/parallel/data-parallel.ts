@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import { readAll } from '../tensor-read';
 import type { FromWorker, ReplicaSpec, ToWorker } from './protocol';
 import { allocateSlots, clearError, weightedAverage } from './shared-slots';
 
@@ -182,7 +183,7 @@ export class DataParallel {
   async gradients(params: tf.Tensor[], batchSize: number, payload?: (start: number, count: number) => unknown): Promise<ParallelGradients> {
     if (params.length !== this.shapes.length) throw new Error(`DataParallel: ${params.length} params given, replicas have ${this.shapes.length}`);
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`DataParallel.gradients: batchSize must be a positive integer, got ${batchSize}`);
-    const weights = params.map((p) => p.dataSync() as Float32Array);
+    const weights = (await readAll(params)) as Float32Array[];
     const shards = shardsOf(batchSize, Math.min(this.workers.length, batchSize));
     const replies = await Promise.all(
       shards.map((s, i) => this.request(i, 'grad', (id) => ({ type: 'grad', id, weights, start: s.start, count: s.count, payload: payload?.(s.start, s.count) }))),

@@ -25,11 +25,11 @@ function assignWeights(t: ParallelTask, weights: Float32Array[]): void {
  * Loss and gradients of one shard; gradients of params the loss does not reach are zeros. `write` gets a
  * view that is valid only during the call (no copy on wasm/cpu).
  */
-function shardGradients(t: ParallelTask, start: number, count: number, payload: unknown, write: (i: number, g: Float32Array | undefined) => void): number {
+async function shardGradients(t: ParallelTask, start: number, count: number, payload: unknown, write: (i: number, g: Float32Array | undefined) => void): Promise<number> {
   const { value, grads } = tf.variableGrads(() => t.loss({ start, count, payload }), t.params);
   try {
-    t.params.forEach((p, i) => write(i, grads[p.name] ? float32View(grads[p.name]!) : undefined));
-    return value.dataSync()[0]!;
+    for (const [i, p] of t.params.entries()) write(i, grads[p.name] ? await float32View(grads[p.name]!) : undefined);
+    return (await value.data())[0]!;
   } finally {
     tf.dispose([value, grads as unknown as TensorContainer]);
   }
@@ -39,7 +39,7 @@ function shardGradients(t: ParallelTask, start: number, count: number, payload: 
  * One in-worker step: this shard's gradients into this worker's shared slot, a barrier, the fixed-order
  * weighted average of all slots (identical bits in every worker), then the task's own update.
  */
-function step(t: ParallelTask, msg: Extract<ToWorker, { type: 'step' }>): number {
+async function step(t: ParallelTask, msg: Extract<ToWorker, { type: 'step' }>): Promise<number> {
   if (!shared) throw new Error('worker: step before attach');
   if (!t.applyGradients) throw new Error('DataParallel.step: the task has no applyGradients(grads, update)');
   const mine = shared.slots[shared.spec.index]!;
@@ -48,7 +48,7 @@ function step(t: ParallelTask, msg: Extract<ToWorker, { type: 'step' }>): number
   try {
     if (msg.count > 0) {
       let off = 0;
-      loss = shardGradients(t, msg.start, msg.count, msg.payload, (i, g) => {
+      loss = await shardGradients(t, msg.start, msg.count, msg.payload, (i, g) => {
         const size = t.params[i]!.size;
         if (g) mine.set(g, off);
         else mine.fill(0, off, off + size);
@@ -109,14 +109,14 @@ port.on('message', async (msg: ToWorker) => {
         const t0 = performance.now();
         assignWeights(t, msg.weights);
         const out: Float32Array[] = [];
-        const loss = shardGradients(t, msg.start, msg.count, msg.payload, (i, g) => out.push(g ? g.slice() : new Float32Array(t.params[i]!.size)));
+        const loss = await shardGradients(t, msg.start, msg.count, msg.payload, (i, g) => out.push(g ? g.slice() : new Float32Array(t.params[i]!.size)));
         post({ type: 'grad', id: msg.id, loss, grads: out, ms: performance.now() - t0 }, out.map((g) => g.buffer as ArrayBuffer));
       } else if (msg.type === 'step') {
         const t0 = performance.now();
-        const loss = step(t, msg);
+        const loss = await step(t, msg);
         post({ type: 'stepped', id: msg.id, loss, ms: performance.now() - t0 });
       } else if (msg.type === 'getWeights') {
-        const weights = t.params.map((p) => (p.dataSync() as Float32Array).slice());
+        const weights = (await Promise.all(t.params.map((p) => p.data()))).map((w) => Float32Array.from(w as ArrayLike<number>));
         post({ type: 'weights', id: msg.id, weights }, weights.map((w) => w.buffer as ArrayBuffer));
       } else if (msg.type === 'setWeights') {
         assignWeights(t, msg.weights);

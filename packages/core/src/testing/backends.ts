@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { describe } from 'vitest';
 import { useBackend } from '../backend';
 
 const require = createRequire(import.meta.url);
@@ -45,4 +46,23 @@ export function webgpuSkipReason(): Promise<string | undefined> {
     }
   })();
   return webgpuReason;
+}
+
+// Known before suites are collected (top-level await; only when a webgpu pass is asked for), so a webgpu suite
+// without an adapter is skipped with the reason in its title instead of failing in its hooks.
+const webgpuReasonAtLoad = testBackends().includes('webgpu') ? await webgpuSkipReason() : undefined;
+
+/**
+ * One `describe(`${name} [backend]`)` per {@link testBackends} entry, minus `exclude`. On webgpu without an adapter
+ * the suite is skipped and its title says why.
+ */
+export function describeBackends(name: string, body: (backend: string) => void, options: { exclude?: string[] } = {}): void {
+  for (const backend of testBackends()) {
+    if (options.exclude?.includes(backend)) continue;
+    if (backend === 'webgpu' && webgpuReasonAtLoad) {
+      describe.skip(`${name} [webgpu skipped: ${webgpuReasonAtLoad}]`, () => body(backend));
+      continue;
+    }
+    describe(`${name} [${backend}]`, () => body(backend));
+  }
 }

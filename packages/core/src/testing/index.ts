@@ -1,6 +1,6 @@
 export { describeGolden, loadGoldenFile, compareClose, isGoldenTensor, GoldenContext } from './golden';
 export type { GoldenCase, GoldenFile, GoldenTensor, GoldenValue, GoldenHandler, DescribeGoldenOptions } from './golden';
-export { testBackends, webgpuSkipReason } from './backends';
+export { describeBackends, testBackends, webgpuSkipReason } from './backends';
 export { expectNoLeaks, expectFlatMemory, tidyAsync } from './leaks';
 export { gradCheck } from './gradcheck';
 export type { GradCheckOptions } from './gradcheck';
@@ -12,5 +12,5 @@ export { fuzzParameters, runProperty, isFuzzMode, PROPERTY_TEST_SEED } from './f
 export type { FuzzParameters, PropertyRunDetails } from './fuzz';
 export { measureInChild } from './measure';
 export type { ChildMeasurement, MeasureInChildOptions } from './measure';
-export { describeTrajectory, loadSuiteFixture, compareStepParts, compareFinalState, disposeSuiteFixture } from './trajectory-suite';
+export { describeTrajectory, loadSuiteFixture, compareStepParts, compareFinalState, disposeSuiteFixture, trajectoryStepLimit } from './trajectory-suite';
 export type { SuiteFixture, SuiteRun, SuiteTolerance } from './trajectory-suite';

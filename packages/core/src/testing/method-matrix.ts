@@ -188,7 +188,7 @@ function lossValue(out: tf.Scalar | LossParts): number {
 }
 
 async function trainStep(s: MethodSetup, opt: Adam): Promise<number> {
-  const { loss, grads } = computeGradients(s.loss, s.model.trainableParameters());
+  const { loss, grads } = await computeGradients(s.loss, s.model.trainableParameters());
   opt.step(grads);
   tf.dispose([...grads.values()]);
   return loss;

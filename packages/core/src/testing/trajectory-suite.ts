@@ -5,7 +5,21 @@ import { describe, expect, test } from 'vitest';
 import { useBackend } from '../backend';
 import { readSafetensorsFile } from '../io/safetensors-file';
 import { toTensorMap } from '../io/safetensors';
-import { testBackends } from './backends';
+import { testBackends, webgpuSkipReason } from './backends';
+
+/**
+ * Steps a trajectory runs on webgpu unless the suite says otherwise (env `LEL_WEBGPU_TRAJECTORY_STEPS` overrides):
+ * CI's webgpu pass runs on lavapipe, a software Vulkan on the CPU, where a step costs seconds.
+ */
+const WEBGPU_STEPS = Number(process.env.LEL_WEBGPU_TRAJECTORY_STEPS ?? 3);
+
+/**
+ * How many steps of a `total`-step trajectory to run on `backend`: all of them, except on webgpu (see
+ * {@link WEBGPU_STEPS}), where the first steps' losses are compared and the final weights are not.
+ */
+export function trajectoryStepLimit(backend: string, total: number): number {
+  return backend === 'webgpu' ? Math.min(total, WEBGPU_STEPS) : total;
+}
 
 /** Tolerances of a trajectory comparison (stated in the fixture, written by its reference script). */
 export interface SuiteTolerance {
@@ -157,7 +171,8 @@ export function describeTrajectory<D = Record<string, unknown>>(
     parts?: string[];
     /**
      * Steps to run per backend when fewer than the fixture's (e.g. `{ cpu: 12 }`: the pure-JavaScript backend is
-     * slow): those steps' losses are compared, the final weights only after a full run.
+     * slow): those steps' losses are compared, the final weights only after a full run. `webgpu` defaults to
+     * {@link WEBGPU_STEPS}.
      */
     steps?: Record<string, number>;
   } = {},
@@ -166,11 +181,15 @@ export function describeTrajectory<D = Record<string, unknown>>(
     describe(`trajectory ${name} [${backend}]`, () => {
       test(
         'per-step losses and final weights match the PyTorch reference',
-        async () => {
+        async (t) => {
+          if (backend === 'webgpu') {
+            const reason = await webgpuSkipReason();
+            if (reason) t.skip(`webgpu: ${reason}`);
+          }
           await useBackend(backend as never);
           const fixture = await loadSuiteFixture<D>(json);
           const total = fixture.doc.steps.length;
-          const steps = Math.min(total, options.steps?.[backend] ?? total);
+          const steps = Math.min(total, options.steps?.[backend] ?? (backend === 'webgpu' ? WEBGPU_STEPS : total));
           const expected = fixture.doc.steps.slice(0, steps);
           const before = tf.memory().numTensors;
           try {

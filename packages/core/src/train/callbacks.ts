@@ -67,7 +67,7 @@ export class CallbackList<U = unknown> {
    * Restore states and tensors saved by {@link states}/{@link tensors}. A stateful callback without saved
    * state is an error unless `partial` (e.g. a callback added after the checkpoint was written).
    */
-  load(states: Record<string, unknown>, tensors: Map<string, tf.Tensor>, partial = false): void {
+  async load(states: Record<string, unknown>, tensors: Map<string, tf.Tensor>, partial = false): Promise<void> {
     const problems = this.checkLoad(states);
     if (problems.length > 0 && !partial) {
       throw new Error(`Checkpoint does not match the callbacks:\n  ${problems.join('\n  ')}\n(load it as partial to skip them)`);
@@ -79,7 +79,7 @@ export class CallbackList<U = unknown> {
         const prefix = `${cb.name}/`;
         const mine = new Map<string, tf.Tensor>();
         for (const [k, t] of tensors) if (k.startsWith(prefix)) mine.set(k.slice(prefix.length), t);
-        cb.loadTensors(mine);
+        await cb.loadTensors(mine);
       }
     }
   }

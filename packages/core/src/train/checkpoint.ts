@@ -505,16 +505,16 @@ export async function loadCheckpoint(ref: string, target: CheckpointContents, op
 
     // Apply.
     if (optimizers.length > 0 && manifest.optimizers.length === optimizers.length) {
-      optimizers.forEach((o, i) => {
+      for (const [i, o] of optimizers.entries()) {
         try {
-          o.loadStateDict(optStates[i]!);
+          await o.loadStateDict(optStates[i]!);
           o.lr = manifest.optimizers[i]!.lr;
           o.stepCount = manifest.optimizers[i]!.stepCount;
         } catch (e) {
           if (!partial) throw new Error(`Checkpoint ${dir}: optimiser ${i}: ${(e as Error).message}`);
           skipped.push(`optimiser ${i}: ${(e as Error).message}`);
         }
-      });
+      }
     }
     for (const [key, m] of named) {
       const sub = new Map<string, tf.Tensor>();
@@ -527,7 +527,7 @@ export async function loadCheckpoint(ref: string, target: CheckpointContents, op
     named.forEach(([, m], i) => {
       if (savedModuleState) m.loadExtraStateDict(moduleStates[i]!, { strict: false });
     });
-    cbList.load(manifest.callbacks, cbTensors, true);
+    await cbList.load(manifest.callbacks, cbTensors, true);
     if (target.rng && manifest.rng) target.rng.setState(manifest.rng);
     if (target.globalRng && manifest.globalRng) target.globalRng.setState(manifest.globalRng);
     return { dir, manifest, report, skipped, warnings };

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { expect, test } from 'vitest';
 import { useBackend } from '../backend';
-import { cosineWithWarmup, crossEntropy, fit, Linear, Rng, SGD, type DataSource } from '../index';
+import { cosineWithWarmup, crossEntropy, fit, Linear, readScalar, Rng, SGD, type DataSource } from '../index';
 import { readJsonl } from '../node';
 // Node's host (run folders, checkpoints): @lel/core installs it in Node; these tests import the modules directly.
 import '../node';
@@ -34,10 +34,13 @@ test('TRAINING.md example: train a tiny classifier with logging, then resume it'
   async function train(extra: { maxSteps?: number; resume?: 'last'; progress?: 'none' } = {}) {
     const model = new Linear(2, 2, { rng: new Rng(1) });
     const accuracy = () =>
-      tf.tidy(() => {
-        const logits = model.forward(tf.tensor2d(xs, [64, 2]));
-        return tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(ys, 'int32')), 'float32')).dataSync()[0]!;
-      });
+      readScalar(
+        tf.tidy(() => {
+          const logits = model.forward(tf.tensor2d(xs, [64, 2]));
+          return tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(ys, 'int32')), 'float32'));
+        }),
+        { dispose: true },
+      );
     const result = await fit({
       model,
       optimizer: new SGD(model.trainableParameters(), { lr: 0.5, momentum: 0.9 }),
@@ -45,7 +48,7 @@ test('TRAINING.md example: train a tiny classifier with logging, then resume it'
       data: { labeled: data },
       step: (b) => ({ total: crossEntropy(model.forward(b.x), b.y) as tf.Scalar }),
       epochs: 10, // 4 batches per epoch: 40 steps
-      evaluate: () => ({ acc: accuracy() }),
+      evaluate: async () => ({ acc: await accuracy() }),
       runDir, // metrics.jsonl, config.json, checkpoints/
       config: { lr: 0.5, epochs: 10 }, // saved as config.json; its hash guards resume
       checkpoint: { every: { epochs: 2 }, keepLast: 2, best: { metric: 'acc', mode: 'max' } },

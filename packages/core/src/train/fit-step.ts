@@ -40,7 +40,7 @@ export interface CustomStepArgs<L, U> {
  */
 export async function lossStep<L, U>(a: LossStepArgs<L, U>): Promise<StepMetrics> {
   const { ctx } = a;
-  const { loss, parts, grads } = computeGradients(() => a.loss(a.batch, ctx), a.params);
+  const { loss, parts, grads } = await computeGradients(() => a.loss(a.batch, ctx), a.params);
   let g = grads;
   try {
     const values: Record<string, number> = { loss, ...parts };
@@ -53,12 +53,12 @@ export async function lossStep<L, U>(a: LossStepArgs<L, U>): Promise<StepMetrics
     }
     const metrics: StepMetrics = { ...values };
     if (a.gradClipNorm !== undefined) {
-      const r = clipGradNorm(g, a.gradClipNorm);
+      const r = await clipGradNorm(g, a.gradClipNorm);
       tf.dispose([...g.values()]);
       g = r.grads;
       metrics.grad_norm = r.totalNorm;
     }
-    if (a.nanGuard.enabled && a.nanGuard.grads && hasNonFinite(g)) {
+    if (a.nanGuard.enabled && a.nanGuard.grads && (await hasNonFinite(g))) {
       const bad = await nonFiniteTensors(g);
       throw new NonFiniteLossError({
         kind: 'gradients',

@@ -92,6 +92,9 @@ export interface Callback<U = unknown> {
   loadState?(state: unknown): void;
   /** Tensors saved in checkpoints (e.g. SWA's averaged weights), by name. Live tensors: the loop copies nothing. */
   tensors?(): Map<string, tf.Tensor>;
-  /** Restore tensors saved by {@link tensors}; the map's tensors are disposed by the caller afterwards. */
-  loadTensors?(tensors: Map<string, tf.Tensor>): void;
+  /**
+   * Restore tensors saved by {@link tensors}; the map's tensors are disposed by the caller afterwards (after the
+   * returned promise settles, so a callback may read them asynchronously).
+   */
+  loadTensors?(tensors: Map<string, tf.Tensor>): void | Promise<void>;
 }

@@ -99,7 +99,7 @@ export async function pretrainMlm(options: MlmPretrainOptions): Promise<MlmPretr
       const labels = tf.tensor1d(masked.labels, 'int32');
       try {
         optimizer.lr = schedule.lrAt(step + 1);
-        const { loss, grads } = computeGradients(() => crossEntropy(model.mlmLogits({ inputIds, attentionMask }, positions), labels) as tf.Scalar, params);
+        const { loss, grads } = await computeGradients(() => crossEntropy(model.mlmLogits({ inputIds, attentionMask }, positions), labels) as tf.Scalar, params);
         optimizer.step(grads);
         tf.dispose([...grads.values()]);
         if (!Number.isFinite(loss)) throw new Error(`pretrainMlm: loss became ${loss} at step ${step}`);

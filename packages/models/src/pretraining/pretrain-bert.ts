@@ -129,12 +129,12 @@ export async function pretrainBert(o: PretrainBertOptions): Promise<FitResult> {
           loss = r.loss;
           grads = new Map(params.map(([n], i) => [n, r.grads[i]!]));
         } else {
-          const r = computeGradients(() => ({ ...pretrainingLoss(model, batch) }), params);
+          const r = await computeGradients(() => ({ ...pretrainingLoss(model, batch) }), params);
           loss = r.loss;
           grads = r.grads;
           Object.assign(parts, r.parts);
         }
-        const clipped = clipGradNorm(grads, clip);
+        const clipped = await clipGradNorm(grads, clip);
         tf.dispose([...grads.values()]);
         optimizer.step(clipped.grads);
         tf.dispose([...clipped.grads.values()]);

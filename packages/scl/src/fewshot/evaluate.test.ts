@@ -23,7 +23,7 @@ describe('few-shot evaluation', () => {
     const model = new SclModel({ numClasses: 2, inChannels: 1, channels: [4, 4, 8, 8], featDim: 4, rng: new Rng(0) });
     const x = new Rng(1).uniformTensor([3, 32, 32, 1]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
-    const f = extractFeatures(model, x, 2);
+    const f = await extractFeatures(model, x, 2);
     expect(tf.memory().numTensors).toBe(before);
     expect([f.n, f.globalDim, f.spatialDim, f.global.length, f.spatial.length]).toEqual([3, 8, 32, 24, 96]);
     expect(model.training).toBe(true);
@@ -31,7 +31,7 @@ describe('few-shot evaluation', () => {
     model.dispose();
   });
 
-  test('classifyEpisode: logistic regression and ProtoNet on separable features; global, spatial, both', () => {
+  test('classifyEpisode: logistic regression and ProtoNet on separable features; global, spatial, both', async () => {
     const rng = new Rng(5);
     const mk = (labels: number[], d: number) => Float32Array.from({ length: labels.length * d }, (_, i) => (i % d === labels[Math.floor(i / d)]! ? 1 : 0) + 0.1 * rng.normal());
     const sl = [0, 0, 1, 1, 2, 2];
@@ -39,7 +39,7 @@ describe('few-shot evaluation', () => {
     const ep = { support: { global: mk(sl, 4), spatial: mk(sl, 6) }, supportLabels: sl, query: { global: mk(ql, 4), spatial: mk(ql, 6) }, globalDim: 4, spatialDim: 6 };
     for (const classifier of ['logreg', 'protonet'] as const) {
       for (const features of ['global', 'spatial', 'both'] as const) {
-        expect(Array.from(classifyEpisode(ep, { classifier, features })), `${classifier}/${features}`).toEqual(ql);
+        expect(Array.from(await classifyEpisode(ep, { classifier, features })), `${classifier}/${features}`).toEqual(ql);
       }
     }
   });
@@ -48,11 +48,11 @@ describe('few-shot evaluation', () => {
     await useBackend('cpu');
     const data = toyData(6, 4);
     const model = new SclModel({ numClasses: 2, inChannels: 1, channels: [4, 4, 8, 8], featDim: 4, rng: new Rng(0) });
-    const r = evaluateFewShot(model, data, { nWay: 3, kShot: 1, nQuery: 3, episodes: 4, nAugSupport: 1 });
+    const r = await evaluateFewShot(model, data, { nWay: 3, kShot: 1, nQuery: 3, episodes: 4, nAugSupport: 1 });
     expect(r.accuracies).toHaveLength(4);
     expect(r.mean).toBeGreaterThan(0.5);
     expect(r.halfWidth).toBeGreaterThanOrEqual(0);
-    const p = evaluateFewShot(model, data, { nWay: 3, kShot: 1, nQuery: 3, episodes: 2, nAugSupport: 2, classifier: 'protonet' });
+    const p = await evaluateFewShot(model, data, { nWay: 3, kShot: 1, nQuery: 3, episodes: 2, nAugSupport: 2, classifier: 'protonet' });
     expect(p.accuracies).toHaveLength(2);
     model.dispose();
   });
@@ -61,11 +61,11 @@ describe('few-shot evaluation', () => {
     await useBackend('cpu');
     const data = toyData(6, 4);
     const model = new SclModel({ numClasses: 2, inChannels: 1, channels: [4, 4, 8, 8], featDim: 4, rng: new Rng(0) });
-    expect(() => evaluateFewShot(model, data, { nWay: 5, kShot: 5, nQuery: 15, episodes: 2 })).toThrow(
+    await expect(evaluateFewShot(model, data, { nWay: 5, kShot: 5, nQuery: 15, episodes: 2 })).rejects.toThrow(
       /5-way 5-shot episode with 15 queries needs 5 classes with at least 20 images each; only 0 of 6 classes have that many \(largest class: 4 images\)/,
     );
-    expect(() => evaluateFewShot(model, data, { nWay: 7, kShot: 1, nQuery: 1, episodes: 2 })).toThrow(/needs 7 classes/);
-    expect(() => evaluateFewShot(model, data, { kShot: 0 })).toThrow(/kShot/);
+    await expect(evaluateFewShot(model, data, { nWay: 7, kShot: 1, nQuery: 1, episodes: 2 })).rejects.toThrow(/needs 7 classes/);
+    await expect(evaluateFewShot(model, data, { kShot: 0 })).rejects.toThrow(/kShot/);
     model.dispose();
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { EpisodeSampler, Rng, validateConfig, type Episode, type HwcImage } from '@lel/core';
+import { EpisodeSampler, Rng, readAll, readValues, validateConfig, type Episode, type HwcImage } from '@lel/core';
 import type { ResNet12Output } from '@lel/models';
 import type { ImageClassificationArrays } from '../data';
 import { imageAt, plainView, sclViewA, stackImages } from '../augment';
@@ -34,9 +34,10 @@ function adaptiveBins(h: number, out: number): [number, number][] {
 
 /**
  * Test-time features (eval_fewshot.py, model in eval mode): the pooled feature and `AdaptiveMaxPool2d(2)` of the
- * last map, flattened. Images are NHWC tensors; the model's train/eval mode is restored afterwards.
+ * last map, flattened. Images are NHWC tensors; the model's train/eval mode is restored afterwards. Features are
+ * read back asynchronously (every backend).
  */
-export function extractFeatures(model: FeatureExtractor, images: tf.Tensor4D, batchSize = 64): ImageFeatures {
+export async function extractFeatures(model: FeatureExtractor, images: tf.Tensor4D, batchSize = 64): Promise<ImageFeatures> {
   const wasTraining = model.training;
   model.eval();
   try {
@@ -51,10 +52,8 @@ export function extractFeatures(model: FeatureExtractor, images: tf.Tensor4D, ba
         const out = model.forward(tf.slice(images, [at, 0, 0, 0], [b, -1, -1, -1]));
         return [out.features, out.featureMap];
       });
-      const g = fT!.dataSync() as Float32Array;
-      const map = mT!.dataSync() as Float32Array;
       const [, h, w, c] = mT!.shape as [number, number, number, number];
-      tf.dispose([fT!, mT!]);
+      const [g, map] = (await readAll([fT!, mT!], { dispose: true })) as [Float32Array, Float32Array];
       gd = g.length / b;
       sd = 4 * c;
       global ??= new Float32Array(n * gd);
@@ -102,7 +101,7 @@ export interface EpisodeFeatures {
 }
 
 /** Probabilities [Q, K] of one feature kind: logistic regression, or the softmax of ProtoNet logits on L2-normalised rows. */
-function probabilities(kind: 'global' | 'spatial', ep: EpisodeFeatures, config: FewShotEvalConfig): { p: Float64Array; classes: number[] } {
+async function probabilities(kind: 'global' | 'spatial', ep: EpisodeFeatures, config: FewShotEvalConfig): Promise<{ p: Float64Array; classes: number[] }> {
   const dim = kind === 'global' ? ep.globalDim : ep.spatialDim;
   const ns = ep.supportLabels.length;
   const s = rowsOf(ep.support[kind], dim, Array.from({ length: ns }, (_, i) => i));
@@ -121,8 +120,8 @@ function probabilities(kind: 'global' | 'spatial', ep: EpisodeFeatures, config: 
   const qT = tf.tensor2d(norm(q), q.shape);
   const { logits, classes } = protoNetLogits(sT, ep.supportLabels, qT);
   const pT = tf.softmax(logits);
-  const p = Float64Array.from(pT.dataSync());
-  tf.dispose([sT, qT, logits, pT]);
+  tf.dispose([sT, qT, logits]);
+  const p = Float64Array.from(await readValues(pT, { dispose: true }));
   return { p, classes };
 }
 
@@ -130,13 +129,13 @@ function probabilities(kind: 'global' | 'spatial', ep: EpisodeFeatures, config: 
  * Classifies one episode's queries (eval/meta_eval.py `meta_test`): a classifier per feature kind, probabilities
  * combined by sum (or max) when both kinds are used, argmax. Returns predicted labels (values of `supportLabels`).
  */
-export function classifyEpisode(ep: EpisodeFeatures, rawConfig: FewShotEvalConfigInput = {}): Int32Array {
+export async function classifyEpisode(ep: EpisodeFeatures, rawConfig: FewShotEvalConfigInput = {}): Promise<Int32Array> {
   const config = validateConfig(FewShotEvalConfigSchema, rawConfig);
   const kinds: ('global' | 'spatial')[] = config.features === 'both' ? ['global', 'spatial'] : [config.features];
   let acc: Float64Array | null = null;
   let classes: number[] = [];
   for (const kind of kinds) {
-    const r = probabilities(kind, ep, config);
+    const r = await probabilities(kind, ep, config);
     classes = r.classes;
     if (!acc) acc = r.p;
     else for (let i = 0; i < acc.length; i++) acc[i] = config.combine === 'sum' ? acc[i]! + r.p[i]! : Math.max(acc[i]!, r.p[i]!);
@@ -159,7 +158,7 @@ export interface FewShotResult extends EpisodeAccuracyCI {
  *
  * @throws when an episode cannot be drawn (kShot + nQuery larger than the images of enough classes).
  */
-export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificationArrays, rawConfig: FewShotEvalConfigInput = {}, options: { imageSize?: number; cropPadding?: number; features?: ImageFeatures } = {}): FewShotResult {
+export async function evaluateFewShot(model: FeatureExtractor, data: ImageClassificationArrays, rawConfig: FewShotEvalConfigInput = {}, options: { imageSize?: number; cropPadding?: number; features?: ImageFeatures } = {}): Promise<FewShotResult> {
   const config = validateConfig(FewShotEvalConfigSchema, rawConfig);
   const counts = new Map<number, number>();
   for (const y of data.labels) counts.set(y, (counts.get(y) ?? 0) + 1);
@@ -173,7 +172,7 @@ export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificati
     );
   }
   const size = options.imageSize ?? data.height;
-  const feats = options.features ?? extractFromImages(model, Array.from({ length: data.n }, (_, i) => plainView(imageAt(data, i), size)));
+  const feats = options.features ?? await extractFromImages(model, Array.from({ length: data.n }, (_, i) => plainView(imageAt(data, i), size)));
   const sampler = new EpisodeSampler({ labels: data.labels, nWay: config.nWay, kShot: config.kShot, nQuery: config.nQuery, episodes: config.episodes, seed: config.seed });
   const augRng = new Rng(`scl-eval-aug/${config.seed}`);
   const accuracies: number[] = [];
@@ -190,14 +189,14 @@ export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificati
           supportLabels.push(ep.supportLabels[j]!);
         });
       }
-      const f = extractFromImages(model, imgs);
+      const f = await extractFromImages(model, imgs);
       support = { global: f.global, spatial: f.spatial };
     } else {
       support = { global: gatherRows(feats.global, feats.globalDim, ep.support), spatial: gatherRows(feats.spatial, feats.spatialDim, ep.support) };
       supportLabels = ep.supportLabels;
     }
     const query = { global: gatherRows(feats.global, feats.globalDim, ep.query), spatial: gatherRows(feats.spatial, feats.spatialDim, ep.query) };
-    const pred = classifyEpisode({ support, supportLabels, query, globalDim: feats.globalDim, spatialDim: feats.spatialDim }, config);
+    const pred = await classifyEpisode({ support, supportLabels, query, globalDim: feats.globalDim, spatialDim: feats.spatialDim }, config);
     let correct = 0;
     pred.forEach((p, i) => (correct += p === ep.queryLabels[i] ? 1 : 0));
     accuracies.push(correct / pred.length);
@@ -205,10 +204,10 @@ export function evaluateFewShot(model: FeatureExtractor, data: ImageClassificati
   return { ...episodeAccuracyCI(accuracies), accuracies, config };
 }
 
-function extractFromImages(model: FeatureExtractor, images: HwcImage[]): ImageFeatures {
+async function extractFromImages(model: FeatureExtractor, images: HwcImage[]): Promise<ImageFeatures> {
   const x = stackImages(images);
   try {
-    return extractFeatures(model, x);
+    return await extractFeatures(model, x);
   } finally {
     x.dispose();
   }

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { dot, normalizeRow, toLabels, toRows, type FeatureMatrix } from './matrix';
 
 /** Options of {@link fitLogisticRegression}. */
@@ -183,7 +182,7 @@ function lbfgs(f: (x: Float64Array, g: Float64Array) => number, x: Float64Array,
  * so it is solved in an orthonormal basis of that span: r ≤ n unknowns per class instead of D, e.g. 25 instead
  * of 2,560 for a 5-shot episode with 512-d features.
  */
-export function fitLogisticRegression(support: FeatureMatrix, labels: tf.Tensor | ArrayLike<number>, options: LogisticRegressionOptions = {}): LogisticRegression {
+export function fitLogisticRegression(support: FeatureMatrix, labels: ArrayLike<number>, options: LogisticRegressionOptions = {}): LogisticRegression {
   const fn = 'fitLogisticRegression';
   const C = options.C ?? 1;
   const maxIter = options.maxIter ?? 1000;

@@ -1,14 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** A row-major feature matrix: a 2-D tensor, or flat data with its shape ([rows, cols]). */
-export type FeatureMatrix = tf.Tensor | { data: ArrayLike<number>; shape: readonly number[] };
+/**
+ * A row-major feature matrix on the host: flat data with its shape ([rows, cols]). The few-shot classifiers run on the
+ * host; a tensor is read first (`{ data: await readValues(t), shape: t.shape }`), never synchronously.
+ */
+export type FeatureMatrix = { data: ArrayLike<number>; shape: readonly number[] };
+
+function refuseTensor(fn: string, name: string, v: unknown): void {
+  if (v instanceof tf.Tensor) throw new Error(`${fn}: ${name} is a tensor; these classifiers run on the host: read it first with \`await readValues(t)\` (@lel/core)`);
+}
 
 /** Rows of a feature matrix as float64 arrays (host memory; few-shot sets are small). */
 export function toRows(fn: string, name: string, m: FeatureMatrix): Float64Array[] {
+  refuseTensor(fn, name, m);
   const shape = m.shape;
   if (shape.length !== 2) throw new Error(`${fn}: ${name} must be a matrix [rows, features], got shape [${shape}]`);
   const [n, d] = shape as [number, number];
-  const data = m instanceof tf.Tensor ? m.dataSync() : m.data;
+  const data = m.data;
   if (data.length !== n * d) throw new Error(`${fn}: ${name} has ${data.length} values, shape [${shape}] needs ${n * d}`);
   const rows: Float64Array[] = [];
   for (let i = 0; i < n; i++) {
@@ -23,10 +31,10 @@ export function toRows(fn: string, name: string, m: FeatureMatrix): Float64Array
   return rows;
 }
 
-/** Integer labels from a tensor or array. */
-export function toLabels(fn: string, name: string, labels: tf.Tensor | ArrayLike<number>, n: number): number[] {
-  const data = labels instanceof tf.Tensor ? labels.dataSync() : labels;
-  if (labels instanceof tf.Tensor && labels.rank !== 1) throw new Error(`${fn}: ${name} must be 1-D, got shape [${labels.shape}]`);
+/** Integer labels from a host array (a tensor is an error that says how to read it). */
+export function toLabels(fn: string, name: string, labels: ArrayLike<number>, n: number): number[] {
+  refuseTensor(fn, name, labels);
+  const data = labels;
   if (data.length !== n) throw new Error(`${fn}: ${name} has ${data.length} entries for ${n} feature rows`);
   const out = Array.from(data as ArrayLike<number>, Number);
   const bad = out.findIndex((v) => !Number.isInteger(v));

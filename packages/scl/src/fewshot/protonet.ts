@@ -16,9 +16,9 @@ export interface ProtoNetLogits {
  * normalisation), logits[q, c] = −‖x_q − prototype_c‖². Differentiable in both feature tensors, so it serves the
  * episodic training option as well as evaluation.
  *
- * @param support [N·K, D] features; @param supportLabels their labels (tensor or array); @param query [Q, D].
+ * @param support [N·K, D] features; @param supportLabels their labels (a host array); @param query [Q, D].
  */
-export function protoNetLogits(support: tf.Tensor, supportLabels: tf.Tensor | ArrayLike<number>, query: tf.Tensor): ProtoNetLogits {
+export function protoNetLogits(support: tf.Tensor, supportLabels: ArrayLike<number>, query: tf.Tensor): ProtoNetLogits {
   const fn = 'protoNetLogits';
   if (support.rank !== 2) throw new Error(`${fn}: support must be [S, D], got shape [${support.shape}]`);
   if (query.rank !== 2) throw new Error(`${fn}: query must be [Q, D], got shape [${query.shape}]`);

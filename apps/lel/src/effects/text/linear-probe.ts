@@ -69,7 +69,7 @@ export async function logisticProbe(train: { x: Float32Array; y: Int32Array }, t
   const y = tf.oneHot(tf.tensor1d(Array.from(train.y), 'int32'), 2);
   try {
     for (let i = 0; i < 500; i++) {
-      const { grads } = computeGradients(
+      const { grads } = await computeGradients(
         () =>
           tf.tidy(() => {
             const logits = tf.add(tf.matMul(xs, w.variable), b.variable);
