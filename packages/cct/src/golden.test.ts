@@ -155,4 +155,6 @@ const handlers: Record<string, GoldenHandler> = {
   },
 };
 
-describeGolden(new URL('./fixtures/cct.json', import.meta.url), handlers);
+describeGolden(new URL('./fixtures/cct.json', import.meta.url), handlers, {
+  skip: (c, backend) => (backend === 'webgpu' && c.kind === 'guidedCutout' ? 'G-Cutout finds objects on the host inside the synchronous training step, a clear error on GPU backends (#21)' : undefined),
+});

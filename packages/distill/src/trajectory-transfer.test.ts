@@ -55,9 +55,11 @@ async function runFixture(f: SuiteFixture<Doc>, maxSteps: number) {
       data: {
         labeled: function* (epoch) {
           for (const idx of batches.slice(epoch * stepsPerEpoch, (epoch + 1) * stepsPerEpoch)) {
-            const i = tf.tensor1d(idx, 'int32');
-            yield { x: tf.gather(x, i) as tf.Tensor2D, y: tf.gather(y, i) as tf.Tensor1D };
-            i.dispose();
+            // The index tensor is freed before the yield: a run stopped mid-epoch (maxSteps) never resumes this generator.
+            yield tf.tidy(() => {
+              const i = tf.tensor1d(idx, 'int32');
+              return { x: tf.gather(x, i) as tf.Tensor2D, y: tf.gather(y, i) as tf.Tensor1D };
+            });
           }
         },
       },

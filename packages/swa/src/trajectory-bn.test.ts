@@ -63,9 +63,11 @@ async function runFixture(f: SuiteFixture<Doc>, maxSteps: number) {
       data: {
         labeled: function* (epoch) {
           for (const idx of batches.slice(epoch * c.stepsPerEpoch, (epoch + 1) * c.stepsPerEpoch)) {
-            const i = tf.tensor1d(idx, 'int32');
-            yield { x: tf.gather(x, i) as tf.Tensor4D, y: tf.gather(y, i) as tf.Tensor1D };
-            i.dispose();
+            // The index tensor is freed before the yield: a run stopped mid-epoch (maxSteps) never resumes this generator.
+            yield tf.tidy(() => {
+              const i = tf.tensor1d(idx, 'int32');
+              return { x: tf.gather(x, i) as tf.Tensor4D, y: tf.gather(y, i) as tf.Tensor1D };
+            });
           }
         },
       },

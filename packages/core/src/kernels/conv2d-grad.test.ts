@@ -36,7 +36,7 @@ describeEachBackend('conv2d gradient', (backend) => {
       const dy = randn(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad).shape, 6);
       const viaKernel = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.w } as never) as tf.Tensor;
       const viaGrad = tf.grad((ww: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, ww as tf.Tensor4D, c.strides, c.pad), dy)))(w);
-      expect(compareClose(viaKernel.dataSync(), viaGrad.dataSync(), 1e-4, 1e-4), c.name).toBeNull();
+      expect(compareClose(await viaKernel.data(), await viaGrad.data(), 1e-4, 1e-4), c.name).toBeNull();
       tf.dispose([x, w, dy, viaKernel, viaGrad]);
     }
   });

@@ -29,7 +29,7 @@ describeEachBackend('maxPool gradient', (backend) => {
     await onBackend(backend);
     const x = tf.reshape(tf.neg(tf.range(1, 17)), [1, 4, 4, 1]) as tf.Tensor4D;
     const g = tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid')))(x);
-    expect(tf.sum(g).dataSync()[0]).toBe(4);
+    expect((await tf.sum(g).data())[0]).toBe(4);
     tf.dispose([x, g]);
   });
 });
@@ -54,4 +54,4 @@ describeEachBackend('maxPool gradient kernel equals the scalar reference exactly
     expect(Array.from(got.dataSync())).toEqual(Array.from(want));
     tf.dispose([x, dy, got]);
   });
-});
+}, { skip: { webgpu: "LEL's cpu/wasm kernel (webgpu runs the stock tfjs-webgpu gradient)" } });

@@ -13,7 +13,8 @@ const cases = [
 ];
 
 describeEachBackend('resizeBilinear gradient', (backend) => {
-  test.each(cases)('$name matches finite differences', async (c) => {
+  test.for(cases)('$name matches finite differences', async (c, t) => {
+    if (backend === 'webgpu' && c.hp) t.skip("stock tfjs-webgpu's resize gradient with halfPixelCenters disagrees with finite differences (measured on lavapipe, 2026-12-05; #21)");
     await onBackend(backend);
     await expectNoLeaks(async () => {
       const x = randn(c.shape, 1);
@@ -39,4 +40,4 @@ describeEachBackend('resizeBilinear gradient kernel equals the scalar reference 
     expect(Array.from(got.dataSync())).toEqual(Array.from(want));
     tf.dispose([images, dy, got]);
   });
-});
+}, { skip: { webgpu: "LEL's cpu/wasm kernel (webgpu runs the stock tfjs-webgpu gradient)" } });

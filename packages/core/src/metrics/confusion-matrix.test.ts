@@ -58,8 +58,8 @@ describe.each(testBackends())('ConfusionMatrix [%s]', (backend) => {
     const f = tf.tensor1d([0, 1, 1], 'float32');
     const q = tf.tensor1d([0, 1], 'int32');
     await expectNoLeaks(async () => {
-      await expect(cm.add(good, t)).rejects.toThrow(/1 "target" value\(s\) outside \[0, 3\)/);
-      await expect(cm.add(p, good)).rejects.toThrow(/1 "pred" value\(s\) outside \[0, 3\)/);
+      await expect(cm.add(good, t)).rejects.toThrow(/target\[2\] = 4 is outside \[0, 3\)/);
+      await expect(cm.add(p, good)).rejects.toThrow(/pred\[1\] = 5 is outside \[0, 3\)/);
       await expect(cm.add(f, t)).rejects.toThrow(/"pred" must be an int32 tensor/);
       await expect(cm.add(q, t)).rejects.toThrow(/"pred" has shape \[2\] but "target" has shape \[3\]/);
       await expect(cm.add(good, [0, 1, 2])).rejects.toThrow(/both be tensors or both be arrays/);

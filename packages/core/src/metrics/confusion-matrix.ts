@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { scoped } from '../scope';
-import { readValues } from '../tensor-read';
+import { readAll } from '../tensor-read';
 
 /** Options of {@link ConfusionMatrix}. */
 export interface ConfusionMatrixOptions {
@@ -35,9 +34,9 @@ export class ConfusionMatrix {
 
   /**
    * Accumulate one batch. `pred` and `target` hold class indices and have the same number of elements
-   * (tensors: int32, same shape). Arrays are counted at once (returns the matrix). Tensors are counted on the device
-   * and not disposed; their counts are read back asynchronously (one small read per batch, so it runs on every
-   * backend): `await` the returned promise. A bad batch leaves the matrix unchanged.
+   * (tensors: int32, same shape). Arrays are counted at once (returns the matrix). Tensors are not disposed; they are
+   * read back asynchronously (one read per batch, so it runs on every backend) and counted like arrays: `await` the
+   * returned promise. A bad batch leaves the matrix unchanged.
    */
   add(pred: ArrayLike<number>, target: ArrayLike<number>): this;
   add(pred: tf.Tensor, target: tf.Tensor): Promise<this>;
@@ -58,32 +57,10 @@ export class ConfusionMatrix {
     if (!tf.util.arraysEqual(pred.shape, target.shape)) {
       throw new Error(`ConfusionMatrix.add: "pred" has shape [${pred.shape}] but "target" has shape [${target.shape}]`);
     }
-    const c = this.numClasses;
-    const out = scoped('ConfusionMatrix.add', () => {
-      const p = tf.reshape(pred, [-1]);
-      const t = tf.reshape(target, [-1]);
-      const kept = this.ignoreIndex === undefined ? tf.cast(tf.onesLike(t), 'bool') : tf.notEqual(t, this.ignoreIndex);
-      const inRange = (x: tf.Tensor) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.less(x, c));
-      const tOk = inRange(t);
-      const pOk = inRange(p);
-      const countBad = (ok: tf.Tensor) => tf.sum(tf.cast(tf.logicalAnd(kept, tf.logicalNot(ok)), 'int32'));
-      const badT = countBad(tOk);
-      const badP = countBad(pOk);
-      // Ignored (and invalid) elements go to an overflow bin c·c that is dropped.
-      const counted = tf.logicalAnd(kept, tf.logicalAnd(tOk, pOk));
-      const index = tf.where(counted, tf.add(tf.mul(t, tf.scalar(c, 'int32')), p), tf.fill(t.shape, c * c, 'int32'));
-      const hist = tf.bincount(index as tf.Tensor1D, tf.tensor1d([], 'int32'), c * c + 1);
-      return tf.concat([tf.cast(hist, 'int32'), tf.stack([badT, badP])]);
-    });
-    const data = await readValues(out, { dispose: true });
-    const badT = data[c * c + 1]!;
-    const badP = data[c * c + 2]!;
-    if (badT > 0) throw new Error(`ConfusionMatrix.add: ${badT} "target" value(s) outside [0, ${c}) and not ignoreIndex (${this.ignoreIndex})`);
-    if (badP > 0) throw new Error(`ConfusionMatrix.add: ${badP} "pred" value(s) outside [0, ${c})`);
-    for (let k = 0; k < c * c; k++) {
-      this.counts[k] = this.counts[k]! + data[k]!;
-      this.valid += data[k]!;
-    }
+    // Read back (one asynchronous read of both maps) and count on the host with the array path's checks: exact on
+    // every backend (tfjs-webgpu's Bincount miscounted here, measured on lavapipe).
+    const [p, t] = await readAll([pred, target]);
+    this.addArrays(p!, t!);
     return this;
   }
 

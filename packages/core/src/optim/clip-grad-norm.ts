@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { scoped } from '../scope';
+import { addMany } from './add-many';
 import { readScalar } from '../tensor-read';
 
 /** Result of {@link clipGradNorm}. */
@@ -26,8 +27,8 @@ export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: numbe
     const g32 = tensors.map((g) => tf.cast(g, 'float32'));
     let total: tf.Tensor;
     if (normType === Infinity) total = tf.max(tf.stack(g32.map((g) => (g.size === 0 ? tf.scalar(0) : tf.max(tf.abs(g))))));
-    else if (normType === 2) total = tf.sqrt(tf.addN(g32.map((g) => tf.sum(tf.square(g)))));
-    else total = tf.pow(tf.addN(g32.map((g) => tf.sum(tf.pow(tf.abs(g), normType)))), 1 / normType);
+    else if (normType === 2) total = tf.sqrt(addMany(g32.map((g) => tf.sum(tf.square(g)))));
+    else total = tf.pow(addMany(g32.map((g) => tf.sum(tf.pow(tf.abs(g), normType)))), 1 / normType);
     const coef = tf.minimum(tf.div(maxNorm, tf.add(total, 1e-6)), 1);
     return [total, ...g32.map((g) => tf.mul(g, coef))];
   });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradient functions; tf.variableGrads needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { scoped } from '../scope';
+import { addMany } from './add-many';
 import { readAll, readScalar } from '../tensor-read';
 import type { NamedParameter } from './optimizer';
 
@@ -85,7 +86,7 @@ export async function computeGradients(lossFn: () => LossOutput, params: NamedPa
 export async function hasNonFinite(grads: Map<string, tf.Tensor>): Promise<boolean> {
   if (grads.size === 0) return false;
   const flag = scoped('hasNonFinite', () =>
-    tf.addN([...grads.values()].map((g) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(g)), 'int32')))),
+    addMany([...grads.values()].map((g) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(g)), 'int32')))),
   );
   return (await readScalar(flag, { dispose: true })) > 0;
 }

@@ -53,12 +53,18 @@ export function webgpuSkipReason(): Promise<string | undefined> {
 const webgpuReasonAtLoad = testBackends().includes('webgpu') ? await webgpuSkipReason() : undefined;
 
 /**
- * One `describe(`${name} [backend]`)` per {@link testBackends} entry, minus `exclude`. On webgpu without an adapter
+ * One `describe(`${name} [backend]`)` per {@link testBackends} entry, minus `exclude`; `skip` maps a backend to the
+ * reason its suite is skipped (shown in the title). On webgpu without an adapter
  * the suite is skipped and its title says why.
  */
-export function describeBackends(name: string, body: (backend: string) => void, options: { exclude?: string[] } = {}): void {
+export function describeBackends(name: string, body: (backend: string) => void, options: { exclude?: string[]; skip?: Record<string, string> } = {}): void {
   for (const backend of testBackends()) {
     if (options.exclude?.includes(backend)) continue;
+    const why = options.skip?.[backend];
+    if (why) {
+      describe.skip(`${name} [${backend} skipped: ${why}]`, () => body(backend));
+      continue;
+    }
     if (backend === 'webgpu' && webgpuReasonAtLoad) {
       describe.skip(`${name} [webgpu skipped: ${webgpuReasonAtLoad}]`, () => body(backend));
       continue;

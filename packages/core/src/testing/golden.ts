@@ -237,6 +237,8 @@ export interface DescribeGoldenOptions {
   timeout?: number;
   /** Check that no tensor is leaked by a case (default true). */
   checkLeaks?: boolean;
+  /** Why a case does not run on a backend (the skip reason), or undefined when it does. */
+  skip?: (goldenCase: GoldenCase, backend: string) => string | undefined;
 }
 
 /**
@@ -252,6 +254,8 @@ export function describeGolden(defaultPath: string | URL, handlers: Record<strin
       test.for(file.cases)('$name', { timeout: options.timeout ?? 60_000 }, async (c, t) => {
         const handler = handlers[c.kind];
         if (!handler) throw new Error(`golden: unknown kind "${c.kind}" in case ${c.name} (known: ${Object.keys(handlers).join(', ')})`);
+        const why = options.skip?.(c, backend);
+        if (why) t.skip(`${backend}: ${why}`);
         if (backend === 'webgpu') {
           const reason = await webgpuSkipReason();
           if (reason) t.skip(`webgpu: ${reason}`);
