@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isWebGPU, type WebGPUBackendLike } from '../../webgpu/gpu-types';
 import { lelWebGPUKernelsEnabled } from './overrides';
-import { ENTRY_BUILTINS, WORKGROUP_INDEX, makeOutput, runLelProgram, uniforms, type LelProgram } from './program';
+import { ENTRY_BUILTINS, WORKGROUP_INDEX, bindingsWgsl, makeOutput, runLelProgram, uniforms, type LelProgram } from './program';
 
 /**
  * LEL's fused training-mode BatchNorm over the channel (last) axis of an NHWC tensor (webgpu): batch mean and
@@ -28,9 +28,7 @@ function columnSumsProgram(name: string, inputs: string[], exprs: string[]): Lel
     workgroups: [1],
     wgsl: () => `
 struct U { M: i32, C: i32, chunks: i32 };
-${exprs.map((_, k) => `@group(0) @binding(${k}) var<storage, read_write> out${k}: array<f32>;`).join('\n')}
-${inputs.map((n, k) => `@group(0) @binding(${exprs.length + k}) var<storage, read> ${n}: array<f32>;`).join('\n')}
-@group(0) @binding(${exprs.length + inputs.length}) var<uniform> u: U;
+${bindingsWgsl(exprs.map((_, k) => `out${k}`), inputs)}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   let t = i32(${WORKGROUP_INDEX}) * ${WG} + i32(lid);
@@ -59,9 +57,7 @@ function finishProgram(name: string, count: number, body: string, extraInputs: s
     workgroups: [1],
     wgsl: () => `
 struct U { C: i32, chunks: i32, ${fields} };
-${Array.from({ length: count }, (_, k) => `@group(0) @binding(${k}) var<storage, read_write> out${k}: array<f32>;`).join('\n')}
-${extraInputs.map((n, k) => `@group(0) @binding(${count + k}) var<storage, read> ${n}: array<f32>;`).join('\n')}
-@group(0) @binding(${count + extraInputs.length}) var<uniform> u: U;
+${bindingsWgsl(Array.from({ length: count }, (_, k) => `out${k}`), extraInputs)}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   let c = i32(${WORKGROUP_INDEX}) * ${WG} + i32(lid);
@@ -93,13 +89,7 @@ const normalize: LelProgram = {
   workgroups: [1],
   wgsl: () => `
 struct U { size: i32, C: i32 };
-@group(0) @binding(0) var<storage, read_write> y: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> mean: array<f32>;
-@group(0) @binding(3) var<storage, read> rstd: array<f32>;
-@group(0) @binding(4) var<storage, read> gamma: array<f32>;
-@group(0) @binding(5) var<storage, read> beta: array<f32>;
-@group(0) @binding(6) var<uniform> u: U;
+${bindingsWgsl(['y'], ['x', 'mean', 'rstd', 'gamma', 'beta'])}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   let i = i32(${WORKGROUP_INDEX}) * ${WG} + i32(lid);
@@ -116,15 +106,7 @@ const inputGrad: LelProgram = {
   workgroups: [1],
   wgsl: () => `
 struct U { size: i32, C: i32, M: f32 };
-@group(0) @binding(0) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> rstd: array<f32>;
-@group(0) @binding(5) var<storage, read> gamma: array<f32>;
-@group(0) @binding(6) var<storage, read> dGamma: array<f32>;
-@group(0) @binding(7) var<storage, read> dBeta: array<f32>;
-@group(0) @binding(8) var<uniform> u: U;
+${bindingsWgsl(['dx'], ['dy', 'x', 'mean', 'rstd', 'gamma', 'dGamma', 'dBeta'])}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   let i = i32(${WORKGROUP_INDEX}) * ${WG} + i32(lid);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isWebGPU, type WebGPUBackendLike } from '../../webgpu/gpu-types';
 import { lelWebGPUKernelsEnabled } from './overrides';
-import { ENTRY_BUILTINS, WORKGROUP_INDEX, makeOutput, runLelProgram, uniforms, type LelProgram } from './program';
+import { ENTRY_BUILTINS, WORKGROUP_INDEX, bindingsWgsl, makeOutput, runLelProgram, uniforms, workgroupReduceWgsl, type LelProgram } from './program';
 import { sumSplitsInto } from './sum-splits';
 
 /** LEL's fused LayerNorm over the last axis (webgpu): outputs y, mean, 1/√(var + eps) per row. */
@@ -14,19 +14,8 @@ const WG = 128;
 const ROWS_PER_CHUNK = 64;
 
 /** WGSL: a workgroup-wide sum (call from uniform control flow). */
-const WG_SUM = `
-var<workgroup> red: array<f32, ${WG}>;
-fn wgSum(v: f32, t: u32) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (t < s) { red[t] = red[t] + red[t + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
+const WG_SUM = `${workgroupReduceWgsl(WG)}
+fn wgSum(v: f32, t: u32) -> f32 { return wgReduce(v, t, false); }`;
 
 const forwardProgram: LelProgram = {
   name: LAYER_NORM,
@@ -35,13 +24,7 @@ const forwardProgram: LelProgram = {
   // Two passes as LEL's op-by-op layerNorm: mean, then the mean of squared deviations (biased variance).
   wgsl: () => `
 struct U { rows: i32, D: i32, eps: f32 };
-@group(0) @binding(0) var<storage, read_write> y: array<f32>;
-@group(0) @binding(1) var<storage, read_write> meanOut: array<f32>;
-@group(0) @binding(2) var<storage, read_write> rstdOut: array<f32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read> gamma: array<f32>;
-@group(0) @binding(5) var<storage, read> beta: array<f32>;
-@group(0) @binding(6) var<uniform> u: U;
+${bindingsWgsl(['y', 'meanOut', 'rstdOut'], ['x', 'gamma', 'beta'])}
 ${WG_SUM}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
@@ -66,13 +49,7 @@ const inputGradProgram: LelProgram = {
   // dx = rstd·(dy·γ − mean(dy·γ) − x̂·mean(dy·γ·x̂)), x̂ = (x − mean)·rstd.
   wgsl: () => `
 struct U { rows: i32, D: i32 };
-@group(0) @binding(0) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> rstd: array<f32>;
-@group(0) @binding(5) var<storage, read> gamma: array<f32>;
-@group(0) @binding(6) var<uniform> u: U;
+${bindingsWgsl(['dx'], ['dy', 'x', 'mean', 'rstd', 'gamma'])}
 ${WG_SUM}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
@@ -104,13 +81,7 @@ const paramGradProgram: LelProgram = {
   // Partial column sums over ${ROWS_PER_CHUNK}-row chunks: dγ = Σ dy·x̂, dβ = Σ dy.
   wgsl: () => `
 struct U { rows: i32, D: i32, colGroups: i32 };
-@group(0) @binding(0) var<storage, read_write> dGamma: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dBeta: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read> mean: array<f32>;
-@group(0) @binding(5) var<storage, read> rstd: array<f32>;
-@group(0) @binding(6) var<uniform> u: U;
+${bindingsWgsl(['dGamma', 'dBeta'], ['dy', 'x', 'mean', 'rstd'])}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   let w = i32(${WORKGROUP_INDEX});

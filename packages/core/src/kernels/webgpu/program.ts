@@ -26,6 +26,40 @@ export const WORKGROUP_INDEX = 'wid.x + wid.y * nwg.x';
 export const ENTRY_BUILTINS =
   '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(local_invocation_id) lid3: vec3<u32>';
 
+/**
+ * WGSL: the binding declarations of a {@link LelProgram} in its binding order — `outputs` (`read_write`), `inputs`
+ * (`read`), then the uniform struct `U` as `u` when `uniform` — all `array<f32>` unless named `name: type`.
+ */
+export function bindingsWgsl(outputs: readonly string[], inputs: readonly string[], uniform = true): string {
+  const decl = (n: string, access: string, k: number) => {
+    const [name, type = 'array<f32>'] = n.split(':').map((x) => x.trim());
+    return `@group(0) @binding(${k}) var<storage, ${access}> ${name}: ${type};`;
+  };
+  const lines = [...outputs.map((n, k) => decl(n, 'read_write', k)), ...inputs.map((n, k) => decl(n, 'read', outputs.length + k))];
+  if (uniform) lines.push(`@group(0) @binding(${outputs.length + inputs.length}) var<uniform> u: U;`);
+  return lines.join('\n');
+}
+
+/**
+ * WGSL: `wgReduce(v, t, isMax)`, a workgroup-wide sum (or max) over `size` threads (a power of two) through a
+ * shared array; call it from uniform control flow with `t` the local invocation index.
+ */
+export function workgroupReduceWgsl(size: number): string {
+  return `
+var<workgroup> red: array<f32, ${size}>;
+fn wgReduce(v: f32, t: u32, isMax: bool) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = ${size / 2}u; s > 0u; s = s >> 1u) {
+    if (t < s) { red[t] = select(red[t] + red[t + s], max(red[t], red[t + s]), isMax); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
+
 const pipelines = new WeakMap<GpuDevice, Map<string, GpuComputePipeline>>();
 
 function pipelineFor(device: GpuDevice, program: LelProgram): GpuComputePipeline {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isWebGPU } from '../../webgpu/gpu-types';
 import { lelWebGPUKernelsEnabled } from './overrides';
-import { ENTRY_BUILTINS, WORKGROUP_INDEX, makeOutput, runLelProgram, uniforms, type LelProgram } from './program';
+import { ENTRY_BUILTINS, WORKGROUP_INDEX, makeOutput, runLelProgram, uniforms, bindingsWgsl, workgroupReduceWgsl, type LelProgram } from './program';
 
 /**
  * LEL's fused softmax cross-entropy over the last axis with integer labels (webgpu). Outputs per position:
@@ -17,19 +17,7 @@ export const SOFTMAX_CROSS_ENTROPY_GRAD = 'LelSoftmaxCrossEntropyGrad';
 const THREAD_PER_ROW_MAX_C = 64;
 const WG = 128;
 
-const WG_REDUCE = `
-var<workgroup> red: array<f32, ${WG}>;
-fn wgReduce(v: f32, t: u32, isMax: bool) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (t < s) { red[t] = select(red[t] + red[t + s], max(red[t], red[t + s]), isMax); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
+const WG_REDUCE = workgroupReduceWgsl(WG);
 
 const HEADER = `struct U { N: i32, C: i32, ignoreIndex: i32, e: f32 };`;
 
@@ -57,11 +45,7 @@ function forwardProgram(perRow: boolean): LelProgram {
     workgroups: [1],
     wgsl: () => `
 ${HEADER}
-@group(0) @binding(0) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(1) var<storage, read_write> lseOut: array<f32>;
-@group(0) @binding(2) var<storage, read> z: array<f32>;
-@group(0) @binding(3) var<storage, read> labels: array<i32>;
-@group(0) @binding(4) var<uniform> u: U;
+${bindingsWgsl(['loss', 'lseOut'], ['z', 'labels: array<i32>'])}
 ${perRow ? '' : WG_REDUCE}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
@@ -91,12 +75,7 @@ function gradProgram(perRow: boolean): LelProgram {
     workgroups: [1],
     wgsl: () => `
 ${HEADER}
-@group(0) @binding(0) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(1) var<storage, read> dloss: array<f32>;
-@group(0) @binding(2) var<storage, read> z: array<f32>;
-@group(0) @binding(3) var<storage, read> labels: array<i32>;
-@group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<uniform> u: U;
+${bindingsWgsl(['dz'], ['dloss', 'z', 'labels: array<i32>', 'lse'])}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   let row = ${perRow ? `i32(${WORKGROUP_INDEX}) * ${WG} + i32(lid)` : `i32(${WORKGROUP_INDEX})`};
