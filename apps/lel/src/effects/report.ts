@@ -57,6 +57,9 @@ export function settingMarkdown(r: SettingResult): string {
         (h.counts ? '**the setting counts**.' : '**the setting does not count** (the ceiling is not clearly above the few-label baseline).'),
       '',
     );
+  } else if (!r.arms.some((a) => a.role === 'ceiling')) {
+    // An unsupervised setting has no labels to add, hence no ceiling: its comparisons stand on their intervals alone.
+    lines.push('Headroom: no ceiling row (no labels are used; see the notes), so the headroom rule does not apply.', '');
   } else lines.push('Headroom: the baseline or the ceiling has no finished run yet, so **no claim**.', '');
   if (r.notes) lines.push(r.notes, '');
   return lines.join('\n');
