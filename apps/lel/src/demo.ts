@@ -308,10 +308,11 @@ export function effectLines(file: string): string[] {
     const cmp = r.comparisons
       .filter((c) => c.baseline === base?.id)
       .map((c) => {
+        if (c.seeds.length === 0) return `${r.arms.find((a) => a.id === c.method)?.label ?? c.method} not run yet`;
         const ci = Number.isFinite(c.interval[0]) ? ` [${points(c.interval[0])}, ${points(c.interval[1])}]` : '';
         return `${r.arms.find((a) => a.id === c.method)?.label ?? c.method} ${points(c.meanDifference)}${ci} (${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}, ${c.verdict})`;
       });
-    const head = base ? `baseline ${pct(base.mean)} (${base.seeds.length} seed${base.seeds.length === 1 ? '' : 's'})` : 'baseline not run';
+    const head = base && base.seeds.length > 0 ? `baseline ${pct(base.mean)} (${base.seeds.length} seed${base.seeds.length === 1 ? '' : 's'})` : 'baseline not run';
     const room = r.headroom ? (r.headroom.counts ? 'counts' : 'no headroom: no claim') : 'no ceiling: no claim';
     return `- ${r.title}: ${head}; ${cmp.length > 0 ? cmp.join('; ') : 'no paired method run'}; ceiling ${ceil ? pct(ceil.mean) : '—'} (${room})`;
   });
