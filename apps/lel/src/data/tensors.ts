@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@lel/core';
-import { loadImageBatches, type ImageBatchArrays } from '@lel/datasets';
+import { loadImageBatches, type ImageBatchArrays, type ImageClassificationData } from '@lel/datasets';
 import type { DataRole } from './detect';
 import { imageBatches, type ImageData } from './image-data';
 
@@ -70,15 +70,7 @@ export async function forEachBatch(data: ImageData, role: DataRole, batchSize: n
 }
 
 /** A classification part held in memory: what methods that sample views from memory (`@lel/scl`) train on. */
-export interface ClassPartArrays {
-  images: Float32Array;
-  labels: Int32Array;
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-  classNames: string[];
-}
+export type ClassPartArrays = ImageClassificationData;
 
 /**
  * A classification part of the run's data decoded into memory at the model's input size, batch by batch (for
