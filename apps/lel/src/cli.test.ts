@@ -56,7 +56,7 @@ describe('lel CLI', () => {
     expect(b.stderr).toMatch(/unknown recipe "nope"; available recipes: cct, cct-supervised/);
     const c = await lel(['train', 'cct', '--backend', 'gpu']);
     expect(c.code).not.toBe(0);
-    expect(c.stderr).toMatch(/Allowed choices are auto, wasm, cpu, tensorflow, tensorflow-gpu/);
+    expect(c.stderr).toMatch(/Allowed choices are auto, wasm, cpu, webgpu, tensorflow, tensorflow-gpu/);
   });
 
   it('prints the resolved config without training, and a JSON Schema for editors', async () => {
