@@ -1,4 +1,4 @@
-import type { EffectSetting } from './types';
+import type { EffectArm, EffectSetting } from './types';
 
 /**
  * The headroom segmentation task every vision segmentation setting shares: digit scenes of four classes (0, 1, 4, 7)
@@ -43,18 +43,41 @@ export const SEG_QUICK = [
   'train.logEvery=1',
 ];
 
+/** What every digit-scene setting shares: the task's keys and quick budgets, mIoU, and the all-background chance row. */
+const SEG_SETTING = { metric: 'miou', metricLabel: 'mIoU', chance: 'trivial', sets: SEG_TASK, quick: SEG_QUICK } satisfies Partial<EffectSetting>;
+
+/** The chance row of a digit-scene setting: the all-background mIoU that `from`'s runs report. */
+function backgroundArm(from: string): EffectArm {
+  return { id: 'trivial', label: 'background everywhere', role: 'chance', from, metric: 'trivial_miou' };
+}
+
+/** Labelled training scenes at the label budget `fraction`. */
+function labelledScenes(fraction: number): number {
+  return Math.round(SEG_POOL * fraction);
+}
+
+/** `train.epochs` that make the poly schedule span SEG_STEPS when an epoch is one pass over `scenes` in batches of `batch`. */
+function epochsSpanning(scenes: number, batch: number): string {
+  return `train.epochs=${Math.ceil(SEG_STEPS / Math.ceil(scenes / batch))}`;
+}
+
 /** cct / cct-supervised overrides: the official SGD with poly decay (lr chosen on the dev scenes), a ramp over 10% of the run. */
 const CCT = ['cct.optim.lr=0.05', 'cct.optim.encoderLrScale=1', 'model.widths=[16,32,32]', 'train.labelledBatchSize=8', 'train.unlabelledBatchSize=8', 'cct.loss.rampUpUnit=iterations', `train.maxSteps=${SEG_STEPS}`];
 
-/** `train.epochs` that make the poly schedule span SEG_STEPS (epochs are passes over the unlabelled scenes in semi mode, the labelled ones otherwise). */
-function cctEpochs(mode: 'semi' | 'supervised', fraction: number): string {
-  const labelled = Math.round(SEG_POOL * fraction);
-  const perEpoch = Math.ceil((mode === 'semi' ? SEG_POOL - labelled : labelled) / 8);
-  return `train.epochs=${Math.ceil(SEG_STEPS / perEpoch)}`;
+/**
+ * A cct or cct-supervised run at the label budget `fraction` (absent: all labels), its poly schedule spanning SEG_STEPS
+ * (epochs are passes over the unlabelled scenes in semi mode, the labelled ones otherwise).
+ */
+function cctSets(mode: 'semi' | 'supervised', fraction?: number): string[] {
+  const labelled = labelledScenes(fraction ?? 1);
+  return [digitScenes(fraction), ...CCT, epochsSpanning(mode === 'semi' ? SEG_POOL - labelled : labelled, 8)];
 }
 
-/** The all-label supervised run: the ceiling of the CCT settings and the teacher of the KD setting (one run per seed shared by both). */
-const SEG_ALL_LABELS = { recipe: 'cct-supervised', sets: [digitScenes(), ...CCT, cctEpochs('supervised', 1)] };
+/** The all-label supervised run: the ceiling of the CCT and SWA settings and the teacher of the KD setting (one run per seed shared by all). */
+const SEG_ALL_LABELS = { recipe: 'cct-supervised', sets: cctSets('supervised') };
+
+/** The ceiling row of the CCT and SWA settings: {@link SEG_ALL_LABELS}. */
+const SUPERVISED_CEILING: EffectArm = { id: 'ceiling', label: 'supervised, all labels', role: 'ceiling', ...SEG_ALL_LABELS };
 
 function cctSetting(denominator: 8 | 16): EffectSetting {
   const f = 1 / denominator;
@@ -67,22 +90,18 @@ function cctSetting(denominator: 8 | 16): EffectSetting {
       `Digit scenes (4 digit classes, 32 px), ${SEG_POOL / denominator} of ${SEG_POOL} training scenes labelled (stratified by their rarest class), the rest unlabelled; ` +
       `${SEG_STEPS} SGD steps (lr 0.05, poly) for every arm, batch 8 (+ 8 unlabelled), SmallConvEncoder [16, 32, 32] from scratch, 7 auxiliary decoders ` +
       `(one per perturbation). mIoU over background + 4 digits on ${SEG_TEST} test scenes; best checkpoint on ${SEG_DEV} dev scenes of unseen digits.`,
-    metric: 'miou',
-    metricLabel: 'mIoU',
-    chance: 'trivial',
-    sets: SEG_TASK,
-    quick: SEG_QUICK,
+    ...SEG_SETTING,
     arms: [
-      { id: 'supervised', label: `supervised 1/${denominator}`, role: 'baseline', recipe: 'cct-supervised', sets: [digitScenes(f), ...CCT, cctEpochs('supervised', f)] },
+      { id: 'supervised', label: `supervised 1/${denominator}`, role: 'baseline', recipe: 'cct-supervised', sets: cctSets('supervised', f) },
       {
         id: 'cct',
         label: `CCT 1/${denominator}`,
         role: 'method',
         recipe: 'cct',
-        sets: [digitScenes(f), ...CCT, cctEpochs('semi', f), 'cct.perturbations={vat: 1, dropout: 1, cutout: 1, contextMasking: 1, objectMasking: 1, featureDrop: 1, featureNoise: 1}', 'cct.vat.xi=0.1', 'cct.cutout.minPixels=10'],
+        sets: [...cctSets('semi', f), 'cct.perturbations={vat: 1, dropout: 1, cutout: 1, contextMasking: 1, objectMasking: 1, featureDrop: 1, featureNoise: 1}', 'cct.vat.xi=0.1', 'cct.cutout.minPixels=10'],
       },
-      { id: 'ceiling', label: 'supervised, all labels', role: 'ceiling', ...SEG_ALL_LABELS },
-      { id: 'trivial', label: 'background everywhere', role: 'chance', from: 'supervised', metric: 'trivial_miou' },
+      SUPERVISED_CEILING,
+      backgroundArm('supervised'),
     ],
     comparisons: [
       {
@@ -101,14 +120,21 @@ function cctSetting(denominator: 8 | 16): EffectSetting {
   };
 }
 
-/** The KD student: SmallConvEncoder [8, 16, 16] (about a quarter of the teacher's multiply-adds), batch 8 labelled + 8 transfer scenes. */
+/** The KD student: SmallConvEncoder [8, 16, 16] (about a quarter of the teacher's multiply-adds), SGD lr 0.05 with poly decay. */
+const STUDENT = ['model.widths=[8,16,16]', 'model.decoderFinalRelu=false', 'optim.lr=0.05'];
+
+/** The student at the label budget `fraction`: batch 8 labelled + 8 transfer scenes (epochs are passes over the unlabelled scenes). */
 function studentSets(fraction: number): string[] {
-  const labelled = Math.round(SEG_POOL * fraction);
-  return [digitScenes(fraction), 'model.widths=[8,16,16]', 'model.decoderFinalRelu=false', 'optim.lr=0.05', 'train.batchSize=8', 'train.transferBatchSize=8', `train.epochs=${Math.ceil(SEG_STEPS / Math.ceil((SEG_POOL - labelled) / 8))}`, `train.maxSteps=${SEG_STEPS}`];
+  return [digitScenes(fraction), ...STUDENT, 'train.batchSize=8', 'train.transferBatchSize=8', epochsSpanning(SEG_POOL - labelledScenes(fraction), 8), `train.maxSteps=${SEG_STEPS}`];
 }
 
 /** The student with every training scene labelled: 16 labelled scenes per step (as many images as 8 + 8 transfer scenes), no transfer set. */
-const STUDENT_ALL = [digitScenes(), 'model.widths=[8,16,16]', 'model.decoderFinalRelu=false', 'optim.lr=0.05', 'train.batchSize=16', 'train.transferBatchSize=0', `train.epochs=${Math.ceil(SEG_STEPS / Math.ceil(SEG_POOL / 16))}`, `train.maxSteps=${SEG_STEPS}`];
+const STUDENT_ALL = [digitScenes(), ...STUDENT, 'train.batchSize=16', 'train.transferBatchSize=0', epochsSpanning(SEG_POOL, 16), `train.maxSteps=${SEG_STEPS}`];
+
+/** A distilled student at 1/8 labelled: `recipe` (kd, akd or ckd) from the teacher arm's run of the same seed. */
+function distilledArm(id: string, label: string, recipe: string): EffectArm {
+  return { id, label, role: 'method', recipe, sets: [...studentSets(1 / 8), 'teacher.run={run:teacher}'] };
+}
 
 const KD: EffectSetting = {
   id: 'kd-1/8',
@@ -120,19 +146,15 @@ const KD: EffectSetting = {
     `[8, 16, 16] that has ${SEG_POOL / 8} labelled scenes; every step sees 8 labelled + 8 transfer scenes from the ${SEG_POOL - SEG_POOL / 8} unlabelled ones (the teacher's ` +
     `soft targets are the only signal on those), ${SEG_STEPS} SGD steps (lr 0.05, poly). The no-KD baseline is the same student on the same batches with the labelled pixels' CE only. ` +
     `mIoU on ${SEG_TEST} test scenes, best checkpoint on ${SEG_DEV} dev scenes.`,
-  metric: 'miou',
-  metricLabel: 'mIoU',
-  chance: 'trivial',
-  sets: SEG_TASK,
-  quick: SEG_QUICK,
+  ...SEG_SETTING,
   arms: [
     { id: 'teacher', label: 'teacher (all labels, [16, 32, 32])', role: 'reference', ...SEG_ALL_LABELS },
     { id: 'student', label: 'student, no KD', role: 'baseline', recipe: 'student', sets: studentSets(1 / 8) },
-    { id: 'kd', label: 'KD (α 0.5, T 4)', role: 'method', recipe: 'kd', sets: [...studentSets(1 / 8), 'teacher.run={run:teacher}'] },
-    { id: 'akd', label: 'Annealing-KD (T_max 10)', role: 'method', recipe: 'akd', sets: [...studentSets(1 / 8), 'teacher.run={run:teacher}'] },
-    { id: 'ckd', label: 'Continuation-KD (T_max 10, margin 1)', role: 'method', recipe: 'ckd', sets: [...studentSets(1 / 8), 'teacher.run={run:teacher}'] },
+    distilledArm('kd', 'KD (α 0.5, T 4)', 'kd'),
+    distilledArm('akd', 'Annealing-KD (T_max 10)', 'akd'),
+    distilledArm('ckd', 'Continuation-KD (T_max 10, margin 1)', 'ckd'),
     { id: 'ceiling', label: 'student, all labels', role: 'ceiling', recipe: 'student', sets: STUDENT_ALL },
-    { id: 'trivial', label: 'background everywhere', role: 'chance', from: 'student', metric: 'trivial_miou' },
+    backgroundArm('student'),
   ],
   comparisons: [
     { method: 'kd', baseline: 'student', paper: "Hinton et al. 2015: a distilled small model recovers most of the teacher's gain (MNIST 146 → 74 test errors; speech: 60.8% vs 58.9% frame accuracy)" },
@@ -148,7 +170,7 @@ const KD: EffectSetting = {
 };
 
 /** cct-supervised at 1/8 with SWA's averaging over the last quarter (the SWA and the last-iterate arms differ only in `swa.enabled`). */
-const SWA_SETS = [digitScenes(1 / 8), ...CCT, cctEpochs('supervised', 1 / 8)];
+const SWA_SETS = cctSets('supervised', 1 / 8);
 
 const SWA: EffectSetting = {
   id: 'swa-1/8',
@@ -159,16 +181,12 @@ const SWA: EffectSetting = {
     `The supervised baseline of the CCT setting (${SEG_POOL / 8} labelled scenes, batch 8, ${SEG_STEPS} steps, lr 0.05 poly) with SWA over the last 25% of the run: ` +
     `SWALR holds lr 0.025 there (half the initial rate, the paper's ratio) and the weights are averaged every 25 steps, BatchNorm statistics recomputed for the average. ` +
     `The baseline is the same seed's run with the plain poly decay to 0, scored at its last step (\`train.keep=last\`): same data, init and batches. mIoU on ${SEG_TEST} test scenes.`,
-  metric: 'miou',
-  metricLabel: 'mIoU',
-  chance: 'trivial',
-  sets: SEG_TASK,
-  quick: SEG_QUICK,
+  ...SEG_SETTING,
   arms: [
     { id: 'last', label: 'last iterate (1/8)', role: 'baseline', recipe: 'cct-supervised', sets: [...SWA_SETS, 'train.keep=last'] },
     { id: 'swa', label: 'SWA, SWALR 0.025 (1/8)', role: 'method', recipe: 'cct-supervised', sets: [...SWA_SETS, 'swa.enabled=true', 'swa.unit=step', 'swa.swaStart=0.75', 'swa.every=25', 'swa.lr=0.025'] },
-    { id: 'ceiling', label: 'supervised, all labels', role: 'ceiling', ...SEG_ALL_LABELS },
-    { id: 'trivial', label: 'background everywhere', role: 'chance', from: 'last', metric: 'trivial_miou' },
+    SUPERVISED_CEILING,
+    backgroundArm('last'),
   ],
   comparisons: [{ method: 'swa', baseline: 'last', paper: 'Izmailov et al. 2018: SWA +0.5–1.9 points of CIFAR-100 accuracy over the SGD solution at equal budget (e.g. PreResNet-164 78.49 → 80.35)' }],
   notes:
