@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isHostMemoryBackend } from './host-memory-backend';
 
 /**
  * Checks of tensor values (labels in range, no NaN) that never read synchronously on a GPU backend: they are
@@ -15,10 +16,6 @@ interface PendingCheck {
 
 const pending: PendingCheck[] = [];
 
-// On these backends a tensor's values already live in host memory and kernels run synchronously, so a
-// check reads them at once (throwing at the faulty call, with no queue to stall).
-const HOST_BACKENDS = new Set(['cpu', 'wasm']);
-
 /**
  * Validate tensor values without a synchronous read. `make` computes a small tensor on the device (e.g.
  * `[anyBad, firstBadIndex, firstBadValue]`); `fail` turns its values into an error message, or undefined when
@@ -28,7 +25,8 @@ const HOST_BACKENDS = new Set(['cpu', 'wasm']);
  */
 export function deviceCheck(make: () => tf.Tensor, fail: (values: Values) => string | Error | undefined): void {
   const values = tf.tidy(make);
-  if (HOST_BACKENDS.has(tf.getBackend())) {
+  // On a host-memory backend the check reads at once, throwing at the faulty call, with no queue to stall.
+  if (isHostMemoryBackend()) {
     // The one synchronous read LEL allows: host-memory backends, where it costs a copy of a few numbers.
     // eslint-disable-next-line no-restricted-properties
     const v = values.dataSync() as Values;

@@ -135,6 +135,7 @@ registerLelKernelsOnImport();
 export { readValues, readScalar, readAll, readArray } from './tensor-read';
 export { deviceCheck, settleDeviceChecks, pendingDeviceChecks, checkIntRange, checkNoNaN } from './device-checks';
 export type { Values as TensorValues } from './device-checks';
+export { isHostMemoryBackend } from './host-memory-backend';
 // </reads>
 // <webgpu>
 export { WebGPUDeviceError, throwPendingDeviceErrors } from './webgpu/device-errors';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { globalRng, scoped, type Rng } from '@lel/core';
+import { globalRng, isHostMemoryBackend, scoped, type Rng } from '@lel/core';
 import { nearestIndices } from './masks';
 
 /** A connected foreground component, with inclusive extremes. */
@@ -61,10 +61,9 @@ export function connectedComponents(fg: ArrayLike<number>, height: number, width
  * synchronously at all). The official code does the same search on the host (OpenCV findContours).
  */
 function hostValues(t: tf.Tensor, what: string): ArrayLike<number> {
-  const backend = tf.getBackend();
-  if (backend !== 'cpu' && backend !== 'wasm') {
+  if (!isHostMemoryBackend()) {
     throw new Error(
-      `guidedCutout: ${what} must be read on the host inside the training step, which the ${backend} backend cannot do synchronously; ` +
+      `guidedCutout: ${what} must be read on the host inside the training step, which the ${tf.getBackend()} backend cannot do synchronously; ` +
         `train G-Cutout (CCT's cutout decoders) on cpu or wasm, or set perturbations.cutout to 0 on this backend`,
     );
   }
