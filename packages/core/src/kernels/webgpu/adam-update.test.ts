@@ -6,8 +6,7 @@ import { AdamW } from '../../optim/adamw';
 import { expectNoLeaks } from '../../testing/leaks';
 import { randn } from '../test-util.fixture';
 import { ADAM_UPDATE_GROUP } from './adam-update';
-import { setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU } from './test-util.fixture';
+import { describeWebGPU, onWebGPU, withStockWebGPU } from './test-util.fixture';
 
 const SHAPES = [[37], [5, 4], [3000], [7], [2, 3, 4], [1]];
 
@@ -44,13 +43,7 @@ describeWebGPU('fused Adam/AdamW group update', () => {
   test.each(makers)('%s: bit-identical to the op-by-op update on webgpu, no leaks', async (_name, make) => {
     await onWebGPU();
     const fused = await run(make);
-    setWebGPUOverrides(false);
-    let plain: number[][];
-    try {
-      plain = await run(make);
-    } finally {
-      setWebGPUOverrides(true);
-    }
+    const plain = await withStockWebGPU(() => run(make));
     expect(fused.length).toBe(plain.length);
     fused.forEach((arr, k) => expect(arr, `array ${k}`).toEqual(plain[k]));
     await expectNoLeaks(() => run(make));

@@ -5,8 +5,7 @@ import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
 import { randn } from '../test-util.fixture';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm';
-import { setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
+import { describeWebGPU, expectFusedMatchesOps, onWebGPU } from './test-util.fixture';
 
 const shapes = [[2, 5, 7, 3], [4, 16, 16, 32], [1, 3, 2, 300]];
 
@@ -32,22 +31,7 @@ function run(shape: number[], affine: boolean): tf.Tensor[] {
 describeWebGPU('fused training-mode BatchNorm forward and backward', () => {
   test.each(shapes.map((s) => [s.join('×'), s] as const))('%s: within float32 rounding of the op-by-op BatchNorm2d (webgpu and cpu)', async (_name, shape) => {
     await onWebGPU();
-    for (const affine of [true, false]) {
-      const f = () => tf.tidy(() => run(shape, affine));
-      const fused = await valuesOn('webgpu', f);
-      const cpu = await valuesOn('cpu', f);
-      setWebGPUOverrides(false);
-      let plain: Float32Array[];
-      try {
-        plain = await valuesOn('webgpu', f);
-      } finally {
-        setWebGPUOverrides(true);
-      }
-      fused.forEach((v, k) => {
-        expect(relErr(v, plain[k]!), `output ${k} vs webgpu ops (affine ${affine})`).toBeLessThan(5e-6);
-        expect(relErr(v, cpu[k]!), `output ${k} vs cpu (affine ${affine})`).toBeLessThan(5e-6);
-      });
-    }
+    for (const affine of [true, false]) await expectFusedMatchesOps(() => tf.tidy(() => run(shape, affine)), 5e-6, (k) => `output ${k} (affine ${affine})`);
   });
 
   test('one kernel forward, one backward; no leaks; finite differences', async () => {

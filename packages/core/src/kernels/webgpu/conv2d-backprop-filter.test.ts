@@ -5,8 +5,8 @@ import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
 import { randn } from '../test-util.fixture';
 import { conv2dFilterSplits } from './conv2d-backprop-filter';
-import { lelWebGPUOverrideActive, setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
+import { lelWebGPUOverrideActive } from './overrides';
+import { describeWebGPU, onWebGPU, relErr, valuesOn, withStockWebGPU } from './test-util.fixture';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 const cases: { name: string; x: number[]; w: number[]; s: number; pad: Pad; dil: number }[] = [
@@ -42,13 +42,8 @@ describeWebGPU('Conv2DBackpropFilter as a tiled GEMM over im2col', () => {
     const [cpu] = await valuesOn('cpu', () => tf.tidy(() => filterGrad(c, c.dil > 1)));
     // tfjs-webgpu's kernel ignores dilations (tfjs rejects dilated conv gradients).
     if (c.dil === 1) {
-      setWebGPUOverrides(false);
-      try {
-        const [stock] = await valuesOn('webgpu', run);
-        expect(relErr(ours!, stock!)).toBeLessThan(2e-6);
-      } finally {
-        setWebGPUOverrides(true);
-      }
+      const [stock] = await withStockWebGPU(() => valuesOn('webgpu', run));
+      expect(relErr(ours!, stock!)).toBeLessThan(2e-6);
     }
     expect(relErr(ours!, cpu!)).toBeLessThan(2e-6);
     await expectNoLeaks(async () => {

@@ -5,8 +5,7 @@ import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
 import { randn } from '../test-util.fixture';
 import { LAYER_NORM, LAYER_NORM_GRAD } from './layer-norm';
-import { setWebGPUOverrides } from './overrides';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
+import { describeWebGPU, expectFusedMatchesOps, onWebGPU } from './test-util.fixture';
 
 const shapes = [[4, 7, 33], [300, 256], [2, 5], [3, 1000]];
 
@@ -25,22 +24,7 @@ function forwardBackward(shape: number[], affine: boolean): tf.Tensor[] {
 describeWebGPU('fused LayerNorm forward and backward', () => {
   test.each(shapes.map((s) => [s.join('×'), s] as const))('%s: within float32 rounding of the op-by-op LayerNorm (webgpu and cpu)', async (_name, shape) => {
     await onWebGPU();
-    for (const affine of [true, false]) {
-      const run = () => tf.tidy(() => forwardBackward(shape, affine));
-      const fused = await valuesOn('webgpu', run);
-      const cpu = await valuesOn('cpu', run);
-      setWebGPUOverrides(false);
-      let plain: Float32Array[];
-      try {
-        plain = await valuesOn('webgpu', run);
-      } finally {
-        setWebGPUOverrides(true);
-      }
-      fused.forEach((v, k) => {
-        expect(relErr(v, plain[k]!), `output ${k} vs webgpu ops (affine ${affine})`).toBeLessThan(2e-6);
-        expect(relErr(v, cpu[k]!), `output ${k} vs cpu (affine ${affine})`).toBeLessThan(2e-6);
-      });
-    }
+    for (const affine of [true, false]) await expectFusedMatchesOps(() => tf.tidy(() => forwardBackward(shape, affine)), 2e-6, (k) => `output ${k} (affine ${affine})`);
   });
 
   test('one kernel forward, one backward; no leaks; finite differences', async () => {

@@ -4,9 +4,8 @@ import { crossEntropy, type CrossEntropyOptions } from '../../losses/cross-entro
 import { gradCheck } from '../../testing/gradcheck';
 import { expectNoLeaks } from '../../testing/leaks';
 import { randn } from '../test-util.fixture';
-import { setWebGPUOverrides } from './overrides';
 import { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from './softmax-cross-entropy';
-import { describeWebGPU, onWebGPU, relErr, valuesOn } from './test-util.fixture';
+import { describeWebGPU, expectFusedMatchesOps, onWebGPU, relErr, valuesOn } from './test-util.fixture';
 
 type Case = { name: string; lead: number[]; c: number; opts: CrossEntropyOptions };
 const cases: Case[] = [
@@ -36,20 +35,7 @@ function lossAndGrad(c: Case): tf.Tensor[] {
 describeWebGPU('fused softmax cross-entropy forward and backward', () => {
   test.each(cases)('$name: within float32 rounding of the op-by-op loss (webgpu and cpu)', async (c) => {
     await onWebGPU();
-    const run = () => tf.tidy(() => lossAndGrad(c));
-    const fused = await valuesOn('webgpu', run);
-    const cpu = await valuesOn('cpu', run);
-    setWebGPUOverrides(false);
-    let plain: Float32Array[];
-    try {
-      plain = await valuesOn('webgpu', run);
-    } finally {
-      setWebGPUOverrides(true);
-    }
-    fused.forEach((v, k) => {
-      expect(relErr(v, plain[k]!), `${k ? 'gradient' : 'loss'} vs webgpu ops`).toBeLessThan(2e-6);
-      expect(relErr(v, cpu[k]!), `${k ? 'gradient' : 'loss'} vs cpu`).toBeLessThan(2e-6);
-    });
+    await expectFusedMatchesOps(() => tf.tidy(() => lossAndGrad(c)), 2e-6, (k) => (k ? 'gradient' : 'loss'));
   });
 
   test('a label outside [0, C) adds no (1 − e) term, as the op-by-op loss without validation', async () => {

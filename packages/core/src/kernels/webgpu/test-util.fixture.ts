@@ -1,8 +1,9 @@
 // Helpers of the WebGPU kernels' tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 import { webgpuSkipReason } from '../../testing/backends';
 import { onBackend } from '../test-util.fixture';
+import { setWebGPUOverrides } from './overrides';
 
 /** Why WebGPU tests are skipped here, or undefined when an adapter exists (resolved once, at import). */
 export const webgpuSkip = await webgpuSkipReason();
@@ -41,4 +42,29 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   return diff === 0 ? 0 : diff / scale;
+}
+
+/** `fn` with LEL's webgpu kernel overrides off (tfjs-webgpu's stock kernels), restored afterwards even if it throws. */
+export async function withStockWebGPU<T>(fn: () => Promise<T>): Promise<T> {
+  setWebGPUOverrides(false);
+  try {
+    return await fn();
+  } finally {
+    setWebGPUOverrides(true);
+  }
+}
+
+/**
+ * Expects every output of `run` on webgpu with LEL's fused kernels within `tol` ({@link relErr}) of the same ops on
+ * tfjs-webgpu's stock kernels and on tfjs-cpu. `name(k)` names output k in the failure messages.
+ */
+export async function expectFusedMatchesOps(run: () => tf.Tensor[], tol: number, name: (k: number) => string): Promise<void> {
+  const fused = await valuesOn('webgpu', run);
+  const cpu = await valuesOn('cpu', run);
+  const plain = await withStockWebGPU(() => valuesOn('webgpu', run));
+  expect(fused.length).toBe(plain.length);
+  fused.forEach((v, k) => {
+    expect(relErr(v, plain[k]!), `${name(k)} vs webgpu ops`).toBeLessThan(tol);
+    expect(relErr(v, cpu[k]!), `${name(k)} vs cpu`).toBeLessThan(tol);
+  });
 }
