@@ -170,21 +170,23 @@ function describeRunRow(row: MethodRunCase, backend: string, timeout: number): v
   });
 }
 
-function snapshot(model: Module): Map<string, Float32Array | Int32Array | Uint8Array> {
-  const out = new Map<string, Float32Array | Int32Array | Uint8Array>();
-  for (const [n, t] of model.stateDict()) out.set(n, t.dataSync().slice() as Float32Array);
-  return out;
-}
-
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
 }
 
-function lossValue(out: tf.Scalar | LossParts): number {
-  const total = out instanceof tf.Tensor ? out : out.total;
-  return total.dataSync()[0]!;
+/** The total of one evaluation of `loss`, read asynchronously (every intermediate freed). */
+async function lossValue(loss: () => tf.Scalar | LossParts): Promise<number> {
+  const total = tf.tidy(() => {
+    const out = loss();
+    return out instanceof tf.Tensor ? out : out.total;
+  });
+  try {
+    return (await total.data())[0]!;
+  } finally {
+    total.dispose();
+  }
 }
 
 async function trainStep(s: MethodSetup, opt: Adam): Promise<number> {
@@ -243,9 +245,9 @@ export function describeMethodMatrix(allRows: (MethodCase | MethodRunCase)[], op
           const frozen = s.model.namedParameters().filter(([, p]) => !p.trainable).map(([n]) => n);
           const trainable = s.model.trainableParameters().map(([n]) => n);
           expect(trainable.length, 'the method has no trainable parameter').toBeGreaterThan(0);
-          const before = snapshot(s.model);
+          const before = await snapshotAsync(s.model);
           await trainStep(s, opt);
-          const after = snapshot(s.model);
+          const after = await snapshotAsync(s.model);
           for (const n of frozen) expect(sameBits(before.get(n)!, after.get(n)!), `frozen ${n} changed`).toBe(true);
           const moved = trainable.filter((n) => !sameBits(before.get(n)!, after.get(n)!));
           expect(moved.length, 'no trainable parameter changed after a step').toBeGreaterThan(0);
@@ -267,13 +269,13 @@ export function describeMethodMatrix(allRows: (MethodCase | MethodRunCase)[], op
           const loaded = toTensorMap(parseSafetensors(bytes));
           b.model.loadStateDict(loaded);
           tf.dispose([...loaded.values()]);
-          const sa = snapshot(a.model);
-          const sb = snapshot(b.model);
+          const sa = await snapshotAsync(a.model);
+          const sb = await snapshotAsync(b.model);
           for (const [n, v] of sa) expect(sameBits(v, sb.get(n)!), `${n} differs after the round trip`).toBe(true);
           a.model.eval();
           b.model.eval();
-          const la = tf.tidy(() => lossValue(a.loss()));
-          const lb = tf.tidy(() => lossValue(b.loss()));
+          const la = await lossValue(() => a.loss());
+          const lb = await lossValue(() => b.loss());
           expect(Number.isFinite(la)).toBe(true);
           expect(lb).toBe(la);
         } finally {
@@ -290,7 +292,7 @@ export function describeMethodMatrix(allRows: (MethodCase | MethodRunCase)[], op
           const opt = new Adam(s.model.trainableParameters(), { lr: s.lr ?? 1e-2 });
           try {
             const l1 = await trainStep(s, opt);
-            const l2 = tf.tidy(() => lossValue(s.loss()));
+            const l2 = await lossValue(() => s.loss());
             runs.push([l1, l2]);
           } finally {
             opt.dispose();
