@@ -58,21 +58,41 @@ async function launch(args: string[]): Promise<BrowserContext> {
   return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'lel-playground-profile-')), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 900 }, args });
 }
 
+/** The page's tabs, and the two arms each trains side by side (the keys of its part of {@link PageState}). */
+type Tab = 'cct' | 'scl' | 'peft';
+const TAB_ARMS: Record<Tab, [string, string]> = { cct: ['cct', 'baseline'], scl: ['scl', 'ce'], peft: ['method', 'baseline'] };
+
+/** A new page of `context` at `url`, loaded and ready (`body[data-ready]`) with `tab` picked; the errors it collects. */
+async function openTab(context: BrowserContext, url: string, tab: Tab): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await context.newPage();
+  const pageErrors = watchErrors(page);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  await page.click(`#tabs button[data-tab="${tab}"]`);
+  return { page, pageErrors };
+}
+
+/** Waits until both arms of `tab`'s training are done, or its part of the page reports an error; returns the page's state. */
+async function trained(page: Page, tab: Tab, timeout: number): Promise<PageState> {
+  await page.waitForFunction(
+    ({ tab, arms }) => {
+      const p = (window as unknown as { playground: PageState }).playground;
+      const s: { errors: string[]; done: Record<string, unknown> } = tab === 'cct' ? p : p[tab];
+      return s.errors.length > 0 || arms.every((a) => s.done[a] !== undefined);
+    },
+    { tab, arms: TAB_ARMS[tab] },
+    { timeout, polling: 500 },
+  );
+  return page.evaluate(() => (window as unknown as { playground: PageState }).playground);
+}
+
 /** Labels 4 scenes at random, trains CCT and its baseline for `epochs` on `backend`; returns the page's state. */
 async function trainCct(page: Page, backend: string, epochs: number): Promise<PageState> {
   await page.selectOption('#backend', backend);
   await page.fill('#epochs', String(epochs));
   if ((await page.locator('#grid canvas.labelled').count()) === 0) await page.click('#label-random');
   await page.click('#train');
-  await page.waitForFunction(
-    () => {
-      const s = (window as unknown as { playground: PageState }).playground;
-      return s.errors.length > 0 || (s.done.cct !== undefined && s.done.baseline !== undefined);
-    },
-    undefined,
-    { timeout: 150_000, polling: 500 },
-  );
-  return page.evaluate(() => (window as unknown as { playground: PageState }).playground);
+  return trained(page, 'cct', 150_000);
 }
 
 interface PageState {
@@ -116,6 +136,9 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     browser = await launch([...BASE_ARGS, '--disable-gpu']);
   }, 180_000);
 
+  /** {@link openTab} on the served build. */
+  const open = (context: BrowserContext, tab: Tab) => openTab(context, server.resolvedUrls!.local[0]!, tab);
+
   afterAll(async () => {
     await browser?.close();
     await gpuBrowser?.close();
@@ -138,11 +161,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
   });
 
   it('labels 4 scenes, trains CCT and the baseline on wasm: losses fall, masks render, the weights load in Node', async () => {
-    const page = await browser.newPage();
-    const pageErrors = watchErrors(page);
-    const url = server.resolvedUrls!.local[0]!;
-    await page.goto(url, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const { page, pageErrors } = await open(browser, 'cct');
     expect(await page.locator('#train').isDisabled()).toBe(true); // nothing labelled yet
     await page.selectOption('#backend', 'wasm');
     await page.fill('#epochs', String(EPOCHS));
@@ -158,15 +177,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     expect(await page.locator('#grid canvas.labelled').count()).toBe(5);
 
     await page.click('#train');
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { playground: PageState }).playground;
-        return s.errors.length > 0 || (s.done.cct !== undefined && s.done.baseline !== undefined);
-      },
-      undefined,
-      { timeout: 120_000, polling: 500 },
-    );
-    const state = await page.evaluate(() => (window as unknown as { playground: PageState }).playground);
+    const state = await trained(page, 'cct', 120_000);
     expect(state.errors).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(state.backends).toEqual({ cct: 'wasm', baseline: 'wasm' });
@@ -224,24 +235,12 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
   }, 180_000);
 
   it('SCL: CE + SC and CE alone train on the base glyphs; 5-way episode accuracy on the novel glyphs every epoch; an episode is drawn', async () => {
-    const page = await browser.newPage();
-    const pageErrors = watchErrors(page);
-    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-    await page.click('#tabs button[data-tab="scl"]');
+    const { page, pageErrors } = await open(browser, 'scl');
     expect(await page.locator('#scl-base canvas').count()).toBe(20 * 3);
     await page.selectOption('#backend', 'wasm');
     await page.fill('#scl-epochs', '1');
     await page.click('#scl-train');
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { playground: PageState }).playground.scl;
-        return s.errors.length > 0 || (s.done.scl !== undefined && s.done.ce !== undefined);
-      },
-      undefined,
-      { timeout: 150_000, polling: 500 },
-    );
-    const s = (await page.evaluate(() => (window as unknown as { playground: PageState }).playground)).scl;
+    const s = (await trained(page, 'scl', 150_000)).scl;
     expect(s.errors).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(s.backends).toEqual({ scl: 'wasm', ce: 'wasm' });
@@ -267,11 +266,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
   }, 180_000);
 
   it('PEFT: LoRA and the head-only baseline fine-tune the shipped BERT on typed sentences; held-out accuracy every epoch; the tried sentence is read', async () => {
-    const page = await browser.newPage();
-    const pageErrors = watchErrors(page);
-    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-    await page.click('#tabs button[data-tab="peft"]');
+    const { page, pageErrors } = await open(browser, 'peft');
     expect(await page.locator('#peft-train').isDisabled()).toBe(true); // no sentences yet
     await page.click('#peft-examples');
     // Type one more sentence of each class by hand.
@@ -283,15 +278,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     await page.selectOption('#peft-baseline', 'head');
     await page.fill('#peft-epochs', '3');
     await page.click('#peft-train');
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { playground: PageState }).playground.peft;
-        return s.errors.length > 0 || (s.done.method !== undefined && s.done.baseline !== undefined);
-      },
-      undefined,
-      { timeout: 150_000, polling: 500 },
-    );
-    const s = (await page.evaluate(() => (window as unknown as { playground: PageState }).playground)).peft;
+    const s = (await trained(page, 'peft', 150_000)).peft;
     expect(s.errors).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(s.backends).toEqual({ method: 'wasm', baseline: 'wasm' });
@@ -326,10 +313,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
 
   it('trains on WebGL (SwiftShader under ANGLE, no GPU needed)', async () => {
     gpuBrowser = await launch([...BASE_ARGS, ...GPU_ARGS]);
-    const page = await gpuBrowser.newPage();
-    const pageErrors = watchErrors(page);
-    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const { page, pageErrors } = await open(gpuBrowser, 'cct');
     // One epoch: SwiftShader compiles every shader on the CPU, which is most of the time here.
     const state = await trainCct(page, 'webgl', 1);
     expect(state.errors).toEqual([]);
@@ -346,10 +330,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
 
   it('starts both workers on WebGPU where Chromium finds an adapter (else skipped, saying so)', async (t) => {
     gpuBrowser ??= await launch([...BASE_ARGS, ...GPU_ARGS]);
-    const page = await gpuBrowser.newPage();
-    const pageErrors = watchErrors(page);
-    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const { page, pageErrors } = await open(gpuBrowser, 'cct');
     const adapter = await page.evaluate(async () => {
       const gpu = (navigator as unknown as { gpu?: { requestAdapter(o?: object): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
       if (!gpu) return 'no navigator.gpu';
@@ -386,10 +367,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
 
   // Last: it stops the server.
   it('works offline once loaded: with the server gone and the network off, the page reloads from its service worker and trains', async () => {
-    const page = await browser.newPage();
-    const pageErrors = watchErrors(page);
-    await page.goto(server.resolvedUrls!.local[0]!, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const { page, pageErrors } = await open(browser, 'cct');
     await page.waitForFunction(() => (window as unknown as { playground: PageState }).playground.offline === 'registered' && navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000, polling: 250 });
     await server.close();
     serverClosed = true;
