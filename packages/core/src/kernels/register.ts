@@ -20,6 +20,7 @@ import { applyWebGPUOverrides, setWebGPUOverrides } from './webgpu/overrides';
 import { adamUpdateGroupWebGPUConfig } from './webgpu/adam-update';
 import { batchNormTrainGradConfig, batchNormWebGPUConfigs } from './webgpu/batch-norm';
 import { layerNormGradConfig, layerNormWebGPUConfigs } from './webgpu/layer-norm';
+import { resizeGradWebGPUConfigs } from './webgpu/resize-grad';
 import { softmaxCrossEntropyGradConfig, softmaxCrossEntropyWebGPUConfigs } from './webgpu/softmax-cross-entropy';
 
 /** What {@link registerLelKernels} installed. */
@@ -48,7 +49,7 @@ const originals = new Map<string, tf.GradConfig | undefined>();
  * for large 2-D and rank ≥ 5.
  *
  * Gradients: Conv2D, BatchMatMul (fast paths on wasm; tfjs's own gradient elsewhere), MaxPool (wasm fix),
- * ResizeNearestNeighbor and ResizeBilinear (cpu and wasm fixes), Conv3D (wasm fix), FusedBatchNorm (no
+ * ResizeNearestNeighbor and ResizeBilinear (cpu, wasm and webgpu fixes: halfPixelCenters), Conv3D (wasm fix), FusedBatchNorm (no
  * Tile, identical values), DepthwiseConv2dNative (dilations > 1), DepthToSpace (new).
  */
 export function registerLelKernels(): LelKernelRegistry {
@@ -59,7 +60,7 @@ export function registerLelKernels(): LelKernelRegistry {
     return registered;
   }
   const kernels: string[] = [];
-  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs, adamUpdateGroupWebGPUConfig, ...layerNormWebGPUConfigs, ...softmaxCrossEntropyWebGPUConfigs, ...batchNormWebGPUConfigs];
+  const configs = [conv2dBackpropFilterWasmConfig, unsortedSegmentSumWasmConfig, ...depthwiseBackpropConfigs, ...im2colKernelConfigs, ...maxPoolGradKernelConfigs, ...resizeNearestGradKernelConfigs, ...resizeBilinearGradKernelConfigs, ...conv3dKernelConfigs, ...adamUpdateKernelConfigs, adamUpdateGroupWebGPUConfig, ...layerNormWebGPUConfigs, ...softmaxCrossEntropyWebGPUConfigs, ...batchNormWebGPUConfigs, ...resizeGradWebGPUConfigs];
   for (const c of configs) {
     // A backend that ships its own kernel under a tfjs name keeps it.
     if (tf.getKernel(c.kernelName, c.backendName)) continue;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runJsKernel } from './js-kernel';
+import { lelWebGPUKernelsEnabled } from './webgpu/overrides';
 
 /** Fills `dx` (shape `xShape`) with the resize gradient of `dy` (shape `dyShape`). */
 export type ResizeGradValues = (
@@ -22,7 +23,8 @@ export type FastResizeGrad = (
 
 /**
  * A JS resize-gradient kernel registered under `lelKernelName` on wasm and cpu, and the gradient of the tfjs
- * resize op `forwardKernelName` routed to it there (tfjs's own gradient on other backends). Shared by the
+ * resize op `forwardKernelName` routed to `lelKernelName` on every backend that has it (wasm, cpu, and webgpu
+ * through LEL's WGSL kernel while LEL's webgpu kernels are on); tfjs's own gradient elsewhere. Shared by the
  * bilinear and nearest-neighbour fixes, which differ only in how they spread dy back.
  */
 export function resizeGradKernel(lelKernelName: string, forwardKernelName: string, values: ResizeGradValues, fast?: FastResizeGrad) {
@@ -42,7 +44,8 @@ export function resizeGradKernel(lelKernelName: string, forwardKernelName: strin
     gradFunc: (dyIn, saved, attrs) => {
       const dy = dyIn as tf.Tensor;
       const backend = tf.getBackend();
-      if (original && backend !== 'cpu' && backend !== 'wasm') return original.gradFunc(dy, saved, attrs);
+      const ours = tf.getKernel(lelKernelName, backend) !== undefined && (backend !== 'webgpu' || lelWebGPUKernelsEnabled());
+      if (original && !ours) return original.gradFunc(dy, saved, attrs);
       const [images] = saved as [tf.Tensor4D];
       return { images: () => tf.engine().runKernel(lelKernelName, { images, dy }, attrs) as tf.Tensor };
     },
