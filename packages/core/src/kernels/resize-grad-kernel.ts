@@ -22,6 +22,15 @@ export type FastResizeGrad = (
 ) => tf.TensorInfo | undefined;
 
 /**
+ * Whether LEL's resize-gradient kernel `lelKernelName` serves `backend` (the active one by default): registered for
+ * it (wasm, cpu, webgpu) and, on webgpu, with LEL's webgpu kernels on. Elsewhere tfjs's own gradient runs, whose
+ * kernels ignore halfPixelCenters.
+ */
+export function lelResizeGradActive(lelKernelName: string, backend: string = tf.getBackend()): boolean {
+  return tf.getKernel(lelKernelName, backend) !== undefined && (backend !== 'webgpu' || lelWebGPUKernelsEnabled());
+}
+
+/**
  * A JS resize-gradient kernel registered under `lelKernelName` on wasm and cpu, and the gradient of the tfjs
  * resize op `forwardKernelName` routed to `lelKernelName` on every backend that has it (wasm, cpu, and webgpu
  * through LEL's WGSL kernel while LEL's webgpu kernels are on); tfjs's own gradient elsewhere. Shared by the
@@ -44,8 +53,7 @@ export function resizeGradKernel(lelKernelName: string, forwardKernelName: strin
     gradFunc: (dyIn, saved, attrs) => {
       const dy = dyIn as tf.Tensor;
       const backend = tf.getBackend();
-      const ours = tf.getKernel(lelKernelName, backend) !== undefined && (backend !== 'webgpu' || lelWebGPUKernelsEnabled());
-      if (original && !ours) return original.gradFunc(dy, saved, attrs);
+      if (original && !lelResizeGradActive(lelKernelName, backend)) return original.gradFunc(dy, saved, attrs);
       const [images] = saved as [tf.Tensor4D];
       return { images: () => tf.engine().runKernel(lelKernelName, { images, dy }, attrs) as tf.Tensor };
     },

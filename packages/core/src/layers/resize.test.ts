@@ -11,9 +11,9 @@ import { expectNoLeaks, tidyAsync } from '../testing/leaks';
 import { bilinearMatrix, nearestIndices, resizeBilinear, resizeNearest } from './resize';
 
 /** Reference: apply the interpolation matrices in plain JS. */
-function refResize(x: tf.Tensor, ah: Float32Array, aw: Float32Array, ho: number, wo: number): number[] {
+async function refResize(x: tf.Tensor, ah: Float32Array, aw: Float32Array, ho: number, wo: number): Promise<number[]> {
   const [n, h, w, c] = x.shape as number[];
-  const v = x.dataSync();
+  const v = await x.data();
   const out: number[] = [];
   for (let b = 0; b < n!; b++)
     for (let i = 0; i < ho; i++)
@@ -53,8 +53,8 @@ for (const backend of testBackends()) {
       await tidyAsync(async () => {
         const x = rng.normalTensor([2, hw[0]!, hw[1]!, 2]);
         const y = resizeBilinear(x, [out[0]!, out[1]!], { alignCorners: ac });
-        const ref = refResize(x, bilinearMatrix(hw[0]!, out[0]!, ac), bilinearMatrix(hw[1]!, out[1]!, ac), out[0]!, out[1]!);
-        const got = y.dataSync();
+        const ref = await refResize(x, bilinearMatrix(hw[0]!, out[0]!, ac), bilinearMatrix(hw[1]!, out[1]!, ac), out[0]!, out[1]!);
+        const got = await y.data();
         ref.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
         const probe = rng.normalTensor(y.shape);
         await gradCheck((t) => tf.sum(tf.mul(resizeBilinear(t!, [out[0]!, out[1]!], { alignCorners: ac }), probe)) as tf.Scalar, [x], { maxElements: 40 });
@@ -71,8 +71,8 @@ for (const backend of testBackends()) {
           idx.forEach((s, o) => (m[o * n + s] = 1));
           return m;
         };
-        const ref = refResize(x, oneHot(nearestIndices(3, 7), 3), oneHot(nearestIndices(4, 3), 4), 7, 3);
-        expect(Array.from(y.dataSync())).toEqual(ref.map((v) => Math.fround(v)));
+        const ref = await refResize(x, oneHot(nearestIndices(3, 7), 3), oneHot(nearestIndices(4, 3), 4), 7, 3);
+        expect(Array.from(await y.data())).toEqual(ref.map((v) => Math.fround(v)));
         const probe = rng.normalTensor(y.shape);
         await gradCheck((t) => tf.sum(tf.mul(resizeNearest(t!, [7, 3]), probe)) as tf.Scalar, [x], { maxElements: 48 });
       });

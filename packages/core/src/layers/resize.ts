@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
 import { RESIZE_BILINEAR_GRAD } from '../kernels/resize-bilinear-grad';
+import { lelResizeGradActive } from '../kernels/resize-grad-kernel';
 import { scoped } from '../scope';
 import { assertFloat, assertPositiveInt, assertRank } from './validate';
 
@@ -65,7 +66,7 @@ function checkResize(fn: string, x: tf.Tensor, size: readonly [number, number]):
 /**
  * Bilinear resize of NHWC x to `[h, w]` with PyTorch's `F.interpolate(mode='bilinear')` semantics (no antialias;
  * align_corners=False = tf's halfPixelCenters). tfjs's kernel; the gradient is the ResizeBilinear gradient that
- * `registerLelKernels` installs on wasm and cpu (the exact transpose of the forward interpolation).
+ * `registerLelKernels` installs on wasm, cpu and webgpu (the exact transpose of the forward interpolation).
  */
 export function resizeBilinear(x: tf.Tensor, size: readonly [number, number], options: ResizeBilinearOptions = {}): tf.Tensor4D {
   return scoped('resizeBilinear', () => {
@@ -73,8 +74,9 @@ export function resizeBilinear(x: tf.Tensor, size: readonly [number, number], op
     const alignCorners = options.alignCorners ?? false;
     const [, h, w] = x.shape as [number, number, number, number];
     const [ho, wo] = size;
-    if (tf.getKernel(RESIZE_BILINEAR_GRAD, tf.getBackend())) return tf.image.resizeBilinear(x as tf.Tensor4D, [ho, wo], alignCorners, !alignCorners);
-    // Kept: off wasm/cpu (tfjs-node) the registered gradient is tfjs's, whose ResizeBilinearGrad ignores halfPixelCenters.
+    if (lelResizeGradActive(RESIZE_BILINEAR_GRAD)) return tf.image.resizeBilinear(x as tf.Tensor4D, [ho, wo], alignCorners, !alignCorners);
+    // Kept: where LEL's kernel does not serve (tfjs-node; stock webgpu) the registered gradient is tfjs's, whose
+    // ResizeBilinearGrad ignores halfPixelCenters.
     const f = tf.customGrad((...args: unknown[]) => {
       const [xIn] = args as [tf.Tensor4D];
       const value = tf.image.resizeBilinear(xIn, [ho, wo], alignCorners, !alignCorners);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
+import { resizeBilinear } from '../../layers/resize';
 import { expectNoLeaks } from '../../testing/leaks';
 import { RESIZE_BILINEAR_GRAD, resizeBilinearGradValues } from '../resize-bilinear-grad';
 import { RESIZE_NEAREST_GRAD, resizeNearestGradValues } from '../resize-nearest-grad';
@@ -63,5 +64,21 @@ describeWebGPU("LEL's resize gradients (halfPixelCenters: tfjs-webgpu's ignore i
     await expectNoLeaks(async () => {
       tf.dispose(tf.tidy(f));
     });
+  });
+
+  test("core's resizeBilinear layer: LEL's kernel with LEL's webgpu kernels on, its own separable gradient on stock tfjs-webgpu; both equal cpu's", async () => {
+    await onWebGPU();
+    const f = () => {
+      const x = randn([2, 4, 5, 3], 5);
+      const w = randn([2, 8, 9, 3], 6);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(resizeBilinear(a, [8, 9]), w)))(x)];
+    };
+    const info = await tf.profile(() => tf.tidy(f));
+    expect(info.kernelNames).toContain(RESIZE_BILINEAR_GRAD);
+    const cpu = await valuesOn('cpu', () => tf.tidy(f));
+    const [ours] = await valuesOn('webgpu', () => tf.tidy(f));
+    const [stock] = await withStockWebGPU(() => valuesOn('webgpu', () => tf.tidy(f)));
+    expect(relErr(ours!, cpu[0]!)).toBeLessThan(2e-6);
+    expect(relErr(stock!, cpu[0]!)).toBeLessThan(2e-6);
   });
 });
