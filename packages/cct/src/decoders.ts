@@ -13,6 +13,8 @@ import { vatPerturbation } from './perturbations/vat';
 export interface AuxContext {
   /** The main decoder's prediction on the same (unlabelled) images, detached, [B, H, W, C]. */
   mainLogits: tf.Tensor4D;
+  /** Its classes (argmax) on the host, [B·H·W], read before the gradient step (see `CctModel.mainLabels`). */
+  mainLabels?: ArrayLike<number>;
   rng: Rng;
 }
 
@@ -48,7 +50,7 @@ export class AuxiliaryDecoder extends Module {
       case 'dropout':
         return dropout2d(z, { ...c.dropout, rng });
       case 'cutout':
-        return guidedCutout(z, ctx.mainLogits, { ...c.cutout, rng });
+        return guidedCutout(z, ctx.mainLogits, { ...c.cutout, rng, ...(ctx.mainLabels ? { labels: ctx.mainLabels } : {}) });
       case 'contextMasking':
       case 'objectMasking': {
         const { fgMaskFull, mask, out } = guidedMaskParts(z, ctx.mainLogits, this.perturbation === 'contextMasking' ? 'objects' : 'context');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SGD, canonicalJson, defineMethod, polyLr, type Rng, type TrainContext } from '@lel/core';
+import { SGD, canonicalJson, defineMethod, isHostMemoryBackend, polyLr, type Callback, type Rng, type TrainContext } from '@lel/core';
 import { CctConfigSchema, parseCctConfig, type CctConfig } from './config';
 import { epochBatches, isStreaming, labelledBatches, randomHorizontalFlip, setSize, type BatchAugment, type ImageBatch, type LabelledSource, type SegmentationBatch, type SegmentationSet, type UnlabelledSource } from './data';
 import { evaluateSegmentation, predictLogits } from './inference';
@@ -108,6 +108,15 @@ export const cct = defineMethod({
     const abceTotalIters = (c.train.epochs - 0.6 * c.train.epochs) * itersPerEpoch;
     const weak = semi && c.train.weakLabels;
 
+    // G-Cutout searches objects in the main prediction on the host, inside the synchronous gradient step. On cpu and
+    // wasm it reads them there; elsewhere (GPU backends) they are read asynchronously before the step.
+    let mainLabels: Int32Array | undefined;
+    const hostLabelsCallback: Callback<ImageBatch> = {
+      async onStepStart(ctx) {
+        mainLabels = undefined;
+        if (semi && model.needsHostMainLabels && !isHostMemoryBackend() && ctx.unlabeled) mainLabels = await model.mainLabels(ctx.unlabeled.images);
+      },
+    };
     const loss = (lb: SegmentationBatch, ctx: TrainContext<ImageBatch>) => {
       const t = ctx.step;
       const weightU = semi ? rampUpWeight(t, { wMax: c.loss.unsupWeight, rampupLength }) : 0;
@@ -117,7 +126,8 @@ export const cct = defineMethod({
       if (semi) {
         const ub = ctx.unlabeled;
         if (!ub) throw new Error('cct: no unlabelled batch paired with the labelled one');
-        const out = model.forwardUnsupervised(ub.images, ctx.rng);
+        const out = model.forwardUnsupervised(ub.images, ctx.rng, mainLabels);
+        mainLabels = undefined;
         unsupMainLogits = out.mainLogits;
         auxLogits = out.auxLogits;
       }
@@ -179,6 +189,7 @@ export const cct = defineMethod({
         }
       },
       info,
+      callbacks: [hostLabelsCallback],
       cleanup: ({ failed }: { failed: boolean }) => {
         if (failed && built) model.dispose();
       },

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, useBackend } from '@lel/core';
+import { Rng, globalRng, useBackend } from '@lel/core';
 import { expectNoLeaks, gradCheck, testBackends } from '@lel/core/testing';
 import { describe, expect, test } from 'vitest';
 import { parseCctConfig, totalAuxDecoders } from './config';
@@ -126,6 +126,32 @@ for (const backend of testBackends()) {
       expect(() => b.forwardUnsupervised(tf.zeros([1, 16, 16, 3]) as tf.Tensor4D)).toThrow(/no auxiliary decoders/);
       m.dispose();
       b.dispose();
+    });
+
+    test("mainLabels: the argmax of forwardUnsupervised's main prediction, without its side effects (running statistics, generators)", async () => {
+      await useBackend(backend as never);
+      const m = tinyModel(4);
+      const x = new Rng(5).uniformTensor([2, 20, 12, 3]) as tf.Tensor4D;
+      const before = await Promise.all(m.namedBuffers().map(async ([, b]) => Array.from(await b.data())));
+      const extra = JSON.stringify(m.extraStateDict());
+      const global = JSON.stringify(globalRng().state());
+      await expectNoLeaks(async () => {
+        const labels = await m.mainLabels(x);
+        expect(labels.length).toBe(2 * 20 * 12);
+        expect(m.needsHostMainLabels).toBe(true);
+        expect(await Promise.all(m.namedBuffers().map(async ([, b]) => Array.from(await b.data())))).toEqual(before);
+        expect(JSON.stringify(m.extraStateDict())).toBe(extra);
+        expect(JSON.stringify(globalRng().state())).toBe(global);
+        // The forward that follows sees the same main prediction, and G-Cutout takes these labels.
+        const out = m.forwardUnsupervised(x, new Rng(6), labels);
+        const argmax = tf.argMax(out.mainLogits, 3);
+        expect(Array.from(await argmax.data())).toEqual(Array.from(labels));
+        tf.dispose([argmax, out.mainLogits, ...out.auxLogits]);
+        // (That forward does move the running statistics: what mainLabels restores.)
+        expect(await Promise.all(m.namedBuffers().map(async ([, b]) => Array.from(await b.data())))).not.toEqual(before);
+      });
+      x.dispose();
+      m.dispose();
     });
 
     test('shapes at input resolution, also when the stride does not divide the size; no leaks', async () => {

@@ -71,16 +71,49 @@ export class CctModel extends Module {
    * The unsupervised branch: encode x_ul once, main prediction, then every auxiliary decoder on the
    * perturbed, NON-detached features. Guided perturbations see the detached main prediction.
    */
-  forwardUnsupervised(xul: tf.Tensor4D, rng: Rng = globalRng()): UnsupervisedOutputs {
+  forwardUnsupervised(xul: tf.Tensor4D, rng: Rng = globalRng(), mainLabels?: ArrayLike<number>): UnsupervisedOutputs {
     if (this.auxDecoders.length === 0) throw new Error('CctModel.forwardUnsupervised: this model has no auxiliary decoders (mode "supervised")');
     const size: [number, number] = [xul.shape[1], xul.shape[2]];
     return scoped('CctModel.forwardUnsupervised', () => {
       const z = this.encode(xul);
       const mainLogits = this.toInputSize(this.mainDecoder.forward(z), size);
-      const ctx = { mainLogits: stopGradient(mainLogits), rng };
+      const ctx = { mainLogits: stopGradient(mainLogits), rng, ...(mainLabels ? { mainLabels } : {}) };
       const auxLogits = this.auxDecoders.items.map((d) => this.toInputSize(d.forward(z, ctx), size));
       return { mainLogits, auxLogits };
     });
+  }
+
+  /** Whether an auxiliary decoder needs the main prediction on the host (G-Cutout's object search). */
+  get needsHostMainLabels(): boolean {
+    return this.auxDecoders.items.some((d) => d.perturbation === 'cutout');
+  }
+
+  /**
+   * The main prediction's classes (argmax) of unlabelled images [B, H, W, 3] at input resolution, read
+   * asynchronously: pass them to {@link forwardUnsupervised} so G-Cutout needs no synchronous read inside the
+   * gradient step (GPU backends). The forward is the one `forwardUnsupervised` runs, without its side effects:
+   * BatchNorm running statistics, the modules' generators and counters, and the process-wide generator are
+   * restored afterwards, so the step that follows computes the same main prediction.
+   */
+  async mainLabels(xul: tf.Tensor4D): Promise<Int32Array> {
+    const size: [number, number] = [xul.shape[1], xul.shape[2]];
+    const buffers = this.namedBuffers().map(([, b]) => [b, tf.clone(b)] as const);
+    const extra = this.extraStateDict();
+    const global = globalRng().state();
+    let labels: tf.Tensor;
+    try {
+      labels = tf.tidy(() => tf.argMax(this.toInputSize(this.mainDecoder.forward(this.encode(xul)), size), 3));
+    } finally {
+      for (const [b, saved] of buffers) b.assign(saved);
+      tf.dispose(buffers.map(([, saved]) => saved));
+      this.loadExtraStateDict(extra);
+      globalRng().setState(global);
+    }
+    try {
+      return (await labels.data()) as Int32Array;
+    } finally {
+      labels.dispose();
+    }
   }
 
   /**

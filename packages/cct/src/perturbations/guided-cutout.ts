@@ -57,14 +57,16 @@ export function connectedComponents(fg: ArrayLike<number>, height: number, width
 /**
  * Values of `t` on a host-memory backend (cpu, wasm), where they already live in memory. G-Cutout's object search
  * is sequential host code that runs inside the synchronous autodiff closure of CCT's training step, so it cannot
- * await a device read: on a GPU backend it is a clear error instead of a queue stall (webgpu in Node cannot read
- * synchronously at all). The official code does the same search on the host (OpenCV findContours).
+ * await a device read: on a GPU backend the caller passes the labels it read before the step (`labels`), and
+ * anything else is a clear error instead of a queue stall (webgpu in Node cannot read synchronously at all). The
+ * official code does the same search on the host (OpenCV findContours).
  */
 function hostValues(t: tf.Tensor, what: string): ArrayLike<number> {
   if (!isHostMemoryBackend()) {
     throw new Error(
       `guidedCutout: ${what} must be read on the host inside the training step, which the ${tf.getBackend()} backend cannot do synchronously; ` +
-        `train G-Cutout (CCT's cutout decoders) on cpu or wasm, or set perturbations.cutout to 0 on this backend`,
+        `pass options.labels (the main prediction's argmax, read with await before the step, e.g. CctModel.mainLabels; the cct method does this) ` +
+        `or train on cpu or wasm`,
     );
   }
   // eslint-disable-next-line no-restricted-properties -- host-memory backend: a copy of values already in memory, no device to stall
@@ -82,10 +84,17 @@ export interface GuidedCutoutOptions {
   minPixels?: number;
   connectivity?: 4 | 8;
   /**
-   * Box offsets (oy, ox) per image and kept component, [B, K, 2] (given in tests; K ≥ the largest
-   * count of kept components). Drawn as the official `random.randint(0, int(b·(1−erase)))` otherwise.
+   * The main prediction's classes (its argmax over the last axis) on the host, [B·H·W] row-major, read before the
+   * gradient step. Required on GPU backends (the search cannot read the device inside the step); on cpu and wasm
+   * it is read from `mainLogits` when absent.
    */
-  offsets?: tf.Tensor;
+  labels?: ArrayLike<number>;
+  /**
+   * Box offsets (oy, ox) per image and kept component, [B, K, 2] (given in tests; K ≥ the largest
+   * count of kept components), as a tensor (read on the host: cpu and wasm only) or nested arrays (any backend).
+   * Drawn as the official `random.randint(0, int(b·(1−erase)))` otherwise.
+   */
+  offsets?: tf.Tensor | number[][][];
   rng?: Rng;
 }
 
@@ -112,19 +121,26 @@ export function guidedCutoutParts(z: tf.Tensor4D, mainLogits: tf.Tensor4D, optio
   const [zb, h, w] = z.shape;
   if (zb !== B) throw new Error(`guidedCutout: z has batch ${zb} but the main prediction has ${B}`);
   // Host side: the component search is sequential. The prediction is small (B·H·W labels).
-  const argmax = tf.tidy(() => tf.argMax(mainLogits, 3));
   let labels: ArrayLike<number>;
-  try {
-    labels = hostValues(argmax, 'the main prediction');
-  } finally {
-    argmax.dispose();
+  if (options.labels) {
+    labels = options.labels;
+    if (labels.length !== B * H * W) throw new Error(`guidedCutout: labels has ${labels.length} values but the main prediction [${mainLogits.shape}] has B·H·W = ${B * H * W}`);
+  } else {
+    const argmax = tf.tidy(() => tf.argMax(mainLogits, 3));
+    try {
+      labels = hostValues(argmax, 'the main prediction');
+    } finally {
+      argmax.dispose();
+    }
   }
   let offsets: ArrayLike<number> | null = null;
   let maxK = 0;
   if (options.offsets) {
-    const s = options.offsets.shape;
-    if (s.length !== 3 || s[0] !== B || s[2] !== 2) throw new Error(`guidedCutout: offsets must be [B=${B}, K, 2], got [${s}]`);
-    offsets = hostValues(options.offsets, 'offsets');
+    const given = options.offsets;
+    const s = given instanceof tf.Tensor ? given.shape : [given.length, given[0]?.length ?? 0, given[0]?.[0]?.length ?? 0];
+    const ragged = !(given instanceof tf.Tensor) && given.some((img) => img.length !== s[1] || img.some((o) => o.length !== 2));
+    if (s.length !== 3 || s[0] !== B || s[2] !== 2 || ragged) throw new Error(`guidedCutout: offsets must be [B=${B}, K, 2], got ${ragged ? 'ragged arrays' : `[${s}]`}`);
+    offsets = given instanceof tf.Tensor ? hostValues(given, 'offsets') : given.flat(2);
     maxK = s[1]!;
   }
   const rng = options.rng ?? globalRng();
