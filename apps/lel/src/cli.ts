@@ -151,7 +151,7 @@ export function buildProgram(): Command {
     .command('effects')
     .description('every effect table: methods vs their few-label baselines and all-label ceilings over paired seeds; writes docs/effects.{md,html,json}')
     .option('--seeds <list>', 'comma-separated seeds (default 0,1,2,3,4; 0,1 with --quick)')
-    .option('--methods <list>', 'comma-separated method groups or setting ids (default all), e.g. cct,kd-1/8')
+    .option('--methods <list>', 'comma-separated method groups or setting ids (default all), e.g. cct,kd-1/16')
     .option('--quick', 'smoke-test budgets: every recipe, data path and table in a few minutes (writes into the run folder, never docs/)')
     .option('-o, --out <dir>', 'folder of the vision runs (default <repo>/runs/effects, or runs/effects-quick with --quick)')
     .option('--docs <dir>', 'where effects.md/.html/.json go (default <repo>/docs, or the run folder with --quick)')

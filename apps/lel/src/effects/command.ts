@@ -18,7 +18,7 @@ export const NOTES_FILE = 'effects-notes.md';
 export interface EffectsOptions {
   /** Seeds (default 0–4; 0–1 with `quick`). */
   seeds?: number[];
-  /** Method groups or setting ids to include (default all), e.g. ['cct', 'kd-1/8']. */
+  /** Method groups or setting ids to include (default all), e.g. ['cct', 'kd-1/16']. */
   methods?: string[];
   /** Smoke-test budgets (every setting's `quick` overrides); results go to the run folder, never to docs/. */
   quick?: boolean;

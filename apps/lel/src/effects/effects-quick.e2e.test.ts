@@ -25,7 +25,7 @@ describe('lel effects --quick (every shipped setting, real recipes, one seed)', 
       if (EFFECT_SETTINGS.find((s) => s.id === res.id)!.arms.some((a) => a.role === 'ceiling')) expect(res.headroom, res.id).not.toBeNull();
     }
     // The KD students distil from the seed's all-label supervised run (the CCT ceiling), trained once for both settings.
-    const kd = r.results.find((x) => x.id === 'kd-1/8')!;
+    const kd = r.results.find((x) => x.id === 'kd-1/16')!;
     const cct = r.results.find((x) => x.id === 'cct-1/8')!;
     expect(kd.arms.find((a) => a.id === 'teacher')!.runs).toEqual(cct.arms.find((a) => a.id === 'ceiling')!.runs);
     expect(kd.extra.kd!.teacher_miou).toBeGreaterThan(0);
