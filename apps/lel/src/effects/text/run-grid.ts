@@ -180,9 +180,10 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
 
 /** What the budget of the shared 2-core machine cut, printed above the tables. */
 const BUDGET_NOTE =
-  'Budget (one shared 2-core CPU, wasm backend, ≈ 5 min per N = 16 run): the dev sweep ran once (seed 100) at N = 16 over a ' +
-  'factor-of-3 ladder of three rates per arm, and every row uses the rate it chose; the tables cover the arms, N and seeds listed ' +
-  'in them (the ceiling\'s seeds are stated on its headroom line).';
+  'Budget (one shared 2-core CPU, wasm backend, ≈ 2–5 min per run): the dev sweep ran once (seed 100), at N = 16 over a ' +
+  'factor-of-3 ladder of three rates per arm and at N = 64 over the two neighbouring rates of that ladder best at N = 16 (for the ' +
+  'arms with N = 64 rows); every row uses the rate chosen at the largest swept N not above its own (the ceiling and the KD students ' +
+  'keep N = 16\'s choice); the tables cover the arms, N and seeds listed in them (the ceiling\'s seeds are stated on its headroom line).';
 
 /** Writes the tables of every setting the stores in `out` hold (markdown + JSON, atomically). */
 function report(out: string, docs: string): void {
