@@ -38,6 +38,8 @@ export interface TrainOptions {
    * `<run>/tensorboard`, every `train.logEvery` steps, for `tensorboard --logdir runs`).
    */
   loggers?: LoggerName[];
+  /** Further training callbacks, after the app's own (e.g. the step profiler of the GPU method benchmark). */
+  callbacks?: Callback<never>[];
 }
 
 /** What a train command produced. */
@@ -108,7 +110,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   const started = Date.now();
   let summary: RunSummary;
   try {
-    const out = await runRecipe(recipe, config as unknown as Parameters<typeof runRecipe>[1], { runDir, resume, ...(options.allowConfigChange ? { allowConfigChange: true } : {}), progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[])], log });
+    const out = await runRecipe(recipe, config as unknown as Parameters<typeof runRecipe>[1], { runDir, resume, ...(options.allowConfigChange ? { allowConfigChange: true } : {}), progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[]), ...(options.callbacks ?? [])], log });
     if (out.stopReason === 'interrupted') {
       log(`[lel] interrupted: checkpoint saved in ${path.join(runDir, 'checkpoints')}; continue with \`lel train ${recipe.name} --resume last --out ${runDir}\``);
       return { runDir, summary: undefined, interrupted: true };

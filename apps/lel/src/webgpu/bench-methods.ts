@@ -1,0 +1,103 @@
+// `pnpm bench:gpu:methods`: each method's default model (the app recipes' defaults, as `lel train <recipe>` runs
+// them) on the webgpu backend: ms per training step after a warm-up, and a per-kernel profile of one more step
+// (tf.profile; GPU timestamp queries). Complements `pnpm bench:gpu` (@lel/core: the reference models, LEL vs stock
+// tfjs-webgpu vs PyTorch). JSON lines on stdout, a table on stderr, everything in --out.
+//   --recipes cct,arseg,…  (default: every recipe)  --backend webgpu  --warmup 2  --steps 3  --out bench-gpu-methods.json
+//   --set key=value (repeatable; applied to every recipe)
+// Only the training steps are measured: data preparation, a KD teacher's training (cut to `teacher.steps=2` here)
+// and the final evaluation are not. Figures from a software adapter (lavapipe, SwiftShader) are CPU emulation, not
+// GPU figures; the output says which adapter ran.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend, type BackendName } from '@lel/core';
+import { writeFileAtomicSync } from '@lel/core/node';
+import { RECIPES } from '../recipes';
+import { trainCommand } from '../train';
+import { stepProfiler, type StepProfile } from './step-profile';
+
+/** One recipe's row. */
+export interface MethodBenchRow extends Partial<StepProfile> {
+  recipe: string;
+  package: string;
+  /** The run banner's backend line (names the backend and, on webgpu, the adapter). */
+  backend: string;
+  error?: string;
+}
+
+/** Overrides that keep a benchmark run to its measured steps (a KD teacher would otherwise train for its full budget first). */
+const RECIPE_SETS: Record<string, string[]> = { kd: ['teacher.steps=2'], ckd: ['teacher.steps=2'], akd: ['teacher.steps=2'] };
+
+/** Run the benchmark; returns the rows (also printed as JSON lines). */
+export async function benchMethods(o: { recipes: string[]; backend: string; warmup: number; steps: number; sets: string[]; log: (l: string) => void }): Promise<MethodBenchRow[]> {
+  const rows: MethodBenchRow[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-bench-gpu-methods-'));
+  try {
+    for (const name of o.recipes) {
+      const recipe = RECIPES.find((r) => r.name === name);
+      if (!recipe) throw new Error(`unknown recipe "${name}"; available: ${RECIPES.map((r) => r.name).join(', ')}`);
+      const profiler = stepProfiler({ warmup: o.warmup, steps: o.steps });
+      const row: MethodBenchRow = { recipe: name, package: recipe.package, backend: o.backend };
+      const lines: string[] = [];
+      const budget = o.warmup + o.steps + 1;
+      const sets = [...(RECIPE_SETS[name] ?? []), `train.maxSteps=${budget}`, `train.evalEvery=${budget}`, `train.checkpointEvery=${budget}`, `train.logEvery=${budget}`, ...o.sets];
+      o.log(`[bench] ${name}: ${o.warmup} warm-up + ${o.steps} timed + 1 profiled step(s) on ${o.backend}`);
+      try {
+        await trainCommand(name, { backend: o.backend, set: sets, out: path.join(dir, name), progress: 'none', noReport: true, log: (l) => lines.push(l), callbacks: [profiler.callback] });
+        Object.assign(row, await profiler.result());
+      } catch (e) {
+        Object.assign(row, await profiler.result().catch(() => ({})));
+        row.error = (e as Error).message.slice(0, 400);
+      }
+      const banner = lines.flatMap((l) => l.split('\n')).find((l) => l.trim().startsWith('backend '));
+      if (banner) row.backend = banner.trim().replace(/^backend\s+/, '');
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** The table `bench:gpu:methods` prints. */
+export function methodTable(rows: MethodBenchRow[]): string {
+  const lines = ['recipe | package | ms/step | kernel ms (profiled step) | kernels/step | top kernels', '---|---|---|---|---|---'];
+  for (const r of rows) {
+    const top = (r.profile ?? []).slice(0, 4).map((k) => `${k.name} ${k.ms.toFixed(1)}`).join(', ');
+    const ms = r.error && r.msPerStep === undefined ? `error: ${r.error.slice(0, 90)}` : (r.msPerStep ?? NaN).toFixed(1);
+    lines.push(`${r.recipe} | ${r.package} | ${ms} | ${r.kernelMs?.toFixed(1) ?? ''} | ${r.kernels ?? ''} | ${top}`);
+  }
+  return lines.join('\n');
+}
+
+function args(argv: string[]) {
+  const get = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+  };
+  const sets = argv.flatMap((a, i) => (a === '--set' && argv[i + 1] ? [argv[i + 1]!] : []));
+  return {
+    recipes: get('recipes', RECIPES.map((r) => r.name).join(',')).split(',').filter(Boolean),
+    backend: get('backend', 'webgpu'),
+    warmup: Number(get('warmup', '2')),
+    steps: Number(get('steps', '3')),
+    out: get('out', ''),
+    sets,
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const a = args(process.argv.slice(2));
+  const log = (l: string) => process.stderr.write(l + '\n');
+  const started = new Date().toISOString();
+  // The backend line names the WebGPU adapter (the runs' banners do not).
+  let backendLine = a.backend;
+  const info = await initBackend({ backend: a.backend as BackendName, log: (l) => (backendLine = l.replace(/^\[lel\] backend: /, '')) });
+  const rows = await benchMethods({ ...a, log });
+  const result = { date: started, backend: backendLine, adapter: info.adapter ?? null, node: process.version, warmup: a.warmup, steps: a.steps, rows };
+  if (a.out) writeFileAtomicSync(a.out, JSON.stringify(result, null, 1));
+  const software = info.adapter?.software ? ' — a software adapter: CPU emulation, not GPU figures' : '';
+  log(`\nbackend: ${backendLine}${software}\n${methodTable(rows)}`);
+  process.exit(rows.some((r) => r.error) ? 1 : 0);
+}
