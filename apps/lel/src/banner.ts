@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { BackendInfo } from '@lel/core';
+import { describeAdapter, type BackendInfo } from '@lel/core';
 
 const require = createRequire(import.meta.url);
 const appPackageJson = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
@@ -34,7 +34,7 @@ export interface BannerInfo {
 export function formatBanner(b: BannerInfo): string {
   const lines = [
     `lel ${packageVersion('lel')} · ${b.command}${b.recipe ? ` ${b.recipe}` : ''}`,
-    `  backend  ${b.backend.name} (${b.backend.packageName}, tfjs-core ${packageVersion('@tensorflow/tfjs-core')})${b.backend.notes.length ? ` — ${b.backend.notes.join('; ')}` : ''}`,
+    `  backend  ${b.backend.name} (${b.backend.packageName}, tfjs-core ${packageVersion('@tensorflow/tfjs-core')})${b.backend.adapter ? ` on ${describeAdapter(b.backend.adapter)}` : ''}${b.backend.notes.length ? ` — ${b.backend.notes.join('; ')}` : ''}`,
     `  node     ${process.version} on ${os.platform()}-${os.arch()}, ${os.cpus().length} CPU cores`,
   ];
   if (b.methodPackage) lines.push(`  method   ${b.methodPackage} ${packageVersion(b.methodPackage)} (@lel/core ${packageVersion('@lel/core')})`);

@@ -139,5 +139,6 @@ export { isHostMemoryBackend } from './host-memory-backend';
 // </reads>
 // <webgpu>
 export { WebGPUDeviceError, throwPendingDeviceErrors } from './webgpu/device-errors';
+export { describeAdapter } from './webgpu/setup';
 export type { WebGPUAdapterSummary } from './webgpu/setup';
 // </webgpu>
