@@ -81,6 +81,20 @@ for (const backend of testBackends()) {
       tf.dispose([z, main, parts.cutMaskFull, parts.mask, parts.out]);
     });
 
+    test('guided cutout with host labels read beforehand (as on GPU backends) equals the in-step read; bad labels and offsets are clear errors', async () => {
+      const { z, main } = await setup();
+      const argmax = tf.argMax(main, 3);
+      const labels = (await argmax.data()) as Int32Array;
+      argmax.dispose();
+      const inStep = guidedCutoutParts(z, main, { rng: new Rng(9), minPixels: 4 });
+      const given = guidedCutoutParts(z, main, { rng: new Rng(9), minPixels: 4, labels });
+      expect(given.boxes).toEqual(inStep.boxes);
+      expect(Array.from(await given.out.data())).toEqual(Array.from(await inStep.out.data()));
+      expect(() => guidedCutout(z, main, { labels: labels.subarray(1) })).toThrow(/labels has \d+ values but the main prediction \[2,16,16,\d+\] has B·H·W = 512/);
+      expect(() => guidedCutout(z, main, { labels, offsets: [[[0, 0]], [[0, 0], [1, 1]]] })).toThrow(/offsets must be \[B=2, K, 2\], got ragged arrays/);
+      tf.dispose([z, main, inStep.cutMaskFull, inStep.mask, inStep.out, given.cutMaskFull, given.mask, given.out]);
+    });
+
     test('VAT perturbation has norm eps and does not differentiate the decoder weights', async () => {
       const { rng, z } = await setup();
       const k = tf.variable(rng.normalTensor([1, 1, 3, 5]));
