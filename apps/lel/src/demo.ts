@@ -2,14 +2,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '@lel/core/node';
 import { pretrainedBertPath, type ShippedBert } from '@lel/models/node';
-import { RECIPES } from './recipes';
 import type { RunSummary } from './recipes/types';
 import { repoRoot } from './effects/repo-root';
-import type { SettingResult } from './effects/types';
+import type { ConfigTree } from './config/overrides';
+import { armKeys, planGrid } from './effects/grid';
+import { EFFECT_SETTINGS } from './effects/settings';
+import type { EffectSetting, SettingResult } from './effects/types';
+import { getRecipe, RECIPES } from './recipes';
 import { writeRunReport } from './report';
-import { readSummary } from './run-dir';
+import { readSummary, RUN_FILES } from './run-dir';
 import { INTERRUPTED_EXIT_CODE } from './signals';
-import { trainCommand } from './train';
+import { runLocalSweep } from './sweep/local-pool';
+import type { PlannedRun } from './sweep/plan';
+import { runId } from './sweep/run-id';
+import { resolveTrainConfig } from './train';
 
 /** One stage of the demo: a recipe run with its overrides (some point at earlier stages' runs). */
 export interface DemoStage {
@@ -17,36 +23,90 @@ export interface DemoStage {
   name: string;
   recipe: string;
   story: string;
-  sets: (out: string) => string[];
+  /** `lel train <recipe> --set …` overrides (paths to other stages are absolute). */
+  sets: string[];
+  /** Stages whose runs this one reads (a distillation's teacher): it starts once they finished. */
+  after?: string[];
   /** The stage this one is compared with in the summary (same data, budget and seed: one paired seed). */
   baseline?: string;
   /** The all-label run of the baseline (the ceiling: how much labels could still give), when the demo runs one. */
   ceiling?: string;
+  /** The effect settings' arms this stage is seed 0 of (src/effects/settings.ts; arms with one config share a stage). */
+  effects?: { setting: string; arm: string }[];
 }
 
 /**
- * The headroom task of the effect tables (src/effects/settings.ts) at the demo's size: digit scenes of four digits
- * (0, 1, 4, 7), large (0.6–1 of the side), one or two per scene. With all ten digits of the default size a small
- * network stays near "background everywhere" even with every scene labelled, so no method could show a gain.
+ * The effect settings the demo runs seed 0 of, and which of their arms (every arm is the table's own config:
+ * src/effects/settings.ts). The kd-1/16 teacher is the all-label supervised run, the cct-1/8 ceiling: one stage.
+ * Left out for the budget: the cct-1/16 and swa-1/8 settings, Annealing-KD, Continuation-KD, the all-label student and
+ * SCL (one SCL run takes longer than the whole demo).
  */
-const HEADROOM_SCENES = (role: 'labelled' | 'unlabelled') => [`data.${role}.digits=[0,1,4,7]`, `data.${role}.scale=[0.6,1.0]`, `data.${role}.digitsPerImage=[1,2]`];
+export const DEMO_EFFECTS: readonly { setting: string; arms: readonly string[] }[] = [
+  { setting: 'cct-1/8', arms: ['supervised', 'cct', 'ceiling'] },
+  { setting: 'kd-1/16', arms: ['teacher', 'student', 'kd'] },
+  { setting: 'arseg-fg', arms: ['iic', 'ac'] },
+];
+
+/** The demo's part of each setting of {@link DEMO_EFFECTS}: its arms, and the comparisons among them. */
+export function demoEffectSettings(settings: readonly EffectSetting[] = EFFECT_SETTINGS): EffectSetting[] {
+  return DEMO_EFFECTS.map(({ setting, arms }) => {
+    const s = settings.find((x) => x.id === setting);
+    if (!s) throw new Error(`demo: no effect setting "${setting}" in src/effects/settings.ts`);
+    for (const a of arms) if (!s.arms.some((x) => x.id === a && x.recipe)) throw new Error(`demo: effect setting ${setting} has no trained arm "${a}"`);
+    return { ...s, arms: s.arms.filter((a) => arms.includes(a.id)), comparisons: s.comparisons.filter((c) => arms.includes(c.method) && arms.includes(c.baseline)) };
+  });
+}
+
+/** A stage's folder name for an effect arm: `cct-1-8-supervised`. */
+function effectStageName(setting: string, arm: string): string {
+  return `${setting.replace(/[^A-Za-z0-9._-]+/g, '-')}-${arm}`;
+}
+
+/**
+ * Seed 0 of the demo's effect settings as stages: each arm's config exactly as `lel effects` runs it (planGrid with
+ * seed 0; `--quick` adds the settings' quick budgets), in readable folders under `out`. Arms with one config (the
+ * cct-1/8 ceiling is the kd-1/16 teacher) are one stage.
+ */
+export function effectStages(quick: boolean, out: string, settings: readonly EffectSetting[] = demoEffectSettings()): DemoStage[] {
+  const root = path.resolve(out);
+  const nameOf = new Map<string, string>();
+  const armsOf = new Map<string, { setting: EffectSetting; arm: string }[]>();
+  for (const s of settings) {
+    for (const [arm, key] of armKeys(s, quick)) {
+      if (!nameOf.has(key)) nameOf.set(key, effectStageName(s.id, arm));
+      armsOf.set(key, [...(armsOf.get(key) ?? []), { setting: s, arm }]);
+    }
+  }
+  const { runs } = planGrid(settings, [0], root, quick, (key) => path.join(root, nameOf.get(key)!));
+  const stageOfArm = (s: EffectSetting, arm: string) => nameOf.get(armKeys(s, quick).get(arm)!)!;
+  return runs.map((run) => {
+    const uses = armsOf.get(run.key)!;
+    const { setting, arm } = uses[0]!;
+    const label = (u: { setting: EffectSetting; arm: string }) => u.setting.arms.find((a) => a.id === u.arm)!.label;
+    const also = uses.slice(1).map((u) => `; also ${u.setting.id}'s ${label(u)}`).join('');
+    const comparison = setting.comparisons.find((c) => c.method === arm);
+    const ceiling = setting.arms.find((a) => a.role === 'ceiling');
+    return {
+      name: nameOf.get(run.key)!,
+      recipe: run.recipe,
+      story: `${label(uses[0]!)} (${setting.id}: ${setting.title}${also})`,
+      sets: run.sets,
+      ...(run.needs.length > 0 ? { after: run.needs.map((n) => nameOf.get(n.slice(0, n.lastIndexOf('/')))!) } : {}),
+      ...(comparison ? { baseline: stageOfArm(setting, comparison.baseline), ...(ceiling ? { ceiling: stageOfArm(setting, ceiling.id) } : {}) } : {}),
+      effects: uses.map((u) => ({ setting: u.setting.id, arm: u.arm })),
+    };
+  });
+}
 
 /** The BERT every text stage fine-tunes: the 4 × 256 encoder shipped with @lel/models (MLM + NSP on the offline corpora). */
 export const DEMO_BERT: ShippedBert = 'bert-l4-h256-lel';
 
 /**
- * The demo's stages, in order. Settings are sized to finish in about 2 minutes on 2 CPU cores (wasm backend);
+ * The demo's stages, in the summary's order: seed 0 of the effect settings ({@link effectStages}), then the text and
+ * MIL stages (one seed each, the demo's own small budgets). The pool runs them two at a time ({@link DEMO_WORKERS});
  * `quick` shrinks every stage to a few steps (a smoke test of the whole pipeline).
  */
-export function demoStages(quick: boolean): DemoStage[] {
-  // kd/ckd read the same data section as CCT: n scenes, a fifth carved off as the test part (96 train of 120).
-  const seg = quick
-    ? ['data.labelled.n=20', 'data.labelled.heldOut=4', ...HEADROOM_SCENES('labelled'), 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.labelled.n=120', 'data.labelled.heldOut=32', ...HEADROOM_SCENES('labelled'), 'train.evalEvery=40', 'train.checkpointEvery=40'];
-  // CCT reads the data sources' section: the embedded scenes are data.labelled (n scenes, heldOut of them for dev).
-  const segCct = quick
-    ? ['data.labelled.n=16', 'data.labelled.heldOut=4', ...HEADROOM_SCENES('labelled'), 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
-    : ['data.labelled.n=96', 'data.labelled.heldOut=32', ...HEADROOM_SCENES('labelled'), 'train.evalEvery=40', 'train.checkpointEvery=40'];
+export function demoStages(quick: boolean, out: string): DemoStage[] {
   const text = quick
     ? ['data.labelled.perClass=4', 'data.labelled.heldOut=16', 'train.maxSteps=3', 'train.evalEvery=3']
     : ['data.labelled.perClass=16', 'data.labelled.heldOut=200', 'train.evalEvery=20', 'train.epochs=15'];
@@ -58,96 +118,42 @@ export function demoStages(quick: boolean): DemoStage[] {
   const mil = quick
     ? ['data.labelled.n=8', 'data.labelled.heldOut=8', 'train.maxSteps=3', 'train.evalEvery=3', 'train.checkpointEvery=3']
     : ['data.labelled.n=200', 'data.labelled.heldOut=200', 'train.epochs=50', 'train.evalEvery=200', 'train.checkpointEvery=200'];
-  const arInit = (out: string) => `init.encoder=${path.join(out, 'arseg')}`;
-  const ar = [...(quick ? ['data.unlabelled.n=8', 'data.unlabelled.heldOut=4', 'train.steps=3', 'train.batchSize=4'] : ['data.unlabelled.n=96', 'data.unlabelled.heldOut=32', 'train.steps=150', 'train.evalEvery=50']), ...HEADROOM_SCENES('unlabelled')];
-  // The distillation stages: the student with SWA, with and without the CCT model as teacher (same batches and seed).
-  const student = [...seg, 'swa.enabled=true', 'swa.unit=step', 'swa.swaStart=0.5', 'swa.every=2', ...(quick ? [] : ['train.epochs=22'])];
   return [
-    {
-      name: 'arseg',
-      recipe: 'arseg',
-      story: 'pretrain an encoder without labels (autoregressive MI); clusters scored on held-out scenes',
-      sets: () => ar,
-      baseline: 'iic',
-    },
-    {
-      name: 'iic',
-      recipe: 'iic',
-      story: "baseline: IIC on the same network and scenes (two augmented views)",
-      sets: () => ar,
-    },
-    {
-      name: 'cct',
-      recipe: 'cct',
-      story: 'CCT with 1/8 of the scenes labelled, from that encoder',
-      // 1,320 steps (120 epochs of 11 unlabelled batches), as the baseline's: measured 2026-11-25, doubling the old
-      // 660 took the baseline from 10.7% to 12.1% mIoU (CCT: 9.9% → 9.6%, within seed noise) for +28 s in all — steps got ~1.6×
-      // cheaper with LEL's SIMD kernels since the budgets were set.
-      sets: (out) => [...segCct, arInit(out), ...(quick ? [] : ['train.epochs=120'])],
-      baseline: 'cct-supervised',
-      ceiling: 'cct-all-labels',
-    },
-    {
-      name: 'cct-supervised',
-      recipe: 'cct-supervised',
-      story: 'baseline: the labelled 1/8 only, same encoder init',
-      sets: (out) => [...segCct, arInit(out), ...(quick ? [] : ['train.epochs=440'])],
-    },
-    {
-      name: 'cct-all-labels',
-      recipe: 'cct-supervised',
-      story: 'ceiling: every training scene labelled, same encoder init and steps',
-      // 77 training scenes (19 of 96 carved off as the test part), batches of 4: 20 steps an epoch, 66 epochs = 1,320 steps.
-      sets: (out) => [...segCct, 'data.labelled.fraction=1', arInit(out), ...(quick ? [] : ['train.epochs=66'])],
-    },
-    {
-      name: 'kd-swa',
-      recipe: 'kd',
-      story: 'distil the CCT model into a smaller student, with SWA',
-      // An epoch is a pass over the 84 unlabelled scenes (the transfer set, 8 per step beside 4 labelled): 22 epochs are
-      // 242 steps, the 240 of the former 80 epochs over the 12 labelled scenes (each step now 12 scenes instead of 4).
-      sets: (out) => [...student, `teacher.run=${path.join(out, 'cct')}`],
-      baseline: 'student-swa',
-    },
-    {
-      name: 'student-swa',
-      recipe: 'student',
-      story: 'baseline: the same student, batches and SWA without a teacher (labelled pixels only)',
-      sets: () => student,
-    },
+    ...effectStages(quick, out),
     {
       name: 'finetune-full',
       recipe: 'finetune-full',
       story: `the shipped BERT (${DEMO_BERT}) fully fine-tuned on 16 reviews per class, linear head (the PEFT stages' baseline)`,
-      sets: () => [...text, ...bert],
+      sets: [...text, ...bert],
     },
     {
-      // The PEFT stages keep full fine-tuning's linear head, so the comparison is the adapters alone.
-      name: 'peft-relbitfit',
-      recipe: 'peft-relbitfit',
-      story: 'RelBitFit few-sample fine-tuning of the same BERT, same linear head',
-      sets: () => [...text, ...bert, 'head.type=linear'],
+      // The PEFT stages keep full fine-tuning's linear head, so the comparison is the adapters alone. LoRA and KronA:
+      // the two PEFT arms closest to full fine-tuning in the text tables (docs/text-effects.md, N = 16 per class).
+      name: 'peft-lora',
+      recipe: 'peft-lora',
+      story: 'LoRA few-sample fine-tuning of the same BERT, same linear head',
+      sets: [...text, ...bert, 'head.type=linear'],
       baseline: 'finetune-full',
     },
     {
       name: 'peft-krona',
       recipe: 'peft-krona',
       story: 'KronA few-sample fine-tuning of the same BERT, same linear head',
-      sets: () => [...text, ...bert, 'head.type=linear'],
+      sets: [...text, ...bert, 'head.type=linear'],
       baseline: 'finetune-full',
     },
     {
       name: 'mil-ib',
       recipe: 'mil-ib',
       story: 'weak labels: bags of digits labelled only "contains a 9"; Bernoulli-mask IB picks the instances (MIL)',
-      sets: () => [...mil],
+      sets: [...mil],
       baseline: 'clam-sb',
     },
     {
       name: 'clam-sb',
       recipe: 'mil-ib',
       story: 'baseline: CLAM-SB gated attention over every instance, plain CE (mil.useIb=false)',
-      sets: () => [...mil, 'mil.useIb=false'],
+      sets: [...mil, 'mil.useIb=false'],
     },
   ];
 }
@@ -182,60 +188,91 @@ export function demoBertNote(name: ShippedBert = DEMO_BERT): string {
 /** Stages of the issue's story that wait for packages still in progress (reported, never faked). */
 export const DEMO_PENDING: { stage: string; package: string }[] = [];
 
+/** Training processes the demo runs at once: one per core of a 2-core machine (a `lel train` process trains on one thread). */
+export const DEMO_WORKERS = 2;
+
 /** Options of {@link demoCommand}. */
 export interface DemoOptions {
   out?: string;
   backend?: string;
   quick?: boolean;
+  /** Training processes at once (default {@link DEMO_WORKERS}). */
+  workers?: number;
   log?: (l: string) => void;
+  /** The measured effect tables printed beside the stages (default `<repo>/docs/effects.json`). */
+  effectsFile?: string;
+}
+
+/** The order the pool starts stages in: those other stages read first (the teacher), then the summary's order. */
+function launchOrder(stages: readonly DemoStage[]): DemoStage[] {
+  const needed = new Set(stages.flatMap((s) => s.after ?? []));
+  return [...stages.filter((s) => needed.has(s.name)), ...stages.filter((s) => !needed.has(s.name))];
 }
 
 /**
- * `lel demo`: run every stage (finished stages are reused, interrupted ones resumed), then print a summary table
- * and write one comparison report. Returns the summaries and the report path.
+ * `lel demo`: run every stage, {@link DEMO_WORKERS} `lel train` processes at a time through the sweep's local pool
+ * (a stage starts once the stages it reads finished; finished stages are reused, interrupted ones resumed), then
+ * print a summary table, each effect comparison of seed 0 beside its table's paired seeds, and write one report.
  */
-export async function demoCommand(options: DemoOptions = {}): Promise<{ summaries: { stage: DemoStage; summary: RunSummary }[]; report: string; seconds: number }> {
+export async function demoCommand(
+  options: DemoOptions = {},
+): Promise<{ summaries: { stage: DemoStage; summary: RunSummary }[]; comparisons: string[]; report: string; seconds: number }> {
   const out = options.out ?? path.join('runs', 'demo');
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = Date.now();
   fs.mkdirSync(out, { recursive: true });
   const available = new Set(RECIPES.map((r) => r.name));
-  const done: { stage: DemoStage; summary: RunSummary }[] = [];
-  let bertNoted = false;
-  log(`[demo] ${options.quick ? 'quick ' : ''}end-to-end run into ${out}`);
+  const stages = demoStages(options.quick ?? false, out).filter((s) => available.has(s.recipe));
+  log(`[demo] ${options.quick ? 'quick ' : ''}end-to-end run into ${out}, ${options.workers ?? DEMO_WORKERS} trainings at a time (each stage's log: <stage>/train.log)`);
   for (const p of DEMO_PENDING) log(`[demo] not included yet: ${p.stage} (needs ${p.package})`);
-  for (const stage of demoStages(options.quick ?? false)) {
-    if (!available.has(stage.recipe)) continue;
+  if (stages.some((s) => s.sets.includes(`bert.from=${DEMO_BERT}`))) log(demoBertNote());
+  const runs: PlannedRun[] = [];
+  const idOf = new Map<string, string>();
+  for (const stage of stages) {
     const dir = path.join(out, stage.name);
-    // A stage folder is reused (finished) or resumed (interrupted) only when it was run with the same recipe and
-    // settings; after a change of the demo's settings (or of the code's defaults it names) it is run afresh.
-    const stamp = JSON.stringify({ recipe: stage.recipe, sets: stage.sets(out) });
+    const config = resolveTrainConfig(getRecipe(stage.recipe), { sets: stage.sets }) as ConfigTree;
+    const id = runId(config);
+    idOf.set(stage.name, id);
+    // A stage folder is reused (finished) or resumed (interrupted) only when it was run with the same recipe,
+    // settings and resolved config; after a change of the demo's settings or of the code's defaults it is run afresh.
+    const stamp = JSON.stringify({ recipe: stage.recipe, sets: stage.sets, id });
     const stampFile = path.join(dir, 'demo-stage.json');
     if (fs.existsSync(dir) && (!fs.existsSync(stampFile) || fs.readFileSync(stampFile, 'utf8') !== stamp)) {
       log(`[demo] ${stage.name}: ${dir} was run with other settings; starting it afresh`);
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    if (fs.existsSync(path.join(dir, 'summary.json'))) {
-      log(`[demo] ${stage.name}: already finished, reusing ${dir}`);
-      done.push({ stage, summary: readSummary(dir) });
-      continue;
-    }
+    if (fs.existsSync(path.join(dir, RUN_FILES.summary))) log(`[demo] ${stage.name}: already finished, reusing ${dir}`);
     fs.mkdirSync(dir, { recursive: true });
     writeFileAtomicSync(stampFile, stamp);
-    if (!bertNoted && stage.sets(out).includes(`bert.from=${DEMO_BERT}`)) {
-      log(`\n${demoBertNote()}`);
-      bertNoted = true;
-    }
-    log(`\n[demo] ── ${stage.name}: ${stage.story}`);
-    const resume = fs.existsSync(path.join(dir, 'checkpoints', 'last')) ? 'last' : undefined;
-    const r = await trainCommand(stage.recipe, { out: dir, set: stage.sets(out), backend: options.backend, ...(resume ? { resume } : {}), log });
-    if (r.interrupted || !r.summary) {
-      log(`[demo] interrupted; run the demo again to continue where it stopped`);
-      process.exitCode = INTERRUPTED_EXIT_CODE;
-      throw new Error('demo interrupted');
-    }
-    done.push({ stage, summary: r.summary });
+    runs.push({ id, recipe: stage.recipe, sets: stage.sets, config, dir: stage.name, cells: [{ arm: stage.name, point: {}, seed: 0 }] });
   }
+  for (const run of runs) {
+    const after = stages.find((s) => s.name === run.dir)!.after;
+    if (after) run.after = after.map((name) => idOf.get(name)!);
+  }
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const ordered = launchOrder(stages).map((s) => runs.find((r) => r.dir === s.name)!);
+  const stream = options.log ? { write: (chunk: string) => chunk.split('\n').filter((l) => l.trim()).forEach((l) => log(l)) } : process.stderr;
+  const outcome = await runLocalSweep(
+    { name: 'demo', runs: ordered, spec: { retries: 1, ...(options.backend ? { backend: options.backend } : {}) } },
+    {
+      runsDir: out,
+      workers: options.workers ?? DEMO_WORKERS,
+      ...(options.backend ? { backend: options.backend } : {}),
+      stream,
+      onLaunch: (run) => log(`[demo] ── ${run.dir}: ${byName.get(run.dir)!.story}`),
+    },
+  );
+  if (outcome.interrupted) {
+    log(`[demo] interrupted; run the demo again to continue where it stopped`);
+    process.exitCode = INTERRUPTED_EXIT_CODE;
+    throw new Error('demo interrupted');
+  }
+  if (outcome.failed.length > 0) {
+    const which = outcome.failed.map((f) => `${runs.find((r) => r.id === f.id)?.dir ?? f.id}: ${f.error.split('\n')[0]}`);
+    throw new Error(`demo: ${outcome.failed.length} stage${outcome.failed.length > 1 ? 's' : ''} failed (logs: ${out}/<stage>/train.log):\n${which.join('\n')}`);
+  }
+  const done = stages.map((stage) => ({ stage, summary: readSummary(path.join(out, stage.name)) }));
   const report = writeRunReport(
     done.map((d) => path.join(out, d.stage.name)),
     path.join(out, 'report.html'),
@@ -243,14 +280,68 @@ export async function demoCommand(options: DemoOptions = {}): Promise<{ summarie
   );
   const seconds = (Date.now() - started) / 1000;
   const table = summaryTable(done);
-  writeFileAtomicSync(path.join(out, 'summary.md'), table + '\n');
-  const effects = effectLines(path.join(repoRoot(), 'docs', 'effects.json'));
+  const effectsFile = options.effectsFile ?? path.join(repoRoot(), 'docs', 'effects.json');
+  const comparisons = effectComparisons(done, effectsFile);
+  const effects = effectLines(effectsFile);
+  const seeded =
+    comparisons.length > 0
+      ? `\n\nSeed 0 of the effect tables, run here, beside the tables' paired seeds (${path.relative(process.cwd(), effectsFile) || effectsFile}, \`pnpm effects\`; differences in points, 95% t-interval):\n${comparisons.join('\n')}`
+      : '';
   const measured =
     effects.length > 0
-      ? `\n\nThe demo's comparisons are one seed each. Measured over paired seeds (docs/effects.md, \`pnpm effects\`; differences in points, 95% interval):\n${effects.join('\n')}`
+      ? `\n\nEvery measured table (docs/effects.md; the text and MIL stages above are one seed each, their tables below):\n${effects.join('\n')}`
       : '';
-  process.stdout.write(`\n${table}${measured}\n\nDemo finished in ${seconds.toFixed(0)} s. Report: ${path.resolve(report)}\n`);
-  return { summaries: done, report, seconds };
+  writeFileAtomicSync(path.join(out, 'summary.md'), `${table}${seeded}\n`);
+  process.stdout.write(`\n${table}${seeded}${measured}\n\nDemo finished in ${seconds.toFixed(0)} s. Report: ${path.resolve(report)}\n`);
+  return { summaries: done, comparisons, report, seconds };
+}
+
+/**
+ * One line per effect comparison the demo ran: seed 0's method and baseline (and the ceiling), as run here, then the
+ * setting's table in `effectsFile` (docs/effects.json): the paired difference over its seeds with the 95% interval,
+ * and whether the table's seed 0 is this run (the same config and seed train alike; a difference means other code or
+ * another backend).
+ */
+export function effectComparisons(done: readonly { stage: DemoStage; summary: RunSummary }[], effectsFile: string, settings: readonly EffectSetting[] = demoEffectSettings()): string[] {
+  const doc = fs.existsSync(effectsFile) ? (JSON.parse(fs.readFileSync(effectsFile, 'utf8')) as { results?: SettingResult[] }) : {};
+  const pct = (v: number) => (100 * v).toFixed(1);
+  const lines: string[] = [];
+  for (const setting of settings) {
+    const value = (arm: string): number | undefined => {
+      const d = done.find((x) => x.stage.effects?.some((e) => e.setting === setting.id && e.arm === arm));
+      const v = d?.summary.metrics[setting.arms.find((a) => a.id === arm)?.metric ?? setting.metric];
+      return v !== undefined && Number.isFinite(v) ? v : undefined;
+    };
+    const table = doc.results?.find((r) => r.id === setting.id);
+    const ceilingArm = setting.arms.find((a) => a.role === 'ceiling');
+    for (const c of setting.comparisons) {
+      const m = value(c.method);
+      const b = value(c.baseline);
+      if (m === undefined || b === undefined) continue;
+      const label = (id: string) => setting.arms.find((a) => a.id === id)!.label;
+      const cv = ceilingArm ? value(ceilingArm.id) : undefined;
+      const ceiling = cv !== undefined ? `; ${label(ceilingArm!.id)} ${pct(cv)} (ceiling)` : '';
+      const here = `${label(c.method)} ${pct(m)} vs ${label(c.baseline)} ${pct(b)} ${setting.metricLabel}, ${points(m - b)} (seed 0)${ceiling}`;
+      const stats = table?.comparisons.find((x) => x.method === c.method && x.baseline === c.baseline);
+      let measured: string;
+      if (!stats || stats.seeds.length === 0) measured = `table: not measured yet (\`pnpm effects --methods ${setting.id}\`)`;
+      else {
+        const n = stats.seeds.length;
+        const ci = Number.isFinite(stats.interval[0]) ? ` [${points(stats.interval[0])}, ${points(stats.interval[1])}]` : '';
+        const seed0 = (id: string) => {
+          const a = table!.arms.find((x) => x.id === id);
+          const i = a ? a.seeds.indexOf(0) : -1;
+          return a && i >= 0 ? a.values[i] : undefined;
+        };
+        const tm = seed0(c.method);
+        const tb = seed0(c.baseline);
+        const same = tm !== undefined && tb !== undefined ? (Math.abs(tm - m) < 5e-4 && Math.abs(tb - b) < 5e-4 ? '; its seed 0 is this run' : `; its seed 0 differs: ${pct(tm)} vs ${pct(tb)}`) : '';
+        measured = `table over ${n} paired seed${n === 1 ? '' : 's'}: ${points(stats.meanDifference)}${ci} (${stats.verdict})${same}`;
+      }
+      lines.push(`- ${setting.title}: ${here}; ${measured}`);
+    }
+  }
+  return lines;
 }
 
 /** The headline score of a run: what the summary table compares (higher is better), with its name. */

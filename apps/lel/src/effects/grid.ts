@@ -85,13 +85,19 @@ export function sourceArm(setting: EffectSetting, arm: EffectArm): EffectArm {
 
 /**
  * Every run the settings need for the seeds, deduplicated (equal configs share one run) and ordered so that a run
- * comes after the runs it reads.
+ * comes after the runs it reads. A run's folder is `<out>/<key>/seed<seed>` unless `dirOf` names it otherwise (the
+ * demo's readable stage folders).
  */
-export function planGrid(settings: readonly EffectSetting[], seeds: readonly number[], out: string, quick: boolean): { runs: GridRun[]; keys: Map<string, Map<string, string>> } {
+export function planGrid(
+  settings: readonly EffectSetting[],
+  seeds: readonly number[],
+  out: string,
+  quick: boolean,
+  dirOf: (key: string, seed: number) => string = (key, seed) => path.join(out, key, `seed${seed}`),
+): { runs: GridRun[]; keys: Map<string, Map<string, string>> } {
   const byKey = new Map<string, GridRun>();
   const keys = new Map<string, Map<string, string>>();
   for (const setting of settings) keys.set(setting.id, armKeys(setting, quick));
-  const dirOf = (key: string, seed: number) => path.join(out, key, `seed${seed}`);
   // Seed-major: an interrupted grid leaves whole seeds (every arm paired), not whole arms.
   for (const seed of seeds) {
     for (const setting of settings) {

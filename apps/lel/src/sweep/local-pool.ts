@@ -5,6 +5,7 @@ import type { ProgressMode, ProgressStream } from '@lel/core';
 import { RUN_FILES } from '../run-dir';
 import { cellLabel } from './manifest';
 import type { PlannedRun, SweepPlan } from './plan';
+import type { SweepSpec } from './spec';
 import { SweepProgress, sweepEta } from './progress';
 import { readRunRecord } from './run-record';
 import { runTrainProcess, type AttemptResult, type RunJob, type TrainHandle } from './train-process';
@@ -18,7 +19,12 @@ export interface LocalSweepOptions {
   backend?: string;
   progress?: ProgressMode;
   stream?: ProgressStream;
+  /** Called when a run's training process is started (e.g. to say what it is). */
+  onLaunch?: (run: PlannedRun) => void;
 }
+
+/** What the pool needs of a plan: its name, its runs and the spec's retries and backend (a sweep's plan, or the demo's). */
+export type PoolPlan = Pick<SweepPlan, 'name' | 'runs'> & { spec: Pick<SweepSpec, 'retries' | 'backend'> };
 
 /** What a sweep run came to. */
 export interface SweepOutcome {
@@ -33,7 +39,7 @@ export interface SweepOutcome {
 }
 
 /** The queue job / pool task of a planned run. */
-export function jobOf(plan: SweepPlan, run: PlannedRun, backend?: string): RunJob {
+export function jobOf(plan: PoolPlan, run: PlannedRun, backend?: string): RunJob {
   const b = backend ?? plan.spec.backend;
   return { sweep: plan.name, id: run.id, recipe: run.recipe, config: run.config, sets: run.sets, dir: run.dir, cells: run.cells, ...(b ? { backend: b } : {}) };
 }
@@ -54,9 +60,10 @@ function fmtMetrics(m: Record<string, number> | undefined): string {
  * ones continue from their last checkpoint; a run whose process died is started again (from its checkpoint) up to
  * the spec's `retries` times; a run that fails by itself (bad config, NaN) is reported, not retried. Ctrl-C or SIGTERM
  * (passed on to every training) stops the sweep after each running run saved a checkpoint; running the same command
- * again continues it.
+ * again continues it. A run with `after` starts once those runs are done, and fails without starting when one of
+ * them failed.
  */
-export async function runLocalSweep(plan: SweepPlan, options: LocalSweepOptions): Promise<SweepOutcome> {
+export async function runLocalSweep(plan: PoolPlan, options: LocalSweepOptions): Promise<SweepOutcome> {
   const workers = Math.max(1, Math.floor(options.workers ?? os.availableParallelism()));
   const progress = new SweepProgress(plan.name, plan.runs.length, { ...(options.progress ? { mode: options.progress } : {}), ...(options.stream ? { stream: options.stream } : {}) });
   const dirOf = (run: PlannedRun) => path.join(options.runsDir, ...run.dir.split('/'));
@@ -116,6 +123,7 @@ export async function runLocalSweep(plan: SweepPlan, options: LocalSweepOptions)
   };
 
   const launch = (run: PlannedRun) => {
+    options.onLaunch?.(run);
     const t0 = performance.now();
     const before = readRunRecord(dirOf(run));
     if (before?.state === 'failed') progress.print(`[sweep] again   ${runLabel(run)} (it failed before: ${(before.error ?? '').split('\n')[0]})`);
@@ -140,8 +148,16 @@ export async function runLocalSweep(plan: SweepPlan, options: LocalSweepOptions)
   progress.start(counts());
   try {
     while (active.size > 0 || (pending.length > 0 && !stopping)) {
-      while (!stopping && active.size < workers && pending.length > 0) launch(pending.shift()!);
+      for (let i = 0; !stopping && active.size < workers && i < pending.length; ) {
+        if ((pending[i]!.after ?? []).every((id) => done.includes(id))) launch(pending.splice(i, 1)[0]!);
+        else i++;
+      }
+      blockedRuns(pending, failed, active.size === 0 && !stopping).forEach(({ run, error }) => {
+        failed.push({ id: run.id, error });
+        progress.print(`[sweep] FAILED  ${runLabel(run)}: ${error}`);
+      });
       progress.update(counts());
+      if (active.size === 0) break;
       await Promise.race([...active.values()].map((a) => a.promise));
     }
   } finally {
@@ -150,4 +166,32 @@ export async function runLocalSweep(plan: SweepPlan, options: LocalSweepOptions)
     process.off('SIGTERM', onSignal);
   }
   return { done, failed, skipped, interrupted: stopping && done.length + failed.length < plan.runs.length };
+}
+
+/**
+ * The pending runs that can never start, taken out of `pending`: those waiting for a failed run (transitively), and
+ * with `stalled` (nothing running, so nothing will finish) every one still waiting, for a run that is not pending.
+ */
+function blockedRuns(pending: PlannedRun[], failed: readonly { id: string }[], stalled: boolean): { run: PlannedRun; error: string }[] {
+  const blocked: { run: PlannedRun; error: string }[] = [];
+  const failedIds = new Set(failed.map((f) => f.id));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const bad = (pending[i]!.after ?? []).find((id) => failedIds.has(id));
+      if (bad === undefined) continue;
+      const [run] = pending.splice(i, 1);
+      blocked.push({ run: run!, error: `not started: it needs run ${bad}, which failed` });
+      failedIds.add(run!.id);
+      changed = true;
+    }
+  }
+  if (stalled) {
+    const waiting = new Set(pending.map((r) => r.id));
+    for (const run of pending.splice(0)) {
+      const missing = (run.after ?? []).filter((id) => !waiting.has(id));
+      blocked.push({ run, error: `not started: it needs ${missing.length > 0 ? `run ${missing.join(', ')}, which is not in the plan` : 'runs that wait for one another'}` });
+    }
+  }
+  return blocked;
 }

@@ -30,6 +30,11 @@ export interface PlannedRun {
   dir: string;
   /** The cells this run fills. */
   cells: Pick<SweepCell, 'arm' | 'point' | 'seed'>[];
+  /**
+   * Ids of runs of the same plan that must finish first (e.g. a distillation's teacher run); the local pool starts
+   * this one only after them, and fails it when one of them failed. Sweep specs have none.
+   */
+  after?: string[];
 }
 
 /** A sweep expanded into its grid. */
