@@ -203,6 +203,12 @@ export interface DemoOptions {
   effectsFile?: string;
 }
 
+/** The effect tables' file as the summary names it: relative to the repository when inside it. */
+function tableLabel(file: string): string {
+  const rel = path.relative(repoRoot(), path.resolve(file));
+  return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(file) : rel;
+}
+
 /** The order the pool starts stages in: those other stages read first (the teacher), then the summary's order. */
 function launchOrder(stages: readonly DemoStage[]): DemoStage[] {
   const needed = new Set(stages.flatMap((s) => s.after ?? []));
@@ -285,7 +291,7 @@ export async function demoCommand(
   const effects = effectLines(effectsFile);
   const seeded =
     comparisons.length > 0
-      ? `\n\nSeed 0 of the effect tables, run here, beside the tables' paired seeds (${path.relative(process.cwd(), effectsFile) || effectsFile}, \`pnpm effects\`; differences in points, 95% t-interval):\n${comparisons.join('\n')}`
+      ? `\n\nSeed 0 of the effect tables, run here, beside the tables' paired seeds (${tableLabel(effectsFile)}, \`pnpm effects\`; differences in points, 95% t-interval):\n${comparisons.join('\n')}`
       : '';
   const measured =
     effects.length > 0
