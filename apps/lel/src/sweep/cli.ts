@@ -7,7 +7,8 @@ const command = () => import('./command');
 const reportModule = () => import('./report');
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const positiveInt = (flag: string) => (v: string) => {
+/** A commander parser of a positive integer flag (the error names the flag). */
+export const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${JSON.stringify(v)}`);
   return n;
