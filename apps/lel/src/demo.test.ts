@@ -132,9 +132,11 @@ describe('demo: the measured effect tables', () => {
       comparisons: [{ method: 'x', baseline: 'base', seeds: [0, 1], differences: [0.1, 0.1], meanDifference: 0.1, interval: [0.1, 0.1], wins: 2, verdict: 'better', paper: '' }],
       headroom: { chance: 0.1, baseline: 0.4, ceiling: 0.8, margin: 0.4, required: 0.15, counts: true },
     };
-    fs.writeFileSync(file, JSON.stringify({ results: [result], text: [{ ...result, title: 'T', headroom: null }] }));
+    const underWay = { ...result, title: 'U', arms: [arm('base', 'baseline', []), arm('x', 'method', []), arm('all', 'ceiling', [0.8])], comparisons: [{ ...result.comparisons[0], seeds: [] }], headroom: null };
+    fs.writeFileSync(file, JSON.stringify({ results: [result, underWay], text: [{ ...result, title: 'T', headroom: null }] }));
     expect(effectLines(file)).toEqual([
       '- X vs base: baseline 40.0 (3 seeds); x +10.0 [+10.0, +10.0] (2 seeds, better); ceiling 80.0 (counts)',
+      '- U: baseline not run; x not run yet; ceiling 80.0 (baseline not run yet: no claim)',
       '- T: baseline 40.0 (3 seeds); x +10.0 [+10.0, +10.0] (2 seeds, better); ceiling 80.0 (no ceiling: no claim)',
     ]);
     expect(effectLines(path.join(path.dirname(file), 'none.json'))).toEqual([]);

@@ -404,7 +404,8 @@ export function effectLines(file: string): string[] {
         return `${r.arms.find((a) => a.id === c.method)?.label ?? c.method} ${points(c.meanDifference)}${ci} (${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}, ${c.verdict})`;
       });
     const head = base && base.seeds.length > 0 ? `baseline ${pct(base.mean)} (${base.seeds.length} seed${base.seeds.length === 1 ? '' : 's'})` : 'baseline not run';
-    const room = r.headroom ? (r.headroom.counts ? 'counts' : 'no headroom: no claim') : 'no ceiling: no claim';
+    // Without a headroom figure: either no ceiling was run, or (a grid under way) no baseline yet.
+    const room = r.headroom ? (r.headroom.counts ? 'counts' : 'no headroom: no claim') : ceil && ceil.seeds.length > 0 && !(base && base.seeds.length > 0) ? 'baseline not run yet: no claim' : 'no ceiling: no claim';
     return `- ${r.title}: ${head}; ${cmp.length > 0 ? cmp.join('; ') : 'no paired method run'}; ceiling ${ceil ? pct(ceil.mean) : '—'} (${room})`;
   });
 }
