@@ -47,6 +47,8 @@ export interface TrainOutcome {
   runDir: string;
   summary: RunSummary | undefined;
   interrupted: boolean;
+  /** The backend the run trained on (`cpu`, `wasm`, `webgpu`, …). */
+  backend?: string;
   /** With `printConfig`: the resolved config. */
   config?: unknown;
 }
@@ -113,7 +115,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
     const out = await runRecipe(recipe, config as unknown as Parameters<typeof runRecipe>[1], { runDir, resume, ...(options.allowConfigChange ? { allowConfigChange: true } : {}), progress: options.progress ?? 'auto', callbacks: [interrupt.callback, ...(loggerCallbacks as Callback<never>[]), ...(options.callbacks ?? [])], log });
     if (out.stopReason === 'interrupted') {
       log(`[lel] interrupted: checkpoint saved in ${path.join(runDir, 'checkpoints')}; continue with \`lel train ${recipe.name} --resume last --out ${runDir}\``);
-      return { runDir, summary: undefined, interrupted: true };
+      return { runDir, summary: undefined, interrupted: true, backend: backend.name };
     }
     summary = { recipe: recipe.name, package: recipe.package, task: recipe.task, wallSeconds: (Date.now() - started) / 1000, ...out };
     writeSummary(runDir, summary);
@@ -125,7 +127,7 @@ export async function trainCommand(recipeName: string, options: TrainOptions = {
   } finally {
     interrupt.uninstall();
   }
-  return { runDir, summary, interrupted: false };
+  return { runDir, summary, interrupted: false, backend: backend.name };
 }
 
 /**

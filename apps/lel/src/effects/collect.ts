@@ -5,13 +5,16 @@ import { readMetrics, readSummary, RUN_FILES } from '../run-dir';
 import type { RunSummary } from '../recipes/types';
 import { headroom, meanStd, pairedComparison } from './stats';
 import { sourceArm } from './grid';
-import type { ArmStats, EffectSetting, SettingResult } from './types';
+import { readRunRecord, runVersionLabel, type EffectsRunRecord } from './provenance';
+import type { ArmStats, CodeVersionRuns, EffectSetting, SettingResult } from './types';
 
 /** A finished run as the report reads it. */
 export interface LoadedRun {
   dir: string;
   summary: RunSummary;
   records: MetricsRecord[];
+  /** The run's effects-run.json (null or absent when it has none). */
+  record?: EffectsRunRecord | null;
 }
 
 /** Reads a run folder (summary + metrics.jsonl); null when the run has not finished (no summary yet). */
@@ -20,7 +23,24 @@ export type RunReader = (dir: string) => LoadedRun | null;
 /** The default {@link RunReader}: the run folder's summary.json and metrics.jsonl. */
 export function readRun(dir: string): LoadedRun | null {
   if (!fs.existsSync(path.join(dir, RUN_FILES.summary))) return null;
-  return { dir, summary: readSummary(dir), records: readMetrics(dir) };
+  return { dir, summary: readSummary(dir), records: readMetrics(dir), record: readRunRecord(dir) };
+}
+
+/** The code versions behind a setting's trained arms, each with the arms and seeds whose runs it trained. */
+export function codeVersions(arms: readonly ArmStats[], runs: ReadonlyMap<string, readonly LoadedRun[]>): CodeVersionRuns[] {
+  const groups = new Map<string, { arms: Map<string, number[]>; dirs: Set<string> }>();
+  for (const a of arms) {
+    const loaded = runs.get(a.id);
+    if (!loaded) continue; // read from another arm's run: counted there
+    loaded.forEach((r, i) => {
+      const version = runVersionLabel(r.record);
+      const g = groups.get(version) ?? { arms: new Map<string, number[]>(), dirs: new Set<string>() };
+      groups.set(version, g);
+      g.arms.set(a.id, [...(g.arms.get(a.id) ?? []), a.seeds[i]!]);
+      g.dirs.add(r.dir);
+    });
+  }
+  return [...groups].map(([version, g]) => ({ version, arms: [...g.arms].map(([id, seeds]) => ({ id, seeds })), runs: g.dirs.size }));
 }
 
 /**
@@ -43,7 +63,8 @@ export function collectSetting(setting: EffectSetting, keys: Map<string, string>
       return v;
     });
     const { mean, std } = meanStd(values);
-    return { id: arm.id, label: arm.label, role: arm.role, seeds: found.map((e) => e[0]), values, mean, std, runs: loaded.map((r) => r.dir) };
+    const provenance = loaded.map((r) => (r.record?.provenance ? { provenance: r.record.provenance, ...(r.record.earlier ? { earlier: r.record.earlier } : {}) } : null));
+    return { id: arm.id, label: arm.label, role: arm.role, seeds: found.map((e) => e[0]), values, mean, std, runs: loaded.map((r) => r.dir), versions: loaded.map((r) => runVersionLabel(r.record)), provenance };
   });
   const byId = new Map(arms.map((a) => [a.id, a]));
   const comparisons = setting.comparisons.map((c) => {
@@ -80,6 +101,7 @@ export function collectSetting(setting: EffectSetting, keys: Map<string, string>
       headroom: base && ceil && base.seeds.length > 0 && ceil.seeds.length > 0 && Number.isFinite(chance) ? headroom(chance, base.mean, ceil.mean) : null,
       extra,
       seconds,
+      codeVersions: codeVersions(arms, runs),
     },
     runs,
   };

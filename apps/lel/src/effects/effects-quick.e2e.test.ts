@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing';
 import { effectsCommand } from './command';
+import { readRunRecord } from './provenance';
 import { EFFECT_SETTINGS } from './settings';
 
 describe('lel effects --quick (every shipped setting, real recipes, one seed)', () => {
@@ -38,6 +39,8 @@ describe('lel effects --quick (every shipped setting, real recipes, one seed)', 
     expect(r.markdown).toContain('--quick: smoke-test budgets, not results');
     for (const f of ['effects.md', 'effects.html', 'effects.json']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     expect(fs.readFileSync(path.join(out, 'effects.html'), 'utf8')).toContain('<svg');
+    // Each trained run records the backend `lel train` actually used and when it finished.
+    expect(readRunRecord(cct.arms.find((a) => a.id === 'ceiling')!.runs[0]!)!.provenance).toMatchObject({ backend: 'wasm', finishedAt: expect.any(String) });
 
     lines.length = 0;
     await effectsCommand(common);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,7 @@ import { getRecipe } from '../recipes';
 import { resolveTrainConfig } from '../train';
 import { effectsCommand, selectSettings } from './command';
 import { armKeys, planGrid } from './grid';
+import { codeVersion, readRunRecord, versionLabel } from './provenance';
 import { EFFECT_SETTINGS } from './settings';
 import { headroom, pairedComparison } from './stats';
 import type { EffectSetting } from './types';
@@ -111,10 +113,28 @@ describe('lel effects', () => {
       fs.mkdirSync(o.out!, { recursive: true });
       fs.writeFileSync(path.join(o.out!, 'summary.json'), JSON.stringify(summary));
       fs.writeFileSync(path.join(o.out!, 'metrics.jsonl'), `${JSON.stringify({ type: 'eval', step: 2, epoch: 0, miou })}\n`);
-      return { runDir: o.out!, summary, interrupted: false };
+      return { runDir: o.out!, summary, interrupted: false, backend: 'cpu' };
     };
     const r = await effectsCommand({ settings: [toy], seeds: [0, 1, 2], out, docs: out, textRuns: path.join(out, 'no-text'), train, log: () => {} });
     expect(trained).toHaveLength(12);
+    // Every trained run records the code it was trained with: this checkout's commit, the package versions, the backend.
+    const ceilDirs = r.results[0]!.arms.find((a) => a.id === 'ceil')!.runs;
+    const record = readRunRecord(ceilDirs[0]!)!;
+    // Where git cannot read this checkout (no git, a foreign owner), the versions alone are recorded.
+    const head = (() => {
+      try {
+        return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      } catch {
+        return undefined;
+      }
+    })();
+    expect(record.provenance).toMatchObject({ backend: 'cpu', packages: { '@lel/core': expect.stringMatching(/^\d+\.\d+\.\d+/) } });
+    expect(record.provenance!.commit).toBe(head);
+    expect(typeof record.provenance!.dirty).toBe(head === undefined ? 'undefined' : 'boolean');
+    expect(new Date(record.provenance!.finishedAt!).toISOString()).toBe(record.provenance!.finishedAt);
+    const version = versionLabel(codeVersion());
+    expect(r.results[0]!.codeVersions).toEqual([{ version, arms: ['teacher', 'base', 'method', 'ceil'].map((id) => ({ id, seeds: [0, 1, 2] })), runs: 12 }]);
+    expect(r.markdown).not.toContain('code version'); // one recorded version: nothing to flag
     const res = r.results[0]!;
     expect(res.arms.find((a) => a.id === 'trivial')!.mean).toBeCloseTo(0.1, 12);
     expect(res.comparisons[0]!.meanDifference).toBeCloseTo(0.5 + 0.01 - 0.3 - 0.02, 12);
@@ -130,6 +150,22 @@ describe('lel effects', () => {
     expect(trained).toHaveLength(12);
     expect(partial.results[0]!.comparisons[0]!.seeds).toEqual([0, 1]);
     expect(partial.markdown).toContain('(2 of 3 seeds)');
+    // Runs reused from older code stay in the tables, but the setting says which versions its runs come from.
+    const { provenance: _dropped, ...unrecorded } = readRunRecord(ceilDirs[0]!)!;
+    fs.writeFileSync(path.join(ceilDirs[0]!, 'effects-run.json'), JSON.stringify(unrecorded));
+    const older = readRunRecord(ceilDirs[1]!)!;
+    fs.writeFileSync(path.join(ceilDirs[1]!, 'effects-run.json'), JSON.stringify({ ...older, provenance: { ...older.provenance, commit: 'ebbaca7'.padEnd(40, '0'), dirty: false } }));
+    const mixed = await effectsCommand({ settings: [toy], seeds: [0, 1, 2], out, docs: out, textRuns: path.join(out, 'no-text'), reportOnly: true, train, log: () => {} });
+    expect(trained).toHaveLength(12);
+    expect(mixed.markdown).toContain(
+      `Runs from 3 code versions: ${version} (arms teacher, baseline 1/8, method 1/8, baseline all seed 2); not recorded (arms baseline all seed 0); ebbaca7 (arms baseline all seed 1).`,
+    );
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'effects.json'), 'utf8')) as { results: { arms: { id: string; versions: string[]; provenance: ({ provenance: { commit: string } } | null)[] }[] }[] };
+    const ceilJson = json.results[0]!.arms.find((a) => a.id === 'ceil')!;
+    expect(ceilJson.versions).toEqual(['not recorded', 'ebbaca7', version]);
+    expect(ceilJson.provenance[0]).toBeNull();
+    expect(ceilJson.provenance[2]!.provenance.commit).toBe(head);
+    expect(fs.readFileSync(path.join(out, 'effects.html'), 'utf8')).toContain('Runs from 3 code versions');
     // The text tables come from their committed result stores, selected by --methods like the vision ones.
     const withText = await effectsCommand({ settings: [toy], seeds: [0, 1, 2], out, docs: out, textRuns: path.join(__dirname, '../../../../docs/text-effects-runs'), methods: ['toy', 'peft'], reportOnly: true, log: () => {} });
     expect(withText.markdown).toContain('## Text (#20)');

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { curves, pngDataUrl, REPORT_CSS } from '../report';
 import { esc, lineChart, type Series } from '../report/svg';
 import type { LoadedRun } from './collect';
+import { NOT_RECORDED } from './provenance';
 import { textSettingMarkdown } from './text/text-tables';
 import type { ComparisonStats, SettingResult } from './types';
 
@@ -61,8 +62,30 @@ export function settingMarkdown(r: SettingResult): string {
     // An unsupervised setting has no labels to add, hence no ceiling: its comparisons stand on their intervals alone.
     lines.push('Headroom: no ceiling row (no labels are used; see the notes), so the headroom rule does not apply.', '');
   } else lines.push('Headroom: the baseline or the ceiling has no finished run yet, so **no claim**.', '');
+  const versions = codeVersionsLine(r);
+  if (versions) lines.push(versions, '');
   if (r.notes) lines.push(r.notes, '');
   return lines.join('\n');
+}
+
+/**
+ * One line naming the code versions behind a setting's runs when they are more than one or include runs that recorded
+ * none: finished runs are reused whatever code trained them, so a mix must be visible. Null when every run came from
+ * one recorded version.
+ */
+export function codeVersionsLine(r: SettingResult): string | null {
+  const groups = r.codeVersions ?? [];
+  if (groups.length === 0 || (groups.length === 1 && !groups[0]!.version.includes(NOT_RECORDED))) return null;
+  const arm = (a: { id: string; seeds: number[] }) => {
+    const stats = r.arms.find((x) => x.id === a.id);
+    const all = stats !== undefined && a.seeds.length === stats.seeds.length;
+    return `${stats?.label ?? a.id}${all ? '' : ` seed${a.seeds.length === 1 ? '' : 's'} ${a.seeds.join(', ')}`}`;
+  };
+  const list = groups.map((g) => `${g.version} (arms ${g.arms.map(arm).join(', ')})`).join('; ');
+  return (
+    `Runs from ${groups.length} code version${groups.length === 1 ? '' : 's'}: ${list}. Finished runs are reused whatever code trained them; ` +
+    `"${NOT_RECORDED}" runs were trained before runs recorded their commit, and effects.json has each run's provenance.`
+  );
 }
 
 const seedCount = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
@@ -118,7 +141,7 @@ export function effectsMarkdown(results: readonly SettingResult[], text: readonl
           '## Vision (#19)',
           '',
           `Seeds asked: ${facts.seeds.join(', ')}. Trained by \`lel effects\` through the app's recipes (\`lel train <recipe> --set …\`, one run folder per arm and seed under ` +
-            `\`${facts.runs}\`, each with its effects-run.json), resumable: the same command continues an interrupted grid and reuses finished runs.`,
+            `\`${facts.runs}\`, each with its effects-run.json: recipe, overrides and the code version that trained it), resumable: the same command continues an interrupted grid and reuses finished runs.`,
           '',
           ...results.map(settingMarkdown),
         ]

@@ -4,6 +4,8 @@
  * `lel train` (or `lel sweep`) can run, so the whole grid is data, not code.
  */
 
+import type { EffectsRunRecord } from './provenance';
+
 /** What an arm is in the setting's three-row story. */
 export type ArmRole =
   /** The method's baseline with few labels (the row the method must beat). */
@@ -85,6 +87,20 @@ export interface ArmStats {
   std: number;
   /** Folders of the runs the values come from (one per seed). */
   runs: string[];
+  /** Per run (as `runs`): the code version(s) that trained it, "not recorded" for runs trained before provenance was kept. */
+  versions?: string[];
+  /** Per run (as `runs`): its provenance (code version, backend, times; `earlier` attempts it resumed), null when not recorded. */
+  provenance?: (Pick<EffectsRunRecord, 'provenance' | 'earlier'> | null)[];
+}
+
+/** The runs of a setting that one code version trained. */
+export interface CodeVersionRuns {
+  /** The version label (`ebbaca7`, `ebbaca7+dirty`, `not recorded`, or `a + b` for a run resumed across versions). */
+  version: string;
+  /** The trained arms with runs of this version and their seeds. */
+  arms: { id: string; seeds: number[] }[];
+  /** Number of distinct runs (an arm read from another arm's run adds none). */
+  runs: number;
 }
 
 /** A paired comparison over seeds. */
@@ -135,4 +151,6 @@ export interface SettingResult {
   extra: Record<string, Record<string, number>>;
   /** Mean wall-clock seconds of one run of each trained arm. */
   seconds: Record<string, number>;
+  /** The code versions the setting's runs come from, in order of first appearance (arm order, then seed). */
+  codeVersions?: CodeVersionRuns[];
 }
