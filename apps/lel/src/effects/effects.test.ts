@@ -134,7 +134,7 @@ describe('lel effects', () => {
     expect(new Date(record.provenance!.finishedAt!).toISOString()).toBe(record.provenance!.finishedAt);
     const version = versionLabel(codeVersion());
     expect(r.results[0]!.codeVersions).toEqual([{ version, arms: ['teacher', 'base', 'method', 'ceil'].map((id) => ({ id, seeds: [0, 1, 2] })), runs: 12 }]);
-    expect(r.markdown).not.toContain('code version'); // one recorded version: nothing to flag
+    expect(r.markdown).not.toContain('Runs from'); // one recorded version: nothing to flag
     const res = r.results[0]!;
     expect(res.arms.find((a) => a.id === 'trivial')!.mean).toBeCloseTo(0.1, 12);
     expect(res.comparisons[0]!.meanDifference).toBeCloseTo(0.5 + 0.01 - 0.3 - 0.02, 12);
