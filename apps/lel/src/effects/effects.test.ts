@@ -158,7 +158,7 @@ describe('lel effects', () => {
     const mixed = await effectsCommand({ settings: [toy], seeds: [0, 1, 2], out, docs: out, textRuns: path.join(out, 'no-text'), reportOnly: true, train, log: () => {} });
     expect(trained).toHaveLength(12);
     expect(mixed.markdown).toContain(
-      `Runs from 3 code versions: ${version} (arms teacher, baseline 1/8, method 1/8, baseline all seed 2); not recorded (arms baseline all seed 0); ebbaca7 (arms baseline all seed 1).`,
+      `Runs from 3 code versions: ${version} (arms teacher · baseline 1/8 · method 1/8 · baseline all: seed 2); not recorded (arms baseline all: seed 0); ebbaca7 (arms baseline all: seed 1).`,
     );
     const json = JSON.parse(fs.readFileSync(path.join(out, 'effects.json'), 'utf8')) as { results: { arms: { id: string; versions: string[]; provenance: ({ provenance: { commit: string } } | null)[] }[] }[] };
     const ceilJson = json.results[0]!.arms.find((a) => a.id === 'ceil')!;

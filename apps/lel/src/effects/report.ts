@@ -79,9 +79,10 @@ export function codeVersionsLine(r: SettingResult): string | null {
   const arm = (a: { id: string; seeds: number[] }) => {
     const stats = r.arms.find((x) => x.id === a.id);
     const all = stats !== undefined && a.seeds.length === stats.seeds.length;
-    return `${stats?.label ?? a.id}${all ? '' : ` seed${a.seeds.length === 1 ? '' : 's'} ${a.seeds.join(', ')}`}`;
+    return `${stats?.label ?? a.id}${all ? '' : `: seed${a.seeds.length === 1 ? '' : 's'} ${a.seeds.join(', ')}`}`;
   };
-  const list = groups.map((g) => `${g.version} (arms ${g.arms.map(arm).join(', ')})`).join('; ');
+  // Arm labels may hold commas ("supervised, all labels"): arms are separated by " · ".
+  const list = groups.map((g) => `${g.version} (arms ${g.arms.map(arm).join(' · ')})`).join('; ');
   return (
     `Runs from ${groups.length} code version${groups.length === 1 ? '' : 's'}: ${list}. Finished runs are reused whatever code trained them; ` +
     `"${NOT_RECORDED}" runs were trained before runs recorded their commit, and effects.json has each run's provenance.`
