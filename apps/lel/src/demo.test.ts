@@ -117,6 +117,10 @@ describe('demo: the measured effect tables', () => {
     ]);
     fs.writeFileSync(file, JSON.stringify(table(0.6)));
     expect(effectComparisons(done, file, settings)[0]).toMatch(/; its seed 0 differs: 60\.0 vs 50\.0$/);
+    // A table whose setting misses the headroom rule keeps its verdict but says it is no claim.
+    const short = table(0.53);
+    fs.writeFileSync(file, JSON.stringify({ results: [{ ...short.results[0], headroom: { chance: 0.17, baseline: 0.5, ceiling: 0.64, margin: 0.14, required: 0.15, counts: false } }] }));
+    expect(effectComparisons(done, file, settings)[0]).toMatch(/\(no clear difference, but the setting misses the headroom rule: no claim\); its seed 0 is this run$/);
     expect(effectComparisons(done, path.join(path.dirname(file), 'none.json'), settings)[0]).toMatch(/; table: not measured yet \(`pnpm effects --methods cct-1\/8`\)$/);
     // A stage not run (or without the metric) gives no line.
     expect(effectComparisons(done.slice(1), file, settings)).toEqual([]);

@@ -336,7 +336,9 @@ export function effectComparisons(done: readonly { stage: DemoStage; summary: Ru
         const tm = seed0(c.method);
         const tb = seed0(c.baseline);
         const same = tm !== undefined && tb !== undefined ? (Math.abs(tm - m) < 5e-4 && Math.abs(tb - b) < 5e-4 ? '; its seed 0 is this run' : `; its seed 0 differs: ${pct(tm)} vs ${pct(tb)}`) : '';
-        measured = `table over ${n} paired seed${n === 1 ? '' : 's'}: ${points(stats.meanDifference)}${ci} (${stats.verdict})${same}`;
+        // A verdict of a setting that misses the headroom rule is no claim: say so beside it, as the tables do.
+        const room = table!.headroom && !table!.headroom.counts ? ', but the setting misses the headroom rule: no claim' : '';
+        measured = `table over ${n} paired seed${n === 1 ? '' : 's'}: ${points(stats.meanDifference)}${ci} (${stats.verdict}${room})${same}`;
       }
       lines.push(`- ${setting.title}: ${here}; ${measured}`);
     }
