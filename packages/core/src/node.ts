@@ -44,7 +44,7 @@ export type {
   TrainPosition,
 } from './train/checkpoint';
 export { CheckpointIntegrityError, sha256Hex } from './train/checkpoint-integrity';
-export { makeDirs, describeFsError } from './train/fs-utils';
+export { makeDirs, describeFsError, readJsonFile } from './train/fs-utils';
 export { CheckpointManager } from './train/checkpoint-manager';
 export type { CheckpointManagerOptions, BestCheckpointPolicy } from './train/checkpoint-manager';
 

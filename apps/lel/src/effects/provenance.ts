@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readJsonFile } from '@lel/core/node';
 import { packageVersion } from '../banner';
 import { repoRoot } from './repo-root';
 
@@ -93,10 +94,5 @@ export function runVersionLabel(record: EffectsRunRecord | null | undefined): st
 /** The run folder's effects-run.json; null when absent (a run outside a grid). Throws naming the file when it is not JSON. */
 export function readRunRecord(dir: string): EffectsRunRecord | null {
   const file = path.join(dir, RUN_RECORD);
-  if (!fs.existsSync(file)) return null;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as EffectsRunRecord;
-  } catch (e) {
-    throw new Error(`effects: ${file} is not valid JSON (${(e as Error).message})`);
-  }
+  return fs.existsSync(file) ? readJsonFile<EffectsRunRecord>(file) : null;
 }

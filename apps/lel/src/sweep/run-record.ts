@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readPointer, writeFileAtomicSync } from '@lel/core/node';
+import { readJsonFile, readPointer, writeFileAtomicSync } from '@lel/core/node';
 import { RUN_FILES } from '../run-dir';
 import type { GridPoint } from './manifest';
 
@@ -56,12 +56,7 @@ export interface RunRecord {
 /** Read a run folder's record (undefined when the run was not started by a sweep). */
 export function readRunRecord(runDir: string): RunRecord | undefined {
   const file = path.join(runDir, RUN_RECORD);
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  return fs.existsSync(file) ? readJsonFile<RunRecord>(file) : undefined;
 }
 
 /** Write a run folder's record (atomic: readers on other machines never see half a file). */
