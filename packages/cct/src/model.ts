@@ -96,13 +96,12 @@ export class CctModel extends Module {
    * restored afterwards, so the step that follows computes the same main prediction.
    */
   async mainLabels(xul: tf.Tensor4D): Promise<Int32Array> {
-    const size: [number, number] = [xul.shape[1], xul.shape[2]];
     const buffers = this.namedBuffers().map(([, b]) => [b, tf.clone(b)] as const);
     const extra = this.extraStateDict();
     const global = globalRng().state();
     let labels: tf.Tensor;
     try {
-      labels = tf.tidy(() => tf.argMax(this.toInputSize(this.mainDecoder.forward(this.encode(xul)), size), 3));
+      labels = tf.tidy(() => tf.argMax(this.forward(xul), 3));
     } finally {
       for (const [b, saved] of buffers) b.assign(saved);
       tf.dispose(buffers.map(([, saved]) => saved));
