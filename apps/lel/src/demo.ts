@@ -71,14 +71,15 @@ export function effectStages(quick: boolean, out: string, settings: readonly Eff
   const root = path.resolve(out);
   const nameOf = new Map<string, string>();
   const armsOf = new Map<string, { setting: EffectSetting; arm: string }[]>();
+  const keysOf = new Map(settings.map((s) => [s.id, armKeys(s, quick)]));
   for (const s of settings) {
-    for (const [arm, key] of armKeys(s, quick)) {
+    for (const [arm, key] of keysOf.get(s.id)!) {
       if (!nameOf.has(key)) nameOf.set(key, effectStageName(s.id, arm));
       armsOf.set(key, [...(armsOf.get(key) ?? []), { setting: s, arm }]);
     }
   }
   const { runs } = planGrid(settings, [0], root, quick, (key) => path.join(root, nameOf.get(key)!));
-  const stageOfArm = (s: EffectSetting, arm: string) => nameOf.get(armKeys(s, quick).get(arm)!)!;
+  const stageOfArm = (s: EffectSetting, arm: string) => nameOf.get(keysOf.get(s.id)!.get(arm)!)!;
   return runs.map((run) => {
     const uses = armsOf.get(run.key)!;
     const { setting, arm } = uses[0]!;

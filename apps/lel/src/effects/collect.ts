@@ -26,18 +26,18 @@ export function readRun(dir: string): LoadedRun | null {
   return { dir, summary: readSummary(dir), records: readMetrics(dir), record: readRunRecord(dir) };
 }
 
-/** The code versions behind a setting's trained arms, each with the arms and seeds whose runs it trained. */
-export function codeVersions(arms: readonly ArmStats[], runs: ReadonlyMap<string, readonly LoadedRun[]>): CodeVersionRuns[] {
+/**
+ * The code versions behind a setting's trained arms (not those that read another arm's runs: counted there), each
+ * with the arms and seeds whose runs it trained, from the arms' own per-run `versions` and `runs`.
+ */
+export function codeVersions(trained: readonly ArmStats[]): CodeVersionRuns[] {
   const groups = new Map<string, { arms: Map<string, number[]>; dirs: Set<string> }>();
-  for (const a of arms) {
-    const loaded = runs.get(a.id);
-    if (!loaded) continue; // read from another arm's run: counted there
-    loaded.forEach((r, i) => {
-      const version = runVersionLabel(r.record);
+  for (const a of trained) {
+    (a.versions ?? []).forEach((version, i) => {
       const g = groups.get(version) ?? { arms: new Map<string, number[]>(), dirs: new Set<string>() };
       groups.set(version, g);
       g.arms.set(a.id, [...(g.arms.get(a.id) ?? []), a.seeds[i]!]);
-      g.dirs.add(r.dir);
+      g.dirs.add(a.runs[i]!);
     });
   }
   return [...groups].map(([version, g]) => ({ version, arms: [...g.arms].map(([id, seeds]) => ({ id, seeds })), runs: g.dirs.size }));
@@ -101,7 +101,7 @@ export function collectSetting(setting: EffectSetting, keys: Map<string, string>
       headroom: base && ceil && base.seeds.length > 0 && ceil.seeds.length > 0 && Number.isFinite(chance) ? headroom(chance, base.mean, ceil.mean) : null,
       extra,
       seconds,
-      codeVersions: codeVersions(arms, runs),
+      codeVersions: codeVersions(arms.filter((a) => runs.has(a.id))),
     },
     runs,
   };
