@@ -5,7 +5,7 @@ export interface PeftArm {
   label: string;
   peft: PeftConfig | null;
   lrs: number[];
-  /** The ladder at N = 64: the two neighbouring rates best on N = 16's dev split (see `sweepLrs`). */
+  /** The ladder at N = 64 and 256: the two neighbouring rates best on N = 16's dev split (see `sweepLrs`). */
   lrsN64?: number[];
 }
 

@@ -45,9 +45,10 @@ const { values: args, positionals } = parseArgs({
 export const SWEEP_SEEDS = [100];
 /**
  * N at which the dev sweep runs: every table row uses the rate its arm's dev split chose at the largest swept N not
- * above the row's N (N = 256 uses N = 64's choice; the N = 64 sweep tries each arm's pruned ladder, see `sweepLrs`).
+ * above the row's N (the N = 64 and N = 256 sweeps try each arm's pruned ladder, see `sweepLrs`; an arm's N = 256 rows
+ * need its N = 256 sweep).
  */
-export const SWEEP_N = [16, 64];
+export const SWEEP_N = [16, 64, 256];
 /**
  * The all-label ceiling (the KD teacher) keeps the rate chosen at N = 16: it was trained, and its pool logits cached
  * and fingerprinted by that rate, before the N = 64 sweep existed.
@@ -72,8 +73,8 @@ export function teacherFingerprint(lr: number): string {
 }
 
 /**
- * The learning rates the dev sweep tries for `arm` at N per class: the full ladder at N = 16; at N = 64 the ladder
- * pruned by N = 16's dev accuracy (the ladder's two best neighbours there) to fit the machine's budget.
+ * The learning rates the dev sweep tries for `arm` at N per class: the full ladder at N = 16; at N = 64 and 256 the
+ * ladder pruned by N = 16's dev accuracy (the ladder's two best neighbours there) to fit the machine's budget.
  */
 export function sweepLrs(arm: PeftArm, perClass: number): number[] {
   return perClass <= 16 ? arm.lrs : (arm.lrsN64 ?? arm.lrs);
@@ -181,8 +182,8 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
 /** What the budget of the shared 2-core machine cut, printed above the tables. */
 const BUDGET_NOTE =
   'Budget (one shared 2-core CPU, wasm backend, ≈ 2–5 min per run): the dev sweep ran once (seed 100), at N = 16 over a ' +
-  'factor-of-3 ladder of three rates per arm and at N = 64 over the two neighbouring rates of that ladder best at N = 16 (for the ' +
-  'arms with N = 64 rows); every row uses the rate chosen at the largest swept N not above its own (the ceiling and the KD students ' +
+  'factor-of-3 ladder of three rates per arm and at N = 64 and N = 256 over the two neighbouring rates of that ladder best at N = 16 ' +
+  '(for the arms with rows at that N); every row uses the rate chosen at the largest swept N not above its own (the ceiling and the KD students ' +
   'keep N = 16\'s choice); the tables cover the arms, N and seeds listed in them (the ceiling\'s seeds are stated on its headroom line).';
 
 /** Writes the tables of every setting the stores in `out` hold (markdown + JSON, atomically). */
