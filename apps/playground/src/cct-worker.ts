@@ -2,7 +2,7 @@
 // core's in-memory `fit` through the packages' browser entries. Every step's loss, and after every evaluation
 // the validation mIoU and a few predicted masks, are posted to the page; at the end, the weights as safetensors.
 import * as tf from '@tensorflow/tfjs-core';
-import { runMethod, type Callback } from '@lel/core';
+import { runMethod, setGlobalSeed, type Callback } from '@lel/core';
 import { cct, segmentationSet, SmallConvEncoder, type CctData, type CctModel } from '@lel/cct';
 import { startBackend } from './backend';
 import { ENCODER_WIDTHS, playgroundConfig } from './config';
@@ -16,8 +16,10 @@ async function train(req: TrainRequest): Promise<void> {
   const backend = await startBackend(req.backend);
   post({ type: 'ready', arm: req.arm, backend: backend.name });
   const scenes = req.scenes;
+  // The encoder's initial weights are drawn from core's global generator when it is built (before runMethod seeds
+  // its own): seed it from the request, so both arms start from the same weights and differ only by the method.
+  setGlobalSeed(req.seed);
   const data: CctData = {
-    // The same encoder initialisation for both arms (seeded), so the arms differ only by the method.
     encoder: new SmallConvEncoder({ widths: ENCODER_WIDTHS, outputStride: 2 }),
     labelled: segmentationSet(scenes, req.labelled, { rgb: true }),
     val: segmentationSet(scenes, req.val, { rgb: true }),

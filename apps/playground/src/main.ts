@@ -1,6 +1,7 @@
 // The playground page: three demos in tabs. CCT (this file): labelling (painted masks), two training workers (CCT
 // and its baseline), live charts, predicted masks and the weights' download; SCL (scl-page.ts) and PEFT
 // (peft-page.ts). State is kept on `window.playground` for the browser test.
+import { Rng } from '@lel/core';
 import { composeDigitScenes, type DigitScenes } from '@lel/datasets';
 import { drawChart } from './chart';
 import { initPeft, peftState, type PeftState } from './peft-page';
@@ -41,6 +42,11 @@ const status = (s: string) => ($('status').textContent = s);
 let selected: number | undefined;
 let brush = 1;
 let workers: Worker[] = [];
+/**
+ * "Label 4 at random" draws from a seeded generator, not Math.random: a fresh page labels the same 4 scenes first
+ * (then the next 4 on the next click), so a run is reproducible from its clicks (training is seeded too).
+ */
+const labelRng = new Rng('playground/label-random');
 
 const per = SIZE * SIZE;
 const imageOf = (s: DigitScenes, i: number) => s.images.subarray(i * per * s.channels, (i + 1) * per * s.channels);
@@ -136,7 +142,7 @@ function setupEditor(): void {
   $('label-random').addEventListener('click', () => {
     const free = Array.from({ length: N_TRAIN }, (_, i) => i).filter((i) => !isLabelled(i));
     for (let k = 0; k < 4 && free.length > 0; k++) {
-      const i = free.splice(Math.floor(Math.random() * free.length), 1)[0]!;
+      const i = free.splice(labelRng.int(free.length), 1)[0]!;
       state.labels.set(i, Int32Array.from(trueMaskOf(state.scenes!, i)));
     }
     renderGrid();

@@ -21,7 +21,8 @@ import { composeDigitScenes } from '@lel/datasets';
 import { DIGITS_FILE } from '../scripts/build-digits';
 import { buildData } from '../scripts/build-data';
 import { digitPool } from '../src/digits';
-import { SCENES, subset } from '../src/scenes';
+import { colourOf } from '../src/palette';
+import { SCENES, SIZE, subset } from '../src/scenes';
 import { ENCODER_WIDTHS, playgroundConfig } from '../src/config';
 
 const CHROMIUM = process.env.LEL_CHROMIUM ?? '/usr/bin/chromium';
@@ -175,6 +176,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     await page.mouse.move(box.x + 40, box.y + 20, { steps: 4 });
     await page.mouse.up();
     expect(await page.locator('#grid canvas.labelled').count()).toBe(5);
+    const labelled = await page.$$eval('#grid canvas.labelled', (cs) => cs.map((c) => Number((c as HTMLCanvasElement).dataset.index)));
 
     await page.click('#train');
     const state = await trained(page, 'cct', 120_000);
@@ -191,13 +193,29 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
       for (const e of state.evals[arm]) expect(e.miou).toBeGreaterThanOrEqual(0);
       expect(await page.locator(`#predictions canvas[data-kind="${arm}"][data-rendered="true"]`).count()).toBe(4);
     }
-    // The chart and the predicted masks are drawn (non-blank pixels).
-    const inked = await page.evaluate(() => {
-      const c = document.querySelector<HTMLCanvasElement>('#predictions canvas[data-kind="cct"]')!;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      return d.length > 0 && d.some((v, i) => i % 4 !== 3 && v > 0);
+    // The predicted masks are drawn: every pixel of each arm's four canvases is opaque and has the colour of the
+    // class the page received for it at the last evaluation, whichever classes that is (a mask of background only is
+    // drawn black, so "some pixel not black" would test the prediction, not the drawing).
+    const drawn = await page.evaluate(() => {
+      const p = (window as unknown as { playground: { lastMasks: Record<string, { scenes: number[]; masks: Int32Array[] }> } }).playground;
+      return (['cct', 'baseline'] as const).map((arm) => {
+        const { scenes, masks } = p.lastMasks[arm]!;
+        return scenes.map((scene, k) => {
+          const c = document.querySelector<HTMLCanvasElement>(`#predictions canvas[data-kind="${arm}"][data-scene="${scene}"]`)!;
+          return { arm, scene, mask: Array.from(masks[k]!), rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
+        });
+      });
     });
-    expect(inked).toBe(true);
+    for (const { arm, scene, mask, rgba } of drawn.flat()) {
+      expect(mask, `${arm} scene ${scene}`).toHaveLength(SIZE * SIZE);
+      expect(rgba, `${arm} scene ${scene}`).toHaveLength(SIZE * SIZE * 4);
+      const wrong = mask.filter((label, i) => !(rgba[i * 4 + 3] === 255 && colourOf(label).every((v, ch) => rgba[i * 4 + ch] === v))).length;
+      expect(wrong, `${arm} scene ${scene}: pixels not drawn in their class's colour`).toBe(0);
+    }
+    // What the arms predict after this short run is fixed: the labelled scenes come from the page's seeded "Label 4 at
+    // random", and training is seeded (both workers start from the same generator state; wasm runs single-threaded).
+    const foreground = drawn.map((arm) => arm.map(({ mask }) => mask.filter((v) => v !== 0).length));
+    console.info(`[playground.browser.test] CCT on wasm: labelled scenes ${labelled.join(', ')}; last loss CCT ${state.steps.cct.at(-1)![1].toFixed(6)}, baseline ${state.steps.baseline.at(-1)![1].toFixed(6)}; foreground pixels of the shown scenes: CCT ${foreground[0]!.join(', ')}, baseline ${foreground[1]!.join(', ')}`);
     // `PLAYGROUND_SCREENSHOTS=1 pnpm --filter playground test` refreshes the README's screenshots (docs/*.png).
     if (process.env.PLAYGROUND_SCREENSHOTS) await page.screenshot({ path: path.join(root, 'docs', 'cct.png'), fullPage: true });
 
