@@ -3,7 +3,7 @@
 // baseline on the glyphs (episode accuracy reported every epoch, an episode drawn); fine-tune the shipped BERT with
 // LoRA beside its head-only baseline on typed sentences; reload the page offline (server gone) and train again.
 // Then a CCT run on WebGL (SwiftShader through ANGLE) and, where Chromium finds a WebGPU adapter, both workers
-// started on WebGPU.
+// started on WebGPU and core's reads there checked against tfjs-cpu.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,12 +15,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, toTensorMap } from '@lel/core';
+import { build } from 'esbuild';
+import { computeGradients, parseSafetensors, toTensorMap } from '@lel/core';
 import { CctModel, SmallConvEncoder, parseCctConfig, segmentationSet } from '@lel/cct';
 import { composeDigitScenes } from '@lel/datasets';
 import { DIGITS_FILE } from '../scripts/build-digits';
 import { buildData } from '../scripts/build-data';
 import { digitPool } from '../src/digits';
+import { regressionCase } from './regression-case';
 import { colourOf } from '../src/palette';
 import { SCENES, SIZE, subset } from '../src/scenes';
 import { ENCODER_WIDTHS, playgroundConfig } from '../src/config';
@@ -94,6 +96,16 @@ async function trainCct(page: Page, backend: string, epochs: number): Promise<Pa
   if ((await page.locator('#grid canvas.labelled').count()) === 0) await page.click('#label-random');
   await page.click('#train');
   return trained(page, 'cct', 150_000);
+}
+
+/** The WebGPU adapter the page's Chromium offers (`vendor architecture`), or why there is none. */
+function webgpuAdapter(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(o?: object): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+    if (!gpu) return 'no navigator.gpu';
+    const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return a ? `${a.info?.vendor ?? '?'} ${a.info?.architecture ?? '?'}` : 'no adapter';
+  });
 }
 
 interface PageState {
@@ -349,12 +361,7 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
   it('starts both workers on WebGPU where Chromium finds an adapter (else skipped, saying so)', async (t) => {
     gpuBrowser ??= await launch([...BASE_ARGS, ...GPU_ARGS]);
     const { page, pageErrors } = await open(gpuBrowser, 'cct');
-    const adapter = await page.evaluate(async () => {
-      const gpu = (navigator as unknown as { gpu?: { requestAdapter(o?: object): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
-      if (!gpu) return 'no navigator.gpu';
-      const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-      return a ? `${a.info?.vendor ?? '?'} ${a.info?.architecture ?? '?'}` : 'no adapter';
-    });
+    const adapter = await webgpuAdapter(page);
     if (adapter === 'no navigator.gpu' || adapter === 'no adapter') {
       await page.close();
       t.skip(`WebGPU: ${adapter} in this Chromium (${GPU_ARGS.join(' ')})`);
@@ -382,6 +389,62 @@ describe.skipIf(!hasChromium)('playground in headless Chromium', () => {
     console.info(`[playground.browser.test] WebGPU adapter in Chromium: ${adapter}`);
     await page.close();
   }, 120_000);
+
+  it("reads on WebGPU return what the GPU computed: a gradient step's loss and gradients are tfjs-cpu's, a synchronous read of a GPU tensor throws (where Chromium finds an adapter)", async (t) => {
+    // The playground's first CCT loss once read 0.000 on Chromium's SwiftShader adapter: computeGradients read the
+    // loss with dataSync, and tfjs-webgpu's synchronous read (a copy through OffscreenCanvas) returns zeros there
+    // without an error. Now reads are asynchronous, and core's webgpu backend makes a sync read that cannot work throw.
+    await build({
+      entryPoints: [path.join(root, 'test', 'webgpu-reads-page.ts')],
+      outfile: path.join(outDir, 'webgpu-reads', 'page.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['@lel/source'],
+      ignoreAnnotations: true, // tfjs registers kernels and gradients as import side effects
+      logLevel: 'warning',
+    });
+    fs.writeFileSync(path.join(outDir, 'webgpu-reads', 'index.html'), '<!doctype html><script type="module" src="./page.js"></script>');
+    // A context of its own: the playground's service worker (registered in the other contexts) would answer this
+    // navigation with the app's index.html.
+    const context = await launch([...BASE_ARGS, ...GPU_ARGS]);
+    try {
+      const page = await context.newPage();
+      const pageErrors = watchErrors(page);
+      await page.goto(`${server.resolvedUrls!.local[0]!}webgpu-reads/`, { waitUntil: 'load' });
+      const adapter = await webgpuAdapter(page);
+      if (adapter === 'no navigator.gpu' || adapter === 'no adapter') t.skip(`WebGPU: ${adapter} in this Chromium (${GPU_ARGS.join(' ')})`);
+      await page.waitForFunction(() => (window as unknown as { webgpuReads?: unknown }).webgpuReads !== undefined, undefined, { timeout: 90_000, polling: 250 });
+      const got = await page.evaluate(() => (window as unknown as { webgpuReads: Record<string, unknown> }).webgpuReads);
+      expect(pageErrors).toEqual([]);
+      expect(got.error).toBeUndefined();
+      expect(got.backend).toBe('webgpu');
+      // The same step on tfjs-cpu in Node.
+      await tf.setBackend('cpu');
+      const { loss, params, dispose } = regressionCase();
+      const want = await computeGradients(loss, params);
+      expect(want.loss).toBeGreaterThan(0.1);
+      expect(got.loss as number).toBeCloseTo(want.loss, 5);
+      for (const [name, grad] of want.grads) {
+        const g = (got.grads as Record<string, number[]>)[name]!;
+        expect(g, name).toHaveLength(grad.size);
+        (await grad.data()).forEach((v, i) => expect(g[i], `${name}[${i}]`).toBeCloseTo(v, 5));
+      }
+      tf.dispose([...want.grads.values()]);
+      dispose();
+      // Where the adapter's synchronous read does not return what is on the GPU (SwiftShader: zeros), it throws
+      // saying so; where it works (a hardware adapter), it returns the values. Never zeros in silence.
+      const sync = got.sync as { values?: number[]; error?: string };
+      const doubled = Array.from({ length: 2048 }, (_, i) => 2 * i);
+      if (sync.error !== undefined) expect(sync.error).toMatch(/^WebGPU: synchronous read .* float32\[2048\] tensor .*await t\.data\(\)/);
+      else expect(sync.values).toEqual(doubled);
+      expect(got.asyncAfter).toEqual(doubled);
+      expect(got.host).toEqual([5, 6]); // values on the host are read synchronously either way
+      console.info(`[playground.browser.test] WebGPU reads in Chromium (${adapter}): loss ${(got.loss as number).toFixed(6)} (cpu ${want.loss.toFixed(6)}); synchronous read: ${sync.error !== undefined ? `throws (${sync.error})` : 'works'}`);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 
   // Last: it stops the server.
   it('works offline once loaded: with the server gone and the network off, the page reloads from its service worker and trains', async () => {

@@ -105,6 +105,10 @@ export interface WebGPUBackendLike {
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
   runWebGPUProgram(program: { constructor: { name: string }; outputShape: number[] }, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: unknown, output?: tf.TensorInfo): tf.TensorInfo;
   read(dataId: tf.DataId): Promise<unknown>;
+  readSync(dataId: tf.DataId): unknown;
+  write(values: unknown, shape: number[], dtype: tf.DataType): tf.DataId;
+  /** Whether tfjs warned about a synchronous read already (it warns once per backend). */
+  hasReadSyncWarned?: boolean;
   // Private in the .d.ts; LEL's program runner mirrors recordAndSubmit with them.
   tensorToBinding(t: tf.TensorInfo): GpuBindingResource;
   makeUniforms(u: ProgramUniform[]): GpuBindingResource;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { watchDeviceErrors } from './device-errors';
+import { guardSyncReads } from './sync-reads';
 import type { Gpu, GpuAdapter, GpuDevice, WebGPUBackendLike } from './gpu-types';
 
 /** The GPU adapter the webgpu backend runs on, as the start-up banner names it. */
@@ -132,6 +133,7 @@ export function registerLelWebGPUFactory(mod: unknown, importer: Importer): void
         },
       });
       const backend = new WebGPUBackend(device, adapter.info);
+      await guardSyncReads(backend);
       watchDeviceErrors(backend, { scopes: env('LEL_WEBGPU_ERROR_SCOPES') !== '0' });
       return backend as unknown as tf.KernelBackend;
     },
