@@ -3,7 +3,9 @@
 // (tf.profile; GPU timestamp queries). Complements `pnpm bench:gpu` (@lel/core: the reference models, LEL vs stock
 // tfjs-webgpu vs PyTorch). JSON lines on stdout, a table on stderr, everything in --out.
 //   --recipes cct,arseg,…  (default: every recipe)  --backend webgpu  --warmup 2  --steps 3  --out bench-gpu-methods.json
-//   --set key=value (repeatable; applied to every recipe)
+//   --set key=value (repeatable; applied to every recipe)  --bert <folder> (the text recipes' `bert.from`: the GPU
+//   kit ships bert-mini-lel beside its bundle, where @lel/models' own copy is not)
+// The GPU kit (`pnpm bench:gpu:kit`, @lel/core) bundles it and runs it after the reference models.
 // Only the training steps are measured: data preparation, a KD teacher's training (cut to `teacher.steps=2` here)
 // and the final evaluation are not. Figures from a software adapter (lavapipe, SwiftShader) are CPU emulation, not
 // GPU figures; the output says which adapter ran.
@@ -29,7 +31,7 @@ export interface MethodBenchRow extends Partial<StepProfile> {
 const RECIPE_SETS: Record<string, string[]> = { kd: ['teacher.steps=2'], ckd: ['teacher.steps=2'], akd: ['teacher.steps=2'] };
 
 /** Run the benchmark; returns the rows (also printed as JSON lines). */
-export async function benchMethods(o: { recipes: string[]; backend: string; warmup: number; steps: number; sets: string[]; log: (l: string) => void }): Promise<MethodBenchRow[]> {
+export async function benchMethods(o: { recipes: string[]; backend: string; warmup: number; steps: number; sets: string[]; bert?: string; log: (l: string) => void }): Promise<MethodBenchRow[]> {
   const rows: MethodBenchRow[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-bench-gpu-methods-'));
   try {
@@ -40,7 +42,8 @@ export async function benchMethods(o: { recipes: string[]; backend: string; warm
       const row: MethodBenchRow = { recipe: name, package: recipe.package, backend: o.backend };
       const lines: string[] = [];
       const budget = o.warmup + o.steps + 1;
-      const sets = [...(RECIPE_SETS[name] ?? []), `train.maxSteps=${budget}`, `train.evalEvery=${budget}`, `train.checkpointEvery=${budget}`, `train.logEvery=${budget}`, ...o.sets];
+      const bert = o.bert !== undefined && recipe.task === 'text-classification' ? [`bert.from=${o.bert}`] : [];
+      const sets = [...(RECIPE_SETS[name] ?? []), ...bert, `train.maxSteps=${budget}`, `train.evalEvery=${budget}`, `train.checkpointEvery=${budget}`, `train.logEvery=${budget}`, ...o.sets];
       o.log(`[bench] ${name}: ${o.warmup} warm-up + ${o.steps} timed + 1 profiled step(s) on ${o.backend}`);
       try {
         await trainCommand(name, { backend: o.backend, set: sets, out: path.join(dir, name), progress: 'none', noReport: true, log: (l) => lines.push(l), callbacks: [profiler.callback] });
@@ -62,11 +65,12 @@ export async function benchMethods(o: { recipes: string[]; backend: string; warm
 
 /** The table `bench:gpu:methods` prints. */
 export function methodTable(rows: MethodBenchRow[]): string {
-  const lines = ['recipe | package | ms/step | kernel ms (profiled step) | kernels/step | top kernels', '---|---|---|---|---|---'];
+  const lines = ['recipe | package | ms/step | kernel ms (profiled step) | kernels/step | loss, first → last step | top kernels', '---|---|---|---|---|---|---'];
   for (const r of rows) {
     const top = (r.profile ?? []).slice(0, 4).map((k) => `${k.name} ${k.ms.toFixed(1)}`).join(', ');
     const ms = r.error && r.msPerStep === undefined ? `error: ${r.error.slice(0, 90)}` : (r.msPerStep ?? NaN).toFixed(1);
-    lines.push(`${r.recipe} | ${r.package} | ${ms} | ${r.kernelMs?.toFixed(1) ?? ''} | ${r.kernels ?? ''} | ${top}`);
+    const losses = r.losses?.length ? `${r.losses[0]!.toFixed(5)} → ${r.losses.at(-1)!.toFixed(5)}` : '';
+    lines.push(`${r.recipe} | ${r.package} | ${ms} | ${r.kernelMs?.toFixed(1) ?? ''} | ${r.kernels ?? ''} | ${losses} | ${top}`);
   }
   return lines.join('\n');
 }
@@ -83,12 +87,14 @@ function args(argv: string[]) {
     warmup: Number(get('warmup', '2')),
     steps: Number(get('steps', '3')),
     out: get('out', ''),
+    bert: argv.includes('--bert') ? path.resolve(get('bert', '')) : undefined,
     sets,
   };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const a = args(process.argv.slice(2));
+/** The command line of `bench:gpu:methods` (`argv` without node and the script); returns the exit status. */
+export async function benchMethodsMain(argv: string[]): Promise<number> {
+  const a = args(argv);
   const log = (l: string) => process.stderr.write(l + '\n');
   const started = new Date().toISOString();
   // The backend line names the WebGPU adapter (the runs' banners do not).
@@ -99,5 +105,5 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
   if (a.out) writeFileAtomicSync(a.out, JSON.stringify(result, null, 1));
   const software = info.adapter?.software ? ' — a software adapter: CPU emulation, not GPU figures' : '';
   log(`\nbackend: ${backendLine}${software}\n${methodTable(rows)}`);
-  process.exit(rows.some((r) => r.error) ? 1 : 0);
+  return rows.some((r) => r.error) ? 1 : 0;
 }

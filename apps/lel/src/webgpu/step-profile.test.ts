@@ -27,6 +27,10 @@ describe('stepProfiler', () => {
     expect(r.profile!.find((k) => k.name === 'BatchMatMul')?.calls).toBeGreaterThanOrEqual(2);
     expect(r.kernels).toBe(r.profile!.reduce((a, k) => a + k.calls, 0));
     expect(tf.engine().state.profiling).toBe(false);
+    // Every step's loss of the last training (not the first's 7): SGD on a fixed batch, so it falls.
+    expect(r.losses).toHaveLength(8);
+    expect(r.losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
+    expect(r.losses[7]).toBeLessThan(r.losses[0]!);
   });
 
   test('a run shorter than warm-up + steps has no profile', async () => {
@@ -38,6 +42,7 @@ describe('stepProfiler', () => {
     await fit({ model, optimizer, step: () => ({ total: tf.mean(model.forward(x)) as tf.Scalar }), data: { labeled: () => [0] }, maxSteps: 3, disposeBatches: false, progress: 'none', callbacks: [profiler.callback] });
     const r = await profiler.result();
     expect(r.stepMs).toHaveLength(2);
+    expect(r.losses).toHaveLength(3);
     expect(r.profile).toBeUndefined();
     tf.dispose(x);
     model.dispose();

@@ -15,6 +15,11 @@ export interface StepProfile {
   stepMs: number[];
   /** Median of {@link stepMs}. */
   msPerStep: number;
+  /**
+   * The loss of every step of the measured training, warm-up and profiled step included (`loss`, else `total`):
+   * the same recipe and seed on another backend must give the same values up to float32 rounding.
+   */
+  losses: number[];
   /** The profiled step (1-based), or undefined when the run ended before it. */
   profiledStep?: number;
   /** tfjs kernel calls of the profiled step. */
@@ -42,6 +47,7 @@ function median(xs: number[]): number {
 export function stepProfiler(options: { warmup: number; steps: number }): { callback: Callback<never>; result: () => Promise<StepProfile> } {
   const { warmup, steps } = options;
   const stepMs: number[] = [];
+  const losses: number[] = [];
   const profileStep = warmup + steps; // 0-based ctx.step of the profiled step
   let started = 0;
   let current = -1; // 0-based index of the step in progress (ctx.step at onStepStart; onStepEnd sees it + 1)
@@ -54,6 +60,7 @@ export function stepProfiler(options: { warmup: number; steps: number }): { call
       endProfiled = undefined;
       profiled = undefined;
       stepMs.length = 0;
+      losses.length = 0;
       current = -1;
     },
     onStepStart(ctx) {
@@ -61,7 +68,8 @@ export function stepProfiler(options: { warmup: number; steps: number }): { call
       if (current === profileStep) profiled = tf.profile(() => new Promise<void>((resolve) => (endProfiled = resolve)));
       else started = performance.now();
     },
-    onStepEnd() {
+    onStepEnd(_ctx, metrics) {
+      losses.push(metrics.loss ?? metrics.total ?? NaN);
       if (current === profileStep) {
         endProfiled?.();
         endProfiled = undefined;
@@ -73,7 +81,7 @@ export function stepProfiler(options: { warmup: number; steps: number }): { call
   const result = async (): Promise<StepProfile> => {
     // A run that ended inside the profiled step (an error) still closes the profile.
     endProfiled?.();
-    const out: StepProfile = { stepMs: stepMs.map((x) => +x.toFixed(2)), msPerStep: +median(stepMs).toFixed(2) };
+    const out: StepProfile = { stepMs: stepMs.map((x) => +x.toFixed(2)), msPerStep: +median(stepMs).toFixed(2), losses: [...losses] };
     if (!profiled) return out;
     const info = await profiled;
     const by = new Map<string, KernelTime>();
