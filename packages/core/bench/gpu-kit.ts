@@ -66,7 +66,8 @@ writeFileSync(
 # \`pnpm bench:gpu\` (the reference models, LEL vs stock tfjs-webgpu vs PyTorch), then \`pnpm bench:gpu:methods\`
 # (each app recipe's default model). Results in $OUT (default /tmp): bench-gpu.json, bench-gpu-methods.json and their
 # logs. Extra arguments go to the reference-model benchmark (e.g. --models seg-B16-64 --steps 5); LEL_KIT_METHODS
-# holds the per-method benchmark's (e.g. "--recipes cct,scl --warmup 1 --steps 2"; "skip" skips it).
+# holds the per-method benchmark's (e.g. "--recipes cct,scl --warmup 1 --steps 2", "--reference cpu" to check every
+# recipe's losses against tfjs-cpu; "skip" skips it).
 set -eo pipefail
 cd "$(dirname "$0")"
 OUT=\${OUT:-/tmp}

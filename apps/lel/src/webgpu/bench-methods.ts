@@ -4,7 +4,8 @@
 // tfjs-webgpu vs PyTorch). JSON lines on stdout, a table on stderr, everything in --out.
 //   --recipes cct,arseg,…  (default: every recipe)  --backend webgpu  --warmup 2  --steps 3  --out bench-gpu-methods.json
 //   --set key=value (repeatable; applied to every recipe)  --bert <folder> (the text recipes' `bert.from`: the GPU
-//   kit ships bert-mini-lel beside its bundle, where @lel/models' own copy is not)
+//   kit ships bert-mini-lel beside its bundle, where @lel/models' own copy is not)  --reference cpu|wasm (train each
+//   recipe the same steps there too and report the largest relative difference of the losses: a correctness check)
 // The GPU kit (`pnpm bench:gpu:kit`, @lel/core) bundles it and runs it after the reference models.
 // Only the training steps are measured: data preparation, a KD teacher's training (cut to `teacher.steps=2` here)
 // and the final evaluation are not. Figures from a software adapter (lavapipe, SwiftShader) are CPU emulation, not
@@ -25,13 +26,31 @@ export interface MethodBenchRow extends Partial<StepProfile> {
   /** The run banner's backend line (names the backend and, on webgpu, the adapter). */
   backend: string;
   error?: string;
+  /**
+   * The same training (recipe, config, seed, steps) on a reference backend (`--reference`, e.g. cpu): its losses and
+   * the largest relative difference from this row's, step by step (float32 rounding: about 1e-6 to 1e-4 after a few
+   * steps; a wrong kernel shows as far more).
+   */
+  reference?: { backend: string; losses: number[]; maxRelDiff: number; error?: string };
+}
+
+/** The backend line of a run's banner (names the backend and, on webgpu, the adapter). */
+function bannerBackend(lines: string[]): string | undefined {
+  const banner = lines.flatMap((l) => l.split('\n')).find((l) => l.trim().startsWith('backend '));
+  return banner?.trim().replace(/^backend\s+/, '');
+}
+
+/** Largest |a − b| / max(|b|, 1e-6) over the steps both have (NaN when either has none or the counts differ). */
+export function maxRelDiff(a: readonly number[], b: readonly number[]): number {
+  if (a.length === 0 || a.length !== b.length) return NaN;
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(Math.abs(b[i]!), 1e-6)));
 }
 
 /** Overrides that keep a benchmark run to its measured steps (a KD teacher would otherwise train for its full budget first). */
 const RECIPE_SETS: Record<string, string[]> = { kd: ['teacher.steps=2'], ckd: ['teacher.steps=2'], akd: ['teacher.steps=2'] };
 
 /** Run the benchmark; returns the rows (also printed as JSON lines). */
-export async function benchMethods(o: { recipes: string[]; backend: string; warmup: number; steps: number; sets: string[]; bert?: string; log: (l: string) => void }): Promise<MethodBenchRow[]> {
+export async function benchMethods(o: { recipes: string[]; backend: string; warmup: number; steps: number; sets: string[]; bert?: string; reference?: string; log: (l: string) => void }): Promise<MethodBenchRow[]> {
   const rows: MethodBenchRow[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lel-bench-gpu-methods-'));
   try {
@@ -52,8 +71,22 @@ export async function benchMethods(o: { recipes: string[]; backend: string; warm
         Object.assign(row, await profiler.result().catch(() => ({})));
         row.error = (e as Error).message.slice(0, 400);
       }
-      const banner = lines.flatMap((l) => l.split('\n')).find((l) => l.trim().startsWith('backend '));
-      if (banner) row.backend = banner.trim().replace(/^backend\s+/, '');
+      row.backend = bannerBackend(lines) ?? row.backend;
+      if (o.reference !== undefined) {
+        // Only its losses are kept: the reference run is not timed.
+        o.log(`[bench] ${name}: the same ${budget} step(s) on ${o.reference} (reference losses)`);
+        const ref = stepProfiler({ warmup: budget, steps: 0 });
+        row.reference = { backend: o.reference, losses: [], maxRelDiff: NaN };
+        const refLines: string[] = [];
+        try {
+          await trainCommand(name, { backend: o.reference, set: sets, out: path.join(dir, `${name}-reference`), progress: 'none', noReport: true, log: (l) => refLines.push(l), callbacks: [ref.callback] });
+        } catch (e) {
+          row.reference.error = (e as Error).message.slice(0, 400);
+        }
+        row.reference.backend = bannerBackend(refLines) ?? o.reference;
+        row.reference.losses = (await ref.result().catch(() => ({ losses: [] as number[] }))).losses;
+        row.reference.maxRelDiff = maxRelDiff(row.losses ?? [], row.reference.losses);
+      }
       rows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -65,12 +98,14 @@ export async function benchMethods(o: { recipes: string[]; backend: string; warm
 
 /** The table `bench:gpu:methods` prints. */
 export function methodTable(rows: MethodBenchRow[]): string {
-  const lines = ['recipe | package | ms/step | kernel ms (profiled step) | kernels/step | loss, first → last step | top kernels', '---|---|---|---|---|---|---'];
+  const reference = rows.find((r) => r.reference)?.reference?.backend.split(' ')[0];
+  const lines = [`recipe | package | ms/step | kernel ms (profiled step) | kernels/step | loss, first → last step${reference ? ` | max rel. loss diff vs ${reference}` : ''} | top kernels`, `---|---|---|---|---|---|${reference ? '---|' : ''}---`];
   for (const r of rows) {
     const top = (r.profile ?? []).slice(0, 4).map((k) => `${k.name} ${k.ms.toFixed(1)}`).join(', ');
     const ms = r.error && r.msPerStep === undefined ? `error: ${r.error.slice(0, 90)}` : (r.msPerStep ?? NaN).toFixed(1);
     const losses = r.losses?.length ? `${r.losses[0]!.toFixed(5)} → ${r.losses.at(-1)!.toFixed(5)}` : '';
-    lines.push(`${r.recipe} | ${r.package} | ${ms} | ${r.kernelMs?.toFixed(1) ?? ''} | ${r.kernels ?? ''} | ${losses} | ${top}`);
+    const diff = reference ? ` | ${r.reference?.error ? `error: ${r.reference.error.slice(0, 60)}` : (r.reference?.maxRelDiff ?? NaN).toExponential(1)}` : '';
+    lines.push(`${r.recipe} | ${r.package} | ${ms} | ${r.kernelMs?.toFixed(1) ?? ''} | ${r.kernels ?? ''} | ${losses}${diff} | ${top}`);
   }
   return lines.join('\n');
 }
@@ -88,6 +123,7 @@ function args(argv: string[]) {
     steps: Number(get('steps', '3')),
     out: get('out', ''),
     bert: argv.includes('--bert') ? path.resolve(get('bert', '')) : undefined,
+    reference: argv.includes('--reference') ? get('reference', 'cpu') : undefined,
     sets,
   };
 }
@@ -105,5 +141,5 @@ export async function benchMethodsMain(argv: string[]): Promise<number> {
   if (a.out) writeFileAtomicSync(a.out, JSON.stringify(result, null, 1));
   const software = info.adapter?.software ? ' — a software adapter: CPU emulation, not GPU figures' : '';
   log(`\nbackend: ${backendLine}${software}\n${methodTable(rows)}`);
-  return rows.some((r) => r.error) ? 1 : 0;
+  return rows.some((r) => r.error || r.reference?.error) ? 1 : 0;
 }
