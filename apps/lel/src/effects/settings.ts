@@ -139,10 +139,12 @@ function distilledArm(fraction: number, id: string, label: string, recipe: strin
 }
 
 /**
- * The KD setting at 1/`denominator` labelled. The table runs 1/16: at 1/8 the quarter-size student's all-label ceiling
- * (53.8 mIoU, seed 0) stood only 11.9 points above the few-label student (41.9), short of the headroom rule.
+ * The KD setting at 1/`denominator` labelled. At 1/8 the quarter-size student's all-label ceiling (53.8 mIoU, seed 0)
+ * stood only 11.9 points above the few-label student (41.9), short of the headroom rule, so the table runs 1/16; there,
+ * on 5 seeds, the ceiling (50.8) stood 14.8 points above the student (36.0), 0.2 short of the rule's 15, so 1/32 was
+ * added (1/16 stays in the table as measured, without a claim).
  */
-function kdSetting(denominator: 8 | 16): EffectSetting {
+function kdSetting(denominator: 16 | 32): EffectSetting {
   const f = 1 / denominator;
   const labelled = labelledScenes(f);
   const epochs = Math.ceil(SEG_STEPS / Math.ceil((SEG_POOL - labelled) / 8));
@@ -179,8 +181,10 @@ function kdSetting(denominator: 8 | 16): EffectSetting {
       `T_max 10 and ψ = i/40 (the NLU settings) over ${epochs} epochs; Annealing-KD switches to labels after half the epochs, from the best stage-1 weights on dev.` +
       (denominator === 16
         ? ' Run at 1/16 rather than 1/8: at 1/8 (seeds 0–1, 2026-12-05) the student with all labels (53.8 mIoU) stood only 11.9 points above the few-label student (41.9 on seed 0), ' +
-          'short of the headroom rule; the label budget was changed on that baseline/ceiling evidence alone, before any 1/16 run.'
-        : ''),
+          'short of the headroom rule; the label budget was changed on that baseline/ceiling evidence alone, before any 1/16 run. ' +
+          'At 1/16 the ceiling (50.8, seeds 0–4) stands 14.8 points above the no-KD student (36.0), 0.2 short of the rule, so this table makes no claim; see kd-1/32.'
+        : ' Added because kd-1/16 missed the headroom rule by 0.2 points (ceiling 50.8 vs no-KD student 36.0, seeds 0–4); the teacher and the all-label ceiling are ' +
+          "the same runs as kd-1/16's. The 8 labelled scenes are stratified by each scene's rarest class, so every digit class appears in them."),
   };
 }
 
@@ -305,4 +309,4 @@ function sclSetting(shots: 1 | 5): EffectSetting {
 }
 
 /** Every vision setting of `lel effects`, in table order. */
-export const EFFECT_SETTINGS: readonly EffectSetting[] = [cctSetting(8), cctSetting(16), kdSetting(16), SWA, ARSEG, sclSetting(1), sclSetting(5)];
+export const EFFECT_SETTINGS: readonly EffectSetting[] = [cctSetting(8), cctSetting(16), kdSetting(16), kdSetting(32), SWA, ARSEG, sclSetting(1), sclSetting(5)];
