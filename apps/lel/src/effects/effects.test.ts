@@ -98,6 +98,19 @@ describe('effects grid', () => {
     }
     expect(new Set(EFFECT_SETTINGS.map((s) => s.id)).size).toBe(EFFECT_SETTINGS.length);
   });
+
+  it("the KD settings share the teacher and the student's all-label ceiling (one run per seed), and only those", () => {
+    const keys = (id: string) => armKeys(EFFECT_SETTINGS.find((s) => s.id === id)!, false);
+    const k16 = keys('kd-1/16');
+    const k32 = keys('kd-1/32');
+    expect(k32.get('teacher')).toBe(k16.get('teacher'));
+    expect(k32.get('ceiling')).toBe(k16.get('ceiling'));
+    // The teacher is the CCT settings' all-label supervised run.
+    expect(k32.get('teacher')).toBe(keys('cct-1/8').get('ceiling'));
+    for (const arm of ['student', 'kd', 'akd', 'ckd']) expect(k32.get(arm), arm).not.toBe(k16.get(arm));
+    const student = planGrid(EFFECT_SETTINGS.filter((s) => s.id === 'kd-1/32'), [0], '/r', false).runs.find((r) => r.key === k32.get('student'))!;
+    expect(student.sets.join(' ')).toContain('fraction: 0.03125');
+  });
 });
 
 describe('lel effects', () => {
