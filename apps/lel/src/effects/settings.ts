@@ -286,6 +286,12 @@ const SCL_TASK = [
   'fewshot.extraShots=[5, 7]',
 ];
 
+/** λ_sp of the CE + SC arm: the best of 0.5 / 1 / 2 on the dev seed at 1-shot (see the setting's notes; the paper's run.sh uses 1, 0.5 for CIFAR-FS). */
+const SCL_LAMBDA_SPATIAL = 2;
+
+/** λ_gl of the CE + GC arm: the best of 0.5 / 1 / 2 on the dev seed at 1-shot (the official default is 1). */
+const SCL_LAMBDA_GLOBAL = 0.5;
+
 function sclSetting(shots: 1 | 5): EffectSetting {
   const more = shots === 1 ? 5 : 7;
   const score = shots === 1 ? 'fewshot_accuracy' : 'fewshot_accuracy_5shot';
@@ -305,8 +311,14 @@ function sclSetting(shots: 1 | 5): EffectSetting {
     quick: ['data.labelled.classes=5', 'data.labelled.heldOutClasses=5', 'data.size=32', 'scl.imageSize=32', 'scl.cropPadding=4', 'train.epochs=1', 'train.batchSize=16', 'fewshot.episodes=2', 'train.checkpointEvery=1000'],
     arms: [
       { id: 'ce', label: 'CE', role: 'baseline', recipe: 'scl', sets: ['scl.spatialContLoss=false'] },
-      { id: 'sc', label: 'CE + SC (spatial)', role: 'method', recipe: 'scl' },
-      { id: 'gc', label: 'CE + GC (global)', role: 'method', recipe: 'scl', sets: ['scl.spatialContLoss=false', 'scl.globalContLoss=true'] },
+      { id: 'sc', label: `CE + SC (spatial, λ ${SCL_LAMBDA_SPATIAL})`, role: 'method', recipe: 'scl', sets: [`scl.lambdaSpatial=${SCL_LAMBDA_SPATIAL}`] },
+      {
+        id: 'gc',
+        label: `CE + GC (global, λ ${SCL_LAMBDA_GLOBAL})`,
+        role: 'method',
+        recipe: 'scl',
+        sets: ['scl.spatialContLoss=false', 'scl.globalContLoss=true', `scl.lambdaGlobal=${SCL_LAMBDA_GLOBAL}`],
+      },
       { id: 'ceiling', label: `CE, ${more} shots`, role: 'ceiling', from: 'ce', metric: `fewshot_accuracy_${more}shot` },
     ],
     comparisons: [
@@ -315,7 +327,11 @@ function sclSetting(shots: 1 | 5): EffectSetting {
     ],
     notes:
       'Differs from the paper: Omniglot-like glyphs instead of miniImageNet, a narrow ResNet-12 from scratch, 6 epochs, 100 episodes with 5 queries instead of 600 with 15, ' +
-      "no distillation stage. λ and temperatures are the paper's defaults, not tuned: on the dev split (data.seed 100, then 20 drawings per character) only CE was run (1-shot 67.9 ± 2.5).",
+      'no distillation stage. λ_sp and λ_gl were chosen by a dev sweep at 1-shot (2026-12-05): data.seed 100 draws its own 32 base and 10 novel characters, ' +
+      "none of them among any reported seed's novel characters, and scores the last weights' 1-shot accuracy on its novel characters (100 episodes, ±2.1 " +
+      'as a 95% interval over episodes). CE + SC with λ_sp 0.5 / 1 / 2: 63.8 / 60.0 / 64.9; CE + GC with λ_gl 0.5 / 1 / 2: 65.3 / 62.9 / 58.5. One seed ' +
+      'barely separates these (SC is not even monotone in λ); the best of each was taken, and both tables use those runs. Before the sweep both arms ran ' +
+      "with λ 1 (1-shot: CE + SC −1.4 [−7.3, +4.6], CE + GC +0.3 [−5.2, +5.8] against CE). The inverse temperatures stay the paper's 10, not tuned.",
   };
 }
 
