@@ -185,7 +185,7 @@ function kdSetting(denominator: 16 | 32): EffectSetting {
           'At 1/16 the ceiling (50.8, seeds 0–4) stands 14.8 points above the no-KD student (36.0), 0.2 short of the rule, so this table makes no claim; see kd-1/32.'
         : ' Added because kd-1/16 missed the headroom rule by 0.2 points (ceiling 50.8 vs no-KD student 36.0, seeds 0–4); the teacher and the all-label ceiling are ' +
           "the same runs as kd-1/16's. The 8 labelled scenes are stratified by each scene's rarest class: every digit class appears in them on seeds 0–4 " +
-          '(digit 4 least: 1–5 scenes, 67–526 pixels). Decided on baseline/ceiling alone before any KD, Annealing-KD or Continuation-KD run at 1/32 ' +
+          '(each class in 1–5 of the 8 scenes; the thinnest, digit 4 on seed 0, in 1 scene, 67 pixels). Decided on baseline/ceiling alone before any KD, Annealing-KD or Continuation-KD run at 1/32 ' +
           '(2026-12-05, 08:06 UTC): the no-KD student at 1/32 scored 29.2 / 34.0 / 31.1 / 31.7 / 31.3 (mean 31.5, background-everywhere 17.3), the ' +
           'all-label ceiling 50.8, a margin of 19.3 ≥ the required 15: the setting counts, and the three distilled arms were run on seeds 0–4.'),
   };
