@@ -11,7 +11,7 @@ import { tempDir } from './testing';
 import { RECIPES } from './recipes';
 
 describe('demo stages: seed 0 of the effect settings', () => {
-  it('runs each chosen arm with exactly the effect grid’s overrides (seed 0), the kd-1/16 teacher being the cct-1/8 ceiling stage', () => {
+  it('runs each chosen arm with exactly the effect grid’s overrides (seed 0), the kd-1/32 teacher being the cct-1/8 ceiling stage', () => {
     const out = tempDir('demo-stages');
     const stages = demoStages(false, out);
     const settings = demoEffectSettings();
@@ -27,16 +27,16 @@ describe('demo stages: seed 0 of the effect settings', () => {
         expect(armKeys(EFFECT_SETTINGS.find((x) => x.id === s.id)!, false).get(arm)).toBe(key);
       }
     }
-    const kd = stages.find((s) => s.name === 'kd-1-16-kd')!;
+    const kd = stages.find((s) => s.name === 'kd-1-32-kd')!;
     expect(kd.after).toEqual(['cct-1-8-ceiling']);
     expect(kd.sets).toContain(`teacher.run=${path.join(path.resolve(out), 'cct-1-8-ceiling')}`);
     expect(stages.find((s) => s.name === 'cct-1-8-ceiling')!.effects).toEqual([
       { setting: 'cct-1/8', arm: 'ceiling' },
-      { setting: 'kd-1/16', arm: 'teacher' },
+      { setting: 'kd-1/32', arm: 'teacher' },
     ]);
     expect(stages.find((s) => s.name === 'cct-1-8-cct')).toMatchObject({ baseline: 'cct-1-8-supervised', ceiling: 'cct-1-8-ceiling' });
     expect(stages.find((s) => s.name === 'arseg-fg-ac')).toMatchObject({ baseline: 'arseg-fg-iic' });
-    expect(stages.filter((s) => s.name.startsWith('cct-1-8-') || s.name.startsWith('kd-1-16-') || s.name.startsWith('arseg-fg-'))).toHaveLength(7);
+    expect(stages.filter((s) => s.name.startsWith('cct-1-8-') || s.name.startsWith('kd-1-32-') || s.name.startsWith('arseg-fg-'))).toHaveLength(7);
   });
 });
 
@@ -54,13 +54,13 @@ describe('lel demo --quick', () => {
       for (const v of Object.values(s.summary.metrics)) expect(Number.isFinite(v)).toBe(true);
     }
     // The distillation stage read the ceiling stage's run as its teacher, and started after it finished.
-    const kdLog = fs.readFileSync(path.join(out, 'kd-1-16-kd', 'train.log'), 'utf8');
+    const kdLog = fs.readFileSync(path.join(out, 'kd-1-32-kd', 'train.log'), 'utf8');
     expect(kdLog).toContain('teacher mIoU');
-    expect((readResolvedConfig(path.join(out, 'kd-1-16-kd')) as { teacher: { run: string } }).teacher.run).toBe(path.join(path.resolve(out), 'cct-1-8-ceiling'));
+    expect((readResolvedConfig(path.join(out, 'kd-1-32-kd')) as { teacher: { run: string } }).teacher.run).toBe(path.join(path.resolve(out), 'cct-1-8-ceiling'));
     const ended = (stage: string) => fs.statSync(path.join(out, stage, 'summary.json')).mtimeMs;
-    const kdStarted = Date.parse((JSON.parse(fs.readFileSync(path.join(out, 'kd-1-16-kd', 'sweep-run.json'), 'utf8')) as { attempts: { started: string }[] }).attempts[0]!.started);
+    const kdStarted = Date.parse((JSON.parse(fs.readFileSync(path.join(out, 'kd-1-32-kd', 'sweep-run.json'), 'utf8')) as { attempts: { started: string }[] }).attempts[0]!.started);
     expect(kdStarted).toBeGreaterThanOrEqual(Math.floor(ended('cct-1-8-ceiling')) - 1000);
-    expect(lines.some((l) => l.startsWith('[demo] ── kd-1-16-kd: KD'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[demo] ── kd-1-32-kd: KD'))).toBe(true);
     expect(fs.readFileSync(r.report, 'utf8')).toContain('LEL demo');
     const summary = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
     expect(summary).toMatch(/\| cct-1-8-cct \| CCT 1\/8 \(cct-1\/8: /);
@@ -75,7 +75,7 @@ describe('lel demo --quick', () => {
     expect(summary).toMatch(/\| peft-lora \| .* points vs finetune-full \(\d\.\d{3}; 1 seed\) \|/);
     // Every method stage against its baseline stage (one seed, said so), CCT also against the all-label ceiling.
     expect(summary).toMatch(/\| cct-1-8-cct \| .* points vs cct-1-8-supervised \(\d\.\d{3}; 1 seed\); ceiling \(cct-1-8-ceiling\) \d\.\d{3}/);
-    expect(summary).toMatch(/\| kd-1-16-kd \| .* points vs kd-1-16-student \(/);
+    expect(summary).toMatch(/\| kd-1-32-kd \| .* points vs kd-1-32-student \(/);
     expect(summary).toMatch(/\| arseg-fg-ac \| .* points vs arseg-fg-iic \(/);
     expect(summary).toMatch(/\| mil-ib \| .* points vs clam-sb \(/);
     // Seed 0 of each effect comparison, with no table to set it beside.

@@ -37,13 +37,13 @@ export interface DemoStage {
 
 /**
  * The effect settings the demo runs seed 0 of, and which of their arms (every arm is the table's own config:
- * src/effects/settings.ts). The kd-1/16 teacher is the all-label supervised run, the cct-1/8 ceiling: one stage.
+ * src/effects/settings.ts). The kd-1/32 teacher is the all-label supervised run, the cct-1/8 ceiling: one stage.
  * Left out for the budget: the cct-1/16 and swa-1/8 settings, Annealing-KD, Continuation-KD, the all-label student and
  * SCL (one SCL run takes longer than the whole demo).
  */
 export const DEMO_EFFECTS: readonly { setting: string; arms: readonly string[] }[] = [
   { setting: 'cct-1/8', arms: ['supervised', 'cct', 'ceiling'] },
-  { setting: 'kd-1/16', arms: ['teacher', 'student', 'kd'] },
+  { setting: 'kd-1/32', arms: ['teacher', 'student', 'kd'] },
   { setting: 'arseg-fg', arms: ['iic', 'ac'] },
 ];
 
@@ -65,7 +65,7 @@ function effectStageName(setting: string, arm: string): string {
 /**
  * Seed 0 of the demo's effect settings as stages: each arm's config exactly as `lel effects` runs it (planGrid with
  * seed 0; `--quick` adds the settings' quick budgets), in readable folders under `out`. Arms with one config (the
- * cct-1/8 ceiling is the kd-1/16 teacher) are one stage.
+ * cct-1/8 ceiling is the kd-1/32 teacher) are one stage.
  */
 export function effectStages(quick: boolean, out: string, settings: readonly EffectSetting[] = demoEffectSettings()): DemoStage[] {
   const root = path.resolve(out);
