@@ -222,7 +222,7 @@ const SWA: EffectSetting = {
     `scenes) over the last quarter instead of once per epoch; SWALR switches to ${SWA_LR} at once (annealSteps 0) where the poly rate has decayed to 0.014. ` +
     `swa.lr ${SWA_LR} was chosen by a dev sweep (data.seed 100, dev mIoU of the averaged weights on the 64 dev scenes, 2026-12-05, swaStart 0.75 and every 25 fixed): ` +
     'swa.lr 0.01 / 0.025 / 0.05 gave 44.4 / 44.5 / 45.1, the last iterate 44.5; 0.05 was the top of that ladder, so 0.1 was tried next: 46.7 ' +
-    '(0.2 and above untried; the arm at 0.05 on seeds 0–4: +0.8 [−0.1, +1.7] over the last iterate). Before the sweep the arm used the paper\'s ' +
+    '(0.2 and above untried; the arm at 0.05, run on seeds 0–4 before 0.1 was tried: +0.8 [−0.1, +1.7] over the last iterate). Before the sweep the arm used the paper\'s ' +
     'lr_init / 2 = 0.025 untuned (seeds 0–4: +0.1 [−0.3, +0.5]).',
 };
 
@@ -330,7 +330,7 @@ function sclSetting(shots: 1 | 5): EffectSetting {
       'Differs from the paper: Omniglot-like glyphs instead of miniImageNet, a narrow ResNet-12 from scratch, 6 epochs, 100 episodes with 5 queries instead of 600 with 15, ' +
       'no distillation stage. λ_sp and λ_gl were chosen by a dev sweep at 1-shot (2026-12-05): data.seed 100 draws its own 32 base and 10 novel characters, ' +
       "none of them among any reported seed's novel characters, and scores the last weights' 1-shot accuracy on its novel characters (100 episodes, ±2.1 " +
-      'as a 95% interval over episodes). CE + SC with λ_sp 0.5 / 1 / 2: 63.8 / 60.0 / 64.9; CE + GC with λ_gl 0.5 / 1 / 2: 65.3 / 62.9 / 58.5. One seed ' +
+      'as a 95% interval over episodes). CE + SC with λ_sp 0.5 / 1 / 2: 63.8 / 60.0 / 64.9; CE + GC with λ_gl 0.5 / 1 / 2: 65.3 / 62.9 / 58.5; CE alone 63.1. One seed ' +
       'barely separates these (SC is not even monotone in λ); the best of each was taken, and both tables use those runs. Before the sweep both arms ran ' +
       "with λ 1 (1-shot: CE + SC −1.4 [−7.3, +4.6], CE + GC +0.3 [−5.2, +5.8] against CE). The inverse temperatures stay the paper's 10, not tuned.",
   };
