@@ -29,6 +29,7 @@ interface EffectsFlags {
   docs?: string;
   textRuns?: string;
   reportOnly?: boolean;
+  dev?: boolean;
   backend?: string;
 }
 
@@ -43,6 +44,7 @@ async function runEffects(o: EffectsFlags): Promise<void> {
     ...(o.docs ? { docs: o.docs } : {}),
     ...(o.textRuns ? { textRuns: o.textRuns } : {}),
     reportOnly: o.reportOnly ?? false,
+    dev: o.dev ?? false,
     ...(o.backend ? { backend: o.backend } : {}),
     command: ['lel effects', ...process.argv.slice(process.argv.indexOf('effects') + 1)].join(' '),
   });
@@ -157,6 +159,7 @@ export function buildProgram(): Command {
     .option('--docs <dir>', 'where effects.md/.html/.json go (default <repo>/docs, or the run folder with --quick)')
     .option('--text-runs <dir>', 'result stores of the text runs (default <repo>/docs/text-effects-runs)')
     .option('--report-only', 'train nothing: rewrite the tables from the finished runs')
+    .option('--dev', 'the dev sweeps that chose the settings\' hyper-parameters instead (seed 100, under <out>/dev); writes effects-dev.{md,json} and checks each setting uses its dev winner')
     .addOption(backendOption())
     .action(async (o: EffectsFlags) => {
       await runEffects(o);

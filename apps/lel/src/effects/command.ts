@@ -3,8 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '@lel/core/node';
 import { collectSetting, readRun, type LoadedRun, type RunReader } from './collect';
+import { devMarkdown } from './dev-report';
+import { collectDev, DEV_LOG, devRunState, planDevRuns, type DevSweepResult } from './dev-sweep';
 import { executeGrid, type TrainFn } from './execute';
 import { planGrid } from './grid';
+import type { TrainOptions } from '../train';
+import { trainCommand } from '../train';
 import { effectsHtml, effectsMarkdown, type EffectsFacts } from './report';
 import { repoRoot } from './repo-root';
 import { EFFECT_SETTINGS } from './settings';
@@ -31,6 +35,12 @@ export interface EffectsOptions {
   backend?: string;
   /** Only (re)write the tables from finished runs; train nothing. */
   reportOnly?: boolean;
+  /**
+   * The dev sweeps instead of the effect tables: train the selected settings' declared dev runs (under `<out>/dev`,
+   * unless `reportOnly`) and write effects-dev.md / effects-dev.json (variant → dev score, and whether each setting
+   * uses its dev winner).
+   */
+  dev?: boolean;
   log?: (l: string) => void;
   /** The vision settings (default {@link EFFECT_SETTINGS}). */
   settings?: readonly EffectSetting[];
@@ -76,7 +86,7 @@ export function textResults(dir: string): SettingResult[] {
  * write effects.md (tables), effects.html (tables, mean curves, sample predictions) and effects.json (every value,
  * per seed).
  */
-export async function effectsCommand(options: EffectsOptions = {}): Promise<{ results: SettingResult[]; markdown: string; files: string[] }> {
+export async function effectsCommand(options: EffectsOptions = {}): Promise<{ results: SettingResult[]; markdown: string; files: string[]; dev?: DevSweepResult[] }> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const quick = options.quick ?? false;
   const seeds = options.seeds ?? (quick ? [0, 1] : [0, 1, 2, 3, 4]);
@@ -88,6 +98,7 @@ export async function effectsCommand(options: EffectsOptions = {}): Promise<{ re
   const textSelected = selectSettings(text, options.methods, knownNames(options.settings ?? EFFECT_SETTINGS));
   const out = options.out ?? path.join(root, 'runs', quick ? 'effects-quick' : 'effects');
   const docs = options.docs ?? (quick ? out : path.join(root, 'docs'));
+  if (options.dev) return effectsDevCommand(settings, seeds, out, docs, root, log, options);
   const { runs, keys } = planGrid(settings, seeds, out, quick);
   const started = Date.now();
   if (!options.reportOnly) await executeGrid(runs, { ...(options.backend ? { backend: options.backend } : {}), log, ...(options.train ? { train: options.train } : {}) });
@@ -121,4 +132,48 @@ export async function effectsCommand(options: EffectsOptions = {}): Promise<{ re
   );
   log(`[effects] wrote ${files.join(', ')}`);
   return { results: [...results, ...textSelected], markdown, files };
+}
+
+/**
+ * `lel effects --dev`: the dev sweeps the selected settings declare (runs resumable through {@link executeGrid}, with
+ * provenance; each keeps its training log as train.log, where SWA prints its averaged weights' dev score), then
+ * effects-dev.md / effects-dev.json. A folder that already holds another config stops the command before anything trains.
+ */
+async function effectsDevCommand(
+  settings: readonly EffectSetting[],
+  seeds: readonly number[],
+  out: string,
+  docs: string,
+  root: string,
+  log: (l: string) => void,
+  options: EffectsOptions,
+): Promise<{ results: SettingResult[]; markdown: string; files: string[]; dev: DevSweepResult[] }> {
+  if (options.quick) throw new Error('--dev: dev sweeps have no --quick budgets (they are the real runs that chose the hyper-parameters)');
+  const runs = planDevRuns(settings, out, seeds);
+  if (runs.length === 0) throw new Error(`--dev: none of the selected settings (${settings.map((s) => s.id).join(', ')}) declares a dev sweep`);
+  if (!options.reportOnly) {
+    const clash = runs.filter((r) => devRunState(r) === 'differs');
+    if (clash.length > 0) throw new Error(`--dev: ${clash.map((r) => r.dir).join(', ')} already hold${clash.length === 1 ? 's' : ''} another config; move ${clash.length === 1 ? 'it' : 'them'} away first`);
+    const train = options.train ?? trainCommand;
+    // Keep each run's log (appended across resumed attempts): SWA's averaged-weights dev score is only printed.
+    const logged = async (recipe: string, o: TrainOptions) => {
+      const lines: string[] = [];
+      try {
+        return await train(recipe, { ...o, log: (l: string) => (lines.push(l), o.log?.(l)) });
+      } finally {
+        if (o.out) fs.appendFileSync(path.join(o.out, DEV_LOG), lines.map((l) => l + '\n').join(''));
+      }
+    };
+    await executeGrid(runs, { ...(options.backend ? { backend: options.backend } : {}), log, train: logged });
+  }
+  const dev = collectDev(settings, out, seeds);
+  const command = options.command ?? `lel effects --dev${options.methods?.length ? ` --methods ${options.methods.join(',')}` : ''}${options.reportOnly ? ' --report-only' : ''}`;
+  const markdown = devMarkdown(dev, { date: new Date().toISOString().slice(0, 10), command, runs: runsLabel(root, out) });
+  fs.mkdirSync(docs, { recursive: true });
+  const files = [path.join(docs, 'effects-dev.md'), path.join(docs, 'effects-dev.json')];
+  writeFileAtomicSync(files[0]!, markdown);
+  writeFileAtomicSync(files[1]!, JSON.stringify({ command, sweeps: dev }, null, 2) + '\n');
+  log(`[effects] wrote ${files.join(', ')}`);
+  for (const r of dev.filter((d) => d.verdict === 'MISMATCH')) log(`[effects] MISMATCH: ${r.setting} uses ${r.parameter} = ${r.settingValue}, the dev winner is ${r.winner}`);
+  return { results: [], markdown, files, dev };
 }

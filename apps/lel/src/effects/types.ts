@@ -74,6 +74,46 @@ export interface EffectSetting {
   comparisons: EffectComparison[];
   /** What differs from the paper's setting, briefly (shown under the table). */
   notes?: string;
+  /** The dev sweeps that chose this setting's hyper-parameters (`lel effects --dev` trains and reports them). */
+  dev?: DevSweep[];
+}
+
+/**
+ * Which dev score of a run decides: `best-eval` the best eval-row value of the metric in metrics.jsonl (the dev split
+ * the best checkpoint is chosen on), `last-eval` the last eval row (a run that keeps its last weights), `swa-averaged`
+ * the dev score of SWA's averaged weights (its `[swa] averaged weights … <metric>=` line in the run's train.log),
+ * `summary` the summary.json value of the metric (for a setting whose dev seed draws its own evaluation classes, e.g.
+ * SCL's novel characters).
+ */
+export type DevScoreKind = 'best-eval' | 'last-eval' | 'swa-averaged' | 'summary';
+
+/** One run of a dev sweep: an arm of the setting at the dev seed plus extra overrides. */
+export interface DevVariant {
+  /** Short label, also the folder `<arm>-<label>` (`lr0.1`, `w30`, `base`). */
+  label: string;
+  /** Arm trained (default: the sweep's `arm`); another arm is a reference row (e.g. the baseline), never the winner. */
+  arm?: string;
+  /** `--set` overrides after the arm's own. */
+  sets: string[];
+  /** Score of this run (default: the sweep's `score`). */
+  score?: DevScoreKind;
+}
+
+/** A dev sweep of one arm's hyper-parameter: run at a seed no table reports, scored on the dev split. */
+export interface DevSweep {
+  /** What was tuned, for the table (`swa.lr`). */
+  parameter: string;
+  /** The arm whose value was chosen: its variants compete, the one with the best dev score must be the arm's config. */
+  arm: string;
+  /** The dev seed (`seed` and `data.seed`); never one of the reported seeds. */
+  seed: number;
+  /** Which score decides. */
+  score: DevScoreKind;
+  /** Metric key the score reads (default: the setting's `metric`). */
+  metric?: string;
+  /** How the score is named in the table. */
+  scoreLabel: string;
+  variants: DevVariant[];
 }
 
 /** Statistics of one arm over seeds. */
