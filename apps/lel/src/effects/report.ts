@@ -125,7 +125,7 @@ export function effectsMarkdown(results: readonly SettingResult[], text: readonl
       'Method and baseline share each seed\'s labelled split, data and initialisation, so differences are paired by seed. Every setting has three ' +
       'rows: the baseline with few labels, the method with few labels, and the baseline with all labels (the ceiling); a setting counts only when ' +
       'the ceiling is clearly above the few-label baseline (by at least 1.5 × the baseline\'s gap to chance or 15 points, whichever is smaller, and ' +
-      'never less than 5). Scores are on the reported (test) split; checkpoints and hyper-parameters were chosen on a separate dev split. ' +
+      'never less than 5). Scores are on the reported (test) split; checkpoints and hyper-parameters were chosen on a separate dev split (effects-dev.md: the dev sweeps, `lel effects --dev`). ' +
       'Intervals are 95% Student-t intervals of the mean paired difference ("too few seeds" below 2 paired seeds). An arm with fewer seeds than ' +
       'asked says so ("3 of 5 seeds"); a comparison pairs only the seeds both arms have. effects.html beside this file has the curves and sample ' +
       'predictions; effects.json every value per seed.',
