@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { readMetrics, readSummary, RUN_FILES } from '../run-dir';
 import { getRecipe } from '../recipes';
 import { resolveTrainConfig } from '../train';
+import { canonicalJson } from '../sweep/run-id';
 import { canonicalSets, planGrid, type GridRun } from './grid';
 import { readRunRecord, runVersionLabel } from './provenance';
 import type { DevScoreKind, DevSweep, DevVariant, EffectSetting } from './types';
@@ -60,16 +61,9 @@ export function planDevRuns(settings: readonly EffectSetting[], out: string, rep
   return [...byDir.values()];
 }
 
-/** JSON with sorted keys: equal configs give equal strings whatever order their keys were written in. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-}
-
 /** The config a recipe and its overrides resolve to, as comparable text. */
 function resolvedConfig(recipe: string, sets: readonly string[]): string {
-  return stableJson(resolveTrainConfig(getRecipe(recipe), { sets }));
+  return canonicalJson(resolveTrainConfig(getRecipe(recipe), { sets }));
 }
 
 /**
@@ -82,7 +76,7 @@ export function devRunState(run: GridRun): 'absent' | 'match' | 'differs' {
   if (record && record.recipe === run.recipe && JSON.stringify(canonicalSets(record.sets)) === JSON.stringify(canonicalSets(run.sets))) return 'match';
   const config = path.join(run.dir, 'config.json');
   if (!fs.existsSync(config)) return record ? 'differs' : 'absent';
-  const recorded = stableJson(JSON.parse(fs.readFileSync(config, 'utf8')));
+  const recorded = canonicalJson(JSON.parse(fs.readFileSync(config, 'utf8')));
   return recorded === resolvedConfig(run.recipe, run.sets) ? 'match' : 'differs';
 }
 
