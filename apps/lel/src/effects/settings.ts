@@ -1,4 +1,4 @@
-import type { DevSweep, EffectArm, EffectSetting } from './types';
+import type { DevScoreKind, DevSweep, EffectArm, EffectSetting } from './types';
 
 /** The seed of every dev sweep (`seed` and `data.seed`): its own labelled split (and novel classes), never a reported seed. */
 export const DEV_SEED = 100;
@@ -124,19 +124,7 @@ function cctSetting(denominator: 8 | 16): EffectSetting {
       'w 3 / 10 / 30 gave 44.9 / 45.5 / 46.1, the supervised arm 46.0.',
     ...(denominator === 8
       ? {
-          dev: [
-            {
-              parameter: 'cct.loss.unsupWeight',
-              arm: 'cct',
-              seed: DEV_SEED,
-              score: 'best-eval',
-              scoreLabel: 'best dev mIoU',
-              variants: [
-                ...[3, 10, 30].map((w) => ({ label: `w${w}`, sets: [`cct.loss.unsupWeight=${w}`] })),
-                { label: 'base', arm: 'supervised', sets: [] },
-              ],
-            } satisfies DevSweep,
-          ],
+          dev: [valueSweep({ parameter: 'cct.loss.unsupWeight', arm: 'cct', values: [3, 10, 30], prefix: 'w', score: 'best-eval', scoreLabel: 'best dev mIoU', reference: { arm: 'supervised' } })],
         }
       : {}),
   };
@@ -247,17 +235,15 @@ const SWA: EffectSetting = {
     '(0.2 and above untried; the arm at 0.05, run on seeds 0–4 before 0.1 was tried: +0.8 [−0.1, +1.7] over the last iterate). Before the sweep the arm used the paper\'s ' +
     'lr_init / 2 = 0.025 untuned (seeds 0–4: +0.1 [−0.3, +0.5]).',
   dev: [
-    {
+    valueSweep({
       parameter: 'swa.lr',
       arm: 'swa',
-      seed: DEV_SEED,
+      values: [0.01, 0.025, 0.05, 0.1],
+      prefix: 'lr',
       score: 'swa-averaged',
-      scoreLabel: "dev mIoU (SWA: the averaged weights; last iterate: its last step)",
-      variants: [
-        ...[0.01, 0.025, 0.05, 0.1].map((lr) => ({ label: `lr${lr}`, sets: [`swa.lr=${lr}`] })),
-        { label: 'base', arm: 'last', sets: [], score: 'last-eval' },
-      ],
-    },
+      scoreLabel: 'dev mIoU (SWA: the averaged weights; last iterate: its last step)',
+      reference: { arm: 'last', score: 'last-eval' },
+    }),
   ],
 };
 
@@ -369,20 +355,31 @@ function sclSetting(shots: 1 | 5): EffectSetting {
       'barely separates these (SC is not even monotone in λ); the best of each was taken, and both tables use those runs. Before the sweep both arms ran ' +
       "with λ 1 (1-shot: CE + SC −1.4 [−7.3, +4.6], CE + GC +0.3 [−5.2, +5.8] against CE). The inverse temperatures stay the paper's 10, not tuned.",
     // Swept at 1-shot only; the 5-shot table runs the same arms (one set of runs serves both tables).
-    ...(shots === 1 ? { dev: [sclSweep('scl.lambdaSpatial', 'sc', 'l'), sclSweep('scl.lambdaGlobal', 'gc', 'l')] } : {}),
+    ...(shots === 1 ? { dev: [sclSweep('scl.lambdaSpatial', 'sc'), sclSweep('scl.lambdaGlobal', 'gc')] } : {}),
+  };
+}
+
+/**
+ * A dev sweep over values of one override of `arm`: a variant `<prefix><value>` per value (sets `parameter=value`), at
+ * {@link DEV_SEED}, plus the reference arm's run at that seed as the `base` row (shown, never a winner).
+ */
+function valueSweep(o: { parameter: string; arm: string; values: readonly number[]; prefix: string; score: DevScoreKind; scoreLabel: string; reference: { arm: string; score?: DevScoreKind } }): DevSweep {
+  return {
+    parameter: o.parameter,
+    arm: o.arm,
+    seed: DEV_SEED,
+    score: o.score,
+    scoreLabel: o.scoreLabel,
+    variants: [
+      ...o.values.map((v) => ({ label: `${o.prefix}${v}`, sets: [`${o.parameter}=${v}`] })),
+      { label: 'base', arm: o.reference.arm, sets: [], ...(o.reference.score ? { score: o.reference.score } : {}) },
+    ],
   };
 }
 
 /** The dev sweep of one SCL loss weight: 0.5 / 1 / 2 at the dev seed, CE alone as the reference row. */
-function sclSweep(parameter: string, arm: 'sc' | 'gc', prefix: string): DevSweep {
-  return {
-    parameter,
-    arm,
-    seed: DEV_SEED,
-    score: 'summary',
-    scoreLabel: "1-shot accuracy on the dev seed's novel characters",
-    variants: [...[0.5, 1, 2].map((v) => ({ label: `${prefix}${v}`, sets: [`${parameter}=${v}`] })), { label: 'base', arm: 'ce', sets: [] }],
-  };
+function sclSweep(parameter: string, arm: 'sc' | 'gc'): DevSweep {
+  return valueSweep({ parameter, arm, values: [0.5, 1, 2], prefix: 'l', score: 'summary', scoreLabel: "1-shot accuracy on the dev seed's novel characters", reference: { arm: 'ce' } });
 }
 
 /** Every vision setting of `lel effects`, in table order. */
