@@ -56,9 +56,9 @@ export const SWEEP_N = [16, 64, 256];
 export const CEILING_SWEEP_N = 16;
 export const SEEDS = [0, 1, 2, 3, 4];
 export const GRID_N = [16, 64, 256];
-/** N of the averaging and distillation tables (N = 256 left out for the machine's budget). */
-export const SWA_N = [16, 64];
-export const KD_N = [16, 64];
+/** N of the averaging and distillation tables: the PEFT table's grid. */
+export const SWA_N = GRID_N;
+export const KD_N = GRID_N;
 /** The KD teacher is the all-label full fine-tuning of this seed (the ceiling row of the PEFT table). */
 export const TEACHER_SEED = 0;
 

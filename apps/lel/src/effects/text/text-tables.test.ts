@@ -96,6 +96,21 @@ describe('text-effects tables', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('compares the PEFT methods with each other as their papers order them, besides each with full FT', () => {
+    const dir = tempDir('text-tables');
+    const acc: Record<string, number[]> = { full: [0.7, 0.72, 0.71], bitfit: [0.6, 0.62, 0.61], lora: [0.66, 0.69, 0.67], krona: [0.65, 0.66, 0.66], 'krona-b': [0.66, 0.68, 0.66] };
+    store(dir, 'peft', [...Object.entries(acc).flatMap(([arm, v]) => v.map((a, s) => peftRow(arm, 64, s, a))), peftRow('full', 'all', 0, 0.85)]);
+    const peft = textSettings(dir).find((r) => r.id === 'peft-n64')!;
+    // Pairs whose arms did not run (RelBitFit, KronA^B_res) are left out.
+    expect(peft.comparisons.map((c) => `${c.method}−${c.baseline}`)).toEqual(['bitfit−full', 'krona−full', 'krona-b−full', 'lora−full', 'lora−bitfit', 'krona−lora', 'krona-b−krona']);
+    const loraBitfit = peft.comparisons.find((c) => c.method === 'lora' && c.baseline === 'bitfit')!;
+    expect(loraBitfit.differences.map((d) => +d.toFixed(6))).toEqual([0.06, 0.07, 0.06]);
+    expect(loraBitfit.paper).toContain('LoRA 85.73 vs BitFit 84.17');
+    expect(peft.comparisons.find((c) => c.method === 'krona-b')!.paper).toContain('KronA^B: T5-base GLUE 86.28 vs 85.65');
+    expect(textSettingMarkdown(peft)).toContain('| lora − bitfit | +6.3 |');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('makes no headroom claim without a ceiling and counts no setting whose ceiling is not clearly above the baseline', () => {
     const dir = tempDir('text-tables');
     store(dir, 'peft', [0, 1].map((s) => peftRow('full', 16, s, 0.6)));

@@ -36,6 +36,20 @@ export const TEXT_PAPERS: Record<string, string> = {
   'continuation-kd': 'Continuation-KD (Jafari et al. 2022), BERT-Small student: GLUE test 75.98 vs fine-tune 74.24 (+1.7), vs KD 74.09 (+1.9)',
 };
 
+/**
+ * The PEFT table's comparisons between methods (besides each method − full FT): the papers' orderings, with the
+ * paper's own difference (T5-base GLUE averages of the KronA paper's table; RelBitFit's claim from #20).
+ */
+export const PEFT_PAIRS: [string, string, string][] = [
+  ['lora', 'bitfit', 'T5-base GLUE: LoRA 85.73 vs BitFit 84.17 (+1.6) (KronA paper)'],
+  ['relbitfit', 'bitfit', 'RelBitFit ≥ BitFit at N ≤ 1000 on BERT-large (#20) [claim to test]'],
+  ['relbitfit-clip16', 'bitfit', 'RelBitFit ≥ BitFit (#20); clipped distances, fewer parameters'],
+  ['relbitfit-pt-lr-clip', 'bitfit', 'RelBitFit ≥ BitFit (#20); shared low-rank R, fewer parameters'],
+  ['krona', 'lora', 'T5-base GLUE: KronA 86.14 vs LoRA 85.73 (+0.4)'],
+  ['krona-b', 'krona', 'T5-base GLUE: KronA^B 86.28 vs KronA 86.14 (+0.1)'],
+  ['krona-b-res', 'krona', 'T5-base GLUE: KronA^B_res 86.57 vs KronA 86.14 (+0.4)'],
+];
+
 interface ArmRows {
   id: string;
   label: string;
@@ -83,17 +97,17 @@ export function textSetting(o: {
   title: string;
   notes?: string;
   arms: ArmRows[];
-  /** Comparisons [method id, baseline id]; the paper string comes from {@link TEXT_PAPERS}. */
-  compare: [string, string][];
+  /** Comparisons [method id, baseline id, paper]; the paper string defaults to {@link TEXT_PAPERS}' entry of the method. */
+  compare: [string, string, string?][];
 }): SettingResult {
   const arms = o.arms.filter((a) => a.rows.size > 0);
   const stats = arms.map(armStats);
   const byId = new Map(stats.map((s) => [s.id, s]));
   const comparisons: ComparisonStats[] = [];
-  for (const [m, b] of o.compare) {
+  for (const [m, b, paper] of o.compare) {
     const ms = byId.get(m);
     const bs = byId.get(b);
-    if (ms && bs) comparisons.push(pairedComparison(ms, bs, TEXT_PAPERS[m] ?? ''));
+    if (ms && bs) comparisons.push(pairedComparison(ms, bs, paper ?? TEXT_PAPERS[m] ?? ''));
   }
   const base = stats.find((s) => s.role === 'baseline');
   const ceil = stats.find((s) => s.role === 'ceiling');
@@ -151,7 +165,7 @@ export function textSettings(out: string): SettingResult[] {
         package: '@lel/peft',
         title: `PEFT vs full fine-tuning, N = ${n} per class`,
         arms: [full('baseline'), ...methods, ceiling],
-        compare: methods.map((m) => [m.id, 'full']),
+        compare: [...methods.map((m): [string, string] => [m.id, 'full']), ...PEFT_PAIRS],
       }),
     );
     const vibRows = rowsBySeed(vib, new RegExp(`^vib/vib/n${n}/s(\\d+)$`));
