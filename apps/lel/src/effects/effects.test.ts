@@ -183,6 +183,7 @@ describe('lel effects', () => {
     const withText = await effectsCommand({ settings: [toy], seeds: [0, 1, 2], out, docs: out, textRuns: path.join(__dirname, '../../../../docs/text-effects-runs'), methods: ['toy', 'peft'], reportOnly: true, log: () => {} });
     expect(withText.markdown).toContain('## Text (#20)');
     expect(withText.markdown).toContain('### PEFT vs full fine-tuning, N = 16 per class');
+    expect(withText.markdown).toContain('### PEFT at a glance: test accuracy against trainable parameters');
     expect(withText.markdown).not.toContain('VIB (VIBERT) vs');
     expect(() => selectSettings([toy], ['peft'], ['peft'])).not.toThrow();
     expect(partial.markdown).toMatch(/\| method 1\/8 − baseline 1\/8 \| \+\d+\.\d \| \[[^\]]+\] \| 2\/2 \|/);

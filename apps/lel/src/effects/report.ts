@@ -4,7 +4,7 @@ import { curves, pngDataUrl, REPORT_CSS } from '../report';
 import { esc, lineChart, type Series } from '../report/svg';
 import type { LoadedRun } from './collect';
 import { NOT_RECORDED } from './provenance';
-import { textSettingMarkdown } from './text/text-tables';
+import { peftOverviewMarkdown, textSettingMarkdown } from './text/text-tables';
 import type { ComparisonStats, SettingResult } from './types';
 
 /** Facts printed above the tables: when, where, how many seeds, which command. */
@@ -156,6 +156,7 @@ export function effectsMarkdown(results: readonly SettingResult[], text: readonl
             '(`apps/lel/src/effects/text/run-grid.ts`, see its README); `lel effects` does not train them. Encoder `bert-l4-h256-lel`, ' +
             'UCI sentiment sentences, N labels per class; test accuracy.',
           '',
+          peftOverviewMarkdown(text),
           ...text.map(textSettingMarkdown),
         ]
       : [];

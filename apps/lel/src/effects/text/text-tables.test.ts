@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../testing';
 import { ResultStore } from './result-store';
-import { textSettingMarkdown, textSettings, textTablesMarkdown } from './text-tables';
+import { peftOverviewMarkdown, textSettingMarkdown, textSettings, textTablesMarkdown } from './text-tables';
 
 const score = (accuracy: number, loss: number) => ({ accuracy, loss });
 
@@ -98,7 +98,7 @@ describe('text-effects tables', () => {
 
   it('compares the PEFT methods with each other as their papers order them, besides each with full FT', () => {
     const dir = tempDir('text-tables');
-    const acc: Record<string, number[]> = { full: [0.7, 0.72, 0.71], bitfit: [0.6, 0.62, 0.61], lora: [0.66, 0.69, 0.67], krona: [0.65, 0.66, 0.66], 'krona-b': [0.66, 0.68, 0.66] };
+    const acc: Record<string, number[]> = { full: [0.7, 0.72, 0.71], bitfit: [0.6, 0.62, 0.61], lora: [0.66, 0.69, 0.67], krona: [0.65, 0.66, 0.66], 'krona-b': [0.66, 0.75, 0.66] };
     store(dir, 'peft', [...Object.entries(acc).flatMap(([arm, v]) => v.map((a, s) => peftRow(arm, 64, s, a))), peftRow('full', 'all', 0, 0.85)]);
     const peft = textSettings(dir).find((r) => r.id === 'peft-n64')!;
     // Pairs whose arms did not run (RelBitFit, KronA^B_res) are left out.
@@ -108,6 +108,15 @@ describe('text-effects tables', () => {
     expect(loraBitfit.paper).toContain('LoRA 85.73 vs BitFit 84.17');
     expect(peft.comparisons.find((c) => c.method === 'krona-b')!.paper).toContain('KronA^B: T5-base GLUE 86.28 vs 85.65');
     expect(textSettingMarkdown(peft)).toContain('| lora − bitfit | +6.3 |');
+    // The overview puts accuracy beside trainable parameters, one column per N that ran.
+    const overview = peftOverviewMarkdown(textSettings(dir));
+    expect(overview).toContain('| arm | trainable | adapter bytes | N = 64 |');
+    expect(overview).toContain('| full FT | 6.00 M (100%) | 24.00 M | 71.0 (3 seeds) |');
+    expect(overview).toContain('| bitfit | 6.00 M (100%) | 24.00 M | 61.0, **−10.0 [−10.0, −10.0]** |');
+    expect(overview).toMatch(/\| lora \| [^|]+ \| [^|]+ \| 67\.3, \*\*−3\.7 \[−5\.1, −2\.2\]\*\* \|/);
+    expect(overview).toMatch(/\| krona-b \| [^|]+ \| [^|]+ \| 69\.0, −2\.0 \[−12\.8, \+8\.8\] \|/);
+    expect(overview).toContain('Headroom (ceiling − full FT): N = 64: +14.0 points, **no claim**.');
+    expect(peftOverviewMarkdown([])).toBe('');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -321,6 +321,42 @@ export function textSettingMarkdown(r: SettingResult): string {
   return lines.join('\n');
 }
 
+/**
+ * The PEFT tables side by side: per arm its trainable parameters and adapter bytes, and per N its test accuracy with the
+ * paired difference to full fine-tuning (95% interval) — accuracy against parameters at a glance. Empty without PEFT results.
+ */
+export function peftOverviewMarkdown(results: readonly SettingResult[]): string {
+  const peft = results.filter((r) => r.method === 'peft');
+  if (peft.length === 0) return '';
+  const n = (r: SettingResult) => r.id.replace(/^peft-n/, '');
+  const arms = [...new Map(peft.flatMap((r) => r.arms.filter((a) => a.role !== 'ceiling').map((a) => [a.id, a] as const))).values()];
+  const lines = [
+    '### PEFT at a glance: test accuracy against trainable parameters',
+    '',
+    'Test accuracy (%, mean over the paired seeds) and, for the methods, the paired difference to full fine-tuning at the same N with its 95% interval; ' +
+      '**bold** where the interval excludes 0. The setting of each N, with its ceiling and headroom verdict, follows below.',
+    '',
+    `| arm | trainable | adapter bytes |${peft.map((r) => ` N = ${n(r)} |`).join('')}`,
+    `|---|---:|---:|${peft.map(() => '---|').join('')}`,
+  ];
+  for (const a of arms) {
+    const e = peft.map((r) => r.extra[a.id]).find((x) => x !== undefined) ?? {};
+    const cells = peft.map((r) => {
+      const arm = r.arms.find((x) => x.id === a.id);
+      if (!arm) return ' — |';
+      const c = r.comparisons.find((x) => x.method === a.id && x.baseline === 'full');
+      if (!c) return ` ${pct(arm.mean)} (${arm.seeds.length} seeds) |`;
+      const ci = Number.isFinite(c.interval[0]) ? ` [${signed(c.interval[0])}, ${signed(c.interval[1])}]` : '';
+      const diff = `${signed(c.meanDifference)}${ci}`;
+      return ` ${pct(arm.mean)}, ${c.verdict === 'better' || c.verdict === 'worse' ? `**${diff}**` : diff} |`;
+    });
+    lines.push(`| ${a.id === 'full' ? 'full FT' : a.label} | ${count(e.trainable)} (${share(e.trainable_fraction)}) | ${count(e.adapter_bytes)} |${cells.join('')}`);
+  }
+  const heads = peft.map((r) => `N = ${n(r)}: ${r.headroom ? `${signed(r.headroom.margin)} points${r.headroom.counts ? '' : ', **no claim**'}` : 'no ceiling'}`);
+  lines.push('', `Headroom (ceiling − full FT): ${heads.join('; ')}.`, '');
+  return lines.join('\n');
+}
+
 /** Facts printed above the tables. */
 export interface TextTableFacts {
   command: string;
@@ -348,6 +384,7 @@ export function textTablesMarkdown(results: readonly SettingResult[], facts: Tex
       '"CE gap" is test cross-entropy − training cross-entropy of the final model (eval mode).',
     '',
     ...(facts.preamble ? [facts.preamble, ''] : []),
+    peftOverviewMarkdown(results),
     ...results.map(textSettingMarkdown),
   ].join('\n');
 }
