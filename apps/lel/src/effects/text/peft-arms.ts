@@ -37,3 +37,9 @@ export function epochsFor(perClass: number | 'all'): number {
   if (perClass <= 64) return 12;
   return 6;
 }
+
+/**
+ * The underfitting check (`run-grid.ts peft-long`): these arms at this N with `factor` × the table's epochs, at the rates
+ * the dev split chose for the table (not re-swept), paired by seed with the table's rows.
+ */
+export const LONG = { perClass: 64, factor: 3, arms: ['full', 'bitfit', 'lora'] };

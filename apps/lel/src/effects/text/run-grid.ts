@@ -4,6 +4,7 @@
 //     <setting> [--out /work/runs/text] [--encoder <HF BERT folder>] [--backend wasm] [--only <key regex>]
 //
 // settings: peft-sweep (dev-split learning-rate sweep), peft (the table, 5 seeds × N = 16, 64, 256 + ceiling),
+// peft-long (full FT, BitFit, LoRA at N = 64 with 3 × the epochs: does the PEFT gap come from underfitting?),
 // vib (VIBERT beside the table's full fine-tuning), swa (last iterate / SWA / EMA of one constant-rate run),
 // kd (KD / Annealing-KD / Continuation-KD from the seed-0 ceiling on the unlabelled pool), probe (linear probes);
 // `report` trains nothing: it writes <docs>/text-effects.md and .json from the stores in --out.
@@ -19,7 +20,7 @@ import { useBackend } from '@lel/core';
 import { writeFileAtomicSync } from '@lel/core/node';
 import { pretrainedBertPath } from '@lel/models/node';
 import { linearProbe } from './linear-probe';
-import { PEFT_ARMS, type PeftArm } from './peft-arms';
+import { epochsFor, LONG, PEFT_ARMS, type PeftArm } from './peft-arms';
 import { runPeftJob } from './peft-job';
 import { ResultStore } from './result-store';
 import { runVibJob } from './vib-job';
@@ -138,6 +139,20 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
     return list;
   }
   const sweepStore = () => new ResultStore(path.join(out, 'peft-sweep.jsonl'));
+  if (setting === 'peft-long') {
+    const sweep = sweepStore();
+    for (const seed of SEEDS)
+      for (const arm of PEFT_ARMS.filter((a) => LONG.arms.includes(a.label)))
+        list.push({
+          key: `peft-long/${arm.label}/n${LONG.perClass}/s${seed}`,
+          run: async () => {
+            const lr = chosenLr(sweep, arm, LONG.perClass);
+            const epochs = LONG.factor * epochsFor(LONG.perClass);
+            return { arm: arm.label, perClass: LONG.perClass, seed, lr, epochs, ...(await runPeftJob({ encoderDir, task, arm, perClass: LONG.perClass, seed, lr, devOnly: false, epochs })) };
+          },
+        });
+    return list;
+  }
   if (setting === 'vib') {
     // VIBERT vs the PEFT table's full fine-tuning (its paired baseline: same seed, lr, batches, epochs).
     const sweep = sweepStore();
@@ -176,7 +191,7 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
     for (const dir of dirs) list.push({ key: `probe/${path.basename(dir)}`, run: async () => ({ encoderDir: dir, ...(await linearProbe(dir, task)) }) });
     return list;
   }
-  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, vib, swa, kd, probe)`);
+  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, peft-long, vib, swa, kd, probe)`);
 }
 
 /** What the budget of the shared 2-core machine cut, printed above the tables. */
@@ -189,7 +204,7 @@ const BUDGET_NOTE =
 /** Writes the tables of every setting the stores in `out` hold (markdown + JSON, atomically). */
 function report(out: string, docs: string): void {
   const results = textSettings(out);
-  const backends = new Set(['peft', 'vib', 'swa', 'kd'].flatMap((s) => new ResultStore(path.join(out, `${s}.jsonl`)).all().map((r) => String(r.backend))));
+  const backends = new Set(['peft', 'peft-long', 'vib', 'swa', 'kd'].flatMap((s) => new ResultStore(path.join(out, `${s}.jsonl`)).all().map((r) => String(r.backend))));
   const facts = {
     command: `node --conditions=@lel/source --import tsx --import @lel/core/node-hook src/effects/text/run-grid.ts report --out ${out} (in apps/lel)`,
     date: new Date().toISOString(),

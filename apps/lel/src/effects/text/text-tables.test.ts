@@ -120,6 +120,32 @@ describe('text-effects tables', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('pairs the longer runs of the underfitting check with each other and with the table rows of the same arm and seed', () => {
+    const dir = tempDir('text-tables');
+    const acc: Record<string, number[]> = { full: [0.7, 0.72, 0.71], bitfit: [0.6, 0.62, 0.61], lora: [0.66, 0.69, 0.67] };
+    store(dir, 'peft', [...Object.entries(acc).flatMap(([arm, v]) => v.map((a, s) => peftRow(arm, 64, s, a))), peftRow('full', 'all', 0, 0.85)]);
+    const long: Record<string, number[]> = { full: [0.71, 0.72, 0.72], bitfit: [0.66, 0.69, 0.66], lora: [0.7, 0.7, 0.69] };
+    store(dir, 'peft-long', Object.entries(long).flatMap(([arm, v]) => v.map((a, s) => ({ ...peftRow(arm, 64, s, a), key: `peft-long/${arm}/n64/s${s}`, epochs: 36 }))));
+    const results = textSettings(dir);
+    expect(results.map((r) => r.id)).toEqual(['peft-n64', 'peft-long-n64']);
+    const r = results[1]!;
+    expect(r.arms.map((a) => [a.id, a.role])).toEqual([
+      ['full-long', 'baseline'],
+      ['bitfit-long', 'method'],
+      ['lora-long', 'method'],
+      ['full', 'reference'],
+      ['bitfit', 'reference'],
+      ['lora', 'reference'],
+      ['ceiling', 'ceiling'],
+    ]);
+    expect(r.comparisons.map((c) => `${c.method}−${c.baseline}`)).toEqual(['bitfit-long−full-long', 'lora-long−full-long', 'full-long−full', 'bitfit-long−bitfit', 'lora-long−lora']);
+    expect(r.comparisons[3]!.differences.map((d) => +d.toFixed(6))).toEqual([0.06, 0.07, 0.05]);
+    expect(r.headroom!.baseline).toBeCloseTo(0.7167, 3);
+    // The overview lists the table's N only, not the check.
+    expect(peftOverviewMarkdown(results)).toContain('| arm | trainable | adapter bytes | N = 64 |\n');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('makes no headroom claim without a ceiling and counts no setting whose ceiling is not clearly above the baseline', () => {
     const dir = tempDir('text-tables');
     store(dir, 'peft', [0, 1].map((s) => peftRow('full', 16, s, 0.6)));

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { headroom, meanStd, pairedComparison } from '../stats';
 import type { ArmRole, ArmStats, ComparisonStats, SettingResult } from '../types';
-import { PEFT_ARMS } from './peft-arms';
+import { LONG, PEFT_ARMS } from './peft-arms';
 import { ResultStore, type JobResult } from './result-store';
 
 /**
@@ -149,6 +149,7 @@ const peftExtra = (r: JobResult) => ({ ...fitExtra(r), trainable: Number(r.train
 export function textSettings(out: string): SettingResult[] {
   const store = (name: string) => new ResultStore(path.join(out, `${name}.jsonl`));
   const peft = store('peft');
+  const peftLong = store('peft-long');
   const vib = store('vib');
   const swa = store('swa');
   const kd = store('kd');
@@ -168,6 +169,28 @@ export function textSettings(out: string): SettingResult[] {
         compare: [...methods.map((m): [string, string] => [m.id, 'full']), ...PEFT_PAIRS],
       }),
     );
+    const longArms: ArmRows[] = LONG.arms.map((a) => ({ id: `${a}-long`, label: `${a === 'full' ? 'full FT' : a}, ${LONG.factor} × steps`, role: a === 'full' ? 'baseline' : 'method', rows: rowsBySeed(peftLong, new RegExp(`^peft-long/${a}/n${n}/s(\\d+)$`)), value: testAcc, extra: peftExtra }));
+    if (longArms.some((a) => a.rows.size > 0)) {
+      const short = (a: string): ArmRows => ({ id: a, label: `${a === 'full' ? 'full FT' : a}, table's steps`, role: 'reference', rows: rowsBySeed(peft, new RegExp(`^peft/${a}/n${n}/s(\\d+)$`)), value: testAcc, extra: peftExtra });
+      const same = `same arm, rate and seeds with ${LONG.factor} × the steps (no paper claim: is the gap underfitting?)`;
+      results.push(
+        textSetting({
+          id: `peft-long-n${n}`,
+          method: 'peft',
+          package: '@lel/peft',
+          title: `PEFT vs full fine-tuning with ${LONG.factor} × the steps, N = ${n} per class (the underfitting check)`,
+          notes:
+            'The PEFT table trains every arm for the same epochs, and the bias-only and adapter arms end it far from fitting their labels. Here full FT, ' +
+            `BitFit and LoRA train ${LONG.factor} × as many epochs (same subset, head initialisation, rate and schedule shape; the rates are the table's dev choices, ` +
+            'not re-swept for the longer run), paired by seed with each other and with the table\'s own rows.',
+          arms: [...longArms, ...LONG.arms.map(short), ceiling],
+          compare: [
+            ...LONG.arms.filter((a) => a !== 'full').map((a): [string, string, string] => [`${a}-long`, 'full-long', TEXT_PAPERS[a] ?? '']),
+            ...LONG.arms.map((a): [string, string, string] => [`${a}-long`, a, same]),
+          ],
+        }),
+      );
+    }
     const vibRows = rowsBySeed(vib, new RegExp(`^vib/vib/n${n}/s(\\d+)$`));
     if (vibRows.size > 0) {
       const vibArm: ArmRows = { id: 'vib', label: `VIBERT head, N = ${n}`, role: 'method', rows: vibRows, value: testAcc, extra: fitExtra };
@@ -326,7 +349,7 @@ export function textSettingMarkdown(r: SettingResult): string {
  * paired difference to full fine-tuning (95% interval) — accuracy against parameters at a glance. Empty without PEFT results.
  */
 export function peftOverviewMarkdown(results: readonly SettingResult[]): string {
-  const peft = results.filter((r) => r.method === 'peft');
+  const peft = results.filter((r) => /^peft-n\d+$/.test(r.id));
   if (peft.length === 0) return '';
   const n = (r: SettingResult) => r.id.replace(/^peft-n/, '');
   const arms = [...new Map(peft.flatMap((r) => r.arms.filter((a) => a.role !== 'ceiling').map((a) => [a.id, a] as const))).values()];
