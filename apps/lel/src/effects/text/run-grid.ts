@@ -23,7 +23,7 @@ import { linearProbe } from './linear-probe';
 import { epochsFor, LONG, PEFT_ARMS, type PeftArm } from './peft-arms';
 import { runPeftJob } from './peft-job';
 import { ResultStore } from './result-store';
-import { runVibJob } from './vib-job';
+import { runVibJob, VIB_BETAS, VIB_JOB } from './vib-job';
 import { runSwaJob } from './swa-job';
 import { KD_METHODS, runKdJob } from './kd-job';
 import { CachedLogits } from '@lel/distill';
@@ -97,6 +97,23 @@ export function chosenLr(sweep: ResultStore, arm: PeftArm, perClass: number | 'a
   return best.lr;
 }
 
+/**
+ * VIB's KL weight chosen on the dev split: best dev accuracy of the `vib-sweep` runs (ties keep the smaller β). The
+ * `vib` rows were trained with {@link VIB_JOB}'s official β before the sweep existed; a sweep that prefers another β
+ * stops the `vib` setting instead of mixing rows of two β under one key.
+ */
+export function chosenVibBeta(sweep: ResultStore): number {
+  let best = { beta: NaN, acc: -1 };
+  for (const beta of VIB_BETAS) {
+    const accs = SWEEP_SEEDS.map((s) => sweep.get(`vib-sweep/vib/n16/s${s}/beta${beta}`)?.dev as { accuracy: number } | undefined);
+    if (accs.some((a) => a === undefined)) throw new Error(`chosenVibBeta: the VIB sweep at β ${beta} is not finished (run-grid.ts vib-sweep)`);
+    const mean = accs.reduce((t, a) => t + a!.accuracy, 0) / accs.length;
+    if (mean > best.acc) best = { beta, acc: mean };
+  }
+  if (best.beta !== VIB_JOB.beta) throw new Error(`chosenVibBeta: the dev split prefers β ${best.beta} to the vib rows' β ${VIB_JOB.beta}: give the rows a β in their keys and rerun them`);
+  return best.beta;
+}
+
 interface Job {
   key: string;
   run: () => Promise<Record<string, unknown>>;
@@ -153,12 +170,21 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
         });
     return list;
   }
+  if (setting === 'vib-sweep') {
+    // VIB's KL weight on the dev split (N = 16, the sweep seed), at the full FT rate its table uses.
+    const sweep = sweepStore();
+    for (const seed of SWEEP_SEEDS)
+      for (const beta of VIB_BETAS)
+        list.push({ key: `vib-sweep/vib/n16/s${seed}/beta${beta}`, run: async () => { const lr = chosenLr(sweep, full, 16); return { arm: 'vib', perClass: 16, seed, lr, ...(await runVibJob({ encoderDir, task, perClass: 16, seed, lr, beta, devOnly: true })) }; } });
+    return list;
+  }
   if (setting === 'vib') {
     // VIBERT vs the PEFT table's full fine-tuning (its paired baseline: same seed, lr, batches, epochs).
     const sweep = sweepStore();
+    const vibSweep = new ResultStore(path.join(out, 'vib-sweep.jsonl'));
     for (const n of GRID_N)
       for (const seed of SEEDS)
-        list.push({ key: `vib/vib/n${n}/s${seed}`, run: async () => { const lr = chosenLr(sweep, full, n); return { arm: 'vib', perClass: n, seed, lr, ...(await runVibJob({ encoderDir, task, perClass: n, seed, lr })) }; } });
+        list.push({ key: `vib/vib/n${n}/s${seed}`, run: async () => { const lr = chosenLr(sweep, full, n); return { arm: 'vib', perClass: n, seed, lr, ...(await runVibJob({ encoderDir, task, perClass: n, seed, lr, beta: chosenVibBeta(vibSweep) })) }; } });
     return list;
   }
   if (setting === 'swa') {
@@ -191,7 +217,7 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
     for (const dir of dirs) list.push({ key: `probe/${path.basename(dir)}`, run: async () => ({ encoderDir: dir, ...(await linearProbe(dir, task)) }) });
     return list;
   }
-  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, peft-long, vib, swa, kd, probe)`);
+  throw new Error(`unknown setting "${setting}" (peft-sweep, peft, peft-long, vib-sweep, vib, swa, kd, probe)`);
 }
 
 /** What the budget of the shared 2-core machine cut, printed above the tables. */

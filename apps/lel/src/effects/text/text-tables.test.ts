@@ -53,6 +53,10 @@ describe('text-effects tables', () => {
 
     const vib = results[1]!;
     expect(vib.comparisons[0]!.meanDifference).toBeCloseTo(0.01, 12);
+    expect(vib.notes).not.toContain('KL weight');
+    // With the β sweep's store, the VIB notes give its dev scores.
+    store(dir, 'vib-sweep', [1e-5, 1e-3].map((beta, i) => ({ key: `vib-sweep/vib/n16/s100/beta${beta}`, beta, dev: score(i === 0 ? 0.553 : 0.5, 0.69) })));
+    expect(textSettings(dir)[1]!.notes).toContain("VIB's KL weight on the dev split (N = 16, seed 100, linear annealing): β 1e-5: 55.3% (CE 0.690), β 1e-3: 50.0% (CE 0.690); the rows use the best.");
     expect(vib.notes).toMatch(/full FT 0\.800, VIB 0\.400; paired difference -0\.400 .*\(VIB lowers it\)/);
 
     const swa = results[2]!;

@@ -151,6 +151,7 @@ export function textSettings(out: string): SettingResult[] {
   const peft = store('peft');
   const peftLong = store('peft-long');
   const vib = store('vib');
+  const vibSweep = store('vib-sweep');
   const swa = store('swa');
   const kd = store('kd');
   const ceiling: ArmRows = { id: 'ceiling', label: 'full FT, all 1,800 labels (ceiling)', role: 'ceiling', rows: rowsBySeed(peft, /^peft\/ceiling\/all\/s(\d+)$/), value: testAcc, extra: peftExtra };
@@ -200,7 +201,7 @@ export function textSettings(out: string): SettingResult[] {
           method: 'vib',
           package: '@lel/vib',
           title: `VIB (VIBERT) vs plain full fine-tuning, N = ${n} per class`,
-          notes: gapNote(full('baseline'), vibArm),
+          notes: [gapNote(full('baseline'), vibArm), vibSweepNote(vibSweep)].filter(Boolean).join('\n\n'),
           arms: [full('baseline'), vibArm, ceiling],
           compare: [['vib', 'full']],
         }),
@@ -287,6 +288,14 @@ export function pairedLossNote(what: string, method: { label: string; rows: Map<
     `${what}: ${base.label} ${f(meanStd(b.values).mean)}, ${method.label} ${f(meanStd(m.values).mean)}; ` +
     `paired difference ${f(c.meanDifference)} [${f(c.interval[0])}, ${f(c.interval[1])}] over ${c.seeds.length} seeds (${word}).`
   );
+}
+
+/** The dev sweep of VIB's β as one sentence (empty without it). */
+function vibSweepNote(sweep: ResultStore): string {
+  const rows = sweep.all().filter((r) => r.key.startsWith('vib-sweep/'));
+  if (rows.length === 0) return '';
+  const cells = rows.map((r) => `β ${Number(r.beta).toExponential(0)}: ${pct((r.dev as Score).accuracy)}% (CE ${num((r.dev as Score).loss)})`);
+  return `VIB's KL weight on the dev split (N = 16, seed 100, linear annealing): ${cells.join(', ')}; the rows use the best.`;
 }
 
 /** VIB's promise besides accuracy: the train–test cross-entropy gap, paired by seed (negative = VIB narrows it). */

@@ -16,12 +16,19 @@ import { scoreText, type TextScore } from './text-eval';
  */
 export const VIB_JOB = { ibDim: 128, sampleSize: 5, beta: 1e-5, klAnnealing: 'linear' as const, activation: 'relu' as const, dropout: 0.1, initStd: null };
 
+/** β values of the dev sweep (`run-grid.ts vib-sweep`): the official 1e-5 and two decades above it. */
+export const VIB_BETAS = [1e-5, 1e-4, 1e-3];
+
 /** What one VIB job measured. */
 export interface VibJobResult {
-  test: TextScore;
-  train: TextScore;
+  /** The dev split's score (the β sweep) instead of test and train. */
+  dev?: TextScore;
+  test?: TextScore;
+  train?: TextScore;
   /** test CE − train CE (eval mode, end of training): the overfitting gap VIB promises to narrow. */
-  gap: number;
+  gap?: number;
+  /** The KL weight β of the run. */
+  beta: number;
   steps: number;
   seconds: number;
 }
@@ -32,7 +39,19 @@ export interface VibJobResult {
  * schedule with 6% warm-up, clip 1.0, batch 16, 48 tokens, the same epochs and data order): the only differences
  * from that arm are the head and the loss, so it is the paired baseline.
  */
-export async function runVibJob(o: { encoderDir: string; task: SentimentTask; perClass: number; seed: number; lr: number; epochs?: number }): Promise<VibJobResult> {
+export async function runVibJob(o: {
+  encoderDir: string;
+  task: SentimentTask;
+  perClass: number;
+  seed: number;
+  lr: number;
+  epochs?: number;
+  /** The KL weight (default {@link VIB_JOB}'s official 1e-5). */
+  beta?: number;
+  /** Score the dev split only (the β sweep). */
+  devOnly?: boolean;
+}): Promise<VibJobResult> {
+  const beta = o.beta ?? VIB_JOB.beta;
   const t0 = performance.now();
   const { labeled } = fewLabels(o.task, o.perClass, o.seed);
   setGlobalSeed(o.seed);
@@ -58,14 +77,15 @@ export async function runVibJob(o: { encoderDir: string; task: SentimentTask; pe
       data: { labeled: (_epoch, rng) => epochBatches(tokenizer!, labeled, TEXT_JOB.batchSize, TEXT_JOB.maxLength, rng) },
       step: (b, ctx) => {
         const out = model.forward(b, { rng: ctx.rng });
-        return vibLoss(out, b.labels, { beta: VIB_JOB.beta, epoch: ctx.epoch + 1, klAnnealing: VIB_JOB.klAnnealing });
+        return vibLoss(out, b.labels, { beta, epoch: ctx.epoch + 1, klAnnealing: VIB_JOB.klAnnealing });
       },
     });
     model.eval();
     const score = (d: TextClassificationData) => scoreText((x) => model.forward(x).logits, tokenizer!, d, { maxLength: TEXT_JOB.maxLength });
+    if (o.devOnly) return { dev: await score(o.task.dev), beta, steps: total, seconds: (performance.now() - t0) / 1000 };
     const test = await score(o.task.test);
     const train = await score(labeled);
-    return { test, train, gap: test.loss - train.loss, steps: total, seconds: (performance.now() - t0) / 1000 };
+    return { test, train, gap: test.loss - train.loss, beta, steps: total, seconds: (performance.now() - t0) / 1000 };
   } finally {
     optimizer.dispose();
     model.dispose();
