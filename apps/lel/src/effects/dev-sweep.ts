@@ -4,7 +4,7 @@ import { readMetrics, readSummary, RUN_FILES } from '../run-dir';
 import { getRecipe } from '../recipes';
 import { resolveTrainConfig } from '../train';
 import { canonicalJson } from '../sweep/run-id';
-import { canonicalSets, planGrid, type GridRun } from './grid';
+import { planGrid, sameSets, type GridRun } from './grid';
 import { readRunRecord, runVersionLabel } from './provenance';
 import type { DevScoreKind, DevSweep, DevVariant, EffectSetting } from './types';
 
@@ -51,7 +51,7 @@ export function planDevRuns(settings: readonly EffectSetting[], out: string, rep
         labels.add(id);
         const run = devRun(setting, sweep, v, out);
         const same = byDir.get(run.dir);
-        if (same && JSON.stringify(canonicalSets(same.sets)) !== JSON.stringify(canonicalSets(run.sets))) {
+        if (same && !sameSets(same.sets, run.sets)) {
           throw new Error(`effects --dev: ${run.dir} is planned with two different configs (setting ${setting.id})`);
         }
         if (!same) byDir.set(run.dir, run);
@@ -73,7 +73,7 @@ function resolvedConfig(recipe: string, sets: readonly string[]): string {
  */
 export function devRunState(run: GridRun): 'absent' | 'match' | 'differs' {
   const record = readRunRecord(run.dir);
-  if (record && record.recipe === run.recipe && JSON.stringify(canonicalSets(record.sets)) === JSON.stringify(canonicalSets(run.sets))) return 'match';
+  if (record && record.recipe === run.recipe && sameSets(record.sets, run.sets)) return 'match';
   const config = path.join(run.dir, 'config.json');
   if (!fs.existsSync(config)) return record ? 'differs' : 'absent';
   const recorded = canonicalJson(JSON.parse(fs.readFileSync(config, 'utf8')));

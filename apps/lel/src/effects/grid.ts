@@ -34,6 +34,11 @@ export function canonicalSets(sets: readonly string[]): [string, string][] {
   return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
+/** Whether two override lists amount to the same config ({@link canonicalSets}). */
+export function sameSets(a: readonly string[], b: readonly string[]): boolean {
+  return JSON.stringify(canonicalSets(a)) === JSON.stringify(canonicalSets(b));
+}
+
 /** Folder-safe form of a recipe name. */
 function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '-');

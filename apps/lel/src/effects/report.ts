@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { curves, pngDataUrl, REPORT_CSS } from '../report';
 import { esc, lineChart, type Series } from '../report/svg';
 import type { LoadedRun } from './collect';
+import { intervalText, pct, signed } from './format';
 import { NOT_RECORDED } from './provenance';
 import { peftOverviewMarkdown, textSettingMarkdown } from './text/text-tables';
 import type { ComparisonStats, SettingResult } from './types';
@@ -23,13 +24,11 @@ export interface EffectsFacts {
   notes?: string;
 }
 
-const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '—');
-const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)}` : '—');
 
 /** One comparison as a markdown row: mean paired difference, its 95% interval, wins, verdict, the paper's effect. */
 function comparisonRow(r: SettingResult, c: ComparisonStats): string {
   const label = (id: string) => r.arms.find((a) => a.id === id)?.label ?? id;
-  const ci = Number.isFinite(c.interval[0]) ? `[${signed(c.interval[0])}, ${signed(c.interval[1])}]` : '—';
+  const ci = intervalText(c, '—');
   return `| ${label(c.method)} − ${label(c.baseline)} | ${signed(c.meanDifference)} | ${ci} | ${c.wins}/${c.seeds.length} | ${c.verdict} | ${c.paper} |`;
 }
 
@@ -106,8 +105,8 @@ function summaryRow(r: SettingResult): string {
     .map((c) => {
       const name = c.baseline === base?.id ? label(c.method) : `${label(c.method)} − ${label(c.baseline)}`;
       if (c.seeds.length === 0) return `${name}: not run yet`;
-      const ci = Number.isFinite(c.interval[0]) ? ` [${signed(c.interval[0])}, ${signed(c.interval[1])}]` : '';
-      return `${name}: ${signed(c.meanDifference)}${ci} (${c.verdict}, ${seedCount(c.seeds.length)})`;
+      const ci = intervalText(c, '');
+      return `${name}: ${signed(c.meanDifference)}${ci && ` ${ci}`} (${c.verdict}, ${seedCount(c.seeds.length)})`;
     })
     .join('; ');
   return `| ${r.title} | ${r.metricLabel} | ${base ? pct(base.mean) + partial(r, base) : '—'} | ${methods || '—'} | ${ceil ? pct(ceil.mean) + partial(r, ceil) : '—'} | ${r.headroom ? (r.headroom.counts ? 'yes' : 'no') : '—'} | ${eff || '—'} |`;

@@ -81,20 +81,33 @@ export function sweepLrs(arm: PeftArm, perClass: number): number[] {
   return perClass <= 16 ? arm.lrs : (arm.lrsN64 ?? arm.lrs);
 }
 
+/** Key of a learning-rate sweep run. */
+const peftSweepKey = (arm: string, n: number, seed: number, lr: number) => `peft-sweep/${arm}/n${n}/s${seed}/lr${lr}`;
+/** Key of a VIB β sweep run (N = 16). */
+const vibSweepKey = (seed: number, beta: number) => `vib-sweep/vib/n16/s${seed}/beta${beta}`;
+
+/**
+ * The candidate with the best mean dev accuracy over the sweep seeds (ties keep the earlier one); throws naming
+ * `what(candidate)` when one of its sweep runs is not finished.
+ */
+function devWinner(sweep: ResultStore, candidates: readonly number[], key: (candidate: number, seed: number) => string, what: (candidate: number) => string): number {
+  let best = { candidate: NaN, acc: -1 };
+  for (const candidate of candidates) {
+    const accs = SWEEP_SEEDS.map((s) => sweep.get(key(candidate, s))?.dev as { accuracy: number } | undefined);
+    if (accs.some((a) => a === undefined)) throw new Error(`${what(candidate)} is not finished`);
+    const mean = accs.reduce((t, a) => t + a!.accuracy, 0) / accs.length;
+    if (mean > best.acc) best = { candidate, acc: mean };
+  }
+  return best.candidate;
+}
+
 /**
  * Learning rate of `arm` at `perClass` chosen on the dev split: best mean dev accuracy over the sweep seeds at the
  * largest swept N not above `perClass` (see {@link SWEEP_N}); the ceiling uses {@link CEILING_SWEEP_N}.
  */
 export function chosenLr(sweep: ResultStore, arm: PeftArm, perClass: number | 'all'): number {
   const n = perClass === 'all' ? CEILING_SWEEP_N : ([...SWEEP_N].reverse().find((s) => s <= perClass) ?? SWEEP_N[0]!);
-  let best = { lr: NaN, acc: -1 };
-  for (const lr of sweepLrs(arm, n)) {
-    const accs = SWEEP_SEEDS.map((s) => sweep.get(`peft-sweep/${arm.label}/n${n}/s${s}/lr${lr}`)?.dev as { accuracy: number } | undefined);
-    if (accs.some((a) => a === undefined)) throw new Error(`chosenLr: the sweep of ${arm.label} at N=${n}, lr ${lr} is not finished`);
-    const mean = accs.reduce((s, a) => s + a!.accuracy, 0) / accs.length;
-    if (mean > best.acc) best = { lr, acc: mean };
-  }
-  return best.lr;
+  return devWinner(sweep, sweepLrs(arm, n), (lr, s) => peftSweepKey(arm.label, n, s, lr), (lr) => `chosenLr: the sweep of ${arm.label} at N=${n}, lr ${lr}`);
 }
 
 /**
@@ -103,15 +116,9 @@ export function chosenLr(sweep: ResultStore, arm: PeftArm, perClass: number | 'a
  * stops the `vib` setting instead of mixing rows of two β under one key.
  */
 export function chosenVibBeta(sweep: ResultStore): number {
-  let best = { beta: NaN, acc: -1 };
-  for (const beta of VIB_BETAS) {
-    const accs = SWEEP_SEEDS.map((s) => sweep.get(`vib-sweep/vib/n16/s${s}/beta${beta}`)?.dev as { accuracy: number } | undefined);
-    if (accs.some((a) => a === undefined)) throw new Error(`chosenVibBeta: the VIB sweep at β ${beta} is not finished (run-grid.ts vib-sweep)`);
-    const mean = accs.reduce((t, a) => t + a!.accuracy, 0) / accs.length;
-    if (mean > best.acc) best = { beta, acc: mean };
-  }
-  if (best.beta !== VIB_JOB.beta) throw new Error(`chosenVibBeta: the dev split prefers β ${best.beta} to the vib rows' β ${VIB_JOB.beta}: give the rows a β in their keys and rerun them`);
-  return best.beta;
+  const beta = devWinner(sweep, VIB_BETAS, (b, s) => vibSweepKey(s, b), (b) => `chosenVibBeta: the VIB sweep at β ${b} (run-grid.ts vib-sweep)`);
+  if (beta !== VIB_JOB.beta) throw new Error(`chosenVibBeta: the dev split prefers β ${beta} to the vib rows' β ${VIB_JOB.beta}: give the rows a β in their keys and rerun them`);
+  return beta;
 }
 
 interface Job {
@@ -128,7 +135,7 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
       for (const seed of SWEEP_SEEDS)
         for (const arm of PEFT_ARMS)
           for (const lr of sweepLrs(arm, n))
-            list.push({ key: `peft-sweep/${arm.label}/n${n}/s${seed}/lr${lr}`, run: async () => ({ arm: arm.label, perClass: n, seed, lr, ...(await runPeftJob({ encoderDir, task, arm, perClass: n, seed, lr, devOnly: true })) }) });
+            list.push({ key: peftSweepKey(arm.label, n, seed, lr), run: async () => ({ arm: arm.label, perClass: n, seed, lr, ...(await runPeftJob({ encoderDir, task, arm, perClass: n, seed, lr, devOnly: true })) }) });
     return list;
   }
   if (setting === 'peft') {
@@ -175,7 +182,7 @@ function jobs(setting: string, encoderDir: string, out: string): Job[] {
     const sweep = sweepStore();
     for (const seed of SWEEP_SEEDS)
       for (const beta of VIB_BETAS)
-        list.push({ key: `vib-sweep/vib/n16/s${seed}/beta${beta}`, run: async () => { const lr = chosenLr(sweep, full, 16); return { arm: 'vib', perClass: 16, seed, lr, ...(await runVibJob({ encoderDir, task, perClass: 16, seed, lr, beta, devOnly: true })) }; } });
+        list.push({ key: vibSweepKey(seed, beta), run: async () => { const lr = chosenLr(sweep, full, 16); return { arm: 'vib', perClass: 16, seed, lr, ...(await runVibJob({ encoderDir, task, perClass: 16, seed, lr, beta, devOnly: true })) }; } });
     return list;
   }
   if (setting === 'vib') {

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { intervalText, pct, signed } from '../format';
 import { headroom, meanStd, pairedComparison } from '../stats';
 import type { ArmRole, ArmStats, ComparisonStats, SettingResult } from '../types';
 import { LONG, PEFT_ARMS } from './peft-arms';
@@ -304,8 +305,6 @@ function gapNote(full: ArmRows, vib: ArmRows): string {
   return pairedLossNote('Train–test cross-entropy gap (test CE − train CE, eval mode)', { label: 'VIB', rows: vib.rows, f: gap }, { label: 'full FT', rows: full.rows, f: gap });
 }
 
-const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '—');
-const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)}` : '—');
 const num = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '—' : v.toPrecision(d));
 function share(f: number | undefined): string {
   if (f === undefined || !Number.isFinite(f)) return '—';
@@ -335,7 +334,7 @@ export function textSettingMarkdown(r: SettingResult): string {
     lines.push('| paired difference (points) | mean | 95% t-interval | wins | seeds | verdict | paper |', '|---|---:|---|---:|---:|---|---|');
     const label = (id: string) => r.arms.find((a) => a.id === id)?.label ?? id;
     for (const c of r.comparisons) {
-      const ci = Number.isFinite(c.interval[0]) ? `[${signed(c.interval[0])}, ${signed(c.interval[1])}]` : '—';
+      const ci = intervalText(c, '—');
       lines.push(`| ${label(c.method)} − ${label(c.baseline)} | ${signed(c.meanDifference)} | ${ci} | ${c.wins} | ${c.seeds.length} | ${c.verdict} | ${c.paper} |`);
     }
     lines.push('');
@@ -378,8 +377,8 @@ export function peftOverviewMarkdown(results: readonly SettingResult[]): string 
       if (!arm) return ' — |';
       const c = r.comparisons.find((x) => x.method === a.id && x.baseline === 'full');
       if (!c) return ` ${pct(arm.mean)} (${arm.seeds.length} seeds) |`;
-      const ci = Number.isFinite(c.interval[0]) ? ` [${signed(c.interval[0])}, ${signed(c.interval[1])}]` : '';
-      const diff = `${signed(c.meanDifference)}${ci}`;
+      const ci = intervalText(c, '');
+      const diff = `${signed(c.meanDifference)}${ci && ` ${ci}`}`;
       return ` ${pct(arm.mean)}, ${c.verdict === 'better' || c.verdict === 'worse' ? `**${diff}**` : diff} |`;
     });
     lines.push(`| ${a.id === 'full' ? 'full FT' : a.label} | ${count(e.trainable)} (${share(e.trainable_fraction)}) | ${count(e.adapter_bytes)} |${cells.join('')}`);
